@@ -1,0 +1,44 @@
+# Thin front end over CMake. Every target installs what it needs first.
+BUILD_DIR ?= build
+JOBS ?= 2
+CMAKE_FLAGS ?=
+DEPS_STAMP := $(BUILD_DIR)/.deps-ok
+
+.PHONY: all deps configure build test run bench lint format clean e2e asan
+
+all: build
+
+$(DEPS_STAMP): scripts/deps.sh
+	@bash scripts/deps.sh
+	@mkdir -p $(BUILD_DIR) && touch $@
+
+deps:
+	@bash scripts/deps.sh
+
+configure: $(DEPS_STAMP)
+	@test -f $(BUILD_DIR)/build.ninja || cmake -S . -B $(BUILD_DIR) -G Ninja $(CMAKE_FLAGS) >/dev/null
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	bash tests/e2e/run_e2e.sh $(BUILD_DIR)
+
+run: build
+	bash scripts/run.sh $(BUILD_DIR)
+
+bench: build
+	bash bench/run.sh $(BUILD_DIR)
+
+lint: configure
+	bash scripts/lint.sh
+
+format:
+	find services tools bench -name '*.cc' -o -name '*.h' | xargs clang-format -i
+
+asan:
+	$(MAKE) test BUILD_DIR=build-asan CMAKE_FLAGS="-DEDUAID_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,130 @@
+#include "services/common/audit.h"
+
+#include <chrono>
+
+#include "services/common/log.h"
+
+namespace eduaid {
+
+Migration AuditLog::TableMigration(int version) {
+  return {version, "audit log",
+          "CREATE TABLE IF NOT EXISTS audit_log ("
+          " id {ID},"
+          " ts_ms BIGINT NOT NULL,"
+          " subject TEXT NOT NULL,"
+          " role TEXT NOT NULL,"
+          " region TEXT NOT NULL,"
+          " method TEXT NOT NULL,"
+          " records TEXT NOT NULL,"
+          " result TEXT NOT NULL,"
+          " personal_data INTEGER NOT NULL);"
+          "CREATE INDEX IF NOT EXISTS audit_log_method ON audit_log(method);"};
+}
+
+AuditLog::AuditLog(Database* db) : db_(db), thread_([this] { Loop(); }) {}
+
+AuditLog::~AuditLog() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void AuditLog::Record(AuditEvent event) {
+  if (event.ts_ms == 0) {
+    event.ts_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(std::move(event));
+    ++queued_seq_;
+  }
+  cv_.notify_all();
+}
+
+void AuditLog::Flush() {
+  std::unique_lock<std::mutex> lock(mu_);
+  int64_t target = queued_seq_;
+  cv_.notify_all();
+  cv_.wait(lock, [&] { return flushed_seq_ >= target || stopping_; });
+}
+
+void AuditLog::Loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait_for(lock, std::chrono::milliseconds(200),
+                 [&] { return stopping_ || queue_.size() >= 256 ||
+                              flushed_seq_ < queued_seq_; });
+    if (queue_.empty()) {
+      if (stopping_) return;
+      continue;
+    }
+    std::vector<AuditEvent> batch;
+    batch.swap(queue_);
+    int64_t seq = queued_seq_;
+    lock.unlock();
+    absl::Status st = Write(batch);
+    if (!st.ok()) {
+      Log(LogLevel::kError, "audit write failed; retrying",
+          {{"error", std::string(st.message())}});
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      lock.lock();
+      queue_.insert(queue_.begin(), batch.begin(), batch.end());
+      if (stopping_) return;
+      continue;
+    }
+    lock.lock();
+    flushed_seq_ = seq;
+    cv_.notify_all();
+  }
+}
+
+absl::Status AuditLog::Write(std::vector<AuditEvent>& batch) {
+  return db_->Transact([&](SqlConnection& c) -> absl::Status {
+    for (const auto& e : batch) {
+      auto r = c.Execute(
+          "INSERT INTO audit_log(ts_ms, subject, role, region, method, "
+          "records, result, personal_data) VALUES(?,?,?,?,?,?,?,?)",
+          {e.ts_ms, e.subject, e.role, e.region, e.method, e.records, e.result,
+           int64_t{e.personal_data}});
+      if (!r.ok()) return r.status();
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<std::pair<int64_t, AuditEvent>>> AuditLog::Query(
+    const std::string& region_prefix, const std::string& method,
+    int64_t before_id, int limit) {
+  std::vector<std::pair<int64_t, AuditEvent>> out;
+  absl::Status st = db_->Read([&](SqlConnection& c) -> absl::Status {
+    auto rows = c.Query(
+        "SELECT id, ts_ms, subject, role, region, method, records, result, "
+        "personal_data FROM audit_log WHERE region LIKE ? AND (? = '' OR "
+        "method = ?) AND (? <= 0 OR id < ?) ORDER BY id DESC LIMIT ?",
+        {region_prefix + "%", method, method, before_id, before_id,
+         int64_t{limit}});
+    if (!rows.ok()) return rows.status();
+    for (const auto& r : *rows) {
+      AuditEvent e;
+      e.ts_ms = r.Int(1);
+      e.subject = r.Str(2);
+      e.role = r.Str(3);
+      e.region = r.Str(4);
+      e.method = r.Str(5);
+      e.records = r.Str(6);
+      e.result = r.Str(7);
+      e.personal_data = r.Int(8) != 0;
+      out.emplace_back(r.Int(0), std::move(e));
+    }
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+}  // namespace eduaid

@@ -1,0 +1,126 @@
+// Authentication (signed JWT bearer tokens) and the region-scoped access
+// policy shared by all services. See docs/SECURITY.md for the policy table.
+#ifndef EDUAID_COMMON_AUTH_H_
+#define EDUAID_COMMON_AUTH_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+
+namespace eduaid {
+
+enum class Role {
+  kProvinceOfficer,
+  kCityOfficer,
+  kCountyOfficer,
+  kSchoolOfficer,
+  kAuditor,   // read-only, everything in scope, unmasked
+  kAgency,    // read-only, personal data masked
+  kService,   // another eduaid service
+};
+
+const char* RoleName(Role role);  // "county_officer", ...
+absl::StatusOr<Role> ParseRole(absl::string_view name);
+
+// Who is calling, from a verified token.
+struct Principal {
+  std::string subject;        // "sub"
+  Role role = Role::kAgency;  // "role"
+  std::string region;         // "region": a region code prefix ("" = all)
+  std::string school;         // "school": school code, for school officers
+
+  // Officers and services may change records in their region.
+  bool CanWrite() const;
+  // Everyone but agencies sees personal data unmasked.
+  bool SeesPersonalData() const;
+  // True when `region_code` lies within this principal's region.
+  bool Covers(absl::string_view region_code) const;
+};
+
+// PERMISSION_DENIED unless `p` covers `region_code`. The message names the
+// principal's scope, never the record.
+absl::Status CheckRegion(const Principal& p, absl::string_view region_code);
+
+// PERMISSION_DENIED unless `p` may write.
+absl::Status CheckWrite(const Principal& p);
+
+// PERMISSION_DENIED unless `p` has one of `roles`.
+absl::Status CheckRole(const Principal& p, std::initializer_list<Role> roles);
+
+// The region prefix a list call may use: `filter` when it lies inside the
+// principal's scope, the principal's scope when `filter` is empty,
+// PERMISSION_DENIED when `filter` reaches outside it.
+absl::StatusOr<std::string> ScopeRegionFilter(const Principal& p,
+                                              absl::string_view filter);
+
+struct AuthOptions {
+  bool enabled = true;           // off only with --insecure-no-auth
+  std::string hs256_secret;      // raw bytes; for local runs
+  std::vector<std::string> public_keys_pem;  // ES256 / RS256 verification
+  std::string issuer = "eduaid";
+  std::string audience = "eduaid";
+  std::chrono::seconds leeway{30};
+};
+
+// Verifies tokens. Thread-safe; verified tokens are cached until they
+// expire (bounded), so the hot path is a hash look-up.
+class Authenticator {
+ public:
+  explicit Authenticator(AuthOptions options);
+
+  // Loads the HS256 secret from $EDUAID_JWT_SECRET or `secret_file`, and
+  // public keys from `public_key_files` (comma-separated PEM files).
+  // FAILED_PRECONDITION when auth is enabled and no key is configured.
+  static absl::StatusOr<std::unique_ptr<Authenticator>> FromConfig(
+      bool enabled, const std::string& secret_file,
+      const std::string& public_key_files);
+
+  // UNAUTHENTICATED with a reason for a missing, malformed, badly signed,
+  // expired or wrongly addressed token. With auth disabled, returns a
+  // province officer of all regions named "local".
+  absl::StatusOr<Principal> Verify(absl::string_view authorization_header);
+
+  bool enabled() const { return options_.enabled; }
+
+ private:
+  absl::StatusOr<Principal> VerifyUncached(absl::string_view token,
+                                           int64_t* exp);
+  AuthOptions options_;
+  absl::Mutex mu_;
+  struct Cached {
+    Principal principal;
+    int64_t exp;
+  };
+  absl::flat_hash_map<std::string, Cached> cache_ ABSL_GUARDED_BY(mu_);
+};
+
+// Claims of a token to mint.
+struct TokenClaims {
+  std::string subject;
+  Role role = Role::kCountyOfficer;
+  std::string region;
+  std::string school;
+  std::string issuer = "eduaid";
+  std::string audience = "eduaid";
+  std::chrono::seconds ttl{3600};
+  int64_t issued_at = 0;  // 0 = now
+};
+
+// An HS256 token (local runs and tests).
+std::string MintHs256Token(const TokenClaims& claims, absl::string_view secret);
+
+// An ES256 token signed with a PEM private key (production-like tests).
+absl::StatusOr<std::string> MintEs256Token(const TokenClaims& claims,
+                                           absl::string_view private_key_pem);
+
+}  // namespace eduaid
+
+#endif  // EDUAID_COMMON_AUTH_H_

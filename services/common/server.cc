@@ -1,0 +1,327 @@
+#include "services/common/server.h"
+
+#include <signal.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "services/common/log.h"
+#include "services/common/status.h"
+
+namespace eduaid {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+void AddCommonFlags(CLI::App& app, ServerConfig& c) {
+  app.add_option("--bind", c.bind, "Address to listen on")->capture_default_str();
+  app.add_option("--grpc-port", c.grpc_port, "gRPC port")->capture_default_str();
+  app.add_option("--metrics-port", c.metrics_port,
+                 "Prometheus /metrics port (-1: off)")
+      ->capture_default_str();
+  app.add_option("--health-port", c.health_port,
+                 "Plaintext port serving only grpc.health.v1 (-1: off)")
+      ->capture_default_str();
+  app.add_option("--database", c.database_url,
+                 "sqlite:///path/file.db or postgres://user@host/db")
+      ->capture_default_str();
+  app.add_option("--redis", c.redis_url, "redis://host:port ('' disables)")
+      ->capture_default_str();
+  app.add_option("--data-key-file", c.data_key_file,
+                 "File with the 64-hex-char data key (or $EDUAID_DATA_KEY)")
+      ->capture_default_str();
+  app.add_option("--jwt-secret-file", c.jwt_secret_file,
+                 "HS256 secret file (or $EDUAID_JWT_SECRET); local runs")
+      ->capture_default_str();
+  app.add_option("--jwt-public-keys", c.jwt_public_keys,
+                 "Comma-separated PEM public keys for ES256/RS256 tokens");
+  app.add_flag("--insecure-no-auth", c.insecure_no_auth,
+               "Turn authentication off (local experiments only)");
+  app.add_option("--tls-cert", c.tls_cert_file, "Server certificate (PEM)");
+  app.add_option("--tls-key", c.tls_key_file, "Server private key (PEM)");
+  app.add_option("--tls-client-ca", c.tls_client_ca_file,
+                 "CA for client certificates: enables mTLS");
+  app.add_option("--workers", c.workers, "Worker threads for blocking work")
+      ->capture_default_str();
+  app.add_option("--drain-seconds", c.drain_seconds,
+                 "Seconds in-flight calls get on SIGTERM")
+      ->capture_default_str();
+  app.add_option("--rate-limit", c.rate_limit_per_second,
+                 "Calls per second per principal (0: off)")
+      ->capture_default_str();
+}
+
+void CallContext::AddRecord(absl::string_view id) {
+  if (records.size() > 512) return;
+  if (!records.empty()) records.push_back(',');
+  records.append(id.data(), id.size());
+  if (records.size() > 512) records.append(",...");
+}
+
+ServiceRuntime::ServiceRuntime(const ServerConfig& config, Authenticator* auth,
+                               AuditLog* audit, prometheus::Registry* registry)
+    : rate_limit_(config.rate_limit_per_second),
+      auth_(auth),
+      audit_(audit),
+      pool_(config.workers, config.max_queue) {
+  auto& denied = prometheus::BuildCounter()
+                     .Name("eduaid_requests_denied_total")
+                     .Help("Calls refused before reaching the service logic")
+                     .Register(*registry);
+  denied_unauthenticated_ = &denied.Add({{"reason", "unauthenticated"}});
+  denied_permission_ = &denied.Add({{"reason", "permission"}});
+  rejected_overload_ = &denied.Add({{"reason", "overload"}});
+}
+
+absl::StatusOr<Principal> ServiceRuntime::Authenticate(
+    grpc::CallbackServerContext* ctx) {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find("authorization");
+  absl::string_view header;
+  if (it != md.end()) header = absl::string_view(it->second.data(), it->second.size());
+  return auth_->Verify(header);
+}
+
+bool ServiceRuntime::Admit(const std::string& subject) {
+  if (rate_limit_ <= 0) return true;
+  int64_t now = NowNs();
+  absl::MutexLock lock(&rate_mu_);
+  auto [it, inserted] = buckets_.try_emplace(subject, Bucket{rate_limit_ * 2, now});
+  Bucket& b = it->second;
+  b.tokens = std::min(rate_limit_ * 2,
+                      b.tokens + (now - b.last_ns) * 1e-9 * rate_limit_);
+  b.last_ns = now;
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
+  return true;
+}
+
+void ServiceRuntime::Audit(const CallContext& call, const absl::Status& status) {
+  if (!audit_) return;
+  bool denied = status.code() == absl::StatusCode::kPermissionDenied ||
+                status.code() == absl::StatusCode::kUnauthenticated;
+  if (!(call.mutating || call.personal_data || denied)) return;
+  AuditEvent e;
+  e.subject = call.principal.subject;
+  e.role = RoleName(call.principal.role);
+  e.region = call.principal.region;
+  e.method = call.method;
+  e.records = call.records;
+  e.result = GrpcCodeName(static_cast<grpc::StatusCode>(status.code()));
+  e.personal_data = call.personal_data && status.ok();
+  audit_->Record(std::move(e));
+}
+
+grpc::ServerUnaryReactor* ServiceRuntime::Unary(
+    grpc::CallbackServerContext* ctx, const char* method, bool mutating,
+    std::function<absl::Status(CallContext&)> fn) {
+  auto* reactor = ctx->DefaultReactor();
+  auto principal = Authenticate(ctx);
+  if (!principal.ok()) {
+    denied_unauthenticated_->Increment();
+    if (audit_) {
+      CallContext call;
+      call.principal.subject = "(unauthenticated)";
+      call.principal.role = Role::kAgency;
+      call.method = method;
+      call.records = std::string(ctx->peer());
+      Audit(call, principal.status());
+    }
+    reactor->Finish(ToGrpcStatus(principal.status()));
+    return reactor;
+  }
+  auto call = std::make_shared<CallContext>();
+  call->principal = std::move(*principal);
+  call->method = method;
+  call->mutating = mutating;
+  if (mutating && !call->principal.CanWrite()) {
+    absl::Status st = CheckWrite(call->principal);
+    denied_permission_->Increment();
+    Audit(*call, st);
+    reactor->Finish(ToGrpcStatus(st));
+    return reactor;
+  }
+  if (!Admit(call->principal.subject)) {
+    rejected_overload_->Increment();
+    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                 "rate limit for this principal exceeded"));
+    return reactor;
+  }
+  bool queued = pool_.Submit([this, ctx, reactor, call, fn = std::move(fn)] {
+    if (ctx->IsCancelled()) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+      return;
+    }
+    if (ctx->deadline() < std::chrono::system_clock::now()) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                   "deadline passed while queued"));
+      return;
+    }
+    absl::Status st = fn(*call);
+    if (st.code() == absl::StatusCode::kPermissionDenied) {
+      denied_permission_->Increment();
+    }
+    Audit(*call, st);
+    reactor->Finish(ToGrpcStatus(st));
+  });
+  if (!queued) {
+    rejected_overload_->Increment();
+    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                 "server is overloaded; retry later"));
+  }
+  return reactor;
+}
+
+void BlockTerminationSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+ServerRunner::ServerRunner(ServerConfig config)
+    : config_(std::move(config)),
+      registry_(std::make_shared<prometheus::Registry>()),
+      grpc_metrics_(std::make_unique<GrpcServerMetrics>(*registry_)) {
+  SetLogService(config_.service);
+}
+
+ServerRunner::~ServerRunner() { Shutdown(); }
+
+absl::Status ServerRunner::Start(const std::vector<grpc::Service*>& services) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  std::shared_ptr<grpc::ServerCredentials> creds;
+  if (!config_.tls_cert_file.empty() || !config_.tls_key_file.empty()) {
+    grpc::SslServerCredentialsOptions opts(
+        config_.tls_client_ca_file.empty()
+            ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+            : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    std::string cert = ReadFile(config_.tls_cert_file);
+    std::string key = ReadFile(config_.tls_key_file);
+    if (cert.empty() || key.empty()) {
+      return absl::FailedPreconditionError(
+          "--tls-cert and --tls-key must name readable PEM files");
+    }
+    opts.pem_key_cert_pairs.push_back({key, cert});
+    if (!config_.tls_client_ca_file.empty()) {
+      opts.pem_root_certs = ReadFile(config_.tls_client_ca_file);
+      if (opts.pem_root_certs.empty()) {
+        return absl::FailedPreconditionError(
+            "--tls-client-ca must name a readable PEM file");
+      }
+    }
+    creds = grpc::SslServerCredentials(opts);
+  } else {
+    creds = grpc::InsecureServerCredentials();
+  }
+
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(
+      absl::StrCat(config_.bind, ":", config_.grpc_port), creds, &grpc_port_);
+  builder.SetMaxReceiveMessageSize(config_.max_message_bytes);
+  builder.SetMaxSendMessageSize(config_.max_message_bytes);
+  std::vector<std::unique_ptr<
+      grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(grpc_metrics_->InterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  for (auto* s : services) builder.RegisterService(s);
+  server_ = builder.BuildAndStart();
+  if (!server_ || grpc_port_ == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", config_.bind, ":", config_.grpc_port));
+  }
+
+  if (config_.health_port >= 0) {
+    grpc::ServerBuilder hb;
+    hb.AddListeningPort(absl::StrCat(config_.bind, ":", config_.health_port),
+                        grpc::InsecureServerCredentials(), &health_port_);
+    health_server_ = hb.BuildAndStart();
+    if (!health_server_ || health_port_ == 0) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot listen on health port ", config_.health_port));
+    }
+  }
+
+  if (config_.metrics_port >= 0) {
+    try {
+      exposer_ = std::make_unique<prometheus::Exposer>(
+          absl::StrCat(config_.bind, ":", config_.metrics_port));
+      exposer_->RegisterCollectable(registry_);
+      auto ports = exposer_->GetListeningPorts();
+      metrics_port_ = ports.empty() ? config_.metrics_port : ports.front();
+    } catch (const std::exception& e) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot listen on metrics port ", config_.metrics_port, ": ",
+          e.what()));
+    }
+  }
+  SetServing(true);
+  Log(LogLevel::kInfo, "serving",
+      {{"grpc_service", config_.grpc_service},
+       {"grpc_port", std::to_string(grpc_port_)},
+       {"health_port", std::to_string(health_port_)},
+       {"metrics_port", std::to_string(metrics_port_)},
+       {"tls", config_.tls_cert_file.empty() ? "off" : "on"},
+       {"mtls", config_.tls_client_ca_file.empty() ? "off" : "on"}});
+  return absl::OkStatus();
+}
+
+void ServerRunner::SetServing(bool serving) {
+  for (auto* s : {server_.get(), health_server_.get()}) {
+    if (!s || !s->GetHealthCheckService()) continue;
+    s->GetHealthCheckService()->SetServingStatus(config_.grpc_service, serving);
+    s->GetHealthCheckService()->SetServingStatus("", serving);
+  }
+}
+
+void ServerRunner::Shutdown() {
+  if (!server_ || shut_down_.exchange(true)) return;
+  Log(LogLevel::kInfo, "draining",
+      {{"grace_seconds", std::to_string(config_.drain_grace_seconds)},
+       {"drain_seconds", std::to_string(config_.drain_seconds)}});
+  SetServing(false);
+  if (config_.drain_grace_seconds > 0) {
+    std::this_thread::sleep_for(std::chrono::seconds(config_.drain_grace_seconds));
+  }
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    std::chrono::seconds(config_.drain_seconds));
+  if (health_server_) health_server_->Shutdown(std::chrono::system_clock::now());
+  Log(LogLevel::kInfo, "stopped");
+}
+
+int ServerRunner::RunUntilSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int sig = 0;
+  sigwait(&set, &sig);
+  Log(LogLevel::kInfo, "signal received", {{"signal", std::to_string(sig)}});
+  Shutdown();
+  return 0;
+}
+
+}  // namespace eduaid

@@ -1,0 +1,159 @@
+// Server bootstrap shared by every service: the callback-API gRPC server
+// with health, reflection and the grpc_server_* metrics interceptor; a
+// second plaintext server on the health port that carries nothing but
+// grpc.health.v1.Health (for Kubernetes probes); the Prometheus exposer;
+// graceful drain on SIGTERM; and ServiceRuntime, which every handler uses
+// to authenticate, run its blocking work on the worker pool and audit.
+#ifndef EDUAID_COMMON_SERVER_H_
+#define EDUAID_COMMON_SERVER_H_
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "grpcpp/grpcpp.h"
+#include "prometheus/counter.h"
+#include "prometheus/exposer.h"
+#include "prometheus/registry.h"
+#include "services/common/audit.h"
+#include "services/common/auth.h"
+#include "services/common/metrics.h"
+#include "services/common/worker_pool.h"
+
+namespace CLI {
+class App;
+}
+
+namespace eduaid {
+
+struct ServerConfig {
+  std::string service;       // short name: "registry"
+  std::string grpc_service;  // "eduaid.registry.v1.StudentRegistryService"
+  std::string bind = "0.0.0.0";
+  int grpc_port = 0;
+  int metrics_port = 0;   // -1 disables the exposer
+  int health_port = 0;    // -1 disables the separate health server
+  int workers = 8;
+  size_t max_queue = 20000;
+  int max_message_bytes = 32 << 20;
+  int drain_grace_seconds = 2;   // NOT_SERVING before stopping to accept
+  int drain_seconds = 20;        // in-flight calls finish within this
+  double rate_limit_per_second = 5000;  // per principal; 0 = off
+  // TLS (production). With cert and key set the gRPC port speaks TLS; with a
+  // client CA as well it requires and verifies client certificates (mTLS).
+  std::string tls_cert_file, tls_key_file, tls_client_ca_file;
+  // Data and auth.
+  std::string database_url;
+  std::string redis_url;
+  std::string data_key_file;
+  std::string jwt_secret_file;
+  std::string jwt_public_keys;
+  bool insecure_no_auth = false;
+};
+
+// Adds the flags every service shares (ports, bind, database, redis, keys,
+// TLS, auth) to `app`, with `config`'s current values as defaults.
+void AddCommonFlags(CLI::App& app, ServerConfig& config);
+
+// What one call knows about itself. Handlers fill `records` and
+// `personal_data` so the audit says what was touched.
+struct CallContext {
+  Principal principal;
+  std::string method;
+  bool mutating = false;
+  bool personal_data = false;
+  std::string records;
+  void AddRecord(absl::string_view id);
+};
+
+// Shared by the handlers of one service. Thread-safe.
+class ServiceRuntime {
+ public:
+  ServiceRuntime(const ServerConfig& config, Authenticator* auth,
+                 AuditLog* audit, prometheus::Registry* registry);
+
+  // The handler pattern of every RPC: authenticates the caller from the
+  // `authorization` metadata (UNAUTHENTICATED), refuses writes by read-only
+  // roles when `mutating` (PERMISSION_DENIED), applies the per-principal
+  // rate limit (RESOURCE_EXHAUSTED), then runs `fn` on the worker pool and
+  // finishes the call with its status mapped by ToGrpcStatus(). Changes,
+  // personal-data reads and denials are audited. Returns the reactor the
+  // callback method must return.
+  grpc::ServerUnaryReactor* Unary(
+      grpc::CallbackServerContext* ctx, const char* method, bool mutating,
+      std::function<absl::Status(CallContext&)> fn);
+
+  // Authentication alone (for streaming handlers).
+  absl::StatusOr<Principal> Authenticate(grpc::CallbackServerContext* ctx);
+
+  WorkerPool& pool() { return pool_; }
+  AuditLog* audit() { return audit_; }
+
+ private:
+  bool Admit(const std::string& subject);
+  void Audit(const CallContext& call, const absl::Status& status);
+  const double rate_limit_;
+  Authenticator* auth_;
+  AuditLog* audit_;
+  WorkerPool pool_;
+  prometheus::Counter* denied_unauthenticated_;
+  prometheus::Counter* denied_permission_;
+  prometheus::Counter* rejected_overload_;
+  absl::Mutex rate_mu_;
+  struct Bucket {
+    double tokens;
+    int64_t last_ns;
+  };
+  absl::flat_hash_map<std::string, Bucket> buckets_ ABSL_GUARDED_BY(rate_mu_);
+};
+
+// Blocks SIGTERM and SIGINT in the calling thread and every thread started
+// after; call first in main() so RunUntilSignal() can wait for them.
+void BlockTerminationSignals();
+
+class ServerRunner {
+ public:
+  explicit ServerRunner(ServerConfig config);
+  ~ServerRunner();
+
+  prometheus::Registry& registry() { return *registry_; }
+  const ServerConfig& config() const { return config_; }
+
+  // Builds and starts the servers with `services` (owned by the caller,
+  // alive until Shutdown returns). After OK, ports are known.
+  absl::Status Start(const std::vector<grpc::Service*>& services);
+
+  int grpc_port() const { return grpc_port_; }
+  int health_port() const { return health_port_; }
+  int metrics_port() const { return metrics_port_; }
+
+  // Health of the service (and of "") on both servers.
+  void SetServing(bool serving);
+
+  // Drain: NOT_SERVING, wait the grace period, stop accepting, let in-flight
+  // calls finish within drain_seconds, then cancel the rest.
+  void Shutdown();
+
+  // Waits for SIGTERM or SIGINT, then Shutdown(). Returns the exit code.
+  int RunUntilSignal();
+
+ private:
+  ServerConfig config_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<GrpcServerMetrics> grpc_metrics_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> health_server_;
+  int grpc_port_ = 0, health_port_ = 0, metrics_port_ = 0;
+  std::atomic<bool> shut_down_{false};
+};
+
+}  // namespace eduaid
+
+#endif  // EDUAID_COMMON_SERVER_H_
