@@ -55,6 +55,14 @@ struct ServerConfig {
   std::string jwt_secret_file;
   std::string jwt_public_keys;
   bool insecure_no_auth = false;
+  // Inline keys (tests); take precedence over files and environment.
+  std::string data_key_hex;
+  std::string jwt_secret;
+  // This service's own token for calls to peers (production: a file a
+  // Secret mounts; local: minted from the HS256 secret).
+  std::string service_token_file;
+  // TLS towards peers (CA, and client cert/key for mTLS).
+  std::string peer_tls_ca_file, peer_tls_cert_file, peer_tls_key_file;
 };
 
 // Adds the flags every service shares (ports, bind, database, redis, keys,

@@ -1,0 +1,154 @@
+#include "services/common/service_host.h"
+
+#include <fstream>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "services/common/log.h"
+#include "services/common/page_token.h"
+
+namespace eduaid {
+
+absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
+    const ServerConfig& config, const std::vector<Migration>& migrations) {
+  std::unique_ptr<ServiceHost> host(new ServiceHost());
+  host->config_ = config;
+  host->runner_ = std::make_unique<ServerRunner>(config);
+
+  if (!config.data_key_hex.empty()) {
+    auto c = FieldCrypto::Create(config.data_key_hex);
+    if (!c.ok()) return c.status();
+    host->crypto_ = std::move(*c);
+  } else {
+    auto c = FieldCrypto::Load(config.data_key_file);
+    if (!c.ok()) return c.status();
+    host->crypto_ = std::move(*c);
+  }
+  // Page tokens must verify on every replica: derive their key from the
+  // data key, which all replicas share.
+  SetPageTokenKey(host->crypto_->BlindIndex("page-token-key", "eduaid"));
+
+  if (!config.jwt_secret.empty()) {
+    AuthOptions opts;
+    opts.enabled = !config.insecure_no_auth;
+    opts.hs256_secret = config.jwt_secret;
+    host->auth_ = std::make_unique<Authenticator>(opts);
+  } else {
+    auto a = Authenticator::FromConfig(!config.insecure_no_auth,
+                                       config.jwt_secret_file,
+                                       config.jwt_public_keys);
+    if (!a.ok()) return a.status();
+    host->auth_ = std::move(*a);
+  }
+  if (config.insecure_no_auth) {
+    Log(LogLevel::kWarn,
+        "authentication is OFF (--insecure-no-auth): local experiments only");
+  }
+
+  DatabaseOptions dbo;
+  dbo.service = config.service;
+  dbo.metrics = &host->runner_->registry();
+  dbo.pool_size = std::max(2, config.workers);
+  auto db = Database::Open(config.database_url, dbo);
+  if (!db.ok()) return db.status();
+  host->db_ = std::move(*db);
+  std::vector<Migration> all = migrations;
+  all.push_back(AuditLog::TableMigration(1000));
+  absl::Status mig = host->db_->Migrate(all);
+  if (!mig.ok()) return mig;
+
+  CacheOptions co;
+  co.url = config.redis_url;
+  co.service = config.service;
+  co.metrics = &host->runner_->registry();
+  co.pool_size = std::max(4, config.workers);
+  auto cache = Cache::Create(co);
+  if (!cache.ok()) return cache.status();
+  host->cache_ = std::move(*cache);
+
+  host->audit_ = std::make_unique<AuditLog>(host->db_.get());
+  host->runtime_ = std::make_unique<ServiceRuntime>(
+      config, host->auth_.get(), host->audit_.get(), &host->runner_->registry());
+
+  std::string secret = config.jwt_secret;
+  if (secret.empty()) {
+    if (const char* env = std::getenv("EDUAID_JWT_SECRET")) secret = env;
+  }
+  if (secret.empty() && !config.jwt_secret_file.empty()) {
+    std::ifstream in(config.jwt_secret_file);
+    std::getline(in, secret);
+  }
+  host->tokens_ = std::make_unique<ServiceTokenSource>(
+      config.service, secret, config.service_token_file);
+  return host;
+}
+
+ServiceHost::~ServiceHost() {
+  if (runner_) runner_->Shutdown();
+  runtime_.reset();  // joins workers before the database goes
+  audit_.reset();
+}
+
+std::unique_ptr<PeerChannel> ServiceHost::Peer(
+    const std::string& target, std::chrono::milliseconds deadline) {
+  PeerOptions o;
+  o.target = target;
+  o.deadline = deadline;
+  o.tls_ca_file = config_.peer_tls_ca_file;
+  o.tls_cert_file = config_.peer_tls_cert_file;
+  o.tls_key_file = config_.peer_tls_key_file;
+  return std::make_unique<PeerChannel>(o, tokens_.get());
+}
+
+int ServiceMain(
+    int argc, char** argv, ServerConfig config,
+    const std::vector<Migration>& migrations,
+    const std::function<void(CLI::App&)>& add_flags,
+    const std::function<
+        absl::StatusOr<std::vector<std::shared_ptr<grpc::Service>>>(
+            ServiceHost&)>& build) {
+  BlockTerminationSignals();
+  CLI::App app{absl::StrCat("eduaid ", config.service, " service (",
+                            config.grpc_service, ")")};
+  AddCommonFlags(app, config);
+  app.add_option("--service-token-file", config.service_token_file,
+                 "This service's bearer token for calls to peers");
+  app.add_option("--peer-tls-ca", config.peer_tls_ca_file,
+                 "CA for peers' certificates (enables TLS to peers)");
+  app.add_option("--peer-tls-cert", config.peer_tls_cert_file,
+                 "Client certificate for mTLS to peers");
+  app.add_option("--peer-tls-key", config.peer_tls_key_file,
+                 "Client key for mTLS to peers");
+  if (add_flags) add_flags(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  auto host = ServiceHost::Create(config, migrations);
+  if (!host.ok()) {
+    Log(LogLevel::kError, "cannot start",
+        {{"error", std::string(host.status().message())}});
+    return 1;
+  }
+  auto services = build(**host);
+  if (!services.ok()) {
+    Log(LogLevel::kError, "cannot start",
+        {{"error", std::string(services.status().message())}});
+    return 1;
+  }
+  std::vector<grpc::Service*> raw;
+  for (auto& s : *services) raw.push_back(s.get());
+  absl::Status st = (*host)->Start(raw);
+  if (!st.ok()) {
+    Log(LogLevel::kError, "cannot start",
+        {{"error", std::string(st.message())}});
+    return 1;
+  }
+  int rc = (*host)->runner().RunUntilSignal();
+  host->reset();
+  services->clear();
+  return rc;
+}
+
+}  // namespace eduaid
