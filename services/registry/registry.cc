@@ -1,0 +1,1625 @@
+#include "services/registry/registry.h"
+
+#include <ctime>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "services/common/idempotency.h"
+#include "services/common/page_token.h"
+#include "services/common/status.h"
+#include "services/common/validate.h"
+
+namespace eduaid::registry {
+namespace {
+
+namespace cpb = ::eduaid::common::v1;
+
+constexpr char kCtxId[] = "registry.members.id_number";
+constexpr char kCtxName[] = "registry.members.name";
+constexpr char kCtxCarer[] = "registry.left_behind.carer_name";
+constexpr char kCtxCache[] = "registry.cache.student";
+constexpr char kCtxHash[] = "registry.id_number";
+
+#define RETURN_IF_ERROR(expr)            \
+  do {                                   \
+    absl::Status _st = (expr);           \
+    if (!_st.ok()) return _st;           \
+  } while (0)
+
+int64_t NowSec() { return static_cast<int64_t>(time(nullptr)); }
+
+std::string FormatTs(int64_t sec) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(sec),
+                          absl::UTCTimeZone());
+}
+
+// "YYYY-MM-DD" minus `years`.
+std::string YearsBefore(const std::string& date, int years) {
+  int y = std::stoi(date.substr(0, 4)) - years;
+  return absl::StrCat(y, date.substr(4));
+}
+
+bool IsCode(absl::string_view s, size_t max) {
+  if (s.empty() || s.size() > max) return false;
+  for (char c : s) {
+    if (!(absl::ascii_isalnum(c) || c == '-')) return false;
+  }
+  return true;
+}
+
+int MaxGrade(cpb::SchoolStage stage) {
+  switch (stage) {
+    case cpb::SCHOOL_STAGE_PRESCHOOL: return 3;
+    case cpb::SCHOOL_STAGE_PRIMARY: return 6;
+    case cpb::SCHOOL_STAGE_JUNIOR_HIGH: return 3;
+    case cpb::SCHOOL_STAGE_SENIOR_HIGH: return 3;
+    case cpb::SCHOOL_STAGE_SECONDARY_VOCATIONAL: return 3;
+    case cpb::SCHOOL_STAGE_HIGHER: return 8;
+    default: return 0;
+  }
+}
+
+bool ValidStage(int v) {
+  return cpb::SchoolStage_IsValid(v) && v != cpb::SCHOOL_STAGE_UNSPECIFIED;
+}
+
+absl::Status ValidateTerm(absl::string_view field, const cpb::Term& term) {
+  if (term.year() < 2000 || term.year() > 2100) {
+    return InvalidField(absl::StrCat(field, ".year"), "must be 2000..2100");
+  }
+  if (!cpb::Season_IsValid(term.season()) ||
+      term.season() == cpb::SEASON_UNSPECIFIED) {
+    return InvalidField(absl::StrCat(field, ".season"),
+                        "must be SEASON_AUTUMN or SEASON_SPRING");
+  }
+  return absl::OkStatus();
+}
+
+std::string StagesToText(const google::protobuf::RepeatedField<int>& stages) {
+  std::string out = ",";
+  for (int s : stages) absl::StrAppend(&out, s, ",");
+  return out;
+}
+
+void StagesFromText(const std::string& text, pb::School* school) {
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    int v = 0;
+    if (absl::SimpleAtoi(part, &v)) {
+      school->add_stages(static_cast<cpb::SchoolStage>(v));
+    }
+  }
+}
+
+// Columns: school_code, school_name, stage, grade, term_year, term_season,
+// status, boarder, recorded_at, reason, current, school_region.
+void FillEnrolment(const SqlRow& r, size_t at, pb::Enrolment* e) {
+  e->set_school_code(r.Str(at));
+  e->set_school_name(r.Str(at + 1));
+  e->set_stage(static_cast<cpb::SchoolStage>(r.Int(at + 2)));
+  e->set_grade(static_cast<int32_t>(r.Int(at + 3)));
+  e->mutable_term()->set_year(static_cast<int32_t>(r.Int(at + 4)));
+  e->mutable_term()->set_season(static_cast<cpb::Season>(r.Int(at + 5)));
+  e->set_status(static_cast<pb::EnrolmentStatus>(r.Int(at + 6)));
+  e->set_boarder(r.Int(at + 7) != 0);
+  e->set_recorded_at(FormatTs(r.Int(at + 8)));
+  e->set_reason(r.Str(at + 9));
+  e->set_current(r.Int(at + 10) != 0);
+  e->set_school_region_code(r.Str(at + 11));
+}
+
+constexpr char kEnrolmentCols[] =
+    "e.school_code, COALESCE(s.name, ''), e.stage, e.grade, e.term_year, "
+    "e.term_season, e.status, e.boarder, e.recorded_at, e.reason, e.current, "
+    "COALESCE(s.region_code, '')";
+
+bool IsClosedCase(int64_t state) {
+  return state == pb::DROPOUT_CASE_STATE_RETURNED ||
+         state == pb::DROPOUT_CASE_STATE_EXEMPT;
+}
+
+bool AllowedTransition(int64_t from, int64_t to) {
+  using S = pb::DropoutCaseState;
+  switch (from) {
+    case S::DROPOUT_CASE_STATE_OPEN:
+    case S::DROPOUT_CASE_STATE_VISITED:
+      return to == S::DROPOUT_CASE_STATE_VISITED ||
+             to == S::DROPOUT_CASE_STATE_RETURNED ||
+             to == S::DROPOUT_CASE_STATE_EXEMPT ||
+             to == S::DROPOUT_CASE_STATE_ESCALATED;
+    case S::DROPOUT_CASE_STATE_ESCALATED:
+      return to == S::DROPOUT_CASE_STATE_VISITED ||
+             to == S::DROPOUT_CASE_STATE_RETURNED ||
+             to == S::DROPOUT_CASE_STATE_EXEMPT;
+    default:
+      return false;
+  }
+}
+
+absl::StatusOr<int64_t> DecodeIdCursor(const std::string& token,
+                                       const std::string& filters) {
+  auto last = DecodePageToken(token, filters);
+  if (!last.ok()) return last.status();
+  if (last->empty()) return 0;
+  int64_t v = 0;
+  if (!absl::SimpleAtoi(*last, &v)) {
+    return InvalidField("page_token", "is not a token this service issued");
+  }
+  return v;
+}
+
+}  // namespace
+
+std::string MemberIdString(int64_t id) { return absl::StrCat("m-", id); }
+
+absl::StatusOr<int64_t> ParseMemberId(absl::string_view field,
+                                      absl::string_view member_id) {
+  int64_t v = 0;
+  if (!absl::ConsumePrefix(&member_id, "m-") ||
+      !absl::SimpleAtoi(member_id, &v) || v <= 0) {
+    return InvalidField(field, "must be a member id like m-123");
+  }
+  return v;
+}
+
+Registry::Registry(ServiceHost& host) : host_(host), db_(host.db()) {
+  auto& rows = prometheus::BuildCounter()
+                   .Name("eduaid_registry_import_rows_total")
+                   .Help("Rows received by bulk imports, by result")
+                   .Register(host.metrics());
+  rows_accepted_ = &rows.Add({{"result", "accepted"}});
+  rows_rejected_ = &rows.Add({{"result", "rejected"}});
+  out_of_school_gauge_ =
+      &prometheus::BuildGauge()
+           .Name("eduaid_registry_out_of_school")
+           .Help("School-age children of registered households found in no "
+                 "school, per county, at the last identification run")
+           .Register(host.metrics());
+}
+
+std::string Registry::IdHash(const std::string& id_number) const {
+  return host_.crypto().BlindIndex(id_number, kCtxHash);
+}
+
+std::string Registry::StudentCacheKey(const std::string& id_hash) const {
+  return CacheKey("registry", "student", id_hash.substr(0, 32));
+}
+
+std::string Registry::DecryptOrEmpty(const std::string& enc,
+                                     absl::string_view context) const {
+  if (enc.empty()) return "";
+  auto plain = host_.crypto().Decrypt(enc, context);
+  return plain.ok() ? *plain : "";
+}
+
+// ---------------------------------------------------------------- import
+
+absl::Status Registry::ImportHouseholds(CallContext& call,
+                                        const pb::ImportHouseholdsRequest& req,
+                                        pb::ImportHouseholdsResponse* resp) {
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  if (req.rows_size() == 0) return InvalidField("rows", "must not be empty");
+  if (req.rows_size() > kMaxRowsPerCall) {
+    return InvalidField("rows", absl::StrCat("at most ", kMaxRowsPerCall,
+                                             " rows per call"));
+  }
+  struct Prepared {
+    int64_t row_number;
+    std::string household_id, region, id_hash, id_enc, id_masked, name_enc,
+        birth_date;
+    int64_t year, status, male, relation;
+  };
+  std::vector<Prepared> good;
+  good.reserve(req.rows_size());
+  std::vector<cpb::RowError> errors;
+  std::unordered_map<std::string, int64_t> seen_ids;
+  std::unordered_map<std::string, const pb::HouseholdMemberRow*> households;
+  const int this_year = std::stoi(TodayCst().substr(0, 4));
+  for (int i = 0; i < req.rows_size(); ++i) {
+    const auto& row = req.rows(i);
+    int64_t rn = row.row_number() > 0 ? row.row_number() : i + 1;
+    size_t before = errors.size();
+    auto bad = [&](const absl::Status& st) {
+      for (const auto& v : FieldViolationsOf(st)) {
+        cpb::RowError e;
+        e.set_row_number(rn);
+        e.set_field(v.field);
+        e.set_rule(v.rule);
+        errors.push_back(std::move(e));
+      }
+    };
+    if (!IsCode(row.household_id(), 32)) {
+      bad(InvalidField("household_id", "must be 1..32 of A-Z a-z 0-9 -"));
+    }
+    absl::Status region_st = ValidateRegionCode("region_code", row.region_code());
+    if (!region_st.ok()) {
+      bad(region_st);
+    } else if (!call.principal.Covers(row.region_code())) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "row ", rn, ": region_code lies outside the caller's region scope '",
+          call.principal.region, "'; nothing was imported"));
+    }
+    if (row.registration_year() < 2013 || row.registration_year() > this_year) {
+      bad(InvalidField("registration_year",
+                       absl::StrCat("must be 2013..", this_year)));
+    }
+    if (!cpb::HouseholdStatus_IsValid(row.household_status()) ||
+        row.household_status() == cpb::HOUSEHOLD_STATUS_UNSPECIFIED) {
+      bad(InvalidField("household_status", "must be POOR or LIFTED"));
+    }
+    if (!pb::Relation_IsValid(row.relation()) ||
+        row.relation() == pb::RELATION_UNSPECIFIED) {
+      bad(InvalidField("relation", "must be a known relation to the head"));
+    }
+    absl::Status name_st = ValidateText("name", row.name(), 50);
+    if (!name_st.ok()) bad(name_st);
+    auto info = ValidateIdNumber("id_number", row.id_number());
+    if (!info.ok()) bad(info.status());
+    std::string id = NormalizeIdNumber(row.id_number());
+    if (info.ok()) {
+      auto [it, inserted] = seen_ids.emplace(id, rn);
+      if (!inserted) {
+        bad(InvalidField("id_number",
+                         absl::StrCat("duplicated in this request (first at row ",
+                                      it->second, ")")));
+      }
+    }
+    if (errors.size() == before) {
+      auto [hit, first] = households.emplace(row.household_id(), &row);
+      const auto* h = hit->second;
+      if (!first && (h->region_code() != row.region_code() ||
+                     h->registration_year() != row.registration_year() ||
+                     h->household_status() != row.household_status())) {
+        bad(InvalidField("household_id",
+                         absl::StrCat("conflicts with row ", h->row_number(),
+                                      " of the same household (region, year "
+                                      "or status differ)")));
+      }
+    }
+    if (errors.size() != before) continue;
+    Prepared p;
+    p.row_number = rn;
+    p.household_id = row.household_id();
+    p.region = row.region_code();
+    p.year = row.registration_year();
+    p.status = row.household_status();
+    p.id_hash = IdHash(id);
+    p.id_enc = host_.crypto().Encrypt(id, kCtxId);
+    p.id_masked = MaskIdNumber(id);
+    p.name_enc = host_.crypto().Encrypt(row.name(), kCtxName);
+    p.birth_date = info->birth_date();
+    p.male = info->male;
+    p.relation = row.relation();
+    good.push_back(std::move(p));
+  }
+
+  std::vector<std::string> touched;
+  std::vector<std::pair<std::string, int64_t>> gauges;
+  absl::Status st = RunIdempotent(
+      db_, "ImportHouseholds", req.request_id(), req, resp,
+      [&](SqlConnection& c) -> absl::Status {
+        touched.clear();
+        int64_t now = NowSec();
+        std::unordered_set<std::string> seen_households;
+        for (const auto& p : good) {
+          if (seen_households.insert(p.household_id).second) {
+            auto h = c.Query(
+                "SELECT region_code, registration_year, status FROM households "
+                "WHERE household_id = ?",
+                {p.household_id});
+            if (!h.ok()) return h.status();
+            if (h->empty()) {
+              auto ins = c.Execute(
+                  "INSERT INTO households(household_id, region_code, "
+                  "registration_year, status, updated_at) VALUES(?,?,?,?,?)",
+                  {p.household_id, p.region, p.year, p.status, now});
+              if (!ins.ok()) return ins.status();
+              resp->set_households_created(resp->households_created() + 1);
+            } else {
+              const SqlRow& old = h->front();
+              if (!call.principal.Covers(old.Str(0))) {
+                return absl::PermissionDeniedError(absl::StrCat(
+                    "row ", p.row_number,
+                    ": household is registered outside the caller's region "
+                    "scope; nothing was imported"));
+              }
+              if (old.Str(0) != p.region || old.Int(1) != p.year ||
+                  old.Int(2) != p.status) {
+                auto up = c.Execute(
+                    "UPDATE households SET region_code = ?, "
+                    "registration_year = ?, status = ?, updated_at = ? "
+                    "WHERE household_id = ?",
+                    {p.region, p.year, p.status, now, p.household_id});
+                if (!up.ok()) return up.status();
+                auto mem = c.Query(
+                    "SELECT id_hash FROM members WHERE household_id = ?",
+                    {p.household_id});
+                if (!mem.ok()) return mem.status();
+                for (const auto& m : *mem) touched.push_back(m.Str(0));
+                if (old.Str(0) != p.region) {
+                  auto mv = c.Execute(
+                      "UPDATE members SET region_code = ? WHERE household_id = ?",
+                      {p.region, p.household_id});
+                  if (!mv.ok()) return mv.status();
+                }
+              }
+              resp->set_households_updated(resp->households_updated() + 1);
+            }
+          }
+          auto m = c.Query("SELECT id, region_code FROM members WHERE id_hash = ?",
+                           {p.id_hash});
+          if (!m.ok()) return m.status();
+          if (m->empty()) {
+            auto ins = c.Execute(
+                "INSERT INTO members(id_hash, id_enc, id_masked, name_enc, "
+                "household_id, region_code, birth_date, male, relation, "
+                "updated_at) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                {p.id_hash, p.id_enc, p.id_masked, p.name_enc, p.household_id,
+                 p.region, p.birth_date, p.male, p.relation, now});
+            if (!ins.ok()) return ins.status();
+            resp->set_members_created(resp->members_created() + 1);
+          } else {
+            if (!call.principal.Covers(m->front().Str(1))) {
+              return absl::PermissionDeniedError(absl::StrCat(
+                  "row ", p.row_number,
+                  ": member is registered outside the caller's region scope; "
+                  "nothing was imported"));
+            }
+            auto up = c.Execute(
+                "UPDATE members SET id_enc = ?, name_enc = ?, household_id = ?, "
+                "region_code = ?, relation = ?, updated_at = ? WHERE id = ?",
+                {p.id_enc, p.name_enc, p.household_id, p.region, p.relation, now,
+                 m->front().Int(0)});
+            if (!up.ok()) return up.status();
+            resp->set_members_updated(resp->members_updated() + 1);
+          }
+          touched.push_back(p.id_hash);
+        }
+        resp->set_accepted_rows(static_cast<int64_t>(good.size()));
+        resp->set_rejected_rows(req.rows_size() - static_cast<int64_t>(good.size()));
+        for (auto& e : errors) *resp->add_errors() = e;
+        if (!req.skip_identification()) {
+          auto summary = Identify(c, TodayCst());
+          if (!summary.ok()) return summary.status();
+          *resp->mutable_identification() = *summary;
+        }
+        return absl::OkStatus();
+      });
+  if (!st.ok()) return st;
+  rows_accepted_->Increment(static_cast<double>(resp->accepted_rows()));
+  rows_rejected_->Increment(static_cast<double>(resp->rejected_rows()));
+  std::vector<std::string> keys;
+  keys.reserve(touched.size());
+  for (const auto& h : touched) keys.push_back(StudentCacheKey(h));
+  if (!keys.empty()) host_.cache().Invalidate(keys);
+  call.AddRecord(absl::StrCat("rows:", resp->accepted_rows(), "/",
+                              req.rows_size()));
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------- schools
+
+absl::Status Registry::UpsertSchool(CallContext& call,
+                                    const pb::UpsertSchoolRequest& req,
+                                    pb::UpsertSchoolResponse* resp) {
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  const auto& s = req.school();
+  std::vector<FieldViolation> v;
+  if (!IsCode(s.code(), 20)) {
+    v.push_back({"school.code", "must be 1..20 of A-Z a-z 0-9 -"});
+  }
+  auto add = [&](const absl::Status& st) {
+    for (auto& f : FieldViolationsOf(st)) v.push_back({"school." + f.field, f.rule});
+  };
+  add(ValidateText("name", s.name(), 100));
+  add(ValidateRegionCode("region_code", s.region_code()));
+  if (s.stages_size() == 0) v.push_back({"school.stages", "must not be empty"});
+  for (int st : s.stages()) {
+    if (!ValidStage(st)) {
+      v.push_back({"school.stages", "contains an unknown school stage"});
+      break;
+    }
+  }
+  if (!v.empty()) return InvalidFields(v);
+  RETURN_IF_ERROR(CheckRegion(call.principal, s.region_code()));
+  call.AddRecord(absl::StrCat("school:", s.code()));
+  return RunIdempotent(
+      db_, "UpsertSchool", req.request_id(), req, resp,
+      [&](SqlConnection& c) -> absl::Status {
+        auto old = c.Query("SELECT region_code FROM schools WHERE code = ?",
+                           {s.code()});
+        if (!old.ok()) return old.status();
+        if (!old->empty() && !call.principal.Covers(old->front().Str(0))) {
+          return CheckRegion(call.principal, old->front().Str(0));
+        }
+        auto r = c.Execute(
+            "INSERT INTO schools(code, name, region_code, stages, rural, "
+            "updated_at) VALUES(?,?,?,?,?,?) ON CONFLICT(code) DO UPDATE SET "
+            "name = excluded.name, region_code = excluded.region_code, "
+            "stages = excluded.stages, rural = excluded.rural, "
+            "updated_at = excluded.updated_at",
+            {s.code(), s.name(), s.region_code(), StagesToText(s.stages()),
+             int64_t{s.rural()}, NowSec()});
+        if (!r.ok()) return r.status();
+        *resp->mutable_school() = s;
+        resp->set_created(old->empty());
+        return absl::OkStatus();
+      });
+}
+
+absl::Status Registry::ListSchools(CallContext& call,
+                                   const pb::ListSchoolsRequest& req,
+                                   pb::ListSchoolsResponse* resp) {
+  RETURN_IF_ERROR(ValidateRegionPrefix("region_prefix", req.region_prefix()));
+  if (!cpb::SchoolStage_IsValid(req.stage())) {
+    return InvalidField("stage", "is not a known school stage");
+  }
+  auto size = ValidatePageSize("page_size", req.page_size());
+  if (!size.ok()) return size.status();
+  auto region = ScopeRegionFilter(call.principal, req.region_prefix());
+  if (!region.ok()) return region.status();
+  std::string filters = absl::StrCat("schools|", *region, "|", req.stage());
+  auto last = DecodePageToken(req.page_token(), filters);
+  if (!last.ok()) return last.status();
+  return db_.Read([&](SqlConnection& c) -> absl::Status {
+    auto rows = c.Query(
+        "SELECT code, name, region_code, stages, rural FROM schools "
+        "WHERE region_code LIKE ? AND (? = 0 OR stages LIKE ?) AND code > ? "
+        "ORDER BY code LIMIT ?",
+        {*region + "%", int64_t{req.stage()},
+         absl::StrCat("%,", req.stage(), ",%"), *last, int64_t{*size + 1}});
+    if (!rows.ok()) return rows.status();
+    for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(*size); ++i) {
+      const auto& r = (*rows)[i];
+      auto* s = resp->add_schools();
+      s->set_code(r.Str(0));
+      s->set_name(r.Str(1));
+      s->set_region_code(r.Str(2));
+      StagesFromText(r.Str(3), s);
+      s->set_rural(r.Int(4) != 0);
+    }
+    if (rows->size() > static_cast<size_t>(*size)) {
+      resp->set_next_page_token(
+          EncodePageToken(resp->schools(*size - 1).code(), filters));
+    }
+    return absl::OkStatus();
+  });
+}
+
+// ---------------------------------------------------------------- enrolments
+
+absl::Status Registry::RecordEnrolments(CallContext& call,
+                                        const pb::RecordEnrolmentsRequest& req,
+                                        pb::RecordEnrolmentsResponse* resp) {
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  if (req.rows_size() == 0) return InvalidField("rows", "must not be empty");
+  if (req.rows_size() > kMaxRowsPerCall) {
+    return InvalidField("rows", absl::StrCat("at most ", kMaxRowsPerCall,
+                                             " rows per call"));
+  }
+  struct Prepared {
+    int64_t row_number;
+    std::string id_hash;
+    const pb::EnrolmentRow* row;
+  };
+  std::vector<Prepared> good;
+  std::vector<cpb::RowError> errors;
+  std::unordered_map<std::string, int64_t> seen;
+  for (int i = 0; i < req.rows_size(); ++i) {
+    const auto& row = req.rows(i);
+    int64_t rn = row.row_number() > 0 ? row.row_number() : i + 1;
+    size_t before = errors.size();
+    auto bad = [&](const absl::Status& st) {
+      for (const auto& v : FieldViolationsOf(st)) {
+        cpb::RowError e;
+        e.set_row_number(rn);
+        e.set_field(v.field);
+        e.set_rule(v.rule);
+        errors.push_back(std::move(e));
+      }
+    };
+    auto info = ValidateIdNumber("id_number", row.id_number());
+    if (!info.ok()) bad(info.status());
+    if (!IsCode(row.school_code(), 20)) {
+      bad(InvalidField("school_code", "must be 1..20 of A-Z a-z 0-9 -"));
+    }
+    if (!ValidStage(row.stage())) {
+      bad(InvalidField("stage", "must be a known school stage"));
+    } else if (row.grade() < 1 || row.grade() > MaxGrade(row.stage())) {
+      bad(InvalidField("grade", absl::StrCat("must be 1..", MaxGrade(row.stage()),
+                                             " for this stage")));
+    }
+    absl::Status term_st = ValidateTerm("term", row.term());
+    if (!term_st.ok()) bad(term_st);
+    if (row.status() != pb::ENROLMENT_STATUS_ENROLLED &&
+        row.status() != pb::ENROLMENT_STATUS_SUSPENDED &&
+        row.status() != pb::ENROLMENT_STATUS_DROPPED_OUT &&
+        row.status() != pb::ENROLMENT_STATUS_GRADUATED) {
+      bad(InvalidField("status",
+                       "must be ENROLLED, SUSPENDED, DROPPED_OUT or GRADUATED"));
+    }
+    std::string hash;
+    if (info.ok()) {
+      hash = IdHash(NormalizeIdNumber(row.id_number()));
+      auto [it, inserted] = seen.emplace(hash, rn);
+      if (!inserted) {
+        bad(InvalidField("id_number",
+                         absl::StrCat("duplicated in this request (first at row ",
+                                      it->second, ")")));
+      }
+    }
+    if (errors.size() != before) continue;
+    good.push_back({rn, std::move(hash), &row});
+  }
+
+  std::vector<std::string> touched;
+  absl::Status st = RunIdempotent(
+      db_, "RecordEnrolments", req.request_id(), req, resp,
+      [&](SqlConnection& c) -> absl::Status {
+        touched.clear();
+        int64_t now = NowSec();
+        struct SchoolInfo {
+          bool exists;
+          std::string region, stages;
+        };
+        std::unordered_map<std::string, SchoolInfo> schools;
+        int64_t accepted = 0, unchanged = 0;
+        std::vector<cpb::RowError> tx_errors = errors;
+        auto row_error = [&](int64_t rn, const char* field, std::string rule) {
+          cpb::RowError e;
+          e.set_row_number(rn);
+          e.set_field(field);
+          e.set_rule(std::move(rule));
+          tx_errors.push_back(std::move(e));
+        };
+        for (const auto& p : good) {
+          const auto& row = *p.row;
+          auto sit = schools.find(row.school_code());
+          if (sit == schools.end()) {
+            auto s = c.Query("SELECT region_code, stages FROM schools WHERE code = ?",
+                             {row.school_code()});
+            if (!s.ok()) return s.status();
+            SchoolInfo si{!s->empty(), s->empty() ? "" : s->front().Str(0),
+                          s->empty() ? "" : s->front().Str(1)};
+            sit = schools.emplace(row.school_code(), si).first;
+          }
+          if (!sit->second.exists) {
+            row_error(p.row_number, "school_code", "no such school (UpsertSchool first)");
+            continue;
+          }
+          if (!call.principal.Covers(sit->second.region)) {
+            return absl::PermissionDeniedError(absl::StrCat(
+                "row ", p.row_number,
+                ": school lies outside the caller's region scope; nothing was "
+                "recorded"));
+          }
+          if (!absl::StrContains(sit->second.stages,
+                                 absl::StrCat(",", row.stage(), ","))) {
+            row_error(p.row_number, "stage", "the school does not offer this stage");
+            continue;
+          }
+          auto cur = c.Query(
+              "SELECT id, school_code, stage, grade, term_year, term_season, "
+              "status, boarder FROM enrolments WHERE id_hash = ? AND current = 1",
+              {p.id_hash});
+          if (!cur.ok()) return cur.status();
+          if (!cur->empty()) {
+            const SqlRow& o = cur->front();
+            if (o.Str(1) == row.school_code() && o.Int(2) == row.stage() &&
+                o.Int(3) == row.grade() && o.Int(4) == row.term().year() &&
+                o.Int(5) == row.term().season() && o.Int(6) == row.status() &&
+                o.Int(7) == int64_t{row.boarder()}) {
+              ++unchanged;
+              continue;
+            }
+            bool moved = o.Str(1) != row.school_code() &&
+                         (o.Int(6) == pb::ENROLMENT_STATUS_ENROLLED ||
+                          o.Int(6) == pb::ENROLMENT_STATUS_SUSPENDED);
+            auto close = c.Execute(
+                moved ? "UPDATE enrolments SET current = 0, status = 2 WHERE id = ?"
+                      : "UPDATE enrolments SET current = 0 WHERE id = ?",
+                {o.Int(0)});
+            if (!close.ok()) return close.status();
+          }
+          auto ins = c.Execute(
+              "INSERT INTO enrolments(id_hash, school_code, stage, grade, "
+              "term_year, term_season, status, boarder, current, recorded_at, "
+              "reason) VALUES(?,?,?,?,?,?,?,?,1,?,?)",
+              {p.id_hash, row.school_code(), int64_t{row.stage()},
+               int64_t{row.grade()}, int64_t{row.term().year()},
+               int64_t{row.term().season()}, int64_t{row.status()},
+               int64_t{row.boarder()}, now, std::string("roster")});
+          if (!ins.ok()) return ins.status();
+          ++accepted;
+          touched.push_back(p.id_hash);
+        }
+        std::sort(tx_errors.begin(), tx_errors.end(),
+                  [](const cpb::RowError& a, const cpb::RowError& b) {
+                    return a.row_number() < b.row_number();
+                  });
+        for (auto& e : tx_errors) *resp->add_errors() = std::move(e);
+        resp->set_accepted_rows(accepted + unchanged);
+        resp->set_unchanged_rows(unchanged);
+        resp->set_rejected_rows(req.rows_size() - accepted - unchanged);
+        if (!req.skip_identification()) {
+          auto summary = Identify(c, TodayCst());
+          if (!summary.ok()) return summary.status();
+          *resp->mutable_identification() = *summary;
+        }
+        return absl::OkStatus();
+      });
+  if (!st.ok()) return st;
+  rows_accepted_->Increment(static_cast<double>(resp->accepted_rows()));
+  rows_rejected_->Increment(static_cast<double>(resp->rejected_rows()));
+  std::vector<std::string> keys;
+  for (const auto& h : touched) keys.push_back(StudentCacheKey(h));
+  if (!keys.empty()) host_.cache().Invalidate(keys);
+  call.AddRecord(absl::StrCat("enrolment rows:", resp->accepted_rows(), "/",
+                              req.rows_size()));
+  return absl::OkStatus();
+}
+
+absl::Status Registry::TransferStudent(CallContext& call,
+                                       const pb::TransferStudentRequest& req,
+                                       pb::TransferStudentResponse* resp) {
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  auto info = ValidateIdNumber("id_number", req.id_number());
+  if (!info.ok()) return info.status();
+  std::vector<FieldViolation> v;
+  if (!IsCode(req.to_school_code(), 20)) {
+    v.push_back({"to_school_code", "must be 1..20 of A-Z a-z 0-9 -"});
+  }
+  if (!ValidStage(req.stage())) {
+    v.push_back({"stage", "must be a known school stage"});
+  } else if (req.grade() < 1 || req.grade() > MaxGrade(req.stage())) {
+    v.push_back({"grade", absl::StrCat("must be 1..", MaxGrade(req.stage()),
+                                       " for this stage")});
+  }
+  for (auto& f : FieldViolationsOf(ValidateTerm("term", req.term()))) v.push_back(f);
+  for (auto& f : FieldViolationsOf(ValidateText("reason", req.reason(), 200))) {
+    v.push_back(f);
+  }
+  if (!v.empty()) return InvalidFields(v);
+  std::string hash = IdHash(NormalizeIdNumber(req.id_number()));
+  absl::Status st = RunIdempotent(
+      db_, "TransferStudent", req.request_id(), req, resp,
+      [&](SqlConnection& c) -> absl::Status {
+        auto to = c.Query("SELECT region_code, stages FROM schools WHERE code = ?",
+                          {req.to_school_code()});
+        if (!to.ok()) return to.status();
+        if (to->empty()) return InvalidField("to_school_code", "no such school");
+        if (!absl::StrContains(to->front().Str(1),
+                               absl::StrCat(",", req.stage(), ","))) {
+          return InvalidField("stage", "the new school does not offer this stage");
+        }
+        auto cur = c.Query(
+            absl::StrCat("SELECT e.id, ", kEnrolmentCols,
+                         " FROM enrolments e LEFT JOIN schools s ON "
+                         "s.code = e.school_code WHERE e.id_hash = ? AND "
+                         "e.current = 1"),
+            {hash});
+        if (!cur.ok()) return cur.status();
+        if (cur->empty() ||
+            !(cur->front().Int(7) == pb::ENROLMENT_STATUS_ENROLLED ||
+              cur->front().Int(7) == pb::ENROLMENT_STATUS_SUSPENDED)) {
+          return WithReason(absl::StatusCode::kFailedPrecondition,
+                            "NO_CURRENT_ENROLMENT",
+                            "the child has no current enrolment to transfer from");
+        }
+        const SqlRow& o = cur->front();
+        if (!call.principal.Covers(o.Str(12)) &&
+            !call.principal.Covers(to->front().Str(0))) {
+          return absl::PermissionDeniedError(
+              "neither school lies in the caller's region scope");
+        }
+        if (o.Str(1) == req.to_school_code()) {
+          return WithReason(absl::StatusCode::kFailedPrecondition, "SAME_SCHOOL",
+                            "to_school_code: the child is already at this school");
+        }
+        int64_t now = NowSec();
+        std::string reason = absl::StrCat("transfer: ", req.reason());
+        auto close = c.Execute(
+            "UPDATE enrolments SET current = 0, status = 2, reason = ? WHERE id = ?",
+            {reason, o.Int(0)});
+        if (!close.ok()) return close.status();
+        auto ins = c.Execute(
+            "INSERT INTO enrolments(id_hash, school_code, stage, grade, "
+            "term_year, term_season, status, boarder, current, recorded_at, "
+            "reason) VALUES(?,?,?,?,?,?,1,?,1,?,?)",
+            {hash, req.to_school_code(), int64_t{req.stage()},
+             int64_t{req.grade()}, int64_t{req.term().year()},
+             int64_t{req.term().season()}, o.Int(8), now, reason});
+        if (!ins.ok()) return ins.status();
+        FillEnrolment(o, 1, resp->mutable_previous());
+        resp->mutable_previous()->set_status(pb::ENROLMENT_STATUS_TRANSFERRED);
+        resp->mutable_previous()->set_current(false);
+        resp->mutable_previous()->set_reason(reason);
+        auto* n = resp->mutable_current();
+        n->set_school_code(req.to_school_code());
+        n->set_stage(req.stage());
+        n->set_grade(req.grade());
+        *n->mutable_term() = req.term();
+        n->set_status(pb::ENROLMENT_STATUS_ENROLLED);
+        n->set_boarder(o.Int(8) != 0);
+        n->set_recorded_at(FormatTs(now));
+        n->set_reason(reason);
+        n->set_current(true);
+        n->set_school_region_code(to->front().Str(0));
+        auto name = c.Query("SELECT name FROM schools WHERE code = ?",
+                            {req.to_school_code()});
+        if (name.ok() && !name->empty()) n->set_school_name(name->front().Str(0));
+        return absl::OkStatus();
+      });
+  if (!st.ok()) return st;
+  host_.cache().Invalidate({StudentCacheKey(hash)});
+  call.AddRecord(absl::StrCat("transfer-to:", req.to_school_code()));
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------- identification
+
+absl::StatusOr<pb::IdentificationSummary> Registry::Identify(
+    SqlConnection& c, const std::string& as_of) {
+  pb::IdentificationSummary sum;
+  const std::string lo = YearsBefore(as_of, 16);  // exclusive: age <= 15
+  const std::string hi = YearsBefore(as_of, 6);   // inclusive: age >= 6
+  auto run = c.Query(
+      "INSERT INTO identification_runs(as_of, started_at, summary) "
+      "VALUES(?,?,'') RETURNING run_id",
+      {as_of, NowSec()});
+  if (!run.ok()) return run.status();
+  int64_t run_id = run->front().Int(0);
+  auto up = c.Execute(
+      "INSERT INTO out_of_school(member_id, first_seen, since_run, last_run, "
+      "resolved_at) SELECT m.id, ?, ?, ?, NULL FROM members m "
+      "WHERE m.birth_date > ? AND m.birth_date <= ? AND NOT EXISTS ("
+      " SELECT 1 FROM enrolments e WHERE e.id_hash = m.id_hash AND "
+      " e.current = 1 AND (e.status IN (1, 3) OR (e.status = 5 AND "
+      " e.stage >= 3))) "
+      "ON CONFLICT(member_id) DO UPDATE SET last_run = excluded.last_run, "
+      "first_seen = CASE WHEN out_of_school.resolved_at IS NULL THEN "
+      "out_of_school.first_seen ELSE excluded.first_seen END, "
+      "since_run = CASE WHEN out_of_school.resolved_at IS NULL THEN "
+      "out_of_school.since_run ELSE excluded.since_run END, "
+      "resolved_at = NULL",
+      {as_of, run_id, run_id, lo, hi});
+  if (!up.ok()) return up.status();
+  auto back = c.Execute(
+      "UPDATE out_of_school SET resolved_at = ? WHERE resolved_at IS NULL AND "
+      "last_run <> ?",
+      {as_of, run_id});
+  if (!back.ok()) return back.status();
+  auto counts = c.Query(
+      "SELECT (SELECT COUNT(*) FROM members), "
+      "(SELECT COUNT(*) FROM members WHERE birth_date > ? AND birth_date <= ?), "
+      "(SELECT COUNT(*) FROM members m JOIN enrolments e ON e.id_hash = "
+      " m.id_hash AND e.current = 1), "
+      "(SELECT COUNT(*) FROM out_of_school WHERE resolved_at IS NULL), "
+      "(SELECT COUNT(*) FROM out_of_school WHERE resolved_at IS NULL AND "
+      " since_run = ?)",
+      {lo, hi, run_id});
+  if (!counts.ok()) return counts.status();
+  const SqlRow& r = counts->front();
+  sum.set_run_id(run_id);
+  sum.set_as_of(as_of);
+  sum.set_members(r.Int(0));
+  sum.set_school_age(r.Int(1));
+  sum.set_identified(r.Int(2));
+  sum.set_out_of_school(r.Int(3));
+  sum.set_newly_out_of_school(r.Int(4));
+  sum.set_back_in_school(*back);
+  auto stages = c.Query(
+      "SELECT e.stage, COUNT(*) FROM members m JOIN enrolments e ON "
+      "e.id_hash = m.id_hash AND e.current = 1 WHERE e.status IN (1, 3) "
+      "GROUP BY e.stage ORDER BY e.stage");
+  if (!stages.ok()) return stages.status();
+  for (const auto& s : *stages) {
+    auto* sc = sum.add_by_stage();
+    sc->set_stage(static_cast<cpb::SchoolStage>(s.Int(0)));
+    sc->set_students(s.Int(1));
+  }
+  auto save = c.Execute(
+      "UPDATE identification_runs SET summary = ? WHERE run_id = ?",
+      {Base64Encode(sum.SerializeAsString()), run_id});
+  if (!save.ok()) return save.status();
+  auto per_region = c.Query(
+      "SELECT m.region_code, COUNT(*) FROM out_of_school o JOIN members m ON "
+      "m.id = o.member_id WHERE o.resolved_at IS NULL GROUP BY m.region_code");
+  if (per_region.ok()) {
+    for (const auto& pr : *per_region) {
+      out_of_school_gauge_->Add({{"region", pr.Str(0)}})
+          .Set(static_cast<double>(pr.Int(1)));
+    }
+  }
+  return sum;
+}
+
+absl::Status Registry::RunIdentification(CallContext& call,
+                                         const pb::RunIdentificationRequest& req,
+                                         pb::RunIdentificationResponse* resp) {
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  if (!req.as_of().empty()) RETURN_IF_ERROR(ValidateDate("as_of", req.as_of()));
+  // The out-of-school list spans every region; only province-wide callers
+  // (province officers and services) may recompute it.
+  if (!call.principal.region.empty()) {
+    return absl::PermissionDeniedError(
+        "identification runs over all regions: province scope required");
+  }
+  std::string as_of = req.as_of().empty() ? TodayCst() : req.as_of();
+  call.AddRecord(absl::StrCat("as_of:", as_of));
+  return RunIdempotent(db_, "RunIdentification", req.request_id(), req, resp,
+                       [&](SqlConnection& c) -> absl::Status {
+                         auto s = Identify(c, as_of);
+                         if (!s.ok()) return s.status();
+                         *resp->mutable_summary() = *s;
+                         return absl::OkStatus();
+                       });
+}
+
+// ---------------------------------------------------------------- students
+
+absl::StatusOr<pb::Student> Registry::LoadStudentFromDb(
+    SqlConnection& c, const std::string& id_hash) {
+  auto m = c.Query(
+      "SELECT m.id, m.id_enc, m.name_enc, m.household_id, m.region_code, "
+      "h.status, h.registration_year, m.birth_date, m.male, m.relation "
+      "FROM members m JOIN households h ON h.household_id = m.household_id "
+      "WHERE m.id_hash = ?",
+      {id_hash});
+  if (!m.ok()) return m.status();
+  if (m->empty()) {
+    return absl::NotFoundError("no registered household member has this ID number");
+  }
+  const SqlRow& r = m->front();
+  pb::Student s;
+  int64_t member = r.Int(0);
+  s.set_member_id(MemberIdString(member));
+  s.set_id_number(DecryptOrEmpty(r.Str(1), kCtxId));
+  s.set_name(DecryptOrEmpty(r.Str(2), kCtxName));
+  s.set_household_id(r.Str(3));
+  s.set_region_code(r.Str(4));
+  s.set_household_status(static_cast<cpb::HouseholdStatus>(r.Int(5)));
+  s.set_registration_year(static_cast<int32_t>(r.Int(6)));
+  s.set_birth_date(r.Str(7));
+  s.set_male(r.Int(8) != 0);
+  s.set_relation(static_cast<pb::Relation>(r.Int(9)));
+  auto hist = c.Query(
+      absl::StrCat("SELECT ", kEnrolmentCols,
+                   " FROM enrolments e LEFT JOIN schools s ON s.code = "
+                   "e.school_code WHERE e.id_hash = ? ORDER BY e.id"),
+      {id_hash});
+  if (!hist.ok()) return hist.status();
+  for (const auto& h : *hist) {
+    auto* e = s.add_enrolment_history();
+    FillEnrolment(h, 0, e);
+    if (e->current()) *s.mutable_current_enrolment() = *e;
+  }
+  auto lb = c.Query(
+      "SELECT carer_name_enc, carer_relation, parents_location, updated_at "
+      "FROM left_behind WHERE member_id = ?",
+      {member});
+  if (!lb.ok()) return lb.status();
+  if (!lb->empty()) {
+    auto* l = s.mutable_left_behind();
+    l->set_carer_name(DecryptOrEmpty(lb->front().Str(0), kCtxCarer));
+    l->set_carer_relation(lb->front().Str(1));
+    l->set_parents_location(lb->front().Str(2));
+    l->set_updated_at(FormatTs(lb->front().Int(3)));
+  }
+  auto dp = c.Query(
+      "SELECT category, placement, school_code, note, updated_at FROM "
+      "disability_plans WHERE member_id = ?",
+      {member});
+  if (!dp.ok()) return dp.status();
+  if (!dp->empty()) {
+    auto* d = s.mutable_disability_plan();
+    d->set_category(dp->front().Str(0));
+    d->set_placement(static_cast<pb::Placement>(dp->front().Int(1)));
+    d->set_school_code(dp->front().Str(2));
+    d->set_note(dp->front().Str(3));
+    d->set_updated_at(FormatTs(dp->front().Int(4)));
+  }
+  return s;
+}
+
+absl::StatusOr<pb::Student> Registry::LoadStudent(const std::string& id_hash) {
+  const std::string key = StudentCacheKey(id_hash);
+  if (auto cached = host_.cache().Get(key)) {
+    auto plain = host_.crypto().Decrypt(*cached, kCtxCache);
+    pb::Student s;
+    if (plain.ok() && s.ParseFromString(*plain)) return s;
+  }
+  pb::Student s;
+  absl::Status st = db_.Read([&](SqlConnection& c) -> absl::Status {
+    auto loaded = LoadStudentFromDb(c, id_hash);
+    if (!loaded.ok()) return loaded.status();
+    s = std::move(*loaded);
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  host_.cache().Set(key, host_.crypto().Encrypt(s.SerializeAsString(), kCtxCache));
+  return s;
+}
+
+void Registry::MaskStudent(const Principal& p, pb::Student* s) const {
+  if (p.SeesPersonalData()) return;
+  s->set_id_number(MaskIdNumber(s->id_number()));
+  s->set_name(MaskName(s->name()));
+  if (s->has_left_behind()) {
+    s->mutable_left_behind()->set_carer_name(
+        MaskName(s->left_behind().carer_name()));
+  }
+}
+
+absl::Status Registry::GetStudent(CallContext& call,
+                                  const pb::GetStudentRequest& req,
+                                  pb::GetStudentResponse* resp) {
+  std::string hash;
+  if (req.key_case() == pb::GetStudentRequest::kIdNumber) {
+    auto info = ValidateIdNumber("id_number", req.id_number());
+    if (!info.ok()) return info.status();
+    hash = IdHash(NormalizeIdNumber(req.id_number()));
+  } else if (req.key_case() == pb::GetStudentRequest::kMemberId) {
+    auto id = ParseMemberId("member_id", req.member_id());
+    if (!id.ok()) return id.status();
+    absl::Status st = db_.Read([&](SqlConnection& c) -> absl::Status {
+      auto r = c.Query("SELECT id_hash FROM members WHERE id = ?", {*id});
+      if (!r.ok()) return r.status();
+      if (r->empty()) return absl::NotFoundError("no such member");
+      hash = r->front().Str(0);
+      return absl::OkStatus();
+    });
+    if (!st.ok()) return st;
+  } else {
+    return InvalidField("key", "set id_number or member_id");
+  }
+  auto s = LoadStudent(hash);
+  if (!s.ok()) return s.status();
+  RETURN_IF_ERROR(CheckRegion(call.principal, s->region_code()));
+  MaskStudent(call.principal, &*s);
+  call.AddRecord(s->member_id());
+  call.personal_data = call.principal.SeesPersonalData();
+  *resp->mutable_student() = std::move(*s);
+  return absl::OkStatus();
+}
+
+absl::Status Registry::ListStudents(CallContext& call,
+                                    const pb::ListStudentsRequest& req,
+                                    pb::ListStudentsResponse* resp) {
+  RETURN_IF_ERROR(ValidateRegionPrefix("region_prefix", req.region_prefix()));
+  if (!req.school_code().empty() && !IsCode(req.school_code(), 20)) {
+    return InvalidField("school_code", "must be 1..20 of A-Z a-z 0-9 -");
+  }
+  if (!cpb::SchoolStage_IsValid(req.stage())) {
+    return InvalidField("stage", "is not a known school stage");
+  }
+  if (!pb::EnrolmentStatus_IsValid(req.status())) {
+    return InvalidField("status", "is not a known enrolment status");
+  }
+  auto size = ValidatePageSize("page_size", req.page_size(), 100, 1000);
+  if (!size.ok()) return size.status();
+  auto region = ScopeRegionFilter(call.principal, req.region_prefix());
+  if (!region.ok()) return region.status();
+  std::string school = req.school_code();
+  if (call.principal.role == Role::kSchoolOfficer && !call.principal.school.empty()) {
+    if (!school.empty() && school != call.principal.school) {
+      return absl::PermissionDeniedError("a school officer sees only their school");
+    }
+    school = call.principal.school;
+  }
+  int64_t status = req.status() == pb::ENROLMENT_STATUS_UNSPECIFIED
+                       ? pb::ENROLMENT_STATUS_ENROLLED
+                       : req.status();
+  std::string filters = absl::StrCat("students|", *region, "|", school, "|",
+                                     req.stage(), "|", status);
+  auto after = DecodeIdCursor(req.page_token(), filters);
+  if (!after.ok()) return after.status();
+  const bool names = call.principal.SeesPersonalData();
+  return db_.Read([&](SqlConnection& c) -> absl::Status {
+    auto rows = c.Query(
+        absl::StrCat(
+            "SELECT m.id, m.id_masked, m.name_enc, m.household_id, "
+            "m.region_code, h.status, h.registration_year, m.birth_date, "
+            "m.male, m.relation, ",
+            kEnrolmentCols,
+            " FROM members m JOIN households h ON h.household_id = "
+            "m.household_id JOIN enrolments e ON e.id_hash = m.id_hash AND "
+            "e.current = 1 LEFT JOIN schools s ON s.code = e.school_code "
+            "WHERE m.region_code LIKE ? AND (? = '' OR e.school_code = ?) AND "
+            "(? = 0 OR e.stage = ?) AND e.status = ? AND m.id > ? "
+            "ORDER BY m.id LIMIT ?"),
+        {*region + "%", school, school, int64_t{req.stage()},
+         int64_t{req.stage()}, status, *after, int64_t{*size + 1}});
+    if (!rows.ok()) return rows.status();
+    int64_t last = 0;
+    for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(*size); ++i) {
+      const SqlRow& r = (*rows)[i];
+      auto* s = resp->add_students();
+      last = r.Int(0);
+      s->set_member_id(MemberIdString(last));
+      s->set_id_number(r.Str(1));
+      std::string name = DecryptOrEmpty(r.Str(2), kCtxName);
+      s->set_name(names ? name : MaskName(name));
+      s->set_household_id(r.Str(3));
+      s->set_region_code(r.Str(4));
+      s->set_household_status(static_cast<cpb::HouseholdStatus>(r.Int(5)));
+      s->set_registration_year(static_cast<int32_t>(r.Int(6)));
+      s->set_birth_date(r.Str(7));
+      s->set_male(r.Int(8) != 0);
+      s->set_relation(static_cast<pb::Relation>(r.Int(9)));
+      FillEnrolment(r, 10, s->mutable_current_enrolment());
+    }
+    if (rows->size() > static_cast<size_t>(*size)) {
+      resp->set_next_page_token(EncodePageToken(absl::StrCat(last), filters));
+    }
+    call.AddRecord(absl::StrCat("students:", resp->students_size()));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Registry::ListOutOfSchool(CallContext& call,
+                                       const pb::ListOutOfSchoolRequest& req,
+                                       pb::ListOutOfSchoolResponse* resp) {
+  RETURN_IF_ERROR(ValidateRegionPrefix("region_prefix", req.region_prefix()));
+  auto size = ValidatePageSize("page_size", req.page_size(), 100, 1000);
+  if (!size.ok()) return size.status();
+  auto region = ScopeRegionFilter(call.principal, req.region_prefix());
+  if (!region.ok()) return region.status();
+  std::string filters = absl::StrCat("oos|", *region);
+  auto after = DecodeIdCursor(req.page_token(), filters);
+  if (!after.ok()) return after.status();
+  const bool names = call.principal.SeesPersonalData();
+  const std::string today = TodayCst();
+  return db_.Read([&](SqlConnection& c) -> absl::Status {
+    auto rows = c.Query(
+        absl::StrCat(
+            "SELECT m.id, m.id_masked, m.name_enc, m.household_id, "
+            "m.region_code, m.birth_date, o.first_seen, "
+            "(SELECT d.state FROM dropout_cases d WHERE d.member_id = m.id "
+            " ORDER BY d.id DESC LIMIT 1), "
+            "CASE WHEN e.id IS NULL THEN 0 ELSE 1 END, ",
+            kEnrolmentCols,
+            " FROM out_of_school o JOIN members m ON m.id = o.member_id "
+            "LEFT JOIN enrolments e ON e.id_hash = m.id_hash AND e.current = 1 "
+            "LEFT JOIN schools s ON s.code = e.school_code "
+            "WHERE o.resolved_at IS NULL AND m.region_code LIKE ? AND m.id > ? "
+            "ORDER BY m.id LIMIT ?"),
+        {*region + "%", *after, int64_t{*size + 1}});
+    if (!rows.ok()) return rows.status();
+    int64_t last = 0;
+    for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(*size); ++i) {
+      const SqlRow& r = (*rows)[i];
+      auto* ch = resp->add_children();
+      last = r.Int(0);
+      ch->set_member_id(MemberIdString(last));
+      ch->set_id_number(r.Str(1));
+      std::string name = DecryptOrEmpty(r.Str(2), kCtxName);
+      ch->set_name(names ? name : MaskName(name));
+      ch->set_household_id(r.Str(3));
+      ch->set_region_code(r.Str(4));
+      ch->set_birth_date(r.Str(5));
+      ch->set_age(AgeOn(r.Str(5), today));
+      ch->set_first_seen(r.Str(6));
+      absl::CivilDay first, now;
+      if (absl::ParseCivilTime(r.Str(6), &first) &&
+          absl::ParseCivilTime(today, &now)) {
+        ch->set_days_open(static_cast<int32_t>(now - first));
+      }
+      if (!r.IsNull(7)) {
+        ch->set_case_state(static_cast<pb::DropoutCaseState>(r.Int(7)));
+      }
+      if (r.Int(8)) FillEnrolment(r, 9, ch->mutable_last_enrolment());
+    }
+    if (rows->size() > static_cast<size_t>(*size)) {
+      resp->set_next_page_token(EncodePageToken(absl::StrCat(last), filters));
+    }
+    auto total = c.Query(
+        "SELECT COUNT(*) FROM out_of_school o JOIN members m ON m.id = "
+        "o.member_id WHERE o.resolved_at IS NULL AND m.region_code LIKE ?",
+        {*region + "%"});
+    if (!total.ok()) return total.status();
+    resp->set_total(total->front().Int(0));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Registry::GetCoverage(CallContext& call,
+                                   const pb::GetCoverageRequest& req,
+                                   pb::GetCoverageResponse* resp) {
+  RETURN_IF_ERROR(ValidateRegionPrefix("region_prefix", req.region_prefix()));
+  auto region = ScopeRegionFilter(call.principal, req.region_prefix());
+  if (!region.ok()) return region.status();
+  return db_.Read([&](SqlConnection& c) -> absl::Status {
+    auto run = c.Query(
+        "SELECT run_id, as_of FROM identification_runs ORDER BY run_id DESC "
+        "LIMIT 1");
+    if (!run.ok()) return run.status();
+    std::string as_of = TodayCst();
+    if (!run->empty()) {
+      resp->set_run_id(run->front().Int(0));
+      as_of = run->front().Str(1);
+    }
+    resp->set_as_of(as_of);
+    auto rows = c.Query(
+        "SELECT m.region_code, COUNT(DISTINCT m.household_id), COUNT(*), "
+        "SUM(CASE WHEN m.birth_date > ? AND m.birth_date <= ? THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN e.id IS NOT NULL THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN e.status IN (1, 3) THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN o.member_id IS NOT NULL THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN lb.member_id IS NOT NULL THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN dp.member_id IS NOT NULL THEN 1 ELSE 0 END) "
+        "FROM members m "
+        "LEFT JOIN enrolments e ON e.id_hash = m.id_hash AND e.current = 1 "
+        "LEFT JOIN out_of_school o ON o.member_id = m.id AND "
+        " o.resolved_at IS NULL "
+        "LEFT JOIN left_behind lb ON lb.member_id = m.id "
+        "LEFT JOIN disability_plans dp ON dp.member_id = m.id "
+        "WHERE m.region_code LIKE ? GROUP BY m.region_code "
+        "ORDER BY m.region_code",
+        {YearsBefore(as_of, 16), YearsBefore(as_of, 6), *region + "%"});
+    if (!rows.ok()) return rows.status();
+    auto cases = c.Query(
+        "SELECT region_code, COUNT(*) FROM dropout_cases WHERE region_code "
+        "LIKE ? AND state NOT IN (3, 4) GROUP BY region_code",
+        {*region + "%"});
+    if (!cases.ok()) return cases.status();
+    std::unordered_map<std::string, int64_t> open;
+    for (const auto& r : *cases) open[r.Str(0)] = r.Int(1);
+    auto* total = resp->mutable_total();
+    total->set_region_code(*region);
+    for (const auto& r : *rows) {
+      auto* g = resp->add_regions();
+      g->set_region_code(r.Str(0));
+      g->set_households(r.Int(1));
+      g->set_members(r.Int(2));
+      g->set_school_age(r.Int(3));
+      g->set_identified(r.Int(4));
+      g->set_in_school(r.Int(5));
+      g->set_out_of_school(r.Int(6));
+      g->set_left_behind(r.Int(7));
+      g->set_disability_plans(r.Int(8));
+      g->set_open_cases(open[r.Str(0)]);
+      total->set_households(total->households() + g->households());
+      total->set_members(total->members() + g->members());
+      total->set_school_age(total->school_age() + g->school_age());
+      total->set_identified(total->identified() + g->identified());
+      total->set_in_school(total->in_school() + g->in_school());
+      total->set_out_of_school(total->out_of_school() + g->out_of_school());
+      total->set_open_cases(total->open_cases() + g->open_cases());
+      total->set_left_behind(total->left_behind() + g->left_behind());
+      total->set_disability_plans(total->disability_plans() +
+                                  g->disability_plans());
+    }
+    return absl::OkStatus();
+  });
+}
+
+// ---------------------------------------------------------------- dropout cases
+
+absl::StatusOr<Registry::MemberRef> Registry::FindMember(
+    SqlConnection& c, const std::string& member_id) {
+  auto id = ParseMemberId("member_id", member_id);
+  if (!id.ok()) return id.status();
+  auto r = c.Query("SELECT id, id_hash, region_code FROM members WHERE id = ?",
+                   {*id});
+  if (!r.ok()) return r.status();
+  if (r->empty()) return absl::NotFoundError("no such member");
+  return MemberRef{r->front().Int(0), r->front().Str(1), r->front().Str(2)};
+}
+
+absl::StatusOr<pb::DropoutCase> Registry::LoadCase(SqlConnection& c,
+                                                   int64_t case_id,
+                                                   const Principal& p) {
+  auto r = c.Query(
+      "SELECT d.id, d.member_id, d.region_code, d.state, d.opened_at, "
+      "d.updated_at, m.id_masked, m.name_enc FROM dropout_cases d JOIN "
+      "members m ON m.id = d.member_id WHERE d.id = ?",
+      {case_id});
+  if (!r.ok()) return r.status();
+  if (r->empty()) return absl::NotFoundError("no such dropout case");
+  const SqlRow& row = r->front();
+  pb::DropoutCase dc;
+  dc.set_case_id(row.Int(0));
+  dc.set_member_id(MemberIdString(row.Int(1)));
+  dc.set_region_code(row.Str(2));
+  dc.set_state(static_cast<pb::DropoutCaseState>(row.Int(3)));
+  dc.set_opened_at(FormatTs(row.Int(4)));
+  dc.set_updated_at(FormatTs(row.Int(5)));
+  dc.set_id_number(row.Str(6));
+  std::string name = DecryptOrEmpty(row.Str(7), kCtxName);
+  dc.set_name(p.SeesPersonalData() ? name : MaskName(name));
+  auto ev = c.Query(
+      "SELECT from_state, to_state, note, actor, at FROM dropout_case_events "
+      "WHERE case_id = ? ORDER BY id",
+      {case_id});
+  if (!ev.ok()) return ev.status();
+  for (const auto& e : *ev) {
+    auto* h = dc.add_history();
+    h->set_from_state(static_cast<pb::DropoutCaseState>(e.Int(0)));
+    h->set_to_state(static_cast<pb::DropoutCaseState>(e.Int(1)));
+    h->set_note(e.Str(2));
+    h->set_actor(e.Str(3));
+    h->set_at(FormatTs(e.Int(4)));
+  }
+  return dc;
+}
+
+absl::Status Registry::OpenDropoutCase(CallContext& call,
+                                       const pb::OpenDropoutCaseRequest& req,
+                                       pb::OpenDropoutCaseResponse* resp) {
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  auto id = ParseMemberId("member_id", req.member_id());
+  if (!id.ok()) return id.status();
+  RETURN_IF_ERROR(ValidateText("note", req.note(), 500, /*required=*/false));
+  call.AddRecord(req.member_id());
+  return RunIdempotent(
+      db_, "OpenDropoutCase", req.request_id(), req, resp,
+      [&](SqlConnection& c) -> absl::Status {
+        auto m = FindMember(c, req.member_id());
+        if (!m.ok()) return m.status();
+        RETURN_IF_ERROR(CheckRegion(call.principal, m->region_code));
+        auto oos = c.Query(
+            "SELECT 1 FROM out_of_school WHERE member_id = ? AND "
+            "resolved_at IS NULL",
+            {m->id});
+        if (!oos.ok()) return oos.status();
+        if (oos->empty()) {
+          return WithReason(absl::StatusCode::kFailedPrecondition,
+                            "NOT_OUT_OF_SCHOOL",
+                            "member_id: the child is not on the out-of-school "
+                            "list (run identification first)");
+        }
+        auto active = c.Query(
+            "SELECT id FROM dropout_cases WHERE member_id = ? AND state NOT IN "
+            "(3, 4)",
+            {m->id});
+        if (!active.ok()) return active.status();
+        if (!active->empty()) {
+          return WithReason(absl::StatusCode::kFailedPrecondition,
+                            "CASE_ALREADY_OPEN",
+                            absl::StrCat("member_id: case ",
+                                         active->front().Int(0),
+                                         " is still open for this child"));
+        }
+        int64_t now = NowSec();
+        auto ins = c.Query(
+            "INSERT INTO dropout_cases(member_id, region_code, state, "
+            "opened_at, updated_at) VALUES(?,?,1,?,?) RETURNING id",
+            {m->id, m->region_code, now, now});
+        if (!ins.ok()) return ins.status();
+        int64_t case_id = ins->front().Int(0);
+        auto ev = c.Execute(
+            "INSERT INTO dropout_case_events(case_id, from_state, to_state, "
+            "note, actor, at) VALUES(?,0,1,?,?,?)",
+            {case_id, req.note(), call.principal.subject, now});
+        if (!ev.ok()) return ev.status();
+        auto dc = LoadCase(c, case_id, call.principal);
+        if (!dc.ok()) return dc.status();
+        *resp->mutable_dropout_case() = std::move(*dc);
+        return absl::OkStatus();
+      });
+}
+
+absl::Status Registry::UpdateDropoutCase(CallContext& call,
+                                         const pb::UpdateDropoutCaseRequest& req,
+                                         pb::UpdateDropoutCaseResponse* resp) {
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  if (req.case_id() <= 0) return InvalidField("case_id", "must be positive");
+  if (!pb::DropoutCaseState_IsValid(req.state()) ||
+      req.state() == pb::DROPOUT_CASE_STATE_UNSPECIFIED ||
+      req.state() == pb::DROPOUT_CASE_STATE_OPEN) {
+    return InvalidField("state",
+                        "must be VISITED, RETURNED, EXEMPT or ESCALATED");
+  }
+  RETURN_IF_ERROR(ValidateText("note", req.note(), 500));
+  call.AddRecord(absl::StrCat("case:", req.case_id()));
+  return RunIdempotent(
+      db_, "UpdateDropoutCase", req.request_id(), req, resp,
+      [&](SqlConnection& c) -> absl::Status {
+        auto cur = c.Query(
+            "SELECT state, region_code FROM dropout_cases WHERE id = ?",
+            {req.case_id()});
+        if (!cur.ok()) return cur.status();
+        if (cur->empty()) return absl::NotFoundError("no such dropout case");
+        RETURN_IF_ERROR(CheckRegion(call.principal, cur->front().Str(1)));
+        int64_t from = cur->front().Int(0);
+        if (!AllowedTransition(from, req.state())) {
+          return WithReason(
+              absl::StatusCode::kFailedPrecondition, "INVALID_TRANSITION",
+              absl::StrCat("state: a case in ",
+                           pb::DropoutCaseState_Name(
+                               static_cast<pb::DropoutCaseState>(from)),
+                           " cannot move to ",
+                           pb::DropoutCaseState_Name(req.state())));
+        }
+        int64_t now = NowSec();
+        auto up = c.Execute(
+            "UPDATE dropout_cases SET state = ?, updated_at = ? WHERE id = ?",
+            {int64_t{req.state()}, now, req.case_id()});
+        if (!up.ok()) return up.status();
+        auto ev = c.Execute(
+            "INSERT INTO dropout_case_events(case_id, from_state, to_state, "
+            "note, actor, at) VALUES(?,?,?,?,?,?)",
+            {req.case_id(), from, int64_t{req.state()}, req.note(),
+             call.principal.subject, now});
+        if (!ev.ok()) return ev.status();
+        auto dc = LoadCase(c, req.case_id(), call.principal);
+        if (!dc.ok()) return dc.status();
+        *resp->mutable_dropout_case() = std::move(*dc);
+        return absl::OkStatus();
+      });
+}
+
+absl::Status Registry::ListDropoutCases(CallContext& call,
+                                        const pb::ListDropoutCasesRequest& req,
+                                        pb::ListDropoutCasesResponse* resp) {
+  RETURN_IF_ERROR(ValidateRegionPrefix("region_prefix", req.region_prefix()));
+  if (!pb::DropoutCaseState_IsValid(req.state())) {
+    return InvalidField("state", "is not a known case state");
+  }
+  auto size = ValidatePageSize("page_size", req.page_size(), 50, 500);
+  if (!size.ok()) return size.status();
+  auto region = ScopeRegionFilter(call.principal, req.region_prefix());
+  if (!region.ok()) return region.status();
+  std::string filters = absl::StrCat("cases|", *region, "|", req.state());
+  auto after = DecodeIdCursor(req.page_token(), filters);
+  if (!after.ok()) return after.status();
+  return db_.Read([&](SqlConnection& c) -> absl::Status {
+    auto ids = c.Query(
+        "SELECT id FROM dropout_cases WHERE region_code LIKE ? AND "
+        "(? = 0 OR state = ?) AND id > ? ORDER BY id LIMIT ?",
+        {*region + "%", int64_t{req.state()}, int64_t{req.state()}, *after,
+         int64_t{*size + 1}});
+    if (!ids.ok()) return ids.status();
+    for (size_t i = 0; i < ids->size() && i < static_cast<size_t>(*size); ++i) {
+      auto dc = LoadCase(c, (*ids)[i].Int(0), call.principal);
+      if (!dc.ok()) return dc.status();
+      *resp->add_cases() = std::move(*dc);
+    }
+    if (ids->size() > static_cast<size_t>(*size)) {
+      resp->set_next_page_token(EncodePageToken(
+          absl::StrCat((*ids)[*size - 1].Int(0)), filters));
+    }
+    return absl::OkStatus();
+  });
+}
+
+// ---------------------------------------------------------------- special groups
+
+absl::Status Registry::SetLeftBehind(CallContext& call,
+                                     const pb::SetLeftBehindRequest& req,
+                                     pb::SetLeftBehindResponse* resp) {
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  auto id = ParseMemberId("member_id", req.member_id());
+  if (!id.ok()) return id.status();
+  if (!req.clear()) {
+    std::vector<FieldViolation> v;
+    for (auto& f : FieldViolationsOf(ValidateText(
+             "left_behind.carer_name", req.left_behind().carer_name(), 50))) {
+      v.push_back(f);
+    }
+    for (auto& f : FieldViolationsOf(ValidateText(
+             "left_behind.carer_relation", req.left_behind().carer_relation(),
+             20))) {
+      v.push_back(f);
+    }
+    for (auto& f : FieldViolationsOf(ValidateText(
+             "left_behind.parents_location",
+             req.left_behind().parents_location(), 100, false))) {
+      v.push_back(f);
+    }
+    if (!v.empty()) return InvalidFields(v);
+  }
+  call.AddRecord(req.member_id());
+  std::string hash;
+  absl::Status st = RunIdempotent(
+      db_, "SetLeftBehind", req.request_id(), req, resp,
+      [&](SqlConnection& c) -> absl::Status {
+        auto m = FindMember(c, req.member_id());
+        if (!m.ok()) return m.status();
+        RETURN_IF_ERROR(CheckRegion(call.principal, m->region_code));
+        hash = m->id_hash;
+        absl::StatusOr<int64_t> r;
+        if (req.clear()) {
+          r = c.Execute("DELETE FROM left_behind WHERE member_id = ?", {m->id});
+        } else {
+          r = c.Execute(
+              "INSERT INTO left_behind(member_id, carer_name_enc, "
+              "carer_relation, parents_location, updated_at) VALUES(?,?,?,?,?) "
+              "ON CONFLICT(member_id) DO UPDATE SET carer_name_enc = "
+              "excluded.carer_name_enc, carer_relation = excluded.carer_relation, "
+              "parents_location = excluded.parents_location, updated_at = "
+              "excluded.updated_at",
+              {m->id,
+               host_.crypto().Encrypt(req.left_behind().carer_name(), kCtxCarer),
+               req.left_behind().carer_relation(),
+               req.left_behind().parents_location(), NowSec()});
+        }
+        if (!r.ok()) return r.status();
+        auto s = LoadStudentFromDb(c, m->id_hash);
+        if (!s.ok()) return s.status();
+        *resp->mutable_student() = std::move(*s);
+        return absl::OkStatus();
+      });
+  if (!st.ok()) return st;
+  if (!hash.empty()) host_.cache().Invalidate({StudentCacheKey(hash)});
+  MaskStudent(call.principal, resp->mutable_student());
+  call.personal_data = call.principal.SeesPersonalData();
+  return absl::OkStatus();
+}
+
+absl::Status Registry::SetDisabilityPlan(CallContext& call,
+                                         const pb::SetDisabilityPlanRequest& req,
+                                         pb::SetDisabilityPlanResponse* resp) {
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  auto id = ParseMemberId("member_id", req.member_id());
+  if (!id.ok()) return id.status();
+  const auto& plan = req.plan();
+  std::vector<FieldViolation> v;
+  for (auto& f : FieldViolationsOf(ValidateText("plan.category", plan.category(), 20))) {
+    v.push_back(f);
+  }
+  if (!pb::Placement_IsValid(plan.placement()) ||
+      plan.placement() == pb::PLACEMENT_UNSPECIFIED) {
+    v.push_back({"plan.placement",
+                 "must be REGULAR_CLASS, SPECIAL_SCHOOL or HOME_TEACHING"});
+  }
+  bool needs_school = plan.placement() == pb::PLACEMENT_REGULAR_CLASS ||
+                      plan.placement() == pb::PLACEMENT_SPECIAL_SCHOOL;
+  if (needs_school && !IsCode(plan.school_code(), 20)) {
+    v.push_back({"plan.school_code",
+                 "is required for REGULAR_CLASS and SPECIAL_SCHOOL placements"});
+  }
+  for (auto& f : FieldViolationsOf(ValidateText("plan.note", plan.note(), 500, false))) {
+    v.push_back(f);
+  }
+  if (!v.empty()) return InvalidFields(v);
+  call.AddRecord(req.member_id());
+  std::string hash;
+  absl::Status st = RunIdempotent(
+      db_, "SetDisabilityPlan", req.request_id(), req, resp,
+      [&](SqlConnection& c) -> absl::Status {
+        auto m = FindMember(c, req.member_id());
+        if (!m.ok()) return m.status();
+        RETURN_IF_ERROR(CheckRegion(call.principal, m->region_code));
+        hash = m->id_hash;
+        if (needs_school) {
+          auto s = c.Query("SELECT 1 FROM schools WHERE code = ?",
+                           {plan.school_code()});
+          if (!s.ok()) return s.status();
+          if (s->empty()) return InvalidField("plan.school_code", "no such school");
+        }
+        auto r = c.Execute(
+            "INSERT INTO disability_plans(member_id, category, placement, "
+            "school_code, note, updated_at) VALUES(?,?,?,?,?,?) "
+            "ON CONFLICT(member_id) DO UPDATE SET category = excluded.category, "
+            "placement = excluded.placement, school_code = excluded.school_code, "
+            "note = excluded.note, updated_at = excluded.updated_at",
+            {m->id, plan.category(), int64_t{plan.placement()},
+             needs_school ? plan.school_code() : std::string(), plan.note(),
+             NowSec()});
+        if (!r.ok()) return r.status();
+        auto s = LoadStudentFromDb(c, m->id_hash);
+        if (!s.ok()) return s.status();
+        *resp->mutable_student() = std::move(*s);
+        return absl::OkStatus();
+      });
+  if (!st.ok()) return st;
+  if (!hash.empty()) host_.cache().Invalidate({StudentCacheKey(hash)});
+  MaskStudent(call.principal, resp->mutable_student());
+  call.personal_data = call.principal.SeesPersonalData();
+  return absl::OkStatus();
+}
+
+absl::Status Registry::ListSpecialGroups(CallContext& call,
+                                         const pb::ListSpecialGroupsRequest& req,
+                                         pb::ListSpecialGroupsResponse* resp) {
+  RETURN_IF_ERROR(ValidateRegionPrefix("region_prefix", req.region_prefix()));
+  auto size = ValidatePageSize("page_size", req.page_size(), 100, 1000);
+  if (!size.ok()) return size.status();
+  auto region = ScopeRegionFilter(call.principal, req.region_prefix());
+  if (!region.ok()) return region.status();
+  std::string filters = absl::StrCat("special|", *region);
+  auto after = DecodeIdCursor(req.page_token(), filters);
+  if (!after.ok()) return after.status();
+  const bool names = call.principal.SeesPersonalData();
+  return db_.Read([&](SqlConnection& c) -> absl::Status {
+    auto rows = c.Query(
+        "SELECT m.id, m.id_masked, m.name_enc, m.region_code, "
+        "lb.member_id, lb.carer_name_enc, lb.carer_relation, "
+        "lb.parents_location, lb.updated_at, dp.member_id, dp.category, "
+        "dp.placement, dp.school_code, dp.note, dp.updated_at "
+        "FROM members m LEFT JOIN left_behind lb ON lb.member_id = m.id "
+        "LEFT JOIN disability_plans dp ON dp.member_id = m.id "
+        "WHERE (lb.member_id IS NOT NULL OR dp.member_id IS NOT NULL) AND "
+        "m.region_code LIKE ? AND m.id > ? ORDER BY m.id LIMIT ?",
+        {*region + "%", *after, int64_t{*size + 1}});
+    if (!rows.ok()) return rows.status();
+    int64_t last = 0;
+    for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(*size); ++i) {
+      const SqlRow& r = (*rows)[i];
+      auto* e = resp->add_entries();
+      last = r.Int(0);
+      e->set_member_id(MemberIdString(last));
+      e->set_id_number(r.Str(1));
+      std::string name = DecryptOrEmpty(r.Str(2), kCtxName);
+      e->set_name(names ? name : MaskName(name));
+      e->set_region_code(r.Str(3));
+      if (!r.IsNull(4)) {
+        auto* l = e->mutable_left_behind();
+        std::string carer = DecryptOrEmpty(r.Str(5), kCtxCarer);
+        l->set_carer_name(names ? carer : MaskName(carer));
+        l->set_carer_relation(r.Str(6));
+        l->set_parents_location(r.Str(7));
+        l->set_updated_at(FormatTs(r.Int(8)));
+      }
+      if (!r.IsNull(9)) {
+        auto* d = e->mutable_disability_plan();
+        d->set_category(r.Str(10));
+        d->set_placement(static_cast<pb::Placement>(r.Int(11)));
+        d->set_school_code(r.Str(12));
+        d->set_note(r.Str(13));
+        d->set_updated_at(FormatTs(r.Int(14)));
+      }
+    }
+    if (rows->size() > static_cast<size_t>(*size)) {
+      resp->set_next_page_token(EncodePageToken(absl::StrCat(last), filters));
+    }
+    auto totals = c.Query(
+        "SELECT (SELECT COUNT(*) FROM left_behind lb JOIN members m ON m.id = "
+        "lb.member_id WHERE m.region_code LIKE ?), (SELECT COUNT(*) FROM "
+        "disability_plans dp JOIN members m ON m.id = dp.member_id WHERE "
+        "m.region_code LIKE ?)",
+        {*region + "%", *region + "%"});
+    if (!totals.ok()) return totals.status();
+    resp->set_left_behind_total(totals->front().Int(0));
+    resp->set_disability_plan_total(totals->front().Int(1));
+    call.personal_data = names && resp->entries_size() > 0;
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Registry::ListAuditEvents(CallContext& call,
+                                       const pb::ListAuditEventsRequest& req,
+                                       pb::ListAuditEventsResponse* resp) {
+  RETURN_IF_ERROR(CheckRole(call.principal,
+                            {Role::kAuditor, Role::kProvinceOfficer}));
+  RETURN_IF_ERROR(ValidateText("method", req.method(), 64, false));
+  auto size = ValidatePageSize("page_size", req.page_size(), 100, 1000);
+  if (!size.ok()) return size.status();
+  std::string filters = absl::StrCat("audit|", call.principal.region, "|",
+                                     req.method());
+  auto before = DecodeIdCursor(req.page_token(), filters);
+  if (!before.ok()) return before.status();
+  host_.audit().Flush();
+  auto events = host_.audit().Query(call.principal.region, req.method(),
+                                    *before, *size + 1);
+  if (!events.ok()) return events.status();
+  for (size_t i = 0; i < events->size() && i < static_cast<size_t>(*size); ++i) {
+    const auto& [id, e] = (*events)[i];
+    auto* out = resp->add_events();
+    out->set_id(id);
+    out->set_at(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
+                                 absl::FromUnixMillis(e.ts_ms),
+                                 absl::UTCTimeZone()));
+    out->set_subject(e.subject);
+    out->set_role(e.role);
+    out->set_region(e.region);
+    out->set_method(e.method);
+    out->set_records(e.records);
+    out->set_result(e.result);
+    out->set_personal_data(e.personal_data);
+  }
+  if (events->size() > static_cast<size_t>(*size)) {
+    resp->set_next_page_token(EncodePageToken(
+        absl::StrCat(resp->events(*size - 1).id()), filters));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace eduaid::registry

@@ -1,0 +1,129 @@
+// The student registry's logic: households and members imported from the
+// poverty registration database, schools and enrolments, identification of
+// registered students, the out-of-school list, dropout-control cases and
+// special groups. Built in-process by tests; served by RegistryService.
+//
+// Thread-safe: every method may run concurrently on the worker pool.
+// Personal data (ID numbers, names) is stored only encrypted, looked up by
+// blind index, and masked in lists and for roles that may not see it.
+#ifndef EDUAID_SERVICES_REGISTRY_REGISTRY_H_
+#define EDUAID_SERVICES_REGISTRY_REGISTRY_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "eduaid/registry/v1/registry.pb.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "services/common/server.h"
+#include "services/common/service_host.h"
+#include "services/common/sql.h"
+
+namespace eduaid::registry {
+
+namespace pb = ::eduaid::registry::v1;
+
+// Schema migrations of the registry database.
+std::vector<Migration> Migrations();
+
+// Rows per ImportHouseholds / RecordEnrolments call.
+inline constexpr int kMaxRowsPerCall = 10000;
+
+class Registry {
+ public:
+  // `host` must outlive the registry.
+  explicit Registry(ServiceHost& host);
+
+  // Each method: OK fills `resp`. INVALID_ARGUMENT names the field and rule
+  // (bulk calls instead report bad rows in resp->errors and land the good
+  // ones); PERMISSION_DENIED for records outside the caller's region;
+  // NOT_FOUND for an unknown key; FAILED_PRECONDITION (with a reason) when
+  // state forbids the change or a request_id is reused; UNAVAILABLE when the
+  // database is unreachable.
+  absl::Status ImportHouseholds(CallContext& call,
+                                const pb::ImportHouseholdsRequest& req,
+                                pb::ImportHouseholdsResponse* resp);
+  absl::Status UpsertSchool(CallContext& call, const pb::UpsertSchoolRequest& req,
+                            pb::UpsertSchoolResponse* resp);
+  absl::Status ListSchools(CallContext& call, const pb::ListSchoolsRequest& req,
+                           pb::ListSchoolsResponse* resp);
+  absl::Status RecordEnrolments(CallContext& call,
+                                const pb::RecordEnrolmentsRequest& req,
+                                pb::RecordEnrolmentsResponse* resp);
+  absl::Status TransferStudent(CallContext& call,
+                               const pb::TransferStudentRequest& req,
+                               pb::TransferStudentResponse* resp);
+  absl::Status RunIdentification(CallContext& call,
+                                 const pb::RunIdentificationRequest& req,
+                                 pb::RunIdentificationResponse* resp);
+  absl::Status GetStudent(CallContext& call, const pb::GetStudentRequest& req,
+                          pb::GetStudentResponse* resp);
+  absl::Status ListStudents(CallContext& call, const pb::ListStudentsRequest& req,
+                            pb::ListStudentsResponse* resp);
+  absl::Status ListOutOfSchool(CallContext& call,
+                               const pb::ListOutOfSchoolRequest& req,
+                               pb::ListOutOfSchoolResponse* resp);
+  absl::Status GetCoverage(CallContext& call, const pb::GetCoverageRequest& req,
+                           pb::GetCoverageResponse* resp);
+  absl::Status OpenDropoutCase(CallContext& call,
+                               const pb::OpenDropoutCaseRequest& req,
+                               pb::OpenDropoutCaseResponse* resp);
+  absl::Status UpdateDropoutCase(CallContext& call,
+                                 const pb::UpdateDropoutCaseRequest& req,
+                                 pb::UpdateDropoutCaseResponse* resp);
+  absl::Status ListDropoutCases(CallContext& call,
+                                const pb::ListDropoutCasesRequest& req,
+                                pb::ListDropoutCasesResponse* resp);
+  absl::Status SetLeftBehind(CallContext& call,
+                             const pb::SetLeftBehindRequest& req,
+                             pb::SetLeftBehindResponse* resp);
+  absl::Status SetDisabilityPlan(CallContext& call,
+                                 const pb::SetDisabilityPlanRequest& req,
+                                 pb::SetDisabilityPlanResponse* resp);
+  absl::Status ListSpecialGroups(CallContext& call,
+                                 const pb::ListSpecialGroupsRequest& req,
+                                 pb::ListSpecialGroupsResponse* resp);
+  absl::Status ListAuditEvents(CallContext& call,
+                               const pb::ListAuditEventsRequest& req,
+                               pb::ListAuditEventsResponse* resp);
+
+ private:
+  struct MemberRef {
+    int64_t id = 0;
+    std::string id_hash;
+    std::string region_code;
+  };
+  absl::StatusOr<pb::IdentificationSummary> Identify(SqlConnection& c,
+                                                     const std::string& as_of);
+  // The full (unmasked) student, from cache or database.
+  absl::StatusOr<pb::Student> LoadStudent(const std::string& id_hash);
+  absl::StatusOr<pb::Student> LoadStudentFromDb(SqlConnection& c,
+                                                const std::string& id_hash);
+  absl::StatusOr<MemberRef> FindMember(SqlConnection& c,
+                                       const std::string& member_id);
+  absl::StatusOr<pb::DropoutCase> LoadCase(SqlConnection& c, int64_t case_id,
+                                           const Principal& p);
+  void MaskStudent(const Principal& p, pb::Student* s) const;
+  std::string StudentCacheKey(const std::string& id_hash) const;
+  std::string IdHash(const std::string& id_number) const;
+  std::string DecryptOrEmpty(const std::string& enc,
+                             absl::string_view context) const;
+
+  ServiceHost& host_;
+  Database& db_;
+  prometheus::Counter* rows_accepted_;
+  prometheus::Counter* rows_rejected_;
+  prometheus::Family<prometheus::Gauge>* out_of_school_gauge_;
+};
+
+// "m-<n>" <-> n.
+std::string MemberIdString(int64_t id);
+absl::StatusOr<int64_t> ParseMemberId(absl::string_view field,
+                                      absl::string_view member_id);
+
+}  // namespace eduaid::registry
+
+#endif  // EDUAID_SERVICES_REGISTRY_REGISTRY_H_

@@ -1,0 +1,161 @@
+#include "services/registry/registry_service.h"
+
+namespace eduaid::registry {
+
+RegistryService::RegistryService(ServiceHost& host)
+    : host_(host), logic_(std::make_unique<Registry>(host)) {}
+
+grpc::ServerUnaryReactor* RegistryService::ImportHouseholds(
+    grpc::CallbackServerContext* ctx, const pb::ImportHouseholdsRequest* req,
+    pb::ImportHouseholdsResponse* resp) {
+  return host_.runtime().Unary(ctx, "ImportHouseholds", /*mutating=*/true,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->ImportHouseholds(call, *req, resp);
+                               });
+}
+
+grpc::ServerUnaryReactor* RegistryService::UpsertSchool(
+    grpc::CallbackServerContext* ctx, const pb::UpsertSchoolRequest* req,
+    pb::UpsertSchoolResponse* resp) {
+  return host_.runtime().Unary(ctx, "UpsertSchool", /*mutating=*/true,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->UpsertSchool(call, *req, resp);
+                               });
+}
+
+grpc::ServerUnaryReactor* RegistryService::ListSchools(
+    grpc::CallbackServerContext* ctx, const pb::ListSchoolsRequest* req,
+    pb::ListSchoolsResponse* resp) {
+  return host_.runtime().Unary(ctx, "ListSchools", /*mutating=*/false,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->ListSchools(call, *req, resp);
+                               });
+}
+
+grpc::ServerUnaryReactor* RegistryService::RecordEnrolments(
+    grpc::CallbackServerContext* ctx, const pb::RecordEnrolmentsRequest* req,
+    pb::RecordEnrolmentsResponse* resp) {
+  return host_.runtime().Unary(ctx, "RecordEnrolments", /*mutating=*/true,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->RecordEnrolments(call, *req, resp);
+                               });
+}
+
+grpc::ServerUnaryReactor* RegistryService::TransferStudent(
+    grpc::CallbackServerContext* ctx, const pb::TransferStudentRequest* req,
+    pb::TransferStudentResponse* resp) {
+  return host_.runtime().Unary(ctx, "TransferStudent", /*mutating=*/true,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->TransferStudent(call, *req, resp);
+                               });
+}
+
+grpc::ServerUnaryReactor* RegistryService::RunIdentification(
+    grpc::CallbackServerContext* ctx, const pb::RunIdentificationRequest* req,
+    pb::RunIdentificationResponse* resp) {
+  return host_.runtime().Unary(ctx, "RunIdentification", /*mutating=*/true,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->RunIdentification(call, *req, resp);
+                               });
+}
+
+grpc::ServerUnaryReactor* RegistryService::GetStudent(
+    grpc::CallbackServerContext* ctx, const pb::GetStudentRequest* req,
+    pb::GetStudentResponse* resp) {
+  return host_.runtime().Unary(ctx, "GetStudent", /*mutating=*/false,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->GetStudent(call, *req, resp);
+                               });
+}
+
+grpc::ServerUnaryReactor* RegistryService::ListStudents(
+    grpc::CallbackServerContext* ctx, const pb::ListStudentsRequest* req,
+    pb::ListStudentsResponse* resp) {
+  return host_.runtime().Unary(ctx, "ListStudents", /*mutating=*/false,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->ListStudents(call, *req, resp);
+                               });
+}
+
+grpc::ServerUnaryReactor* RegistryService::ListOutOfSchool(
+    grpc::CallbackServerContext* ctx, const pb::ListOutOfSchoolRequest* req,
+    pb::ListOutOfSchoolResponse* resp) {
+  return host_.runtime().Unary(ctx, "ListOutOfSchool", /*mutating=*/false,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->ListOutOfSchool(call, *req, resp);
+                               });
+}
+
+grpc::ServerUnaryReactor* RegistryService::GetCoverage(
+    grpc::CallbackServerContext* ctx, const pb::GetCoverageRequest* req,
+    pb::GetCoverageResponse* resp) {
+  return host_.runtime().Unary(ctx, "GetCoverage", /*mutating=*/false,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->GetCoverage(call, *req, resp);
+                               });
+}
+
+grpc::ServerUnaryReactor* RegistryService::OpenDropoutCase(
+    grpc::CallbackServerContext* ctx, const pb::OpenDropoutCaseRequest* req,
+    pb::OpenDropoutCaseResponse* resp) {
+  return host_.runtime().Unary(ctx, "OpenDropoutCase", /*mutating=*/true,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->OpenDropoutCase(call, *req, resp);
+                               });
+}
+
+grpc::ServerUnaryReactor* RegistryService::UpdateDropoutCase(
+    grpc::CallbackServerContext* ctx, const pb::UpdateDropoutCaseRequest* req,
+    pb::UpdateDropoutCaseResponse* resp) {
+  return host_.runtime().Unary(ctx, "UpdateDropoutCase", /*mutating=*/true,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->UpdateDropoutCase(call, *req, resp);
+                               });
+}
+
+grpc::ServerUnaryReactor* RegistryService::ListDropoutCases(
+    grpc::CallbackServerContext* ctx, const pb::ListDropoutCasesRequest* req,
+    pb::ListDropoutCasesResponse* resp) {
+  return host_.runtime().Unary(ctx, "ListDropoutCases", /*mutating=*/false,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->ListDropoutCases(call, *req, resp);
+                               });
+}
+
+grpc::ServerUnaryReactor* RegistryService::SetLeftBehind(
+    grpc::CallbackServerContext* ctx, const pb::SetLeftBehindRequest* req,
+    pb::SetLeftBehindResponse* resp) {
+  return host_.runtime().Unary(ctx, "SetLeftBehind", /*mutating=*/true,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->SetLeftBehind(call, *req, resp);
+                               });
+}
+
+grpc::ServerUnaryReactor* RegistryService::SetDisabilityPlan(
+    grpc::CallbackServerContext* ctx, const pb::SetDisabilityPlanRequest* req,
+    pb::SetDisabilityPlanResponse* resp) {
+  return host_.runtime().Unary(ctx, "SetDisabilityPlan", /*mutating=*/true,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->SetDisabilityPlan(call, *req, resp);
+                               });
+}
+
+grpc::ServerUnaryReactor* RegistryService::ListSpecialGroups(
+    grpc::CallbackServerContext* ctx, const pb::ListSpecialGroupsRequest* req,
+    pb::ListSpecialGroupsResponse* resp) {
+  return host_.runtime().Unary(ctx, "ListSpecialGroups", /*mutating=*/false,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->ListSpecialGroups(call, *req, resp);
+                               });
+}
+
+grpc::ServerUnaryReactor* RegistryService::ListAuditEvents(
+    grpc::CallbackServerContext* ctx, const pb::ListAuditEventsRequest* req,
+    pb::ListAuditEventsResponse* resp) {
+  return host_.runtime().Unary(ctx, "ListAuditEvents", /*mutating=*/false,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->ListAuditEvents(call, *req, resp);
+                               });
+}
+
+}  // namespace eduaid::registry

@@ -1,0 +1,829 @@
+// eductl commands of the student registry, `token`, `gen` and `demo`.
+#include <csv.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "eduaid/registry/v1/registry.grpc.pb.h"
+#include "services/common/auth.h"
+#include "services/common/crypto.h"
+#include "tools/eductl/ctl.h"
+#include "tools/gen/synthetic.h"
+
+namespace eductl {
+namespace {
+
+namespace rpb = ::eduaid::registry::v1;
+namespace cpb = ::eduaid::common::v1;
+
+cpb::SchoolStage ParseStage(const std::string& s) {
+  static const std::pair<const char*, cpb::SchoolStage> kMap[] = {
+      {"preschool", cpb::SCHOOL_STAGE_PRESCHOOL},
+      {"学前", cpb::SCHOOL_STAGE_PRESCHOOL},
+      {"primary", cpb::SCHOOL_STAGE_PRIMARY},
+      {"小学", cpb::SCHOOL_STAGE_PRIMARY},
+      {"junior_high", cpb::SCHOOL_STAGE_JUNIOR_HIGH},
+      {"初中", cpb::SCHOOL_STAGE_JUNIOR_HIGH},
+      {"senior_high", cpb::SCHOOL_STAGE_SENIOR_HIGH},
+      {"高中", cpb::SCHOOL_STAGE_SENIOR_HIGH},
+      {"secondary_vocational", cpb::SCHOOL_STAGE_SECONDARY_VOCATIONAL},
+      {"中职", cpb::SCHOOL_STAGE_SECONDARY_VOCATIONAL},
+      {"higher", cpb::SCHOOL_STAGE_HIGHER},
+      {"高等教育", cpb::SCHOOL_STAGE_HIGHER}};
+  for (const auto& [k, v] : kMap) {
+    if (s == k) return v;
+  }
+  return cpb::SCHOOL_STAGE_UNSPECIFIED;
+}
+
+const char* StageName(int stage) {
+  switch (stage) {
+    case cpb::SCHOOL_STAGE_PRESCHOOL: return "学前 preschool";
+    case cpb::SCHOOL_STAGE_PRIMARY: return "小学 primary";
+    case cpb::SCHOOL_STAGE_JUNIOR_HIGH: return "初中 junior_high";
+    case cpb::SCHOOL_STAGE_SENIOR_HIGH: return "高中 senior_high";
+    case cpb::SCHOOL_STAGE_SECONDARY_VOCATIONAL: return "中职 secondary_vocational";
+    case cpb::SCHOOL_STAGE_HIGHER: return "高等 higher";
+    default: return "-";
+  }
+}
+
+rpb::EnrolmentStatus ParseEnrolmentStatus(const std::string& s) {
+  if (s == "enrolled" || s == "在读") return rpb::ENROLMENT_STATUS_ENROLLED;
+  if (s == "suspended" || s == "休学") return rpb::ENROLMENT_STATUS_SUSPENDED;
+  if (s == "dropped_out" || s == "辍学") return rpb::ENROLMENT_STATUS_DROPPED_OUT;
+  if (s == "graduated" || s == "毕业") return rpb::ENROLMENT_STATUS_GRADUATED;
+  if (s == "transferred" || s == "转学") return rpb::ENROLMENT_STATUS_TRANSFERRED;
+  return rpb::ENROLMENT_STATUS_UNSPECIFIED;
+}
+
+rpb::Relation ParseRelation(const std::string& s) {
+  static const std::pair<const char*, rpb::Relation> kMap[] = {
+      {"head", rpb::RELATION_HEAD},       {"户主", rpb::RELATION_HEAD},
+      {"spouse", rpb::RELATION_SPOUSE},   {"配偶", rpb::RELATION_SPOUSE},
+      {"child", rpb::RELATION_CHILD},     {"子女", rpb::RELATION_CHILD},
+      {"grandchild", rpb::RELATION_GRANDCHILD}, {"孙子女", rpb::RELATION_GRANDCHILD},
+      {"parent", rpb::RELATION_PARENT},   {"父母", rpb::RELATION_PARENT},
+      {"sibling", rpb::RELATION_SIBLING}, {"兄弟姐妹", rpb::RELATION_SIBLING},
+      {"other", rpb::RELATION_OTHER},     {"其他", rpb::RELATION_OTHER}};
+  for (const auto& [k, v] : kMap) {
+    if (s == k) return v;
+  }
+  return rpb::RELATION_UNSPECIFIED;
+}
+
+cpb::HouseholdStatus ParseHouseholdStatus(const std::string& s) {
+  if (s == "poor" || s == "贫困") return cpb::HOUSEHOLD_STATUS_POOR;
+  if (s == "lifted" || s == "已脱贫") return cpb::HOUSEHOLD_STATUS_LIFTED;
+  return cpb::HOUSEHOLD_STATUS_UNSPECIFIED;
+}
+
+bool ParseTerm(const std::string& s, cpb::Term* term) {
+  std::vector<std::string> parts = absl::StrSplit(s, '-');
+  int year = 0;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &year)) return false;
+  term->set_year(year);
+  if (parts[1] == "autumn" || parts[1] == "秋季") {
+    term->set_season(cpb::SEASON_AUTUMN);
+  } else if (parts[1] == "spring" || parts[1] == "春季") {
+    term->set_season(cpb::SEASON_SPRING);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+int32_t ToInt(const std::string& s) {
+  int32_t v = 0;
+  return absl::SimpleAtoi(s, &v) ? v : -1;
+}
+
+rpb::HouseholdMemberRow ToProto(const std::vector<std::string>& f, int64_t rn) {
+  rpb::HouseholdMemberRow row;
+  row.set_row_number(rn);
+  auto at = [&](size_t i) { return i < f.size() ? f[i] : std::string(); };
+  row.set_household_id(at(0));
+  row.set_region_code(at(1));
+  row.set_registration_year(ToInt(at(2)));
+  row.set_household_status(ParseHouseholdStatus(at(3)));
+  row.set_id_number(at(4));
+  row.set_name(at(5));
+  row.set_relation(ParseRelation(at(6)));
+  return row;
+}
+
+rpb::EnrolmentRow ToEnrolment(const std::vector<std::string>& f, int64_t rn) {
+  rpb::EnrolmentRow row;
+  row.set_row_number(rn);
+  auto at = [&](size_t i) { return i < f.size() ? f[i] : std::string(); };
+  row.set_id_number(at(0));
+  row.set_school_code(at(1));
+  row.set_stage(ParseStage(at(2)));
+  row.set_grade(ToInt(at(3)));
+  ParseTerm(at(4), row.mutable_term());
+  row.set_status(ParseEnrolmentStatus(at(5)));
+  row.set_boarder(at(6) == "1" || at(6) == "true");
+  return row;
+}
+
+rpb::School ToSchool(const std::vector<std::string>& f) {
+  rpb::School s;
+  auto at = [&](size_t i) { return i < f.size() ? f[i] : std::string(); };
+  s.set_code(at(0));
+  s.set_name(at(1));
+  s.set_region_code(at(2));
+  for (absl::string_view st : absl::StrSplit(at(3), ';', absl::SkipEmpty())) {
+    s.add_stages(ParseStage(std::string(st)));
+  }
+  s.set_rural(at(4) == "1" || at(4) == "true");
+  return s;
+}
+
+// Streams records of a CSV file (RFC 4180, libcsv) to `on_record`, skipping
+// the header. Record numbers count the header as 1.
+class CsvReader {
+ public:
+  using Callback = std::function<bool(std::vector<std::string>&, int64_t)>;
+  bool Read(const std::string& path, const Callback& on_record,
+            const std::function<void(double)>& progress) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      std::cerr << "error: cannot open " << path << "\n";
+      return false;
+    }
+    in.seekg(0, std::ios::end);
+    double size = static_cast<double>(in.tellg());
+    in.seekg(0);
+    csv_parser p;
+    csv_init(&p, CSV_APPEND_NULL);
+    cb_ = &on_record;
+    std::vector<char> buf(1 << 16);
+    double done = 0;
+    while (in && ok_) {
+      in.read(buf.data(), buf.size());
+      std::streamsize n = in.gcount();
+      if (n <= 0) break;
+      if (csv_parse(&p, buf.data(), n, &Field, &Record, this) !=
+          static_cast<size_t>(n)) {
+        std::cerr << "error: CSV parse error at record " << record_ + 1 << ": "
+                  << csv_strerror(csv_error(&p)) << "\n";
+        csv_free(&p);
+        return false;
+      }
+      done += n;
+      if (progress) progress(size > 0 ? done / size : 1);
+    }
+    csv_fini(&p, &Field, &Record, this);
+    csv_free(&p);
+    return ok_;
+  }
+
+ private:
+  static void Field(void* s, size_t len, void* data) {
+    auto* self = static_cast<CsvReader*>(data);
+    self->fields_.emplace_back(static_cast<char*>(s), len);
+  }
+  static void Record(int, void* data) {
+    auto* self = static_cast<CsvReader*>(data);
+    ++self->record_;
+    if (self->record_ > 1 && self->ok_) {
+      self->ok_ = (*self->cb_)(self->fields_, self->record_);
+    }
+    self->fields_.clear();
+  }
+  const Callback* cb_ = nullptr;
+  std::vector<std::string> fields_;
+  int64_t record_ = 0;
+  bool ok_ = true;
+};
+
+void ProgressBar(double fraction, int64_t rows, double seconds) {
+  if (!isatty(2)) return;
+  int width = 30;
+  int filled = static_cast<int>(fraction * width);
+  fprintf(stderr, "\r[%s%s] %3d%% %lld rows %.0f rows/s", std::string(filled, '#').c_str(),
+          std::string(width - filled, ' ').c_str(), static_cast<int>(fraction * 100),
+          static_cast<long long>(rows), seconds > 0 ? rows / seconds : 0.0);
+}
+
+struct ImportTotals {
+  int64_t accepted = 0, rejected = 0, created = 0, updated = 0;
+  std::vector<cpb::RowError> errors;
+  rpb::IdentificationSummary identification;
+};
+
+void PrintErrors(const std::vector<cpb::RowError>& errors, size_t limit) {
+  for (size_t i = 0; i < errors.size() && i < limit; ++i) {
+    std::cout << "  row " << errors[i].row_number() << ": " << errors[i].field()
+              << ": " << errors[i].rule() << "\n";
+  }
+  if (errors.size() > limit) {
+    std::cout << "  ... and " << errors.size() - limit << " more\n";
+  }
+}
+
+void PrintSummary(const rpb::IdentificationSummary& s) {
+  std::cout << "identification run " << s.run_id() << " as of " << s.as_of()
+            << ": members " << s.members() << ", school-age (6-15) "
+            << s.school_age() << ", identified on rosters " << s.identified()
+            << ", out of school " << s.out_of_school() << " (new "
+            << s.newly_out_of_school() << ", back " << s.back_in_school()
+            << ")\n";
+  for (const auto& st : s.by_stage()) {
+    std::cout << "  " << StageName(st.stage()) << ": " << st.students() << "\n";
+  }
+}
+
+// Sends member rows in batches; the last batch recomputes identification.
+int SendHouseholds(Ctl& ctl, std::vector<rpb::HouseholdMemberRow>& rows,
+                   bool last, ImportTotals* totals) {
+  auto stub = rpb::StudentRegistryService::NewStub(ctl.Channel(ctl.registry));
+  rpb::ImportHouseholdsRequest req;
+  for (auto& r : rows) *req.add_rows() = std::move(r);
+  rows.clear();
+  req.set_skip_identification(!last);
+  req.set_request_id("imp-" + eduaid::Sha256Hex(req.SerializeAsString()).substr(0, 40));
+  rpb::ImportHouseholdsResponse resp;
+  grpc::Status st;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto ctx = ctl.Context();
+    st = stub->ImportHouseholds(ctx.get(), req, &resp);
+    if (st.error_code() != grpc::StatusCode::UNAVAILABLE &&
+        st.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED)
+      break;
+    sleep(1 << attempt);
+  }
+  if (!st.ok()) return Fail(st);
+  totals->accepted += resp.accepted_rows();
+  totals->rejected += resp.rejected_rows();
+  totals->created += resp.members_created();
+  totals->updated += resp.members_updated();
+  for (const auto& e : resp.errors()) totals->errors.push_back(e);
+  if (resp.has_identification()) totals->identification = resp.identification();
+  return 0;
+}
+
+int SendEnrolments(Ctl& ctl, std::vector<rpb::EnrolmentRow>& rows, bool last,
+                   ImportTotals* totals) {
+  auto stub = rpb::StudentRegistryService::NewStub(ctl.Channel(ctl.registry));
+  rpb::RecordEnrolmentsRequest req;
+  for (auto& r : rows) *req.add_rows() = std::move(r);
+  rows.clear();
+  req.set_skip_identification(!last);
+  req.set_request_id("enr-" + eduaid::Sha256Hex(req.SerializeAsString()).substr(0, 40));
+  rpb::RecordEnrolmentsResponse resp;
+  auto ctx = ctl.Context();
+  grpc::Status st = stub->RecordEnrolments(ctx.get(), req, &resp);
+  if (!st.ok()) return Fail(st);
+  totals->accepted += resp.accepted_rows();
+  totals->rejected += resp.rejected_rows();
+  totals->updated += resp.unchanged_rows();
+  for (const auto& e : resp.errors()) totals->errors.push_back(e);
+  if (resp.has_identification()) totals->identification = resp.identification();
+  return 0;
+}
+
+int UpsertSchools(Ctl& ctl, const std::vector<rpb::School>& schools) {
+  auto stub = rpb::StudentRegistryService::NewStub(ctl.Channel(ctl.registry));
+  for (const auto& s : schools) {
+    rpb::UpsertSchoolRequest req;
+    *req.mutable_school() = s;
+    req.set_request_id("sch-" + eduaid::Sha256Hex(req.SerializeAsString()).substr(0, 40));
+    rpb::UpsertSchoolResponse resp;
+    auto ctx = ctl.Context();
+    grpc::Status st = stub->UpsertSchool(ctx.get(), req, &resp);
+    if (!st.ok()) {
+      std::cerr << "school " << s.code() << ": ";
+      return Fail(st);
+    }
+  }
+  return 0;
+}
+
+void PrintCoverage(const rpb::GetCoverageResponse& r) {
+  printf("coverage as of %s (identification run %lld)\n", r.as_of().c_str(),
+         static_cast<long long>(r.run_id()));
+  printf("%-8s %-8s %8s %8s %8s %8s %8s %8s %8s\n", "region", "", "househ.",
+         "members", "age6-15", "rostered", "inschool", "outschl", "cases");
+  auto line = [](const rpb::RegionCoverage& g, const std::string& label) {
+    printf("%-8s %-8s %8lld %8lld %8lld %8lld %8lld %8lld %8lld\n",
+           g.region_code().empty() ? "all" : g.region_code().c_str(),
+           label.c_str(), static_cast<long long>(g.households()),
+           static_cast<long long>(g.members()),
+           static_cast<long long>(g.school_age()),
+           static_cast<long long>(g.identified()),
+           static_cast<long long>(g.in_school()),
+           static_cast<long long>(g.out_of_school()),
+           static_cast<long long>(g.open_cases()));
+  };
+  for (const auto& g : r.regions()) {
+    line(g, eduaid::synthetic::CountyName(g.region_code()));
+  }
+  line(r.total(), "合计");
+}
+
+}  // namespace
+
+void AddTokenCommand(CLI::App& app, Ctl& ctl, int& exit_code) {
+  auto* cmd = app.add_subcommand(
+      "token", "Mint a local HS256 token (local runs; production tokens come "
+               "from the identity provider)");
+  struct Opts {
+    std::string role = "province_officer", region, subject = "officer-a",
+                school, secret_file = "var/keys/jwt.secret";
+    int ttl = 8 * 3600;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("--role", o->role,
+                  "province_officer|city_officer|county_officer|"
+                  "school_officer|auditor|agency|service")
+      ->capture_default_str();
+  cmd->add_option("--region", o->region, "Region code prefix of the scope");
+  cmd->add_option("--subject", o->subject, "Who the token names")->capture_default_str();
+  cmd->add_option("--school", o->school, "School code (school officers)");
+  cmd->add_option("--ttl", o->ttl, "Seconds of validity")->capture_default_str();
+  cmd->add_option("--secret-file", o->secret_file,
+                  "HS256 secret (default: the local run's; or $EDUAID_JWT_SECRET)")
+      ->capture_default_str();
+  cmd->callback([o, &exit_code] {
+    auto role = eduaid::ParseRole(o->role);
+    if (!role.ok()) {
+      std::cerr << "error: " << role.status().message() << "\n";
+      exit_code = 2;
+      return;
+    }
+    std::string secret;
+    if (const char* env = std::getenv("EDUAID_JWT_SECRET"); env && *env) {
+      secret = env;
+    } else {
+      std::ifstream in(o->secret_file);
+      std::getline(in, secret);
+    }
+    if (secret.empty()) {
+      std::cerr << "error: no secret: run `make run` first (it writes "
+                << o->secret_file << ") or set EDUAID_JWT_SECRET\n";
+      exit_code = 1;
+      return;
+    }
+    eduaid::TokenClaims c;
+    c.subject = o->subject;
+    c.role = *role;
+    c.region = o->region;
+    c.school = o->school;
+    c.ttl = std::chrono::seconds(o->ttl);
+    std::cout << eduaid::MintHs256Token(c, secret) << "\n";
+  });
+}
+
+void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
+  // ---- gen
+  {
+    auto* cmd = app.add_subcommand(
+        "gen", "Write synthetic CSV files of Nanyang counties (schools, "
+               "households, enrolments)");
+    auto o = std::make_shared<eduaid::synthetic::Options>();
+    auto dir = std::make_shared<std::string>(".");
+    auto regions = std::make_shared<std::string>();
+    cmd->add_option("--households", o->households, "Households")->capture_default_str();
+    cmd->add_option("--regions", *regions, "Comma-separated county codes (default: all 13)");
+    cmd->add_option("--bad-rate", o->bad_rate, "Share of bad member rows")->capture_default_str();
+    cmd->add_option("--dup-rate", o->dup_rate, "Share of duplicated member rows")->capture_default_str();
+    cmd->add_option("--out-of-school-rate", o->out_of_school_rate,
+                    "Share of children aged 6-15 out of school")
+        ->capture_default_str();
+    cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
+    cmd->add_option("--term-year", o->term_year, "Autumn term year")->capture_default_str();
+    cmd->add_option("--out-dir", *dir, "Where to write the CSV files")->capture_default_str();
+    cmd->callback([o, dir, regions, &exit_code] {
+      if (!regions->empty()) o->regions = absl::StrSplit(*regions, ',', absl::SkipEmpty());
+      auto data = eduaid::synthetic::Generate(*o);
+      std::ofstream h(*dir + "/households.csv"), s(*dir + "/schools.csv"),
+          e(*dir + "/enrolments.csv");
+      if (!h || !s || !e) {
+        std::cerr << "error: cannot write into " << *dir << "\n";
+        exit_code = 1;
+        return;
+      }
+      eduaid::synthetic::WriteHouseholdsCsv(data.members, h);
+      eduaid::synthetic::WriteSchoolsCsv(data.schools, s);
+      eduaid::synthetic::WriteEnrolmentsCsv(data.enrolments, e);
+      std::cout << "wrote " << data.schools.size() << " schools, "
+                << data.members.size() << " member rows, "
+                << data.enrolments.size() << " roster rows to " << *dir
+                << " (children 6-15: " << data.children_6_15
+                << ", expected out of school: " << data.out_of_school_6_15
+                << ")\n";
+    });
+  }
+  // ---- import
+  {
+    auto* imp = app.add_subcommand("import", "Import CSV files into the registry");
+    imp->require_subcommand(1);
+    auto batch = std::make_shared<int>(5000);
+    auto errors_file = std::make_shared<std::string>();
+    imp->add_option("--batch", *batch, "Rows per call")->capture_default_str();
+    imp->add_option("--errors-file", *errors_file,
+                    "Write every rejected row (row,field,rule) to this CSV");
+    auto finish = [errors_file](const ImportTotals& t, const char* what) {
+      std::cout << "\n" << what << ": accepted " << t.accepted << ", rejected "
+                << t.rejected << "\n";
+      PrintErrors(t.errors, 20);
+      if (!errors_file->empty()) {
+        std::ofstream out(*errors_file);
+        out << "row,field,rule\n";
+        for (const auto& e : t.errors) {
+          out << e.row_number() << "," << e.field() << ",\"" << e.rule() << "\"\n";
+        }
+      }
+      if (t.identification.run_id()) PrintSummary(t.identification);
+    };
+    auto* hh = imp->add_subcommand("households", "Household members CSV (poverty registration export)");
+    auto hfile = std::make_shared<std::string>();
+    hh->add_option("file", *hfile, "CSV file")->required();
+    hh->callback([&ctl, &exit_code, hfile, batch, finish] {
+      ImportTotals t;
+      std::vector<rpb::HouseholdMemberRow> rows;
+      auto start = std::chrono::steady_clock::now();
+      int rc = 0;
+      double frac = 0;
+      CsvReader reader;
+      bool ok = reader.Read(
+          *hfile,
+          [&](std::vector<std::string>& f, int64_t rn) {
+            rows.push_back(ToProto(f, rn));
+            if (static_cast<int>(rows.size()) >= *batch) {
+              rc = SendHouseholds(ctl, rows, false, &t);
+              ProgressBar(frac, t.accepted + t.rejected,
+                          std::chrono::duration<double>(
+                              std::chrono::steady_clock::now() - start).count());
+            }
+            return rc == 0;
+          },
+          [&](double f) { frac = f; });
+      if (ok && rc == 0) rc = SendHouseholds(ctl, rows, true, &t);
+      ProgressBar(1, t.accepted + t.rejected,
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      if (!ok && rc == 0) rc = 1;
+      if (rc == 0) finish(t, "households");
+      exit_code = rc;
+    });
+    auto* en = imp->add_subcommand("enrolments", "School roster CSV");
+    auto efile = std::make_shared<std::string>();
+    en->add_option("file", *efile, "CSV file")->required();
+    en->callback([&ctl, &exit_code, efile, batch, finish] {
+      ImportTotals t;
+      std::vector<rpb::EnrolmentRow> rows;
+      int rc = 0;
+      CsvReader reader;
+      bool ok = reader.Read(
+          *efile,
+          [&](std::vector<std::string>& f, int64_t rn) {
+            rows.push_back(ToEnrolment(f, rn));
+            if (static_cast<int>(rows.size()) >= *batch) {
+              rc = SendEnrolments(ctl, rows, false, &t);
+            }
+            return rc == 0;
+          },
+          nullptr);
+      if (ok && rc == 0) rc = SendEnrolments(ctl, rows, true, &t);
+      if (!ok && rc == 0) rc = 1;
+      if (rc == 0) finish(t, "enrolments");
+      exit_code = rc;
+    });
+    auto* sc = imp->add_subcommand("schools", "Schools CSV");
+    auto sfile = std::make_shared<std::string>();
+    sc->add_option("file", *sfile, "CSV file")->required();
+    sc->callback([&ctl, &exit_code, sfile] {
+      std::vector<rpb::School> schools;
+      CsvReader reader;
+      bool ok = reader.Read(
+          *sfile,
+          [&](std::vector<std::string>& f, int64_t) {
+            schools.push_back(ToSchool(f));
+            return true;
+          },
+          nullptr);
+      if (!ok) {
+        exit_code = 1;
+        return;
+      }
+      exit_code = UpsertSchools(ctl, schools);
+      if (exit_code == 0) std::cout << "schools: " << schools.size() << " upserted\n";
+    });
+  }
+  // ---- demo
+  {
+    auto* cmd = app.add_subcommand(
+        "demo", "Load a synthetic county (内乡县 411325 and 淅川县 411326 by "
+                "default) into the registry and print its coverage");
+    auto o = std::make_shared<eduaid::synthetic::Options>();
+    o->households = 300;
+    o->regions = {"411325", "411326"};
+    o->bad_rate = 0.01;
+    o->dup_rate = 0.01;
+    o->out_of_school_rate = 0.05;
+    o->seed = 2018;
+    auto regions = std::make_shared<std::string>();
+    cmd->add_option("--households", o->households, "Households")->capture_default_str();
+    cmd->add_option("--regions", *regions, "Comma-separated county codes");
+    cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
+    cmd->callback([&ctl, &exit_code, o, regions] {
+      if (!regions->empty()) o->regions = absl::StrSplit(*regions, ',', absl::SkipEmpty());
+      auto data = eduaid::synthetic::Generate(*o);
+      std::vector<rpb::School> schools;
+      for (const auto& s : data.schools) {
+        schools.push_back(ToSchool({s.code, s.name, s.region_code, s.stages,
+                                    s.rural ? "1" : "0"}));
+      }
+      if ((exit_code = UpsertSchools(ctl, schools))) return;
+      ImportTotals t;
+      std::vector<rpb::HouseholdMemberRow> rows;
+      int64_t rn = 1;
+      for (const auto& m : data.members) {
+        rows.push_back(ToProto({m.household_id, m.region_code, m.registration_year,
+                                m.household_status, m.id_number, m.name, m.relation},
+                               ++rn));
+      }
+      if ((exit_code = SendHouseholds(ctl, rows, false, &t))) return;
+      std::cout << "households: accepted " << t.accepted << ", rejected "
+                << t.rejected << " (bad and duplicated rows, as generated)\n";
+      PrintErrors(t.errors, 5);
+      ImportTotals te;
+      std::vector<rpb::EnrolmentRow> er;
+      rn = 1;
+      for (const auto& e : data.enrolments) {
+        er.push_back(ToEnrolment({e.id_number, e.school_code, e.stage, e.grade,
+                                  e.term, e.status, e.boarder},
+                                 ++rn));
+      }
+      if ((exit_code = SendEnrolments(ctl, er, true, &te))) return;
+      std::cout << "rosters: accepted " << te.accepted << ", rejected "
+                << te.rejected << "\n";
+      PrintSummary(te.identification);
+    });
+  }
+  auto stub_of = [&ctl] {
+    return rpb::StudentRegistryService::NewStub(ctl.Channel(ctl.registry));
+  };
+  // ---- coverage
+  {
+    auto* cmd = app.add_subcommand("coverage", "Coverage per region");
+    auto region = std::make_shared<std::string>();
+    cmd->add_option("--region", *region, "Region code prefix");
+    cmd->callback([&ctl, &exit_code, region, stub_of] {
+      rpb::GetCoverageRequest req;
+      req.set_region_prefix(*region);
+      rpb::GetCoverageResponse resp;
+      auto ctx = ctl.Context();
+      grpc::Status st = stub_of()->GetCoverage(ctx.get(), req, &resp);
+      if (!st.ok()) {
+        exit_code = Fail(st);
+        return;
+      }
+      if (ctl.json) {
+        PrintJson(resp);
+      } else {
+        PrintCoverage(resp);
+      }
+    });
+  }
+  // ---- identify
+  {
+    auto* cmd = app.add_subcommand("identify", "Recompute identification and the out-of-school list");
+    auto as_of = std::make_shared<std::string>();
+    cmd->add_option("--as-of", *as_of, "Reference date YYYY-MM-DD (default today)");
+    cmd->callback([&ctl, &exit_code, as_of, stub_of] {
+      rpb::RunIdentificationRequest req;
+      req.set_request_id(Ctl::NewRequestId());
+      req.set_as_of(*as_of);
+      rpb::RunIdentificationResponse resp;
+      auto ctx = ctl.Context();
+      grpc::Status st = stub_of()->RunIdentification(ctx.get(), req, &resp);
+      if (!st.ok()) {
+        exit_code = Fail(st);
+        return;
+      }
+      ctl.json ? PrintJson(resp) : PrintSummary(resp.summary());
+    });
+  }
+  // ---- student
+  {
+    auto* cmd = app.add_subcommand("student", "One student by ID number or member id");
+    auto key = std::make_shared<std::string>();
+    cmd->add_option("key", *key, "ID number or m-<n>")->required();
+    cmd->callback([&ctl, &exit_code, key, stub_of] {
+      rpb::GetStudentRequest req;
+      if (key->rfind("m-", 0) == 0) {
+        req.set_member_id(*key);
+      } else {
+        req.set_id_number(*key);
+      }
+      rpb::GetStudentResponse resp;
+      auto ctx = ctl.Context();
+      grpc::Status st = stub_of()->GetStudent(ctx.get(), req, &resp);
+      if (!st.ok()) {
+        exit_code = Fail(st);
+        return;
+      }
+      PrintJson(resp.student());
+    });
+  }
+  // ---- students
+  {
+    auto* cmd = app.add_subcommand("students", "Registered students on rosters");
+    auto req = std::make_shared<rpb::ListStudentsRequest>();
+    auto region = std::make_shared<std::string>(), school = std::make_shared<std::string>(),
+         stage = std::make_shared<std::string>(), status = std::make_shared<std::string>();
+    auto all = std::make_shared<bool>(false);
+    auto page = std::make_shared<int>(50);
+    cmd->add_option("--region", *region, "Region code prefix");
+    cmd->add_option("--school", *school, "School code");
+    cmd->add_option("--stage", *stage, "preschool|primary|junior_high|senior_high|...");
+    cmd->add_option("--status", *status, "enrolled (default)|suspended|dropped_out|graduated");
+    cmd->add_option("--page-size", *page, "Rows per page")->capture_default_str();
+    cmd->add_flag("--all", *all, "Follow page tokens to the end");
+    cmd->callback([&ctl, &exit_code, region, school, stage, status, all, page, stub_of] {
+      rpb::ListStudentsRequest req;
+      req.set_region_prefix(*region);
+      req.set_school_code(*school);
+      if (!stage->empty()) req.set_stage(ParseStage(*stage));
+      if (!status->empty()) req.set_status(ParseEnrolmentStatus(*status));
+      req.set_page_size(*page);
+      auto stub = stub_of();
+      do {
+        rpb::ListStudentsResponse resp;
+        auto ctx = ctl.Context();
+        grpc::Status st = stub->ListStudents(ctx.get(), req, &resp);
+        if (!st.ok()) {
+          exit_code = Fail(st);
+          return;
+        }
+        if (ctl.json) {
+          PrintJson(resp);
+        } else {
+          for (const auto& s : resp.students()) {
+            printf("%-10s %s %-8s %s %-12s %s %d年级\n", s.member_id().c_str(),
+                   s.id_number().c_str(), s.name().c_str(), s.region_code().c_str(),
+                   s.current_enrolment().school_code().c_str(),
+                   s.current_enrolment().school_name().c_str(),
+                   s.current_enrolment().grade());
+          }
+        }
+        req.set_page_token(resp.next_page_token());
+      } while (*all && !req.page_token().empty());
+    });
+  }
+  // ---- out-of-school
+  {
+    auto* cmd = app.add_subcommand("out-of-school", "The standing leave-no-one-out list");
+    auto region = std::make_shared<std::string>();
+    cmd->add_option("--region", *region, "Region code prefix");
+    cmd->callback([&ctl, &exit_code, region, stub_of] {
+      rpb::ListOutOfSchoolRequest req;
+      req.set_region_prefix(*region);
+      req.set_page_size(1000);
+      auto stub = stub_of();
+      int64_t total = 0;
+      do {
+        rpb::ListOutOfSchoolResponse resp;
+        auto ctx = ctl.Context();
+        grpc::Status st = stub->ListOutOfSchool(ctx.get(), req, &resp);
+        if (!st.ok()) {
+          exit_code = Fail(st);
+          return;
+        }
+        total = resp.total();
+        if (ctl.json) {
+          PrintJson(resp);
+        } else {
+          for (const auto& c : resp.children()) {
+            printf("%-10s %s %-8s %s age %2d  first seen %s (%d days)  case %s\n",
+                   c.member_id().c_str(), c.id_number().c_str(), c.name().c_str(),
+                   c.region_code().c_str(), c.age(), c.first_seen().c_str(),
+                   c.days_open(),
+                   rpb::DropoutCaseState_Name(c.case_state()).c_str() + 20);
+          }
+        }
+        req.set_page_token(resp.next_page_token());
+      } while (!req.page_token().empty());
+      if (!ctl.json) printf("total out of school: %lld\n", static_cast<long long>(total));
+    });
+  }
+  // ---- case
+  {
+    auto* cmd = app.add_subcommand("case", "Dropout-control cases (控辍保学)");
+    cmd->require_subcommand(1);
+    auto* open = cmd->add_subcommand("open", "Open a case for an out-of-school child");
+    auto member = std::make_shared<std::string>(), note = std::make_shared<std::string>();
+    open->add_option("member_id", *member, "m-<n>")->required();
+    open->add_option("--note", *note, "Note");
+    open->callback([&ctl, &exit_code, member, note, stub_of] {
+      rpb::OpenDropoutCaseRequest req;
+      req.set_request_id(Ctl::NewRequestId());
+      req.set_member_id(*member);
+      req.set_note(*note);
+      rpb::OpenDropoutCaseResponse resp;
+      auto ctx = ctl.Context();
+      grpc::Status st = stub_of()->OpenDropoutCase(ctx.get(), req, &resp);
+      if (!st.ok()) {
+        exit_code = Fail(st);
+        return;
+      }
+      PrintJson(resp.dropout_case());
+    });
+    auto* upd = cmd->add_subcommand("update", "Move a case: visited|returned|exempt|escalated");
+    auto case_id = std::make_shared<int64_t>(0);
+    auto state = std::make_shared<std::string>(), unote = std::make_shared<std::string>();
+    upd->add_option("case_id", *case_id, "Case id")->required();
+    upd->add_option("state", *state, "visited|returned|exempt|escalated")->required();
+    upd->add_option("--note", *unote, "Note (the reason, for exempt)")->required();
+    upd->callback([&ctl, &exit_code, case_id, state, unote, stub_of] {
+      rpb::UpdateDropoutCaseRequest req;
+      req.set_request_id(Ctl::NewRequestId());
+      req.set_case_id(*case_id);
+      rpb::DropoutCaseState s = rpb::DROPOUT_CASE_STATE_UNSPECIFIED;
+      if (*state == "visited") s = rpb::DROPOUT_CASE_STATE_VISITED;
+      if (*state == "returned") s = rpb::DROPOUT_CASE_STATE_RETURNED;
+      if (*state == "exempt") s = rpb::DROPOUT_CASE_STATE_EXEMPT;
+      if (*state == "escalated") s = rpb::DROPOUT_CASE_STATE_ESCALATED;
+      req.set_state(s);
+      req.set_note(*unote);
+      rpb::UpdateDropoutCaseResponse resp;
+      auto ctx = ctl.Context();
+      grpc::Status st = stub_of()->UpdateDropoutCase(ctx.get(), req, &resp);
+      if (!st.ok()) {
+        exit_code = Fail(st);
+        return;
+      }
+      PrintJson(resp.dropout_case());
+    });
+    auto* list = cmd->add_subcommand("list", "Cases in a region");
+    auto region = std::make_shared<std::string>();
+    list->add_option("--region", *region, "Region code prefix");
+    list->callback([&ctl, &exit_code, region, stub_of] {
+      rpb::ListDropoutCasesRequest req;
+      req.set_region_prefix(*region);
+      rpb::ListDropoutCasesResponse resp;
+      auto ctx = ctl.Context();
+      grpc::Status st = stub_of()->ListDropoutCases(ctx.get(), req, &resp);
+      if (!st.ok()) {
+        exit_code = Fail(st);
+        return;
+      }
+      PrintJson(resp);
+    });
+  }
+  // ---- schools
+  {
+    auto* cmd = app.add_subcommand("schools", "List schools");
+    auto region = std::make_shared<std::string>();
+    cmd->add_option("--region", *region, "Region code prefix");
+    cmd->callback([&ctl, &exit_code, region, stub_of] {
+      rpb::ListSchoolsRequest req;
+      req.set_region_prefix(*region);
+      req.set_page_size(1000);
+      rpb::ListSchoolsResponse resp;
+      auto ctx = ctl.Context();
+      grpc::Status st = stub_of()->ListSchools(ctx.get(), req, &resp);
+      if (!st.ok()) {
+        exit_code = Fail(st);
+        return;
+      }
+      if (ctl.json) {
+        PrintJson(resp);
+        return;
+      }
+      for (const auto& s : resp.schools()) {
+        printf("%-14s %s %s %s\n", s.code().c_str(), s.region_code().c_str(),
+               s.rural() ? "rural" : "urban", s.name().c_str());
+      }
+    });
+  }
+  // ---- audit
+  {
+    auto* cmd = app.add_subcommand("audit", "The registry's audit log (auditors)");
+    auto method = std::make_shared<std::string>();
+    cmd->add_option("--method", *method, "Only this method");
+    cmd->callback([&ctl, &exit_code, method, stub_of] {
+      rpb::ListAuditEventsRequest req;
+      req.set_method(*method);
+      rpb::ListAuditEventsResponse resp;
+      auto ctx = ctl.Context();
+      grpc::Status st = stub_of()->ListAuditEvents(ctx.get(), req, &resp);
+      if (!st.ok()) {
+        exit_code = Fail(st);
+        return;
+      }
+      PrintJson(resp);
+    });
+  }
+}
+
+}  // namespace eductl
