@@ -9,7 +9,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3 libpq-dev postgresql libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libcsv-dev liblemon-dev
-  golang-github-gogo-googleapis-dev
+  golang-github-gogo-googleapis-dev grpc-proto
   ca-certificates procps
 )
 missing=()

@@ -1,7 +1,7 @@
 // Redis cache-aside: a bounded pool of synchronous hiredis connections
 // guarded by a consecutive-failure circuit breaker.
 //
-// Hot path (Get while the breaker is closed): one relaxed atomic load for the
+// Hot path (Get while the breaker is closed): one atomic load for the
 // breaker, one mutex-protected pop from the idle list, one GET, one push back.
 // No allocation except hiredis' own buffers and the returned string.
 #include "services/common/cache.h"
@@ -154,7 +154,9 @@ using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 
 // At most `size` connections exist at any time (idle, checked out, or being
 // connected). Connections are created lazily; a connection that saw an I/O
-// error is freed instead of being returned.
+// error is freed instead of being returned. Callers that find the pool at its
+// limit queue in FIFO order and are handed connections (or free slots)
+// directly, so nobody starves behind callers that arrive later.
 class RedisPool {
  public:
   RedisPool(RedisEndpoint endpoint, int size,
@@ -165,6 +167,7 @@ class RedisPool {
         connect_timeout_(ToTimeval(connect_timeout)),
         command_timeout_(ToTimeval(command_timeout)),
         wait_(absl::FromChrono(command_timeout)) {
+    absl::MutexLock lock(&mu_);
     idle_.reserve(static_cast<size_t>(size));
   }
 
@@ -189,21 +192,27 @@ class RedisPool {
   Outcome Checkout(redisContext** out) {
     {
       absl::MutexLock lock(&mu_);
-      if (idle_.empty() && open_ >= size_) {
-        const absl::Time deadline = absl::Now() + wait_;
-        do {
-          if (cv_.WaitWithDeadline(&mu_, deadline) && idle_.empty() &&
-              open_ >= size_) {
-            return Outcome::kExhausted;
-          }
-        } while (idle_.empty() && open_ >= size_);
-      }
-      if (!idle_.empty()) {
+      if (head_ == nullptr && !idle_.empty()) {
         *out = idle_.back();
         idle_.pop_back();
         return Outcome::kOk;
       }
-      ++open_;  // reserve a slot, connect without holding the lock
+      if (head_ == nullptr && open_ < size_) {
+        ++open_;  // reserve a slot, connect without holding the lock
+      } else {
+        Waiter w;  // on the stack: no allocation
+        Enqueue(&w);
+        if (!mu_.AwaitWithDeadline(absl::Condition(&w.ready),
+                                   absl::Now() + wait_)) {
+          Unlink(&w);
+          return Outcome::kExhausted;
+        }
+        if (w.conn != nullptr) {
+          *out = w.conn;
+          return Outcome::kOk;
+        }
+        // Granted a slot: open_ already counts it.
+      }
     }
     redisContext* c = Connect();
     if (c == nullptr) {
@@ -214,13 +223,15 @@ class RedisPool {
     return Outcome::kOk;
   }
 
-  // Gives a healthy connection back.
+  // Gives a healthy connection back (to the longest waiter, if any).
   void Return(redisContext* c) {
-    {
-      absl::MutexLock lock(&mu_);
+    absl::MutexLock lock(&mu_);
+    if (Waiter* w = PopWaiter()) {
+      w->conn = c;
+      w->ready = true;
+    } else {
       idle_.push_back(c);
     }
-    cv_.Signal();
   }
 
   // Frees a connection that errored; its slot becomes free.
@@ -241,14 +252,48 @@ class RedisPool {
           idle_.pop_back();
         }
         open_ -= static_cast<int>(n);
+        while (open_ < size_ && head_ != nullptr) {
+          ++open_;
+          PopWaiter()->ready = true;  // a slot for it to connect with
+        }
       }
       if (n == 0) break;
       for (size_t i = 0; i < n; ++i) redisFree(batch[i]);
-      cv_.SignalAll();
     }
   }
 
  private:
+  // A caller queued in Checkout(). Set `ready` (under mu_) when handing it
+  // `conn`, or with conn == nullptr when handing it a free slot.
+  struct Waiter {
+    Waiter* prev = nullptr;
+    Waiter* next = nullptr;
+    redisContext* conn = nullptr;
+    bool ready = false;
+  };
+
+  void Enqueue(Waiter* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    w->prev = tail_;
+    if (tail_ != nullptr) {
+      tail_->next = w;
+    } else {
+      head_ = w;
+    }
+    tail_ = w;
+  }
+
+  void Unlink(Waiter* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    (w->prev != nullptr ? w->prev->next : head_) = w->next;
+    (w->next != nullptr ? w->next->prev : tail_) = w->prev;
+    w->prev = w->next = nullptr;
+  }
+
+  Waiter* PopWaiter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Waiter* w = head_;
+    if (w != nullptr) Unlink(w);
+    return w;
+  }
+
   // A connected context with the command timeout set and the db selected,
   // or nullptr.
   redisContext* Connect() {
@@ -275,12 +320,15 @@ class RedisPool {
     return c;
   }
 
+  // Gives the slot of a connection that no longer exists to the longest
+  // waiter, or frees it.
   void ReleaseSlot() {
-    {
-      absl::MutexLock lock(&mu_);
+    absl::MutexLock lock(&mu_);
+    if (Waiter* w = PopWaiter()) {
+      w->ready = true;  // open_ unchanged: the slot passes to `w`
+    } else {
       --open_;
     }
-    cv_.Signal();
   }
 
   const RedisEndpoint endpoint_;
@@ -290,9 +338,12 @@ class RedisPool {
   const absl::Duration wait_;
 
   absl::Mutex mu_;
-  absl::CondVar cv_;  // signalled when a connection or a slot frees up
   std::vector<redisContext*> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle + checked out + connecting
+  // FIFO of callers waiting in Checkout(); non-empty only while idle_ is
+  // empty and open_ == size_.
+  Waiter* head_ ABSL_GUARDED_BY(mu_) = nullptr;
+  Waiter* tail_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
 // ---------------------------------------------------------------------------
@@ -371,7 +422,7 @@ struct CacheMetrics {
 // ---------------------------------------------------------------------------
 // Breaker.
 
-// Consecutive-failure breaker. Closed: one relaxed atomic load per call.
+// Consecutive-failure breaker. Closed: one atomic load per call.
 // Open: calls are bypassed until `open_for` passed; then exactly one caller
 // (the probe) goes through; its success closes the breaker, its failure
 // re-opens it for another `open_for`.

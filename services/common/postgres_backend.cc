@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -143,8 +144,9 @@ class PgConnection final : public SqlConnection {
     conn_ = PQconnectdb(url_->c_str());
     if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
       absl::Status status = absl::UnavailableError(absl::StrCat(
-          "postgres: cannot connect: ",
-          conn_ != nullptr ? FirstLine(PQerrorMessage(conn_)) : "out of memory"));
+          "postgres: cannot connect: ", conn_ != nullptr
+                                            ? FirstLine(PQerrorMessage(conn_))
+                                            : "out of memory"));
       Drop();
       return status;
     }
@@ -239,8 +241,8 @@ class PgConnection final : public SqlConnection {
     return rows;
   }
 
-  absl::StatusOr<int64_t> Execute(
-      std::string_view sql, absl::Span<const SqlValue> params) override {
+  absl::StatusOr<int64_t> Execute(std::string_view sql,
+                                  absl::Span<const SqlValue> params) override {
     ScopedDbTimer timer(metrics_->execute);
     absl::StatusOr<PgResult> res = Run(sql, params);
     if (!res.ok()) return res.status();
@@ -252,7 +254,7 @@ class PgConnection final : public SqlConnection {
 
  private:
   struct Prepared {
-    std::string name;           // "" for the unnamed statement
+    std::string name;              // "" for the unnamed statement
     std::vector<Oid> param_types;  // as inferred by the server
   };
 
@@ -306,14 +308,13 @@ class PgConnection final : public SqlConnection {
           absl::StrCat("postgres: connection lost: ", msg));
     }
     const char* primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-    std::string msg = primary != nullptr
-                          ? std::string(primary)
-                          : FirstLine(PQresultErrorMessage(res));
+    std::string msg = primary != nullptr ? std::string(primary)
+                                         : FirstLine(PQresultErrorMessage(res));
     if (sqlstate == "23505") {
       return absl::AlreadyExistsError(absl::StrCat("postgres: ", msg));
     }
     return absl::InternalError(
-        absl::StrCat("postgres: ", msg, " (SQLSTATE ", sqlstate, ")"));
+        absl::StrCat("postgres: ", msg, " (SQLSTATE ", last_sqlstate_, ")"));
   }
 
   // Prepares `sql` (with ? rewritten to $n) as `name` and records the
@@ -340,14 +341,14 @@ class PgConnection final : public SqlConnection {
     if (conn_ == nullptr) return NotConnected();
     const Prepared* p = nullptr;
     Prepared unnamed;
-    if (auto it = cache_.find(sql); it != cache_.end()) {
+    if (auto it = cache_.find(absl::string_view(sql.data(), sql.size()));
+        it != cache_.end()) {
       p = &it->second;
     } else if (cache_.size() < kMaxCachedStatements) {
       Prepared fresh;
       fresh.name = absl::StrCat("s", next_statement_++);
       if (absl::Status s = PrepareAs(sql, fresh); !s.ok()) return s;
-      p = &cache_.try_emplace(std::string(sql), std::move(fresh))
-               .first->second;
+      p = &cache_.try_emplace(std::string(sql), std::move(fresh)).first->second;
     } else {
       if (absl::Status s = PrepareAs(sql, unnamed); !s.ok()) return s;
       p = &unnamed;
@@ -355,9 +356,9 @@ class PgConnection final : public SqlConnection {
 
     const int n = static_cast<int>(params.size());
     if (n != static_cast<int>(p->param_types.size())) {
-      return absl::InternalError(
-          absl::StrCat("postgres: statement takes ", p->param_types.size(),
-                       " parameters, got ", n));
+      return absl::InternalError(absl::StrCat("postgres: statement takes ",
+                                              p->param_types.size(),
+                                              " parameters, got ", n));
     }
     values_.resize(n);
     lengths_.resize(n);
@@ -383,8 +384,8 @@ class PgConnection final : public SqlConnection {
           formats_[i] = 1;  // raw bytes, may contain NUL
           lengths_[i] = static_cast<int>(s->size());
         } else if (std::memchr(s->data(), '\0', s->size()) != nullptr) {
-          return absl::InternalError(absl::StrCat(
-              "postgres: parameter ", i + 1, " contains a NUL byte"));
+          return absl::InternalError(absl::StrCat("postgres: parameter ", i + 1,
+                                                  " contains a NUL byte"));
         }
       } else {
         values_[i] = nullptr;  // NULL

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "google/protobuf/descriptor.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -191,6 +192,57 @@ grpc::ServerUnaryReactor* ServiceRuntime::Unary(
   return reactor;
 }
 
+namespace {
+
+// gRPC answers a request that protobuf refuses to parse (in proto3 chiefly a
+// string field holding invalid UTF-8) with UNIMPLEMENTED and no message,
+// before any handler runs. For the methods we serve, turn that into the
+// INVALID_ARGUMENT with a field violation that every other bad input gets.
+class MalformedRequestInterceptor : public grpc::experimental::Interceptor {
+ public:
+  explicit MalformedRequestInterceptor(grpc::experimental::ServerRpcInfo* info)
+      : method_(info->method() ? info->method() : "") {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      grpc::Status st = methods->GetSendStatus();
+      if (st.error_code() == grpc::StatusCode::UNIMPLEMENTED &&
+          st.error_message().empty() && IsServedMethod()) {
+        methods->ModifySendStatus(ToGrpcStatus(InvalidField(
+            "request",
+            "is not a valid message: a text field holds invalid UTF-8, or "
+            "the bytes are malformed")));
+      }
+    }
+    methods->Proceed();
+  }
+
+ private:
+  bool IsServedMethod() const {
+    // "/pkg.Service/Method" -> "pkg.Service.Method"
+    if (method_.size() < 2 || method_[0] != '/') return false;
+    std::string full = method_.substr(1);
+    size_t slash = full.find('/');
+    if (slash == std::string::npos) return false;
+    full[slash] = '.';
+    return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+               full) != nullptr;
+  }
+  std::string method_;
+};
+
+class MalformedRequestInterceptorFactory
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new MalformedRequestInterceptor(info);
+  }
+};
+
+}  // namespace
+
 void BlockTerminationSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -206,7 +258,12 @@ ServerRunner::ServerRunner(ServerConfig config)
   SetLogService(config_.service);
 }
 
-ServerRunner::~ServerRunner() { Shutdown(); }
+ServerRunner::~ServerRunner() {
+  Shutdown();
+  // Stopping the exposer's HTTP server (civetweb) blocks for its 2 s poll
+  // quantum; nothing waits for it, so let it stop in the background.
+  if (exposer_) std::thread([e = std::move(exposer_)]() mutable { e.reset(); }).detach();
+}
 
 absl::Status ServerRunner::Start(const std::vector<grpc::Service*>& services) {
   grpc::EnableDefaultHealthCheckService(true);
@@ -245,6 +302,7 @@ absl::Status ServerRunner::Start(const std::vector<grpc::Service*>& services) {
   std::vector<std::unique_ptr<
       grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
+  interceptors.push_back(std::make_unique<MalformedRequestInterceptorFactory>());
   interceptors.push_back(grpc_metrics_->InterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   for (auto* s : services) builder.RegisterService(s);

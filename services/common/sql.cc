@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/string_view.h"
 #include "prometheus/family.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
@@ -118,14 +119,16 @@ std::string SqlRow::Str(size_t i) const {
 std::string ExpandMigrationTokens(std::string_view sql, SqlDialect dialect) {
   if (dialect == SqlDialect::kSqlite) {
     return absl::StrReplaceAll(
-        sql, {{"{ID}", "INTEGER PRIMARY KEY AUTOINCREMENT"},
-              {"{BLOB}", "BLOB"},
-              {"{NOW}", "CAST(strftime('%s','now') AS INTEGER)"}});
+        absl::string_view(sql.data(), sql.size()),
+        {{"{ID}", "INTEGER PRIMARY KEY AUTOINCREMENT"},
+         {"{BLOB}", "BLOB"},
+         {"{NOW}", "CAST(strftime('%s','now') AS INTEGER)"}});
   }
   return absl::StrReplaceAll(
-      sql, {{"{ID}", "BIGSERIAL PRIMARY KEY"},
-            {"{BLOB}", "BYTEA"},
-            {"{NOW}", "CAST(EXTRACT(EPOCH FROM now()) AS BIGINT)"}});
+      absl::string_view(sql.data(), sql.size()),
+      {{"{ID}", "BIGSERIAL PRIMARY KEY"},
+       {"{BLOB}", "BYTEA"},
+       {"{NOW}", "CAST(EXTRACT(EPOCH FROM now()) AS BIGINT)"}});
 }
 
 std::string RewritePlaceholdersForPostgres(std::string_view sql) {
@@ -144,7 +147,8 @@ std::string RewritePlaceholdersForPostgres(std::string_view sql) {
       continue;
     } else if (c == '\'') {
       // 'it''s'; E'it\'s' also honours backslash escapes.
-      const bool backslash = i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e') &&
+      const bool backslash = i > 0 &&
+                             (sql[i - 1] == 'E' || sql[i - 1] == 'e') &&
                              (i < 2 || !IsIdentChar(sql[i - 2]));
       while (end < len) {
         if (backslash && sql[end] == '\\') {
@@ -214,7 +218,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     return absl::InvalidArgumentError(
         "DatabaseOptions.busy_timeout_ms must be >= 0");
   }
-  constexpr std::string_view kSqlite = "sqlite://";
+  constexpr absl::string_view kSqlite = "sqlite://";
   if (absl::StartsWith(url, kSqlite)) {
     std::string path = url.substr(kSqlite.size());
     if (path.empty() || path == ":memory:") {
@@ -246,12 +250,12 @@ DbMetrics DbMetrics::Create(const DatabaseOptions& options) {
   const prometheus::Histogram::BucketBoundaries buckets = {
       0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
       0.025,  0.05,    0.1,    0.25,  0.5,    1.0};
-  m.query = &family.Add({{"service", options.service}, {"op", "query"}},
-                        buckets);
-  m.execute = &family.Add({{"service", options.service}, {"op", "execute"}},
-                          buckets);
-  m.commit = &family.Add({{"service", options.service}, {"op", "commit"}},
-                         buckets);
+  m.query =
+      &family.Add({{"service", options.service}, {"op", "query"}}, buckets);
+  m.execute =
+      &family.Add({{"service", options.service}, {"op", "execute"}}, buckets);
+  m.commit =
+      &family.Add({{"service", options.service}, {"op", "commit"}}, buckets);
   return m;
 }
 
@@ -264,6 +268,10 @@ absl::Status ApplyMigrations(Database& db,
             [](const Migration* a, const Migration* b) {
               return a->version < b->version;
             });
+  if (!sorted.empty() && sorted.front()->version <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "migration versions must be positive, got ", sorted.front()->version));
+  }
   for (size_t i = 1; i < sorted.size(); ++i) {
     if (sorted[i]->version == sorted[i - 1]->version) {
       return absl::InvalidArgumentError(

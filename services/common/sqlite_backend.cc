@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -84,23 +85,23 @@ class SqliteConnection final : public SqlConnection {
       sqlite3_close_v2(db);
       return status;
     }
-    auto conn = std::unique_ptr<SqliteConnection>(
-        new SqliteConnection(db, metrics));
+    auto conn =
+        std::unique_ptr<SqliteConnection>(new SqliteConnection(db, metrics));
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, options.busy_timeout_ms);
     if (writer) {
       absl::StatusOr<std::vector<SqlRow>> mode =
           conn->QueryUntimed("PRAGMA journal_mode=WAL");
       if (!mode.ok()) return mode.status();
-      if (mode->empty() || absl::AsciiStrToLower(mode->front().Str(0)) != "wal") {
+      if (mode->empty() ||
+          absl::AsciiStrToLower(mode->front().Str(0)) != "wal") {
         return absl::UnavailableError(
             absl::StrCat("sqlite: cannot enable WAL on ", path));
       }
     }
-    std::string pragmas =
-        absl::StrCat("PRAGMA synchronous=", synchronous,
-                     "; PRAGMA foreign_keys=ON;",
-                     writer ? "" : " PRAGMA query_only=ON;");
+    std::string pragmas = absl::StrCat("PRAGMA synchronous=", synchronous,
+                                       "; PRAGMA foreign_keys=ON;",
+                                       writer ? "" : " PRAGMA query_only=ON;");
     if (absl::Status s = conn->ExecScript(pragmas); !s.ok()) return s;
     return conn;
   }
@@ -125,8 +126,8 @@ class SqliteConnection final : public SqlConnection {
     return QueryUntimed(sql, params);
   }
 
-  absl::StatusOr<int64_t> Execute(
-      std::string_view sql, absl::Span<const SqlValue> params) override {
+  absl::StatusOr<int64_t> Execute(std::string_view sql,
+                                  absl::Span<const SqlValue> params) override {
     ScopedDbTimer timer(metrics_->execute);
     return ExecuteUntimed(sql, params);
   }
@@ -154,13 +155,16 @@ class SqliteConnection final : public SqlConnection {
   // Returns the cached statement for `sql`, preparing it on first use.
   absl::StatusOr<sqlite3_stmt*> Prepare(std::string_view sql, bool* owned) {
     *owned = false;
-    if (auto it = cache_.find(sql); it != cache_.end()) return it->second;
+    if (auto it = cache_.find(absl::string_view(sql.data(), sql.size()));
+        it != cache_.end()) {
+      return it->second;
+    }
     const bool cache = cache_.size() < kMaxCachedStatements;
     sqlite3_stmt* stmt = nullptr;
     const char* tail = nullptr;
-    const int rc = sqlite3_prepare_v3(
-        db_, sql.data(), static_cast<int>(sql.size()),
-        cache ? SQLITE_PREPARE_PERSISTENT : 0, &stmt, &tail);
+    const int rc =
+        sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                           cache ? SQLITE_PREPARE_PERSISTENT : 0, &stmt, &tail);
     if (rc != SQLITE_OK) return SqliteError(db_, rc);
     if (stmt == nullptr) return absl::InternalError("sqlite: empty statement");
     for (const char* p = tail; p < sql.data() + sql.size(); ++p) {
@@ -343,7 +347,8 @@ class SqliteDatabase final : public Database {
   // Declared first so that it outlives the connections pointing at it.
   const std::unique_ptr<DbMetrics> metrics_;
   absl::Mutex writer_mu_;
-  const std::unique_ptr<SqliteConnection> writer_ ABSL_PT_GUARDED_BY(writer_mu_);
+  const std::unique_ptr<SqliteConnection> writer_
+      ABSL_PT_GUARDED_BY(writer_mu_);
   // Owns the readers; free_readers_ lends them out.
   const std::vector<std::unique_ptr<SqliteConnection>> readers_;
   const absl::Duration busy_timeout_;
@@ -356,20 +361,21 @@ class SqliteDatabase final : public Database {
 absl::StatusOr<std::unique_ptr<Database>> OpenSqlite(
     const std::string& path, const DatabaseOptions& options) {
   std::string synchronous = absl::AsciiStrToUpper(options.sqlite_synchronous);
-  if (synchronous != "OFF" && synchronous != "NORMAL" && synchronous != "FULL" &&
-      synchronous != "EXTRA") {
+  if (synchronous != "OFF" && synchronous != "NORMAL" &&
+      synchronous != "FULL" && synchronous != "EXTRA") {
     return absl::InvalidArgumentError(
         "DatabaseOptions.sqlite_synchronous must be OFF, NORMAL, FULL or "
         "EXTRA");
   }
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::filesystem::path parent =
+      std::filesystem::path(path).parent_path();
   if (!parent.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(parent, ec);
     if (ec) {
-      return absl::UnavailableError(absl::StrCat(
-          "sqlite: cannot create directory ", parent.string(), ": ",
-          ec.message()));
+      return absl::UnavailableError(
+          absl::StrCat("sqlite: cannot create directory ", parent.string(),
+                       ": ", ec.message()));
     }
   }
   auto metrics = std::make_unique<DbMetrics>(DbMetrics::Create(options));
@@ -386,10 +392,9 @@ absl::StatusOr<std::unique_ptr<Database>> OpenSqlite(
     if (!reader.ok()) return reader.status();
     readers.push_back(*std::move(reader));
   }
-  return std::make_unique<SqliteDatabase>(std::move(metrics),
-                                          *std::move(writer),
-                                          std::move(readers),
-                                          options.busy_timeout_ms);
+  return std::make_unique<SqliteDatabase>(
+      std::move(metrics), *std::move(writer), std::move(readers),
+      options.busy_timeout_ms);
 }
 
 }  // namespace eduaid::sql_internal

@@ -56,8 +56,8 @@ class ScopedDbTimer {
 // schema_migrations, then applies each pending migration in its own
 // db.Transact(), re-checking the recorded version inside the transaction (on
 // PostgreSQL under a transaction-scoped advisory lock).
-// Errors: INVALID_ARGUMENT for duplicate versions; a failing migration's
-// status (same code) with the version prefixed to the message.
+// Errors: INVALID_ARGUMENT for duplicate or non-positive versions; a failing
+// migration's status (same code) with its version prefixed to the message.
 absl::Status ApplyMigrations(Database& db,
                              const std::vector<Migration>& migrations);
 

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "grpcpp/grpcpp.h"
 #include "services/common/auth.h"
@@ -30,6 +31,18 @@ std::string TestToken(Role role, const std::string& region,
 
 // A client context with the bearer token and a 10 s deadline.
 std::unique_ptr<grpc::ClientContext> ClientContextWith(const std::string& token);
+
+// The body of GET http://127.0.0.1:<port><path> ("" on failure).
+std::string HttpGet(int port, const std::string& path);
+
+// The grpc.health.v1 status of `service` at 127.0.0.1:<port> over
+// plaintext: "SERVING", "NOT_SERVING", or the error code name.
+std::string HealthStatus(int port, const std::string& service);
+
+// The value of the sample of `metric` whose labels include every
+// `name="value"` pair in `labels`, summed over matches; -1 when none.
+double MetricValue(const std::string& metrics_text, const std::string& metric,
+                   const std::vector<std::string>& labels);
 
 }  // namespace eduaid::testing
 

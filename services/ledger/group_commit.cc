@@ -1,0 +1,155 @@
+#include "services/ledger/group_commit.h"
+
+#include <ctime>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/crypto.h"
+#include "services/common/idempotency.h"
+#include "services/common/status.h"
+
+namespace eduaid::ledger {
+namespace {
+
+// Errors that concern one change only: its savepoint is rolled back and
+// the group goes on. Anything else means the database failed.
+bool IsLocalError(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kOutOfRange:
+    case absl::StatusCode::kAlreadyExists:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+GroupCommitter::GroupCommitter(Database& db, int max_group,
+                               prometheus::Histogram* group_size)
+    : db_(db),
+      max_group_(static_cast<size_t>(max_group < 1 ? 1 : max_group)),
+      group_size_(group_size) {}
+
+absl::Status GroupCommitter::Run(
+    absl::string_view method, absl::string_view request_id,
+    const google::protobuf::Message& request,
+    google::protobuf::Message* response,
+    std::function<absl::Status(SqlConnection&)> mutate) {
+  Job job;
+  job.method = std::string(method);
+  job.request_id = std::string(request_id);
+  job.request_hash = MessageHash(request);
+  job.response = response;
+  job.mutate = std::move(mutate);
+
+  absl::MutexLock lock(&mu_);
+  queue_.push_back(&job);
+  auto can_lead_or_done = [this, &job]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return job.done || !leader_active_;
+  };
+  mu_.Await(absl::Condition(&can_lead_or_done));
+  while (!job.done) {
+    // Leader: write the oldest waiting changes (ours among them, sooner or
+    // later) in one transaction, without holding the queue lock.
+    leader_active_ = true;
+    std::deque<Job*> group;
+    while (!queue_.empty() && group.size() < max_group_) {
+      group.push_back(queue_.front());
+      queue_.pop_front();
+    }
+    mu_.Unlock();
+    CommitGroup(group);
+    mu_.Lock();
+    for (Job* j : group) j->done = true;
+    leader_active_ = false;
+  }
+  return job.result;
+}
+
+void GroupCommitter::CommitGroup(std::deque<Job*>& group) {
+  if (group_size_ != nullptr) {
+    group_size_->Observe(static_cast<double>(group.size()));
+  }
+  absl::Status st = db_.Transact([&](SqlConnection& conn) -> absl::Status {
+    for (Job* job : group) {
+      if (absl::Status fatal = RunJob(conn, job); !fatal.ok()) return fatal;
+    }
+    return absl::OkStatus();
+  });
+  if (!st.ok()) {
+    for (Job* job : group) {
+      job->result = st;
+      job->response->Clear();
+    }
+  }
+}
+
+absl::Status GroupCommitter::RunJob(SqlConnection& conn, Job* job) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (absl::Status s = conn.ExecScript("SAVEPOINT group_job"); !s.ok()) {
+      return s;
+    }
+    absl::Status result = Attempt(conn, job);
+    if (result.ok()) {
+      job->result = result;
+      return conn.ExecScript("RELEASE SAVEPOINT group_job");
+    }
+    if (!IsLocalError(result)) return result;
+    // Undo this change only; a failed rollback means the transaction is
+    // gone, and with it the whole group.
+    if (absl::Status s = conn.ExecScript(
+            "ROLLBACK TO SAVEPOINT group_job; RELEASE SAVEPOINT group_job");
+        !s.ok()) {
+      return s;
+    }
+    job->response->Clear();
+    job->result = result;
+    // A unique-key conflict without a reason means a concurrent transaction
+    // (another replica) committed the same change first: look again, and
+    // find its answer or the state it left.
+    if (result.code() != absl::StatusCode::kAlreadyExists ||
+        !ReasonOf(result).empty()) {
+      break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status GroupCommitter::Attempt(SqlConnection& conn, Job* job) {
+  auto prior = conn.Query(
+      "SELECT method, request_hash, response FROM request_log "
+      "WHERE request_id = ?",
+      {job->request_id});
+  if (!prior.ok()) return prior.status();
+  if (!prior->empty()) {
+    const SqlRow& row = prior->front();
+    if (row.Str(0) != job->method || row.Str(1) != job->request_hash) {
+      return WithReason(absl::StatusCode::kFailedPrecondition,
+                        "REQUEST_ID_REUSED",
+                        absl::StrCat("request_id: was already used for a "
+                                     "different request (",
+                                     row.Str(0), ")"));
+    }
+    auto bytes = Base64Decode(row.Str(2));
+    if (!bytes.ok() || !job->response->ParseFromString(*bytes)) {
+      return absl::DataLossError("stored response cannot be read");
+    }
+    return absl::OkStatus();
+  }
+  job->response->Clear();
+  if (absl::Status s = job->mutate(conn); !s.ok()) return s;
+  return conn
+      .Execute(
+          "INSERT INTO request_log(request_id, method, request_hash, "
+          "response, created_at) VALUES(?,?,?,?,?)",
+          {job->request_id, job->method, job->request_hash,
+           Base64Encode(job->response->SerializeAsString()),
+           static_cast<int64_t>(time(nullptr))})
+      .status();
+}
+
+}  // namespace eduaid::ledger

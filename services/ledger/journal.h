@@ -1,0 +1,103 @@
+// The double-entry journal: append-only, hash-chained, integer fen.
+//
+// Each entry debits one account and credits another with the same amount,
+// so every account's debits minus credits, summed over all accounts of a
+// region, is zero. Each entry carries the hash of the entry before it, and
+// its own hash is SHA-256 over a canonical serialization of its fields and
+// that previous hash; entry ids are assigned from the chain head (1, 2, 3,
+// ...) so a deleted row shows as a gap. Appends are serialised on the head
+// row (table journal_head): a row lock on PostgreSQL, the single writer on
+// SQLite, so the chain is linear.
+#ifndef EDUAID_SERVICES_LEDGER_JOURNAL_H_
+#define EDUAID_SERVICES_LEDGER_JOURNAL_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "eduaid/ledger/v1/ledger.pb.h"
+#include "services/common/sql.h"
+
+namespace eduaid::ledger {
+
+namespace pb = ::eduaid::ledger::v1;
+
+// prev_hash of the first entry.
+inline constexpr char kGenesisHash[] =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+// Account names. Fund accounts are "fund.<source>" (central, provincial,
+// city, county); the region is a column of every entry.
+inline constexpr char kPayableStudent[] = "payable.student";
+inline constexpr char kBankPaidOut[] = "bank.paid_out";
+std::string FundAccount(const std::string& source);
+
+struct JournalRecord {
+  int64_t id = 0;
+  int64_t at_ms = 0;
+  pb::EntryKind kind = pb::ENTRY_KIND_UNSPECIFIED;
+  std::string debit_account;
+  std::string credit_account;
+  int64_t amount_fen = 0;
+  std::string region_code;
+  std::string programme_code;
+  std::string term;  // TermKey form
+  std::string member_id;
+  int64_t payment_id = 0;
+  int64_t reverses_id = 0;
+  std::string prev_hash;
+  std::string hash;
+};
+
+// Columns in the order FromJournalRow() reads them.
+inline constexpr char kJournalColumns[] =
+    "id, at_ms, kind, debit_account, credit_account, amount_fen, "
+    "region_code, programme_code, term, member_id, payment_id, reverses_id, "
+    "prev_hash, hash";
+
+JournalRecord FromJournalRow(const SqlRow& row);
+void ToProto(const JournalRecord& e, pb::JournalEntry* out);
+
+// The canonical serialization hashed into an entry: every field but `hash`,
+// each as "<byte length>:<value>\n", after a version line.
+std::string CanonicalJournalEntry(const JournalRecord& e);
+
+// SHA-256 (hex) of CanonicalJournalEntry(e).
+std::string JournalEntryHash(const JournalRecord& e);
+
+// Appends entries inside one transaction. Not thread-safe; lives within a
+// single Transact() callback.
+class JournalAppender {
+ public:
+  // Locks the chain head for the rest of the transaction and reads it.
+  static absl::StatusOr<JournalAppender> Open(SqlConnection& conn);
+
+  // Assigns the next id, links and hashes `e` (filling id, prev_hash,
+  // hash) and buffers it. Nothing is written until Flush().
+  void Append(JournalRecord* e);
+
+  // Writes the buffered entries (multi-row inserts) and the new head.
+  // Must succeed before the transaction commits.
+  absl::Status Flush();
+
+  int64_t last_id() const { return last_id_; }
+
+ private:
+  explicit JournalAppender(SqlConnection* conn) : conn_(conn) {}
+  absl::Status InsertRows(size_t begin, size_t count);
+  SqlConnection* conn_;
+  int64_t last_id_ = 0;
+  std::string last_hash_;
+  std::vector<JournalRecord> pending_;
+};
+
+// Recomputes the chain up to the head and reports the first broken link:
+// an id gap, a prev_hash that does not link, a hash that does not match the
+// entry's content, or a head that does not match the last entry.
+absl::StatusOr<pb::VerifyJournalResponse> VerifyJournalChain(Database& db);
+
+}  // namespace eduaid::ledger
+
+#endif  // EDUAID_SERVICES_LEDGER_JOURNAL_H_

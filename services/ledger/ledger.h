@@ -1,0 +1,259 @@
+// The subsidy ledger's logic: policy, entitlements, batches, payments, the
+// journal, notices and their chain, reports and postings. Built in-process
+// by tests; served by LedgerService.
+//
+// Thread-safe: every method may run concurrently on the worker pool.
+// Money is int64 fen throughout. Payee names and free-text notes are stored
+// only encrypted (FieldCrypto) and masked for roles that may not see them.
+//
+// Each RPC method: OK fills `resp`. INVALID_ARGUMENT names the field and
+// the rule; PERMISSION_DENIED for records outside the caller's region or a
+// role that may not act; NOT_FOUND for an unknown id; FAILED_PRECONDITION
+// with a reason (ReasonOf) when state forbids the change or a request_id is
+// reused; UNAVAILABLE when the database or the registry cannot be reached
+// (nothing was stored, a retry may succeed).
+#ifndef EDUAID_SERVICES_LEDGER_LEDGER_H_
+#define EDUAID_SERVICES_LEDGER_LEDGER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "eduaid/ledger/v1/ledger.pb.h"
+#include "eduaid/registry/v1/registry.grpc.pb.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/histogram.h"
+#include "services/common/server.h"
+#include "services/common/service_host.h"
+#include "services/common/sql.h"
+#include "services/ledger/group_commit.h"
+#include "services/ledger/policy.h"
+
+namespace eduaid::ledger {
+
+namespace rpb = ::eduaid::registry::v1;
+
+// Schema migrations of the ledger database.
+std::vector<Migration> Migrations();
+
+struct LedgerOptions {
+  // The registry peer (host:port or a gRPC target).
+  std::string registry_target = "127.0.0.1:50051";
+  // Deadline of each call to the registry.
+  std::chrono::milliseconds registry_deadline{10000};
+  // Payments per transaction when a batch executes.
+  int execute_chunk_size = 1000;
+  // Pause between chunks, leaving the writer to online traffic (and letting
+  // tests stop the server in the middle of a batch). 0 = none.
+  int execute_chunk_pause_ms = 0;
+  // Single payments sharing one transaction at most.
+  int max_group_commit = 256;
+};
+
+class Ledger {
+ public:
+  // `host` must outlive the ledger, and its worker pool must be stopped
+  // (the host destroyed) before the ledger is: batch execution runs there.
+  Ledger(ServiceHost& host, LedgerOptions options);
+  ~Ledger();
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  // Installs the journal's append-only guards and resumes every batch left
+  // EXECUTING (by a crash or a shutdown). Call once before serving.
+  absl::Status Start();
+
+  // Loads a policy file as the system principal (start-up). Idempotent;
+  // FAILED_PRECONDITION (STANDARD_IMMUTABLE) when the file changes a
+  // standard already loaded; NOT_FOUND / INVALID_ARGUMENT for a missing or
+  // malformed file.
+  absl::Status LoadPolicyFile(const std::string& path,
+                              pb::LoadPolicyResponse* resp);
+
+  // True while a batch runs in this process (tests use it to wait).
+  bool Executing(int64_t batch_id);
+
+  // ---- RPCs (see protos/eduaid/ledger/v1/ledger.proto for each contract).
+  absl::Status LoadPolicy(CallContext& call, const pb::LoadPolicyRequest& req,
+                          pb::LoadPolicyResponse* resp);
+  absl::Status ListProgrammes(CallContext& call,
+                              const pb::ListProgrammesRequest& req,
+                              pb::ListProgrammesResponse* resp);
+  absl::Status GenerateEntitlements(CallContext& call,
+                                    const pb::GenerateEntitlementsRequest& req,
+                                    pb::GenerateEntitlementsResponse* resp);
+  absl::Status CreateEntitlement(CallContext& call,
+                                 const pb::CreateEntitlementRequest& req,
+                                 pb::CreateEntitlementResponse* resp);
+  absl::Status ListEntitlements(CallContext& call,
+                                const pb::ListEntitlementsRequest& req,
+                                pb::ListEntitlementsResponse* resp);
+  absl::Status CancelEntitlement(CallContext& call,
+                                 const pb::CancelEntitlementRequest& req,
+                                 pb::CancelEntitlementResponse* resp);
+  absl::Status CreateBatch(CallContext& call, const pb::CreateBatchRequest& req,
+                           pb::CreateBatchResponse* resp);
+  absl::Status ApproveBatch(CallContext& call,
+                            const pb::ApproveBatchRequest& req,
+                            pb::ApproveBatchResponse* resp);
+  absl::Status ExecuteBatch(CallContext& call,
+                            const pb::ExecuteBatchRequest& req,
+                            pb::ExecuteBatchResponse* resp);
+  absl::Status CancelBatch(CallContext& call, const pb::CancelBatchRequest& req,
+                           pb::CancelBatchResponse* resp);
+  absl::Status GetBatch(CallContext& call, const pb::GetBatchRequest& req,
+                        pb::GetBatchResponse* resp);
+  absl::Status ListBatches(CallContext& call, const pb::ListBatchesRequest& req,
+                           pb::ListBatchesResponse* resp);
+  absl::Status DisburseEntitlement(CallContext& call,
+                                   const pb::DisburseEntitlementRequest& req,
+                                   pb::DisburseEntitlementResponse* resp);
+  absl::Status ListPayments(CallContext& call,
+                            const pb::ListPaymentsRequest& req,
+                            pb::ListPaymentsResponse* resp);
+  absl::Status ReversePayment(CallContext& call,
+                              const pb::ReversePaymentRequest& req,
+                              pb::ReversePaymentResponse* resp);
+  absl::Status GetNotice(CallContext& call, const pb::GetNoticeRequest& req,
+                         pb::GetNoticeResponse* resp);
+  absl::Status AcknowledgeNotice(CallContext& call,
+                                 const pb::AcknowledgeNoticeRequest& req,
+                                 pb::AcknowledgeNoticeResponse* resp);
+  absl::Status RecordFollowUp(CallContext& call,
+                              const pb::RecordFollowUpRequest& req,
+                              pb::RecordFollowUpResponse* resp);
+  absl::Status OpenGrievance(CallContext& call,
+                             const pb::OpenGrievanceRequest& req,
+                             pb::OpenGrievanceResponse* resp);
+  absl::Status ResolveGrievance(CallContext& call,
+                                const pb::ResolveGrievanceRequest& req,
+                                pb::ResolveGrievanceResponse* resp);
+  absl::Status ListGrievances(CallContext& call,
+                              const pb::ListGrievancesRequest& req,
+                              pb::ListGrievancesResponse* resp);
+  absl::Status GetPaymentChain(CallContext& call,
+                               const pb::GetPaymentChainRequest& req,
+                               pb::GetPaymentChainResponse* resp);
+  absl::Status Reconcile(CallContext& call, const pb::ReconcileRequest& req,
+                         pb::ReconcileResponse* resp);
+  absl::Status CreatePosting(CallContext& call,
+                             const pb::CreatePostingRequest& req,
+                             pb::CreatePostingResponse* resp);
+  absl::Status GetPosting(CallContext& call, const pb::GetPostingRequest& req,
+                          pb::GetPostingResponse* resp);
+  absl::Status FileObjection(CallContext& call,
+                             const pb::FileObjectionRequest& req,
+                             pb::FileObjectionResponse* resp);
+  absl::Status VerifyJournal(CallContext& call,
+                             const pb::VerifyJournalRequest& req,
+                             pb::VerifyJournalResponse* resp);
+  absl::Status GetTrialBalance(CallContext& call,
+                               const pb::GetTrialBalanceRequest& req,
+                               pb::GetTrialBalanceResponse* resp);
+  absl::Status ListJournalEntries(CallContext& call,
+                                  const pb::ListJournalEntriesRequest& req,
+                                  pb::ListJournalEntriesResponse* resp);
+  absl::Status ListAuditEvents(CallContext& call,
+                               const pb::ListAuditEventsRequest& req,
+                               pb::ListAuditEventsResponse* resp);
+
+ private:
+  // What a paid payment added to the figures, counted after commit.
+  struct Disbursed {
+    std::map<std::pair<std::string, std::string>, int64_t> fen;  // (prog, region)
+    int64_t failures = 0;
+  };
+  // The result of one chunk of a batch.
+  struct ChunkResult {
+    bool finished = false;
+    int64_t started_at_ms = 0;
+    int64_t finished_at_ms = 0;
+    Disbursed disbursed;
+  };
+
+  // ---- policy (ledger_policy.cc)
+  absl::Status ApplyPolicy(SqlConnection& c, const std::string& actor,
+                           const pb::Policy& policy,
+                           pb::LoadPolicyResponse* resp);
+  absl::StatusOr<std::vector<pb::ProgrammeStandard>> LoadStandards(
+      SqlConnection& c);
+  // The immutable standard `standard_id` (cached in-process forever).
+  absl::StatusOr<pb::ProgrammeStandard> Standard(SqlConnection& c,
+                                                 const std::string& id);
+  std::string ProgrammeName(SqlConnection& c, const std::string& standard_id);
+
+  // ---- registry (ledger_entitlements.cc)
+  // Every enrolled registered student the registry lists under `region`
+  // (and `stage` when set). UNAVAILABLE when the registry fails.
+  absl::StatusOr<std::vector<rpb::Student>> FetchStudents(
+      const std::string& region, cpb::SchoolStage stage);
+
+  // ---- batches and payments (ledger_payments.cc)
+  void ScheduleBatch(int64_t batch_id);
+  void RunBatchStep(int64_t batch_id);
+  absl::StatusOr<ChunkResult> ExecuteChunk(int64_t batch_id);
+  // Appends the accrual and disbursement entries of one payment.
+  absl::Status JournalPayment(SqlConnection& c, class JournalAppender& journal,
+                              int64_t payment_id, const std::string& standard_id,
+                              const std::string& member_id,
+                              const std::string& programme_code,
+                              const std::string& term,
+                              const std::string& region_code,
+                              int64_t amount_fen, int64_t at_ms);
+  void CountDisbursed(const Disbursed& d);
+  absl::StatusOr<pb::Batch> LoadBatch(SqlConnection& c, int64_t batch_id);
+  absl::StatusOr<pb::Payment> LoadPayment(SqlConnection& c, int64_t payment_id);
+  void FillPayment(SqlConnection& c, const SqlRow& row, pb::Payment* p);
+
+  // ---- notices, chain, postings (ledger_notices.cc)
+  absl::StatusOr<pb::Notice> BuildNotice(SqlConnection& c,
+                                         const pb::Payment& payment);
+  absl::StatusOr<pb::Grievance> InsertGrievance(SqlConnection& c,
+                                                pb::Grievance g);
+  absl::StatusOr<pb::Grievance> LoadGrievance(SqlConnection& c, int64_t id);
+  absl::StatusOr<pb::PaymentChainResponse*> Unused();
+
+  // ---- helpers (ledger.cc)
+  absl::StatusOr<pb::Entitlement> LoadEntitlement(SqlConnection& c,
+                                                  int64_t entitlement_id);
+  void FillEntitlement(SqlConnection& c, const SqlRow& row,
+                       pb::Entitlement* e);
+  std::string Encrypt(absl::string_view value, absl::string_view context) const;
+  std::string Decrypt(absl::string_view value, absl::string_view context) const;
+  // The payee name for `p`: full, or masked for roles without personal data.
+  std::string ShowName(CallContext& call, const std::string& encrypted) const;
+  void InvalidateChain(int64_t payment_id);
+
+  ServiceHost& host_;
+  Database& db_;
+  const LedgerOptions options_;
+  std::unique_ptr<PeerChannel> registry_channel_;
+  std::unique_ptr<rpb::StudentRegistryService::Stub> registry_;
+  GroupCommitter group_commit_;
+
+  prometheus::Family<prometheus::Counter>& disbursed_fen_;
+  prometheus::Histogram& batch_duration_;
+  prometheus::Counter& payment_failures_;
+  prometheus::Counter& verify_failures_;
+
+  absl::Mutex standards_mu_;
+  absl::flat_hash_map<std::string, pb::ProgrammeStandard> standards_
+      ABSL_GUARDED_BY(standards_mu_);
+
+  absl::Mutex batches_mu_;
+  // Batches with a step queued or running in this process.
+  absl::flat_hash_set<int64_t> running_ ABSL_GUARDED_BY(batches_mu_);
+};
+
+}  // namespace eduaid::ledger
+
+#endif  // EDUAID_SERVICES_LEDGER_LEDGER_H_
