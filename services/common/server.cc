@@ -10,8 +10,11 @@
 #include "CLI/CLI.hpp"
 #include "google/protobuf/descriptor.h"
 #include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/impl/server_builder_option.h"
+#include "grpcpp/impl/server_builder_plugin.h"
 #include "services/common/log.h"
 #include "services/common/status.h"
 
@@ -232,6 +235,46 @@ class MalformedRequestInterceptor : public grpc::experimental::Interceptor {
   std::string method_;
 };
 
+// Drops every builder plugin (reflection above all) from a server that
+// must carry nothing but health.
+class NoPluginsOption : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(
+      std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->clear();
+  }
+};
+
+// grpc.health.v1.Health for the probe port: Check answers from the
+// runner's serving flag. (Watch is left to the main port's default health
+// service; Kubernetes probes use Check.)
+class ProbeHealthService final
+    : public grpc::health::v1::Health::CallbackService {
+ public:
+  ProbeHealthService(std::string service, const std::atomic<bool>* serving)
+      : service_(std::move(service)), serving_(serving) {}
+  grpc::ServerUnaryReactor* Check(
+      grpc::CallbackServerContext* ctx,
+      const grpc::health::v1::HealthCheckRequest* req,
+      grpc::health::v1::HealthCheckResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    if (!req->service().empty() && req->service() != service_) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service"));
+      return reactor;
+    }
+    resp->set_status(serving_->load()
+                         ? grpc::health::v1::HealthCheckResponse::SERVING
+                         : grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+ private:
+  const std::string service_;
+  const std::atomic<bool>* serving_;
+};
+
 class MalformedRequestInterceptorFactory
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
@@ -314,6 +357,10 @@ absl::Status ServerRunner::Start(const std::vector<grpc::Service*>& services) {
 
   if (config_.health_port >= 0) {
     grpc::ServerBuilder hb;
+    hb.SetOption(std::make_unique<NoPluginsOption>());
+    probe_health_ =
+        std::make_unique<ProbeHealthService>(config_.grpc_service, &serving_);
+    hb.RegisterService(probe_health_.get());
     hb.AddListeningPort(absl::StrCat(config_.bind, ":", config_.health_port),
                         grpc::InsecureServerCredentials(), &health_port_);
     health_server_ = hb.BuildAndStart();
@@ -348,6 +395,7 @@ absl::Status ServerRunner::Start(const std::vector<grpc::Service*>& services) {
 }
 
 void ServerRunner::SetServing(bool serving) {
+  serving_ = serving;
   for (auto* s : {server_.get(), health_server_.get()}) {
     if (!s || !s->GetHealthCheckService()) continue;
     s->GetHealthCheckService()->SetServingStatus(config_.grpc_service, serving);

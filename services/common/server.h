@@ -158,6 +158,8 @@ class ServerRunner {
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::Server> health_server_;
+  std::unique_ptr<grpc::Service> probe_health_;
+  std::atomic<bool> serving_{false};
   int grpc_port_ = 0, health_port_ = 0, metrics_port_ = 0;
   std::atomic<bool> shut_down_{false};
 };

@@ -36,6 +36,7 @@
 #include "services/common/service_host.h"
 #include "services/common/sql.h"
 #include "services/ledger/group_commit.h"
+#include "services/ledger/journal.h"
 #include "services/ledger/policy.h"
 
 namespace eduaid::ledger {
@@ -167,9 +168,10 @@ class Ledger {
                                pb::ListAuditEventsResponse* resp);
 
  private:
-  // What a paid payment added to the figures, counted after commit.
+  // What paid payments added to the figures, counted after commit.
   struct Disbursed {
-    std::map<std::pair<std::string, std::string>, int64_t> fen;  // (prog, region)
+    // (programme, region) -> fen.
+    std::map<std::pair<std::string, std::string>, int64_t> fen;
     int64_t failures = 0;
   };
   // The result of one chunk of a batch.
@@ -179,14 +181,24 @@ class Ledger {
     int64_t finished_at_ms = 0;
     Disbursed disbursed;
   };
+  // What the journal needs to know of a payment.
+  struct PaymentRef {
+    int64_t payment_id = 0;
+    std::string member_id;
+    std::string programme_code;
+    std::string term;
+    std::string region_code;
+    std::string standard_id;
+    int64_t amount_fen = 0;
+  };
 
-  // ---- policy (ledger_policy.cc)
+  // ---- policy (ledger.cc)
   absl::Status ApplyPolicy(SqlConnection& c, const std::string& actor,
                            const pb::Policy& policy,
                            pb::LoadPolicyResponse* resp);
   absl::StatusOr<std::vector<pb::ProgrammeStandard>> LoadStandards(
       SqlConnection& c);
-  // The immutable standard `standard_id` (cached in-process forever).
+  // The immutable standard `id` (cached in-process forever).
   absl::StatusOr<pb::ProgrammeStandard> Standard(SqlConnection& c,
                                                  const std::string& id);
   std::string ProgrammeName(SqlConnection& c, const std::string& standard_id);
@@ -198,40 +210,52 @@ class Ledger {
       const std::string& region, cpb::SchoolStage stage);
 
   // ---- batches and payments (ledger_payments.cc)
+  // Queues the next step of an EXECUTING batch on the worker pool unless
+  // one is queued or running already.
   void ScheduleBatch(int64_t batch_id);
   void RunBatchStep(int64_t batch_id);
+  // Pays the next chunk of PENDING payments in one transaction, or marks the
+  // batch EXECUTED when none is left.
   absl::StatusOr<ChunkResult> ExecuteChunk(int64_t batch_id);
-  // Appends the accrual and disbursement entries of one payment.
-  absl::Status JournalPayment(SqlConnection& c, class JournalAppender& journal,
-                              int64_t payment_id, const std::string& standard_id,
-                              const std::string& member_id,
-                              const std::string& programme_code,
-                              const std::string& term,
-                              const std::string& region_code,
-                              int64_t amount_fen, int64_t at_ms);
+  // Appends the accrual entries (one per funding source) and the
+  // disbursement entry of one payment.
+  absl::Status JournalPayment(SqlConnection& c, JournalAppender& journal,
+                              const PaymentRef& payment, int64_t at_ms);
   void CountDisbursed(const Disbursed& d);
   absl::StatusOr<pb::Batch> LoadBatch(SqlConnection& c, int64_t batch_id);
-  absl::StatusOr<pb::Payment> LoadPayment(SqlConnection& c, int64_t payment_id);
-  void FillPayment(SqlConnection& c, const SqlRow& row, pb::Payment* p);
+  absl::StatusOr<pb::Payment> LoadPayment(SqlConnection& c, CallContext& call,
+                                          int64_t payment_id);
+  void FillPayment(SqlConnection& c, CallContext& call, const SqlRow& row,
+                   pb::Payment* p);
 
-  // ---- notices, chain, postings (ledger_notices.cc)
-  absl::StatusOr<pb::Notice> BuildNotice(SqlConnection& c,
-                                         const pb::Payment& payment);
+  // ---- notices, grievances, postings (ledger_notices.cc)
+  // The notice of a paid (or reversed) payment, after the caller's region
+  // and school checks.
+  absl::StatusOr<pb::Notice> BuildNotice(SqlConnection& c, CallContext& call,
+                                         int64_t payment_id);
   absl::StatusOr<pb::Grievance> InsertGrievance(SqlConnection& c,
+                                                CallContext& call,
                                                 pb::Grievance g);
-  absl::StatusOr<pb::Grievance> LoadGrievance(SqlConnection& c, int64_t id);
-  absl::StatusOr<pb::PaymentChainResponse*> Unused();
+  absl::StatusOr<pb::Grievance> LoadGrievance(SqlConnection& c,
+                                              CallContext& call, int64_t id);
+  void FillGrievance(CallContext& call, const SqlRow& row, pb::Grievance* g);
+  absl::StatusOr<pb::Posting> LoadPosting(SqlConnection& c,
+                                          int64_t posting_id);
 
-  // ---- helpers (ledger.cc)
+  // ---- records and personal data (ledger.cc)
   absl::StatusOr<pb::Entitlement> LoadEntitlement(SqlConnection& c,
+                                                  CallContext& call,
                                                   int64_t entitlement_id);
-  void FillEntitlement(SqlConnection& c, const SqlRow& row,
+  void FillEntitlement(SqlConnection& c, CallContext& call, const SqlRow& row,
                        pb::Entitlement* e);
   std::string Encrypt(absl::string_view value, absl::string_view context) const;
   std::string Decrypt(absl::string_view value, absl::string_view context) const;
-  // The payee name for `p`: full, or masked for roles without personal data.
+  // A payee name for the caller: full for roles that see personal data in
+  // reads (marking the call as such), masked otherwise and always in the
+  // answers of mutating calls (which are stored for replay).
   std::string ShowName(CallContext& call, const std::string& encrypted) const;
-  void InvalidateChain(int64_t payment_id);
+  // Encrypted free text for the caller ("(hidden)" for agencies).
+  std::string ShowText(CallContext& call, const std::string& encrypted) const;
 
   ServiceHost& host_;
   Database& db_;
@@ -242,7 +266,7 @@ class Ledger {
 
   prometheus::Family<prometheus::Counter>& disbursed_fen_;
   prometheus::Histogram& batch_duration_;
-  prometheus::Counter& payment_failures_;
+  prometheus::Family<prometheus::Counter>& payment_failures_;
   prometheus::Counter& verify_failures_;
 
   absl::Mutex standards_mu_;

@@ -47,6 +47,8 @@ void PrintJson(const google::protobuf::Message& message);
 // `exit_code`.
 void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code);
 void AddTokenCommand(CLI::App& app, Ctl& ctl, int& exit_code);
+// `health` and `services` (reflection): for operators and scripts.
+void AddOpsCommands(CLI::App& app, Ctl& ctl, int& exit_code);
 #ifdef EDUCTL_HAS_ledger
 void AddLedgerCommands(CLI::App& app, Ctl& ctl, int& exit_code);
 #endif

@@ -98,6 +98,7 @@ int main(int argc, char** argv) {
   app.add_option("--deadline", ctl.deadline_seconds, "Seconds per call")->capture_default_str();
   int exit_code = 0;
   eductl::AddTokenCommand(app, ctl, exit_code);
+  eductl::AddOpsCommands(app, ctl, exit_code);
   eductl::AddRegistryCommands(app, ctl, exit_code);
 #ifdef EDUCTL_HAS_ledger
   eductl::AddLedgerCommands(app, ctl, exit_code);

@@ -1,0 +1,69 @@
+// ledger_server: wiring only (flags, storage, cache, server, policy file).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "services/common/service_host.h"
+#include "services/ledger/ledger_service.h"
+
+int main(int argc, char** argv) {
+  eduaid::ServerConfig defaults;
+  defaults.service = "ledger";
+  defaults.grpc_service = "eduaid.ledger.v1.SubsidyLedgerService";
+  defaults.grpc_port = 50052;
+  defaults.metrics_port = 9102;
+  defaults.health_port = 50152;
+  defaults.database_url = "sqlite://var/ledger.db";
+  defaults.redis_url = "redis://127.0.0.1:6379";
+  defaults.data_key_file = "var/keys/data.key";
+  defaults.jwt_secret_file = "var/keys/jwt.secret";
+  // Concurrent single payments share transactions (group commit) up to the
+  // number of workers waiting on them.
+  defaults.workers = 16;
+
+  eduaid::ledger::LedgerOptions options;
+  std::string policy = "policy/henan-2018.textproto";
+  int registry_deadline_ms = 10000;
+  return eduaid::ServiceMain(
+      argc, argv, defaults, eduaid::ledger::Migrations(),
+      [&](CLI::App& app) {
+        app.add_option("--registry", options.registry_target,
+                       "Registry service address")
+            ->capture_default_str();
+        app.add_option("--registry-deadline-ms", registry_deadline_ms,
+                       "Deadline of each call to the registry")
+            ->capture_default_str();
+        app.add_option("--policy", policy,
+                       "Policy file loaded at start (idempotent; '' skips)")
+            ->capture_default_str();
+        app.add_option("--execute-chunk-size", options.execute_chunk_size,
+                       "Payments per transaction when a batch executes")
+            ->capture_default_str()
+            ->check(CLI::Range(1, 100000));
+        app.add_option("--execute-chunk-pause-ms",
+                       options.execute_chunk_pause_ms,
+                       "Pause between chunks of a batch (throttle)")
+            ->capture_default_str()
+            ->check(CLI::Range(0, 60000));
+        app.add_option("--max-group-commit", options.max_group_commit,
+                       "Single payments per transaction at most")
+            ->capture_default_str()
+            ->check(CLI::Range(1, 10000));
+      },
+      [&](eduaid::ServiceHost& host)
+          -> absl::StatusOr<std::vector<std::shared_ptr<grpc::Service>>> {
+        options.registry_deadline =
+            std::chrono::milliseconds(registry_deadline_ms);
+        auto service =
+            std::make_shared<eduaid::ledger::LedgerService>(host, options);
+        if (!policy.empty()) {
+          eduaid::ledger::pb::LoadPolicyResponse loaded;
+          absl::Status st = service->logic().LoadPolicyFile(policy, &loaded);
+          if (!st.ok()) return st;
+        }
+        absl::Status st = service->logic().Start();
+        if (!st.ok()) return st;
+        return std::vector<std::shared_ptr<grpc::Service>>{service};
+      });
+}
