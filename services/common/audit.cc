@@ -56,9 +56,9 @@ void AuditLog::Flush() {
 void AuditLog::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    cv_.wait_for(lock, std::chrono::milliseconds(200),
-                 [&] { return stopping_ || queue_.size() >= 256 ||
-                              flushed_seq_ < queued_seq_; });
+    cv_.wait_for(lock, std::chrono::milliseconds(200), [&] {
+      return stopping_ || queue_.size() >= 256 || flushed_seq_ < queued_seq_;
+    });
     if (queue_.empty()) {
       if (stopping_) return;
       continue;

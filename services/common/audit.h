@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "services/common/sql.h"
 
 namespace eduaid {
@@ -22,7 +22,7 @@ struct AuditEvent {
   int64_t ts_ms = 0;
   std::string subject;
   std::string role;
-  std::string region;   // the caller's scope
+  std::string region;  // the caller's scope
   std::string method;
   std::string records;  // record ids touched (never personal data in clear)
   std::string result;   // grpc code name, e.g. "OK", "PermissionDenied"
@@ -57,8 +57,8 @@ class AuditLog {
   Database* db_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<AuditEvent> queue_;  // guarded by mu_
-  bool stopping_ = false;          // guarded by mu_
+  std::vector<AuditEvent> queue_;             // guarded by mu_
+  bool stopping_ = false;                     // guarded by mu_
   int64_t flushed_seq_ = 0, queued_seq_ = 0;  // guarded by mu_
   std::thread thread_;
 };

@@ -63,9 +63,9 @@ bool VerifyWithKey(EVP_PKEY* key, absl::string_view alg, absl::string_view data,
 
 std::string ClaimsJson(const TokenClaims& c) {
   int64_t iat = c.issued_at ? c.issued_at : static_cast<int64_t>(time(nullptr));
-  nlohmann::json j = {{"sub", c.subject},   {"role", RoleName(c.role)},
-                      {"region", c.region}, {"iss", c.issuer},
-                      {"aud", c.audience},  {"iat", iat},
+  nlohmann::json j = {{"sub", c.subject},          {"role", RoleName(c.role)},
+                      {"region", c.region},        {"iss", c.issuer},
+                      {"aud", c.audience},         {"iat", iat},
                       {"exp", iat + c.ttl.count()}};
   if (!c.school.empty()) j["school"] = c.school;
   return j.dump();
@@ -75,21 +75,28 @@ std::string ClaimsJson(const TokenClaims& c) {
 
 const char* RoleName(Role role) {
   switch (role) {
-    case Role::kProvinceOfficer: return "province_officer";
-    case Role::kCityOfficer: return "city_officer";
-    case Role::kCountyOfficer: return "county_officer";
-    case Role::kSchoolOfficer: return "school_officer";
-    case Role::kAuditor: return "auditor";
-    case Role::kAgency: return "agency";
-    case Role::kService: return "service";
+    case Role::kProvinceOfficer:
+      return "province_officer";
+    case Role::kCityOfficer:
+      return "city_officer";
+    case Role::kCountyOfficer:
+      return "county_officer";
+    case Role::kSchoolOfficer:
+      return "school_officer";
+    case Role::kAuditor:
+      return "auditor";
+    case Role::kAgency:
+      return "agency";
+    case Role::kService:
+      return "service";
   }
   return "unknown";
 }
 
 absl::StatusOr<Role> ParseRole(absl::string_view name) {
-  for (Role r : {Role::kProvinceOfficer, Role::kCityOfficer,
-                 Role::kCountyOfficer, Role::kSchoolOfficer, Role::kAuditor,
-                 Role::kAgency, Role::kService}) {
+  for (Role r :
+       {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer,
+        Role::kSchoolOfficer, Role::kAuditor, Role::kAgency, Role::kService}) {
     if (name == RoleName(r)) return r;
   }
   return absl::InvalidArgumentError(absl::StrCat("unknown role '", name, "'"));
@@ -150,7 +157,8 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::FromConfig(
                                            secret_file);
     }
     std::getline(in, opts.hs256_secret);
-    opts.hs256_secret = std::string(absl::StripAsciiWhitespace(opts.hs256_secret));
+    opts.hs256_secret =
+        std::string(absl::StripAsciiWhitespace(opts.hs256_secret));
   }
   for (auto file : absl::StrSplit(public_key_files, ',', absl::SkipEmpty())) {
     std::ifstream in{std::string(file)};
@@ -225,8 +233,7 @@ absl::StatusOr<Principal> Authenticator::VerifyUncached(absl::string_view token,
     return Unauthenticated("header or claims are not JSON objects");
   }
   std::string alg = header.value("alg", "");
-  std::string signed_part =
-      absl::StrCat(parts[0], ".", parts[1]);
+  std::string signed_part = absl::StrCat(parts[0], ".", parts[1]);
   bool verified = false;
   if (alg == "HS256") {
     if (!options_.hs256_secret.empty()) {
@@ -284,7 +291,8 @@ absl::StatusOr<Principal> Authenticator::VerifyUncached(absl::string_view token,
   p.region = claims.value("region", "");
   p.school = claims.value("school", "");
   for (char c : p.region) {
-    if (c < '0' || c > '9') return Unauthenticated("region claim must be digits");
+    if (c < '0' || c > '9')
+      return Unauthenticated("region claim must be digits");
   }
   if (p.region.empty() && p.role != Role::kProvinceOfficer &&
       p.role != Role::kAuditor && p.role != Role::kService) {
@@ -294,7 +302,8 @@ absl::StatusOr<Principal> Authenticator::VerifyUncached(absl::string_view token,
   return p;
 }
 
-std::string MintHs256Token(const TokenClaims& claims, absl::string_view secret) {
+std::string MintHs256Token(const TokenClaims& claims,
+                           absl::string_view secret) {
   std::string head = Base64Encode(R"({"alg":"HS256","typ":"JWT"})", true);
   std::string body = Base64Encode(ClaimsJson(claims), true);
   std::string signed_part = head + "." + body;
@@ -315,11 +324,11 @@ absl::StatusOr<std::string> MintEs256Token(const TokenClaims& claims,
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   size_t len = 0;
   std::string der;
-  bool ok = EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
-            EVP_DigestSign(ctx, nullptr, &len,
-                           reinterpret_cast<const unsigned char*>(
-                               signed_part.data()),
-                           signed_part.size()) == 1;
+  bool ok =
+      EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
+      EVP_DigestSign(ctx, nullptr, &len,
+                     reinterpret_cast<const unsigned char*>(signed_part.data()),
+                     signed_part.size()) == 1;
   if (ok) {
     der.resize(len);
     ok = EVP_DigestSign(

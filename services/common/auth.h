@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 
 namespace eduaid {
@@ -22,9 +22,9 @@ enum class Role {
   kCityOfficer,
   kCountyOfficer,
   kSchoolOfficer,
-  kAuditor,   // read-only, everything in scope, unmasked
-  kAgency,    // read-only, personal data masked
-  kService,   // another eduaid service
+  kAuditor,  // read-only, everything in scope, unmasked
+  kAgency,   // read-only, personal data masked
+  kService,  // another eduaid service
 };
 
 const char* RoleName(Role role);  // "county_officer", ...
@@ -62,8 +62,8 @@ absl::StatusOr<std::string> ScopeRegionFilter(const Principal& p,
                                               absl::string_view filter);
 
 struct AuthOptions {
-  bool enabled = true;           // off only with --insecure-no-auth
-  std::string hs256_secret;      // raw bytes; for local runs
+  bool enabled = true;                       // off only with --insecure-no-auth
+  std::string hs256_secret;                  // raw bytes; for local runs
   std::vector<std::string> public_keys_pem;  // ES256 / RS256 verification
   std::string issuer = "eduaid";
   std::string audience = "eduaid";

@@ -65,13 +65,17 @@ std::string Base64Encode(absl::string_view data, bool url_safe) {
   return out;
 }
 
-absl::StatusOr<std::string> Base64Decode(absl::string_view data, bool url_safe) {
+absl::StatusOr<std::string> Base64Decode(absl::string_view data,
+                                         bool url_safe) {
   std::string in(data);
   if (url_safe) {
     for (char& c : in) {
-      if (c == '-') c = '+';
-      else if (c == '_') c = '/';
-      else if (c == '+' || c == '/') return absl::InvalidArgumentError("bad base64url");
+      if (c == '-')
+        c = '+';
+      else if (c == '_')
+        c = '/';
+      else if (c == '+' || c == '/')
+        return absl::InvalidArgumentError("bad base64url");
     }
     while (in.size() % 4) in.push_back('=');
   }
@@ -125,7 +129,8 @@ absl::StatusOr<FieldCrypto::Key> FieldCrypto::DeriveKey(
 }
 
 absl::StatusOr<std::unique_ptr<FieldCrypto>> FieldCrypto::Create(
-    absl::string_view master_hex, const std::vector<std::string>& previous_hex) {
+    absl::string_view master_hex,
+    const std::vector<std::string>& previous_hex) {
   auto crypto = std::unique_ptr<FieldCrypto>(new FieldCrypto());
   auto key = DeriveKey(master_hex);
   if (!key.ok()) return key.status();
@@ -157,8 +162,8 @@ absl::StatusOr<std::unique_ptr<FieldCrypto>> FieldCrypto::Load(
     return absl::FailedPreconditionError("cannot read data key file " +
                                          key_file);
   }
-  return absl::FailedPreconditionError(
-      std::string("no data key: set ") + env_var + " or --data-key-file");
+  return absl::FailedPreconditionError(std::string("no data key: set ") +
+                                       env_var + " or --data-key-file");
 }
 
 std::string FieldCrypto::Encrypt(absl::string_view plaintext,

@@ -73,8 +73,7 @@ absl::Status RunIdempotent(
   absl::Status st = attempt();
   // Two concurrent first calls: the loser's insert conflicts; its transaction
   // rolled back, so run again and find the winner's answer.
-  if (st.code() == absl::StatusCode::kAlreadyExists &&
-      ReasonOf(st).empty()) {
+  if (st.code() == absl::StatusCode::kAlreadyExists && ReasonOf(st).empty()) {
     st = attempt();
   }
   return st;

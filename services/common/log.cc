@@ -17,10 +17,14 @@ std::mutex g_mu;
 
 const char* LevelName(LogLevel l) {
   switch (l) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }
@@ -33,9 +37,9 @@ void SetLogService(absl::string_view service) {
   *g_service = std::string(service);
 }
 
-void Log(LogLevel level, absl::string_view message,
-         std::initializer_list<std::pair<absl::string_view, std::string>>
-             fields) {
+void Log(
+    LogLevel level, absl::string_view message,
+    std::initializer_list<std::pair<absl::string_view, std::string>> fields) {
   if (static_cast<int>(level) < g_level.load(std::memory_order_relaxed)) return;
   nlohmann::json j;
   j["ts"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),

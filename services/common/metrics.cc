@@ -44,8 +44,9 @@ GrpcServerMetrics::Method* GrpcServerMetrics::ForMethod(const char* full_method,
     absl::string_view rest = name.substr(name[0] == '/' ? 1 : 0);
     size_t slash = rest.find('/');
     slot->service = std::string(rest.substr(0, slash));
-    slot->method =
-        slash == absl::string_view::npos ? "" : std::string(rest.substr(slash + 1));
+    slot->method = slash == absl::string_view::npos
+                       ? ""
+                       : std::string(rest.substr(slash + 1));
     slot->type = type;
     prometheus::Labels labels{{"grpc_type", slot->type},
                               {"grpc_service", slot->service},
@@ -75,11 +76,16 @@ namespace {
 const char* TypeName(grpc::experimental::ServerRpcInfo::Type type) {
   using T = grpc::experimental::ServerRpcInfo::Type;
   switch (type) {
-    case T::UNARY: return "unary";
-    case T::CLIENT_STREAMING: return "client_stream";
-    case T::SERVER_STREAMING: return "server_stream";
-    case T::BIDI_STREAMING: return "bidi_stream";
-    default: return "unary";
+    case T::UNARY:
+      return "unary";
+    case T::CLIENT_STREAMING:
+      return "client_stream";
+    case T::SERVER_STREAMING:
+      return "server_stream";
+    case T::BIDI_STREAMING:
+      return "bidi_stream";
+    default:
+      return "unary";
   }
 }
 
@@ -91,7 +97,8 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
         method_(metrics->ForMethod(info->method(), TypeName(info->type()))),
         start_(std::chrono::steady_clock::now()) {}
 
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
     using H = grpc::experimental::InterceptionHookPoints;
     if (methods->QueryInterceptionHookPoint(H::POST_RECV_INITIAL_METADATA)) {
       method_->started->Increment();

@@ -1,6 +1,7 @@
 // gRPC server metrics in the names dashboards expect:
 //   grpc_server_started_total, grpc_server_handled_total,
-//   grpc_server_handling_seconds{grpc_type, grpc_service, grpc_method[, grpc_code]}
+//   grpc_server_handling_seconds{grpc_type, grpc_service, grpc_method[,
+//   grpc_code]}
 // collected by a server interceptor, so every method of every service is
 // measured without code in the handlers.
 #ifndef EDUAID_COMMON_METRICS_H_
@@ -11,8 +12,8 @@
 #include <memory>
 #include <string>
 
-#include "absl/strings/string_view.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "prometheus/counter.h"
@@ -33,7 +34,8 @@ class GrpcServerMetrics {
     prometheus::Counter* started = nullptr;
     prometheus::Histogram* seconds = nullptr;
     std::string service, method, type;
-    std::array<std::atomic<prometheus::Counter*>, 17> handled{};  // by grpc code
+    std::array<std::atomic<prometheus::Counter*>, 17>
+        handled{};  // by grpc code
   };
 
   // The handles for "/pkg.Service/Method" of `type` ("unary", ...),

@@ -32,9 +32,9 @@ class ServiceTokenSource {
 };
 
 struct PeerOptions {
-  std::string target;        // "127.0.0.1:50051" or "dns:///registry:50051"
-  std::string tls_ca_file;   // set for TLS
-  std::string tls_cert_file; // set with key for mTLS
+  std::string target;         // "127.0.0.1:50051" or "dns:///registry:50051"
+  std::string tls_ca_file;    // set for TLS
+  std::string tls_cert_file;  // set with key for mTLS
   std::string tls_key_file;
   std::chrono::milliseconds deadline{3000};
 };

@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
-#include "google/protobuf/descriptor.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -37,8 +37,10 @@ int64_t NowNs() {
 }  // namespace
 
 void AddCommonFlags(CLI::App& app, ServerConfig& c) {
-  app.add_option("--bind", c.bind, "Address to listen on")->capture_default_str();
-  app.add_option("--grpc-port", c.grpc_port, "gRPC port")->capture_default_str();
+  app.add_option("--bind", c.bind, "Address to listen on")
+      ->capture_default_str();
+  app.add_option("--grpc-port", c.grpc_port, "gRPC port")
+      ->capture_default_str();
   app.add_option("--metrics-port", c.metrics_port,
                  "Prometheus /metrics port (-1: off)")
       ->capture_default_str();
@@ -101,7 +103,8 @@ absl::StatusOr<Principal> ServiceRuntime::Authenticate(
   const auto& md = ctx->client_metadata();
   auto it = md.find("authorization");
   absl::string_view header;
-  if (it != md.end()) header = absl::string_view(it->second.data(), it->second.size());
+  if (it != md.end())
+    header = absl::string_view(it->second.data(), it->second.size());
   return auth_->Verify(header);
 }
 
@@ -109,7 +112,8 @@ bool ServiceRuntime::Admit(const std::string& subject) {
   if (rate_limit_ <= 0) return true;
   int64_t now = NowNs();
   absl::MutexLock lock(&rate_mu_);
-  auto [it, inserted] = buckets_.try_emplace(subject, Bucket{rate_limit_ * 2, now});
+  auto [it, inserted] =
+      buckets_.try_emplace(subject, Bucket{rate_limit_ * 2, now});
   Bucket& b = it->second;
   b.tokens = std::min(rate_limit_ * 2,
                       b.tokens + (now - b.last_ns) * 1e-9 * rate_limit_);
@@ -119,7 +123,8 @@ bool ServiceRuntime::Admit(const std::string& subject) {
   return true;
 }
 
-void ServiceRuntime::Audit(const CallContext& call, const absl::Status& status) {
+void ServiceRuntime::Audit(const CallContext& call,
+                           const absl::Status& status) {
   if (!audit_) return;
   bool denied = status.code() == absl::StatusCode::kPermissionDenied ||
                 status.code() == absl::StatusCode::kUnauthenticated;
@@ -206,7 +211,8 @@ class MalformedRequestInterceptor : public grpc::experimental::Interceptor {
   explicit MalformedRequestInterceptor(grpc::experimental::ServerRpcInfo* info)
       : method_(info->method() ? info->method() : "") {}
 
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
       grpc::Status st = methods->GetSendStatus();
@@ -240,8 +246,8 @@ class MalformedRequestInterceptor : public grpc::experimental::Interceptor {
 class NoPluginsOption : public grpc::ServerBuilderOption {
  public:
   void UpdateArguments(grpc::ChannelArguments*) override {}
-  void UpdatePlugins(
-      std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
+                         plugins) override {
     plugins->clear();
   }
 };
@@ -260,7 +266,8 @@ class ProbeHealthService final
       grpc::health::v1::HealthCheckResponse* resp) override {
     auto* reactor = ctx->DefaultReactor();
     if (!req->service().empty() && req->service() != service_) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service"));
+      reactor->Finish(
+          grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service"));
       return reactor;
     }
     resp->set_status(serving_->load()
@@ -305,7 +312,8 @@ ServerRunner::~ServerRunner() {
   Shutdown();
   // Stopping the exposer's HTTP server (civetweb) blocks for its 2 s poll
   // quantum; nothing waits for it, so let it stop in the background.
-  if (exposer_) std::thread([e = std::move(exposer_)]() mutable { e.reset(); }).detach();
+  if (exposer_)
+    std::thread([e = std::move(exposer_)]() mutable { e.reset(); }).detach();
 }
 
 absl::Status ServerRunner::Start(const std::vector<grpc::Service*>& services) {
@@ -338,14 +346,15 @@ absl::Status ServerRunner::Start(const std::vector<grpc::Service*>& services) {
   }
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(
-      absl::StrCat(config_.bind, ":", config_.grpc_port), creds, &grpc_port_);
+  builder.AddListeningPort(absl::StrCat(config_.bind, ":", config_.grpc_port),
+                           creds, &grpc_port_);
   builder.SetMaxReceiveMessageSize(config_.max_message_bytes);
   builder.SetMaxSendMessageSize(config_.max_message_bytes);
-  std::vector<std::unique_ptr<
-      grpc::experimental::ServerInterceptorFactoryInterface>>
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
-  interceptors.push_back(std::make_unique<MalformedRequestInterceptorFactory>());
+  interceptors.push_back(
+      std::make_unique<MalformedRequestInterceptorFactory>());
   interceptors.push_back(grpc_metrics_->InterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   for (auto* s : services) builder.RegisterService(s);
@@ -365,8 +374,8 @@ absl::Status ServerRunner::Start(const std::vector<grpc::Service*>& services) {
                         grpc::InsecureServerCredentials(), &health_port_);
     health_server_ = hb.BuildAndStart();
     if (!health_server_ || health_port_ == 0) {
-      return absl::UnavailableError(absl::StrCat(
-          "cannot listen on health port ", config_.health_port));
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on health port ", config_.health_port));
     }
   }
 
@@ -378,9 +387,9 @@ absl::Status ServerRunner::Start(const std::vector<grpc::Service*>& services) {
       auto ports = exposer_->GetListeningPorts();
       metrics_port_ = ports.empty() ? config_.metrics_port : ports.front();
     } catch (const std::exception& e) {
-      return absl::UnavailableError(absl::StrCat(
-          "cannot listen on metrics port ", config_.metrics_port, ": ",
-          e.what()));
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on metrics port ", config_.metrics_port,
+                       ": ", e.what()));
     }
   }
   SetServing(true);
@@ -410,11 +419,13 @@ void ServerRunner::Shutdown() {
        {"drain_seconds", std::to_string(config_.drain_seconds)}});
   SetServing(false);
   if (config_.drain_grace_seconds > 0) {
-    std::this_thread::sleep_for(std::chrono::seconds(config_.drain_grace_seconds));
+    std::this_thread::sleep_for(
+        std::chrono::seconds(config_.drain_grace_seconds));
   }
   server_->Shutdown(std::chrono::system_clock::now() +
                     std::chrono::seconds(config_.drain_seconds));
-  if (health_server_) health_server_->Shutdown(std::chrono::system_clock::now());
+  if (health_server_)
+    health_server_->Shutdown(std::chrono::system_clock::now());
   Log(LogLevel::kInfo, "stopped");
 }
 

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/counter.h"
@@ -37,13 +37,13 @@ struct ServerConfig {
   std::string grpc_service;  // "eduaid.registry.v1.StudentRegistryService"
   std::string bind = "0.0.0.0";
   int grpc_port = 0;
-  int metrics_port = 0;   // -1 disables the exposer
-  int health_port = 0;    // -1 disables the separate health server
+  int metrics_port = 0;  // -1 disables the exposer
+  int health_port = 0;   // -1 disables the separate health server
   int workers = 8;
   size_t max_queue = 20000;
   int max_message_bytes = 32 << 20;
-  int drain_grace_seconds = 2;   // NOT_SERVING before stopping to accept
-  int drain_seconds = 20;        // in-flight calls finish within this
+  int drain_grace_seconds = 2;          // NOT_SERVING before stopping to accept
+  int drain_seconds = 20;               // in-flight calls finish within this
   double rate_limit_per_second = 5000;  // per principal; 0 = off
   // TLS (production). With cert and key set the gRPC port speaks TLS; with a
   // client CA as well it requires and verifies client certificates (mTLS).
@@ -93,9 +93,9 @@ class ServiceRuntime {
   // finishes the call with its status mapped by ToGrpcStatus(). Changes,
   // personal-data reads and denials are audited. Returns the reactor the
   // callback method must return.
-  grpc::ServerUnaryReactor* Unary(
-      grpc::CallbackServerContext* ctx, const char* method, bool mutating,
-      std::function<absl::Status(CallContext&)> fn);
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx,
+                                  const char* method, bool mutating,
+                                  std::function<absl::Status(CallContext&)> fn);
 
   // Authentication alone (for streaming handlers).
   absl::StatusOr<Principal> Authenticate(grpc::CallbackServerContext* ctx);

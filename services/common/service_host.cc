@@ -67,8 +67,9 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
   host->cache_ = std::move(*cache);
 
   host->audit_ = std::make_unique<AuditLog>(host->db_.get());
-  host->runtime_ = std::make_unique<ServiceRuntime>(
-      config, host->auth_.get(), host->audit_.get(), &host->runner_->registry());
+  host->runtime_ = std::make_unique<ServiceRuntime>(config, host->auth_.get(),
+                                                    host->audit_.get(),
+                                                    &host->runner_->registry());
 
   std::string secret = config.jwt_secret;
   if (secret.empty()) {
@@ -104,9 +105,8 @@ int ServiceMain(
     int argc, char** argv, ServerConfig config,
     const std::vector<Migration>& migrations,
     const std::function<void(CLI::App&)>& add_flags,
-    const std::function<
-        absl::StatusOr<std::vector<std::shared_ptr<grpc::Service>>>(
-            ServiceHost&)>& build) {
+    const std::function<absl::StatusOr<
+        std::vector<std::shared_ptr<grpc::Service>>>(ServiceHost&)>& build) {
   BlockTerminationSignals();
   CLI::App app{absl::StrCat("eduaid ", config.service, " service (",
                             config.grpc_service, ")")};

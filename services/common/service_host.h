@@ -75,8 +75,8 @@ int ServiceMain(
     int argc, char** argv, ServerConfig defaults,
     const std::vector<Migration>& migrations,
     const std::function<void(CLI::App&)>& add_flags,
-    const std::function<absl::StatusOr<std::vector<std::shared_ptr<grpc::Service>>>(
-        ServiceHost&)>& build);
+    const std::function<absl::StatusOr<
+        std::vector<std::shared_ptr<grpc::Service>>>(ServiceHost&)>& build);
 
 }  // namespace eduaid
 

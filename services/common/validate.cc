@@ -12,13 +12,40 @@ namespace {
 
 bool IsKnownProvince(int p) {
   switch (p) {
-    case 11: case 12: case 13: case 14: case 15:
-    case 21: case 22: case 23:
-    case 31: case 32: case 33: case 34: case 35: case 36: case 37:
-    case 41: case 42: case 43: case 44: case 45: case 46:
-    case 50: case 51: case 52: case 53: case 54:
-    case 61: case 62: case 63: case 64: case 65:
-    case 71: case 81: case 82:
+    case 11:
+    case 12:
+    case 13:
+    case 14:
+    case 15:
+    case 21:
+    case 22:
+    case 23:
+    case 31:
+    case 32:
+    case 33:
+    case 34:
+    case 35:
+    case 36:
+    case 37:
+    case 41:
+    case 42:
+    case 43:
+    case 44:
+    case 45:
+    case 46:
+    case 50:
+    case 51:
+    case 52:
+    case 53:
+    case 54:
+    case 61:
+    case 62:
+    case 63:
+    case 64:
+    case 65:
+    case 71:
+    case 81:
+    case 82:
       return true;
     default:
       return false;
@@ -108,9 +135,8 @@ absl::Status ValidateText(absl::string_view field, absl::string_view value,
     }
   }
   if (Utf8Length(value) > max_chars) {
-    return InvalidField(field,
-                        absl::StrFormat("must be at most %d characters",
-                                        static_cast<int>(max_chars)));
+    return InvalidField(field, absl::StrFormat("must be at most %d characters",
+                                               static_cast<int>(max_chars)));
   }
   return absl::OkStatus();
 }
@@ -120,8 +146,8 @@ std::string IdNumberInfo::birth_date() const {
 }
 
 char IdCheckCharacter(absl::string_view first17) {
-  static const int kWeights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6,
-                                   3, 7, 9, 10, 5, 8, 4, 2};
+  static const int kWeights[17] = {7, 9, 10, 5,  8, 4, 2, 1, 6,
+                                   3, 7, 9,  10, 5, 8, 4, 2};
   static const char kMap[11] = {'1', '0', 'X', '9', '8', '7',
                                 '6', '5', '4', '3', '2'};
   int sum = 0;
@@ -145,8 +171,7 @@ absl::StatusOr<IdNumberInfo> ValidateIdNumber(absl::string_view field,
   }
   if (!AllDigits(absl::string_view(id).substr(0, 17)) ||
       !(AllDigits(absl::string_view(id).substr(17)) || id[17] == 'X')) {
-    return InvalidField(field,
-                        "must be 17 digits and a digit or X (GB 11643)");
+    return InvalidField(field, "must be 17 digits and a digit or X (GB 11643)");
   }
   IdNumberInfo info;
   info.region_code = id.substr(0, 6);
@@ -156,8 +181,8 @@ absl::StatusOr<IdNumberInfo> ValidateIdNumber(absl::string_view field,
   info.birth_year = std::stoi(id.substr(6, 4));
   info.birth_month = std::stoi(id.substr(10, 2));
   info.birth_day = std::stoi(id.substr(12, 2));
-  if (info.birth_year < 1900 || info.birth_month < 1 ||
-      info.birth_month > 12 || info.birth_day < 1 ||
+  if (info.birth_year < 1900 || info.birth_month < 1 || info.birth_month > 12 ||
+      info.birth_day < 1 ||
       info.birth_day > DaysInMonth(info.birth_year, info.birth_month)) {
     return InvalidField(field, "birth date is not a real date (GB 11643)");
   }
@@ -187,7 +212,8 @@ std::string MaskName(absl::string_view name) {
   return std::string(name.substr(0, first)) + std::string(rest, '*');
 }
 
-absl::Status ValidateRegionCode(absl::string_view field, absl::string_view code) {
+absl::Status ValidateRegionCode(absl::string_view field,
+                                absl::string_view code) {
   if (code.size() != 6 || !AllDigits(code)) {
     return InvalidField(field, "must be a 6-digit region code (GB/T 2260)");
   }
@@ -212,7 +238,8 @@ absl::Status ValidateRegionPrefix(absl::string_view field,
 
 absl::Status ValidateRequestId(absl::string_view field, absl::string_view id) {
   if (id.empty()) return InvalidField(field, "is required (AIP-155)");
-  if (id.size() > 64) return InvalidField(field, "must be at most 64 characters");
+  if (id.size() > 64)
+    return InvalidField(field, "must be at most 64 characters");
   for (char c : id) {
     if (!(absl::ascii_isalnum(c) || c == '.' || c == '_' || c == ':' ||
           c == '-')) {

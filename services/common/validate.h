@@ -7,13 +7,14 @@
 #include <string>
 #include <string_view>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace eduaid {
 
-// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
+// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, <=
+// U+10FFFF).
 bool IsValidUtf8(absl::string_view s);
 
 // Number of code points in valid UTF-8 `s`.
@@ -30,7 +31,7 @@ struct IdNumberInfo {
   int birth_year = 0;
   int birth_month = 0;
   int birth_day = 0;
-  bool male = false;        // odd sequence number
+  bool male = false;               // odd sequence number
   std::string birth_date() const;  // "YYYY-MM-DD"
 };
 
@@ -54,7 +55,8 @@ std::string MaskIdNumber(absl::string_view id);
 std::string MaskName(absl::string_view name);
 
 // A GB/T 2260 region code: 6 digits with a known province prefix.
-absl::Status ValidateRegionCode(absl::string_view field, absl::string_view code);
+absl::Status ValidateRegionCode(absl::string_view field,
+                                absl::string_view code);
 
 // A region prefix for filters and scopes: "", or 2, 4 or 6 digits with a
 // known province prefix.

@@ -1,5 +1,5 @@
-#include "services/registry/registry.h"
 #include "services/common/idempotency.h"
+#include "services/registry/registry.h"
 
 namespace eduaid::registry {
 
@@ -64,7 +64,8 @@ std::vector<Migration> Migrations() {
        " since_run BIGINT NOT NULL,"
        " last_run BIGINT NOT NULL,"
        " resolved_at TEXT);"
-       "CREATE INDEX out_of_school_open ON out_of_school(resolved_at, member_id);"
+       "CREATE INDEX out_of_school_open ON out_of_school(resolved_at, "
+       "member_id);"
        "CREATE TABLE dropout_cases ("
        " id {ID},"
        " member_id BIGINT NOT NULL REFERENCES members(id),"
@@ -82,7 +83,8 @@ std::vector<Migration> Migrations() {
        " note TEXT NOT NULL,"
        " actor TEXT NOT NULL,"
        " at BIGINT NOT NULL);"
-       "CREATE INDEX dropout_case_events_case ON dropout_case_events(case_id, id);"
+       "CREATE INDEX dropout_case_events_case ON dropout_case_events(case_id, "
+       "id);"
        "CREATE TABLE left_behind ("
        " member_id BIGINT PRIMARY KEY REFERENCES members(id),"
        " carer_name_enc TEXT NOT NULL,"

@@ -26,10 +26,10 @@ constexpr char kCtxCarer[] = "registry.left_behind.carer_name";
 constexpr char kCtxCache[] = "registry.cache.student";
 constexpr char kCtxHash[] = "registry.id_number";
 
-#define RETURN_IF_ERROR(expr)            \
-  do {                                   \
-    absl::Status _st = (expr);           \
-    if (!_st.ok()) return _st;           \
+#define RETURN_IF_ERROR(expr)  \
+  do {                         \
+    absl::Status _st = (expr); \
+    if (!_st.ok()) return _st; \
   } while (0)
 
 int64_t NowSec() { return static_cast<int64_t>(time(nullptr)); }
@@ -55,13 +55,20 @@ bool IsCode(absl::string_view s, size_t max) {
 
 int MaxGrade(cpb::SchoolStage stage) {
   switch (stage) {
-    case cpb::SCHOOL_STAGE_PRESCHOOL: return 3;
-    case cpb::SCHOOL_STAGE_PRIMARY: return 6;
-    case cpb::SCHOOL_STAGE_JUNIOR_HIGH: return 3;
-    case cpb::SCHOOL_STAGE_SENIOR_HIGH: return 3;
-    case cpb::SCHOOL_STAGE_SECONDARY_VOCATIONAL: return 3;
-    case cpb::SCHOOL_STAGE_HIGHER: return 8;
-    default: return 0;
+    case cpb::SCHOOL_STAGE_PRESCHOOL:
+      return 3;
+    case cpb::SCHOOL_STAGE_PRIMARY:
+      return 6;
+    case cpb::SCHOOL_STAGE_JUNIOR_HIGH:
+      return 3;
+    case cpb::SCHOOL_STAGE_SENIOR_HIGH:
+      return 3;
+    case cpb::SCHOOL_STAGE_SECONDARY_VOCATIONAL:
+      return 3;
+    case cpb::SCHOOL_STAGE_HIGHER:
+      return 8;
+    default:
+      return 0;
   }
 }
 
@@ -177,8 +184,9 @@ Registry::Registry(ServiceHost& host) : host_(host), db_(host.db()) {
   out_of_school_gauge_ =
       &prometheus::BuildGauge()
            .Name("eduaid_registry_out_of_school")
-           .Help("School-age children of registered households found in no "
-                 "school, per county, at the last identification run")
+           .Help(
+               "School-age children of registered households found in no "
+               "school, per county, at the last identification run")
            .Register(host.metrics());
 }
 
@@ -205,8 +213,8 @@ absl::Status Registry::ImportHouseholds(CallContext& call,
   RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
   if (req.rows_size() == 0) return InvalidField("rows", "must not be empty");
   if (req.rows_size() > kMaxRowsPerCall) {
-    return InvalidField("rows", absl::StrCat("at most ", kMaxRowsPerCall,
-                                             " rows per call"));
+    return InvalidField(
+        "rows", absl::StrCat("at most ", kMaxRowsPerCall, " rows per call"));
   }
   struct Prepared {
     int64_t row_number;
@@ -236,7 +244,8 @@ absl::Status Registry::ImportHouseholds(CallContext& call,
     if (!IsCode(row.household_id(), 32)) {
       bad(InvalidField("household_id", "must be 1..32 of A-Z a-z 0-9 -"));
     }
-    absl::Status region_st = ValidateRegionCode("region_code", row.region_code());
+    absl::Status region_st =
+        ValidateRegionCode("region_code", row.region_code());
     if (!region_st.ok()) {
       bad(region_st);
     } else if (!call.principal.Covers(row.region_code())) {
@@ -264,9 +273,10 @@ absl::Status Registry::ImportHouseholds(CallContext& call,
     if (info.ok()) {
       auto [it, inserted] = seen_ids.emplace(id, rn);
       if (!inserted) {
-        bad(InvalidField("id_number",
-                         absl::StrCat("duplicated in this request (first at row ",
-                                      it->second, ")")));
+        bad(InvalidField(
+            "id_number",
+            absl::StrCat("duplicated in this request (first at row ",
+                         it->second, ")")));
       }
     }
     if (errors.size() == before) {
@@ -343,7 +353,8 @@ absl::Status Registry::ImportHouseholds(CallContext& call,
                 for (const auto& m : *mem) touched.push_back(m.Str(0));
                 if (old.Str(0) != p.region) {
                   auto mv = c.Execute(
-                      "UPDATE members SET region_code = ? WHERE household_id = ?",
+                      "UPDATE members SET region_code = ? WHERE household_id = "
+                      "?",
                       {p.region, p.household_id});
                   if (!mv.ok()) return mv.status();
                 }
@@ -351,8 +362,9 @@ absl::Status Registry::ImportHouseholds(CallContext& call,
               resp->set_households_updated(resp->households_updated() + 1);
             }
           }
-          auto m = c.Query("SELECT id, region_code FROM members WHERE id_hash = ?",
-                           {p.id_hash});
+          auto m =
+              c.Query("SELECT id, region_code FROM members WHERE id_hash = ?",
+                      {p.id_hash});
           if (!m.ok()) return m.status();
           if (m->empty()) {
             auto ins = c.Execute(
@@ -371,17 +383,19 @@ absl::Status Registry::ImportHouseholds(CallContext& call,
                   "nothing was imported"));
             }
             auto up = c.Execute(
-                "UPDATE members SET id_enc = ?, name_enc = ?, household_id = ?, "
+                "UPDATE members SET id_enc = ?, name_enc = ?, household_id = "
+                "?, "
                 "region_code = ?, relation = ?, updated_at = ? WHERE id = ?",
-                {p.id_enc, p.name_enc, p.household_id, p.region, p.relation, now,
-                 m->front().Int(0)});
+                {p.id_enc, p.name_enc, p.household_id, p.region, p.relation,
+                 now, m->front().Int(0)});
             if (!up.ok()) return up.status();
             resp->set_members_updated(resp->members_updated() + 1);
           }
           touched.push_back(p.id_hash);
         }
         resp->set_accepted_rows(static_cast<int64_t>(good.size()));
-        resp->set_rejected_rows(req.rows_size() - static_cast<int64_t>(good.size()));
+        resp->set_rejected_rows(req.rows_size() -
+                                static_cast<int64_t>(good.size()));
         for (auto& e : errors) *resp->add_errors() = e;
         if (!req.skip_identification()) {
           auto summary = Identify(c, TodayCst());
@@ -397,8 +411,8 @@ absl::Status Registry::ImportHouseholds(CallContext& call,
   keys.reserve(touched.size());
   for (const auto& h : touched) keys.push_back(StudentCacheKey(h));
   if (!keys.empty()) host_.cache().Invalidate(keys);
-  call.AddRecord(absl::StrCat("rows:", resp->accepted_rows(), "/",
-                              req.rows_size()));
+  call.AddRecord(
+      absl::StrCat("rows:", resp->accepted_rows(), "/", req.rows_size()));
   return absl::OkStatus();
 }
 
@@ -414,7 +428,8 @@ absl::Status Registry::UpsertSchool(CallContext& call,
     v.push_back({"school.code", "must be 1..20 of A-Z a-z 0-9 -"});
   }
   auto add = [&](const absl::Status& st) {
-    for (auto& f : FieldViolationsOf(st)) v.push_back({"school." + f.field, f.rule});
+    for (auto& f : FieldViolationsOf(st))
+      v.push_back({"school." + f.field, f.rule});
   };
   add(ValidateText("name", s.name(), 100));
   add(ValidateRegionCode("region_code", s.region_code()));
@@ -474,7 +489,8 @@ absl::Status Registry::ListSchools(CallContext& call,
         {*region + "%", int64_t{req.stage()},
          absl::StrCat("%,", req.stage(), ",%"), *last, int64_t{*size + 1}});
     if (!rows.ok()) return rows.status();
-    for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(*size); ++i) {
+    for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(*size);
+         ++i) {
       const auto& r = (*rows)[i];
       auto* s = resp->add_schools();
       s->set_code(r.Str(0));
@@ -499,8 +515,8 @@ absl::Status Registry::RecordEnrolments(CallContext& call,
   RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
   if (req.rows_size() == 0) return InvalidField("rows", "must not be empty");
   if (req.rows_size() > kMaxRowsPerCall) {
-    return InvalidField("rows", absl::StrCat("at most ", kMaxRowsPerCall,
-                                             " rows per call"));
+    return InvalidField(
+        "rows", absl::StrCat("at most ", kMaxRowsPerCall, " rows per call"));
   }
   struct Prepared {
     int64_t row_number;
@@ -531,8 +547,9 @@ absl::Status Registry::RecordEnrolments(CallContext& call,
     if (!ValidStage(row.stage())) {
       bad(InvalidField("stage", "must be a known school stage"));
     } else if (row.grade() < 1 || row.grade() > MaxGrade(row.stage())) {
-      bad(InvalidField("grade", absl::StrCat("must be 1..", MaxGrade(row.stage()),
-                                             " for this stage")));
+      bad(InvalidField("grade",
+                       absl::StrCat("must be 1..", MaxGrade(row.stage()),
+                                    " for this stage")));
     }
     absl::Status term_st = ValidateTerm("term", row.term());
     if (!term_st.ok()) bad(term_st);
@@ -540,17 +557,18 @@ absl::Status Registry::RecordEnrolments(CallContext& call,
         row.status() != pb::ENROLMENT_STATUS_SUSPENDED &&
         row.status() != pb::ENROLMENT_STATUS_DROPPED_OUT &&
         row.status() != pb::ENROLMENT_STATUS_GRADUATED) {
-      bad(InvalidField("status",
-                       "must be ENROLLED, SUSPENDED, DROPPED_OUT or GRADUATED"));
+      bad(InvalidField(
+          "status", "must be ENROLLED, SUSPENDED, DROPPED_OUT or GRADUATED"));
     }
     std::string hash;
     if (info.ok()) {
       hash = IdHash(NormalizeIdNumber(row.id_number()));
       auto [it, inserted] = seen.emplace(hash, rn);
       if (!inserted) {
-        bad(InvalidField("id_number",
-                         absl::StrCat("duplicated in this request (first at row ",
-                                      it->second, ")")));
+        bad(InvalidField(
+            "id_number",
+            absl::StrCat("duplicated in this request (first at row ",
+                         it->second, ")")));
       }
     }
     if (errors.size() != before) continue;
@@ -581,15 +599,17 @@ absl::Status Registry::RecordEnrolments(CallContext& call,
           const auto& row = *p.row;
           auto sit = schools.find(row.school_code());
           if (sit == schools.end()) {
-            auto s = c.Query("SELECT region_code, stages FROM schools WHERE code = ?",
-                             {row.school_code()});
+            auto s = c.Query(
+                "SELECT region_code, stages FROM schools WHERE code = ?",
+                {row.school_code()});
             if (!s.ok()) return s.status();
             SchoolInfo si{!s->empty(), s->empty() ? "" : s->front().Str(0),
                           s->empty() ? "" : s->front().Str(1)};
             sit = schools.emplace(row.school_code(), si).first;
           }
           if (!sit->second.exists) {
-            row_error(p.row_number, "school_code", "no such school (UpsertSchool first)");
+            row_error(p.row_number, "school_code",
+                      "no such school (UpsertSchool first)");
             continue;
           }
           if (!call.principal.Covers(sit->second.region)) {
@@ -600,12 +620,14 @@ absl::Status Registry::RecordEnrolments(CallContext& call,
           }
           if (!absl::StrContains(sit->second.stages,
                                  absl::StrCat(",", row.stage(), ","))) {
-            row_error(p.row_number, "stage", "the school does not offer this stage");
+            row_error(p.row_number, "stage",
+                      "the school does not offer this stage");
             continue;
           }
           auto cur = c.Query(
               "SELECT id, school_code, stage, grade, term_year, term_season, "
-              "status, boarder FROM enrolments WHERE id_hash = ? AND current = 1",
+              "status, boarder FROM enrolments WHERE id_hash = ? AND current = "
+              "1",
               {p.id_hash});
           if (!cur.ok()) return cur.status();
           if (!cur->empty()) {
@@ -621,7 +643,8 @@ absl::Status Registry::RecordEnrolments(CallContext& call,
                          (o.Int(6) == pb::ENROLMENT_STATUS_ENROLLED ||
                           o.Int(6) == pb::ENROLMENT_STATUS_SUSPENDED);
             auto close = c.Execute(
-                moved ? "UPDATE enrolments SET current = 0, status = 2 WHERE id = ?"
+                moved ? "UPDATE enrolments SET current = 0, status = 2 WHERE "
+                        "id = ?"
                       : "UPDATE enrolments SET current = 0 WHERE id = ?",
                 {o.Int(0)});
             if (!close.ok()) return close.status();
@@ -680,7 +703,8 @@ absl::Status Registry::TransferStudent(CallContext& call,
     v.push_back({"grade", absl::StrCat("must be 1..", MaxGrade(req.stage()),
                                        " for this stage")});
   }
-  for (auto& f : FieldViolationsOf(ValidateTerm("term", req.term()))) v.push_back(f);
+  for (auto& f : FieldViolationsOf(ValidateTerm("term", req.term())))
+    v.push_back(f);
   for (auto& f : FieldViolationsOf(ValidateText("reason", req.reason(), 200))) {
     v.push_back(f);
   }
@@ -689,13 +713,16 @@ absl::Status Registry::TransferStudent(CallContext& call,
   absl::Status st = RunIdempotent(
       db_, "TransferStudent", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
-        auto to = c.Query("SELECT region_code, stages FROM schools WHERE code = ?",
-                          {req.to_school_code()});
+        auto to =
+            c.Query("SELECT region_code, stages FROM schools WHERE code = ?",
+                    {req.to_school_code()});
         if (!to.ok()) return to.status();
-        if (to->empty()) return InvalidField("to_school_code", "no such school");
+        if (to->empty())
+          return InvalidField("to_school_code", "no such school");
         if (!absl::StrContains(to->front().Str(1),
                                absl::StrCat(",", req.stage(), ","))) {
-          return InvalidField("stage", "the new school does not offer this stage");
+          return InvalidField("stage",
+                              "the new school does not offer this stage");
         }
         auto cur = c.Query(
             absl::StrCat("SELECT e.id, ", kEnrolmentCols,
@@ -707,9 +734,9 @@ absl::Status Registry::TransferStudent(CallContext& call,
         if (cur->empty() ||
             !(cur->front().Int(7) == pb::ENROLMENT_STATUS_ENROLLED ||
               cur->front().Int(7) == pb::ENROLMENT_STATUS_SUSPENDED)) {
-          return WithReason(absl::StatusCode::kFailedPrecondition,
-                            "NO_CURRENT_ENROLMENT",
-                            "the child has no current enrolment to transfer from");
+          return WithReason(
+              absl::StatusCode::kFailedPrecondition, "NO_CURRENT_ENROLMENT",
+              "the child has no current enrolment to transfer from");
         }
         const SqlRow& o = cur->front();
         if (!call.principal.Covers(o.Str(12)) &&
@@ -718,13 +745,15 @@ absl::Status Registry::TransferStudent(CallContext& call,
               "neither school lies in the caller's region scope");
         }
         if (o.Str(1) == req.to_school_code()) {
-          return WithReason(absl::StatusCode::kFailedPrecondition, "SAME_SCHOOL",
-                            "to_school_code: the child is already at this school");
+          return WithReason(
+              absl::StatusCode::kFailedPrecondition, "SAME_SCHOOL",
+              "to_school_code: the child is already at this school");
         }
         int64_t now = NowSec();
         std::string reason = absl::StrCat("transfer: ", req.reason());
         auto close = c.Execute(
-            "UPDATE enrolments SET current = 0, status = 2, reason = ? WHERE id = ?",
+            "UPDATE enrolments SET current = 0, status = 2, reason = ? WHERE "
+            "id = ?",
             {reason, o.Int(0)});
         if (!close.ok()) return close.status();
         auto ins = c.Execute(
@@ -752,7 +781,8 @@ absl::Status Registry::TransferStudent(CallContext& call,
         n->set_school_region_code(to->front().Str(0));
         auto name = c.Query("SELECT name FROM schools WHERE code = ?",
                             {req.to_school_code()});
-        if (name.ok() && !name->empty()) n->set_school_name(name->front().Str(0));
+        if (name.ok() && !name->empty())
+          n->set_school_name(name->front().Str(0));
         return absl::OkStatus();
       });
   if (!st.ok()) return st;
@@ -761,7 +791,8 @@ absl::Status Registry::TransferStudent(CallContext& call,
   return absl::OkStatus();
 }
 
-// ---------------------------------------------------------------- identification
+// ----------------------------------------------------------------
+// identification
 
 absl::StatusOr<pb::IdentificationSummary> Registry::Identify(
     SqlConnection& c, const std::string& as_of) {
@@ -796,7 +827,8 @@ absl::StatusOr<pb::IdentificationSummary> Registry::Identify(
   if (!back.ok()) return back.status();
   auto counts = c.Query(
       "SELECT (SELECT COUNT(*) FROM members), "
-      "(SELECT COUNT(*) FROM members WHERE birth_date > ? AND birth_date <= ?), "
+      "(SELECT COUNT(*) FROM members WHERE birth_date > ? AND birth_date <= "
+      "?), "
       "(SELECT COUNT(*) FROM members m JOIN enrolments e ON e.id_hash = "
       " m.id_hash AND e.current = 1), "
       "(SELECT COUNT(*) FROM out_of_school WHERE resolved_at IS NULL), "
@@ -823,9 +855,9 @@ absl::StatusOr<pb::IdentificationSummary> Registry::Identify(
     sc->set_stage(static_cast<cpb::SchoolStage>(s.Int(0)));
     sc->set_students(s.Int(1));
   }
-  auto save = c.Execute(
-      "UPDATE identification_runs SET summary = ? WHERE run_id = ?",
-      {Base64Encode(sum.SerializeAsString()), run_id});
+  auto save =
+      c.Execute("UPDATE identification_runs SET summary = ? WHERE run_id = ?",
+                {Base64Encode(sum.SerializeAsString()), run_id});
   if (!save.ok()) return save.status();
   auto per_region = c.Query(
       "SELECT m.region_code, COUNT(*) FROM out_of_school o JOIN members m ON "
@@ -839,9 +871,9 @@ absl::StatusOr<pb::IdentificationSummary> Registry::Identify(
   return sum;
 }
 
-absl::Status Registry::RunIdentification(CallContext& call,
-                                         const pb::RunIdentificationRequest& req,
-                                         pb::RunIdentificationResponse* resp) {
+absl::Status Registry::RunIdentification(
+    CallContext& call, const pb::RunIdentificationRequest& req,
+    pb::RunIdentificationResponse* resp) {
   RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
   if (!req.as_of().empty()) RETURN_IF_ERROR(ValidateDate("as_of", req.as_of()));
   // The out-of-school list spans every region; only province-wide callers
@@ -873,7 +905,8 @@ absl::StatusOr<pb::Student> Registry::LoadStudentFromDb(
       {id_hash});
   if (!m.ok()) return m.status();
   if (m->empty()) {
-    return absl::NotFoundError("no registered household member has this ID number");
+    return absl::NotFoundError(
+        "no registered household member has this ID number");
   }
   const SqlRow& r = m->front();
   pb::Student s;
@@ -888,11 +921,11 @@ absl::StatusOr<pb::Student> Registry::LoadStudentFromDb(
   s.set_birth_date(r.Str(7));
   s.set_male(r.Int(8) != 0);
   s.set_relation(static_cast<pb::Relation>(r.Int(9)));
-  auto hist = c.Query(
-      absl::StrCat("SELECT ", kEnrolmentCols,
-                   " FROM enrolments e LEFT JOIN schools s ON s.code = "
-                   "e.school_code WHERE e.id_hash = ? ORDER BY e.id"),
-      {id_hash});
+  auto hist =
+      c.Query(absl::StrCat("SELECT ", kEnrolmentCols,
+                           " FROM enrolments e LEFT JOIN schools s ON s.code = "
+                           "e.school_code WHERE e.id_hash = ? ORDER BY e.id"),
+              {id_hash});
   if (!hist.ok()) return hist.status();
   for (const auto& h : *hist) {
     auto* e = s.add_enrolment_history();
@@ -942,7 +975,8 @@ absl::StatusOr<pb::Student> Registry::LoadStudent(const std::string& id_hash) {
     return absl::OkStatus();
   });
   if (!st.ok()) return st;
-  host_.cache().Set(key, host_.crypto().Encrypt(s.SerializeAsString(), kCtxCache));
+  host_.cache().Set(key,
+                    host_.crypto().Encrypt(s.SerializeAsString(), kCtxCache));
   return s;
 }
 
@@ -1006,9 +1040,11 @@ absl::Status Registry::ListStudents(CallContext& call,
   auto region = ScopeRegionFilter(call.principal, req.region_prefix());
   if (!region.ok()) return region.status();
   std::string school = req.school_code();
-  if (call.principal.role == Role::kSchoolOfficer && !call.principal.school.empty()) {
+  if (call.principal.role == Role::kSchoolOfficer &&
+      !call.principal.school.empty()) {
     if (!school.empty() && school != call.principal.school) {
-      return absl::PermissionDeniedError("a school officer sees only their school");
+      return absl::PermissionDeniedError(
+          "a school officer sees only their school");
     }
     school = call.principal.school;
   }
@@ -1037,7 +1073,8 @@ absl::Status Registry::ListStudents(CallContext& call,
          int64_t{req.stage()}, status, *after, int64_t{*size + 1}});
     if (!rows.ok()) return rows.status();
     int64_t last = 0;
-    for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(*size); ++i) {
+    for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(*size);
+         ++i) {
       const SqlRow& r = (*rows)[i];
       auto* s = resp->add_students();
       last = r.Int(0);
@@ -1092,7 +1129,8 @@ absl::Status Registry::ListOutOfSchool(CallContext& call,
         {*region + "%", *after, int64_t{*size + 1}});
     if (!rows.ok()) return rows.status();
     int64_t last = 0;
-    for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(*size); ++i) {
+    for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(*size);
+         ++i) {
       const SqlRow& r = (*rows)[i];
       auto* ch = resp->add_children();
       last = r.Int(0);
@@ -1147,7 +1185,8 @@ absl::Status Registry::GetCoverage(CallContext& call,
     resp->set_as_of(as_of);
     auto rows = c.Query(
         "SELECT m.region_code, COUNT(DISTINCT m.household_id), COUNT(*), "
-        "SUM(CASE WHEN m.birth_date > ? AND m.birth_date <= ? THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN m.birth_date > ? AND m.birth_date <= ? THEN 1 ELSE 0 "
+        "END), "
         "SUM(CASE WHEN e.id IS NOT NULL THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN e.status IN (1, 3) THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN o.member_id IS NOT NULL THEN 1 ELSE 0 END), "
@@ -1199,7 +1238,8 @@ absl::Status Registry::GetCoverage(CallContext& call,
   });
 }
 
-// ---------------------------------------------------------------- dropout cases
+// ---------------------------------------------------------------- dropout
+// cases
 
 absl::StatusOr<Registry::MemberRef> Registry::FindMember(
     SqlConnection& c, const std::string& member_id) {
@@ -1280,11 +1320,10 @@ absl::Status Registry::OpenDropoutCase(CallContext& call,
             {m->id});
         if (!active.ok()) return active.status();
         if (!active->empty()) {
-          return WithReason(absl::StatusCode::kFailedPrecondition,
-                            "CASE_ALREADY_OPEN",
-                            absl::StrCat("member_id: case ",
-                                         active->front().Int(0),
-                                         " is still open for this child"));
+          return WithReason(
+              absl::StatusCode::kFailedPrecondition, "CASE_ALREADY_OPEN",
+              absl::StrCat("member_id: case ", active->front().Int(0),
+                           " is still open for this child"));
         }
         int64_t now = NowSec();
         auto ins = c.Query(
@@ -1305,9 +1344,9 @@ absl::Status Registry::OpenDropoutCase(CallContext& call,
       });
 }
 
-absl::Status Registry::UpdateDropoutCase(CallContext& call,
-                                         const pb::UpdateDropoutCaseRequest& req,
-                                         pb::UpdateDropoutCaseResponse* resp) {
+absl::Status Registry::UpdateDropoutCase(
+    CallContext& call, const pb::UpdateDropoutCaseRequest& req,
+    pb::UpdateDropoutCaseResponse* resp) {
   RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
   if (req.case_id() <= 0) return InvalidField("case_id", "must be positive");
   if (!pb::DropoutCaseState_IsValid(req.state()) ||
@@ -1321,9 +1360,9 @@ absl::Status Registry::UpdateDropoutCase(CallContext& call,
   return RunIdempotent(
       db_, "UpdateDropoutCase", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
-        auto cur = c.Query(
-            "SELECT state, region_code FROM dropout_cases WHERE id = ?",
-            {req.case_id()});
+        auto cur =
+            c.Query("SELECT state, region_code FROM dropout_cases WHERE id = ?",
+                    {req.case_id()});
         if (!cur.ok()) return cur.status();
         if (cur->empty()) return absl::NotFoundError("no such dropout case");
         RETURN_IF_ERROR(CheckRegion(call.principal, cur->front().Str(1)));
@@ -1382,14 +1421,15 @@ absl::Status Registry::ListDropoutCases(CallContext& call,
       *resp->add_cases() = std::move(*dc);
     }
     if (ids->size() > static_cast<size_t>(*size)) {
-      resp->set_next_page_token(EncodePageToken(
-          absl::StrCat((*ids)[*size - 1].Int(0)), filters));
+      resp->set_next_page_token(
+          EncodePageToken(absl::StrCat((*ids)[*size - 1].Int(0)), filters));
     }
     return absl::OkStatus();
   });
 }
 
-// ---------------------------------------------------------------- special groups
+// ---------------------------------------------------------------- special
+// groups
 
 absl::Status Registry::SetLeftBehind(CallContext& call,
                                      const pb::SetLeftBehindRequest& req,
@@ -1403,14 +1443,14 @@ absl::Status Registry::SetLeftBehind(CallContext& call,
              "left_behind.carer_name", req.left_behind().carer_name(), 50))) {
       v.push_back(f);
     }
-    for (auto& f : FieldViolationsOf(ValidateText(
-             "left_behind.carer_relation", req.left_behind().carer_relation(),
-             20))) {
+    for (auto& f : FieldViolationsOf(
+             ValidateText("left_behind.carer_relation",
+                          req.left_behind().carer_relation(), 20))) {
       v.push_back(f);
     }
-    for (auto& f : FieldViolationsOf(ValidateText(
-             "left_behind.parents_location",
-             req.left_behind().parents_location(), 100, false))) {
+    for (auto& f : FieldViolationsOf(
+             ValidateText("left_behind.parents_location",
+                          req.left_behind().parents_location(), 100, false))) {
       v.push_back(f);
     }
     if (!v.empty()) return InvalidFields(v);
@@ -1432,11 +1472,13 @@ absl::Status Registry::SetLeftBehind(CallContext& call,
               "INSERT INTO left_behind(member_id, carer_name_enc, "
               "carer_relation, parents_location, updated_at) VALUES(?,?,?,?,?) "
               "ON CONFLICT(member_id) DO UPDATE SET carer_name_enc = "
-              "excluded.carer_name_enc, carer_relation = excluded.carer_relation, "
+              "excluded.carer_name_enc, carer_relation = "
+              "excluded.carer_relation, "
               "parents_location = excluded.parents_location, updated_at = "
               "excluded.updated_at",
               {m->id,
-               host_.crypto().Encrypt(req.left_behind().carer_name(), kCtxCarer),
+               host_.crypto().Encrypt(req.left_behind().carer_name(),
+                                      kCtxCarer),
                req.left_behind().carer_relation(),
                req.left_behind().parents_location(), NowSec()});
         }
@@ -1453,15 +1495,16 @@ absl::Status Registry::SetLeftBehind(CallContext& call,
   return absl::OkStatus();
 }
 
-absl::Status Registry::SetDisabilityPlan(CallContext& call,
-                                         const pb::SetDisabilityPlanRequest& req,
-                                         pb::SetDisabilityPlanResponse* resp) {
+absl::Status Registry::SetDisabilityPlan(
+    CallContext& call, const pb::SetDisabilityPlanRequest& req,
+    pb::SetDisabilityPlanResponse* resp) {
   RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
   auto id = ParseMemberId("member_id", req.member_id());
   if (!id.ok()) return id.status();
   const auto& plan = req.plan();
   std::vector<FieldViolation> v;
-  for (auto& f : FieldViolationsOf(ValidateText("plan.category", plan.category(), 20))) {
+  for (auto& f :
+       FieldViolationsOf(ValidateText("plan.category", plan.category(), 20))) {
     v.push_back(f);
   }
   if (!pb::Placement_IsValid(plan.placement()) ||
@@ -1472,10 +1515,12 @@ absl::Status Registry::SetDisabilityPlan(CallContext& call,
   bool needs_school = plan.placement() == pb::PLACEMENT_REGULAR_CLASS ||
                       plan.placement() == pb::PLACEMENT_SPECIAL_SCHOOL;
   if (needs_school && !IsCode(plan.school_code(), 20)) {
-    v.push_back({"plan.school_code",
-                 "is required for REGULAR_CLASS and SPECIAL_SCHOOL placements"});
+    v.push_back(
+        {"plan.school_code",
+         "is required for REGULAR_CLASS and SPECIAL_SCHOOL placements"});
   }
-  for (auto& f : FieldViolationsOf(ValidateText("plan.note", plan.note(), 500, false))) {
+  for (auto& f :
+       FieldViolationsOf(ValidateText("plan.note", plan.note(), 500, false))) {
     v.push_back(f);
   }
   if (!v.empty()) return InvalidFields(v);
@@ -1492,13 +1537,16 @@ absl::Status Registry::SetDisabilityPlan(CallContext& call,
           auto s = c.Query("SELECT 1 FROM schools WHERE code = ?",
                            {plan.school_code()});
           if (!s.ok()) return s.status();
-          if (s->empty()) return InvalidField("plan.school_code", "no such school");
+          if (s->empty())
+            return InvalidField("plan.school_code", "no such school");
         }
         auto r = c.Execute(
             "INSERT INTO disability_plans(member_id, category, placement, "
             "school_code, note, updated_at) VALUES(?,?,?,?,?,?) "
-            "ON CONFLICT(member_id) DO UPDATE SET category = excluded.category, "
-            "placement = excluded.placement, school_code = excluded.school_code, "
+            "ON CONFLICT(member_id) DO UPDATE SET category = "
+            "excluded.category, "
+            "placement = excluded.placement, school_code = "
+            "excluded.school_code, "
             "note = excluded.note, updated_at = excluded.updated_at",
             {m->id, plan.category(), int64_t{plan.placement()},
              needs_school ? plan.school_code() : std::string(), plan.note(),
@@ -1516,9 +1564,9 @@ absl::Status Registry::SetDisabilityPlan(CallContext& call,
   return absl::OkStatus();
 }
 
-absl::Status Registry::ListSpecialGroups(CallContext& call,
-                                         const pb::ListSpecialGroupsRequest& req,
-                                         pb::ListSpecialGroupsResponse* resp) {
+absl::Status Registry::ListSpecialGroups(
+    CallContext& call, const pb::ListSpecialGroupsRequest& req,
+    pb::ListSpecialGroupsResponse* resp) {
   RETURN_IF_ERROR(ValidateRegionPrefix("region_prefix", req.region_prefix()));
   auto size = ValidatePageSize("page_size", req.page_size(), 100, 1000);
   if (!size.ok()) return size.status();
@@ -1541,7 +1589,8 @@ absl::Status Registry::ListSpecialGroups(CallContext& call,
         {*region + "%", *after, int64_t{*size + 1}});
     if (!rows.ok()) return rows.status();
     int64_t last = 0;
-    for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(*size); ++i) {
+    for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(*size);
+         ++i) {
       const SqlRow& r = (*rows)[i];
       auto* e = resp->add_entries();
       last = r.Int(0);
@@ -1587,20 +1636,21 @@ absl::Status Registry::ListSpecialGroups(CallContext& call,
 absl::Status Registry::ListAuditEvents(CallContext& call,
                                        const pb::ListAuditEventsRequest& req,
                                        pb::ListAuditEventsResponse* resp) {
-  RETURN_IF_ERROR(CheckRole(call.principal,
-                            {Role::kAuditor, Role::kProvinceOfficer}));
+  RETURN_IF_ERROR(
+      CheckRole(call.principal, {Role::kAuditor, Role::kProvinceOfficer}));
   RETURN_IF_ERROR(ValidateText("method", req.method(), 64, false));
   auto size = ValidatePageSize("page_size", req.page_size(), 100, 1000);
   if (!size.ok()) return size.status();
-  std::string filters = absl::StrCat("audit|", call.principal.region, "|",
-                                     req.method());
+  std::string filters =
+      absl::StrCat("audit|", call.principal.region, "|", req.method());
   auto before = DecodeIdCursor(req.page_token(), filters);
   if (!before.ok()) return before.status();
   host_.audit().Flush();
   auto events = host_.audit().Query(call.principal.region, req.method(),
                                     *before, *size + 1);
   if (!events.ok()) return events.status();
-  for (size_t i = 0; i < events->size() && i < static_cast<size_t>(*size); ++i) {
+  for (size_t i = 0; i < events->size() && i < static_cast<size_t>(*size);
+       ++i) {
     const auto& [id, e] = (*events)[i];
     auto* out = resp->add_events();
     out->set_id(id);
@@ -1616,8 +1666,8 @@ absl::Status Registry::ListAuditEvents(CallContext& call,
     out->set_personal_data(e.personal_data);
   }
   if (events->size() > static_cast<size_t>(*size)) {
-    resp->set_next_page_token(EncodePageToken(
-        absl::StrCat(resp->events(*size - 1).id()), filters));
+    resp->set_next_page_token(
+        EncodePageToken(absl::StrCat(resp->events(*size - 1).id()), filters));
   }
   return absl::OkStatus();
 }

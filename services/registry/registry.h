@@ -46,7 +46,8 @@ class Registry {
   absl::Status ImportHouseholds(CallContext& call,
                                 const pb::ImportHouseholdsRequest& req,
                                 pb::ImportHouseholdsResponse* resp);
-  absl::Status UpsertSchool(CallContext& call, const pb::UpsertSchoolRequest& req,
+  absl::Status UpsertSchool(CallContext& call,
+                            const pb::UpsertSchoolRequest& req,
                             pb::UpsertSchoolResponse* resp);
   absl::Status ListSchools(CallContext& call, const pb::ListSchoolsRequest& req,
                            pb::ListSchoolsResponse* resp);
@@ -61,7 +62,8 @@ class Registry {
                                  pb::RunIdentificationResponse* resp);
   absl::Status GetStudent(CallContext& call, const pb::GetStudentRequest& req,
                           pb::GetStudentResponse* resp);
-  absl::Status ListStudents(CallContext& call, const pb::ListStudentsRequest& req,
+  absl::Status ListStudents(CallContext& call,
+                            const pb::ListStudentsRequest& req,
                             pb::ListStudentsResponse* resp);
   absl::Status ListOutOfSchool(CallContext& call,
                                const pb::ListOutOfSchoolRequest& req,

@@ -10,7 +10,8 @@ grpc::ServerUnaryReactor* RegistryService::ImportHouseholds(
     pb::ImportHouseholdsResponse* resp) {
   return host_.runtime().Unary(ctx, "ImportHouseholds", /*mutating=*/true,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->ImportHouseholds(call, *req, resp);
+                                 return logic_->ImportHouseholds(call, *req,
+                                                                 resp);
                                });
 }
 
@@ -37,7 +38,8 @@ grpc::ServerUnaryReactor* RegistryService::RecordEnrolments(
     pb::RecordEnrolmentsResponse* resp) {
   return host_.runtime().Unary(ctx, "RecordEnrolments", /*mutating=*/true,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->RecordEnrolments(call, *req, resp);
+                                 return logic_->RecordEnrolments(call, *req,
+                                                                 resp);
                                });
 }
 
@@ -46,7 +48,8 @@ grpc::ServerUnaryReactor* RegistryService::TransferStudent(
     pb::TransferStudentResponse* resp) {
   return host_.runtime().Unary(ctx, "TransferStudent", /*mutating=*/true,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->TransferStudent(call, *req, resp);
+                                 return logic_->TransferStudent(call, *req,
+                                                                resp);
                                });
 }
 
@@ -55,7 +58,8 @@ grpc::ServerUnaryReactor* RegistryService::RunIdentification(
     pb::RunIdentificationResponse* resp) {
   return host_.runtime().Unary(ctx, "RunIdentification", /*mutating=*/true,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->RunIdentification(call, *req, resp);
+                                 return logic_->RunIdentification(call, *req,
+                                                                  resp);
                                });
 }
 
@@ -82,7 +86,8 @@ grpc::ServerUnaryReactor* RegistryService::ListOutOfSchool(
     pb::ListOutOfSchoolResponse* resp) {
   return host_.runtime().Unary(ctx, "ListOutOfSchool", /*mutating=*/false,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->ListOutOfSchool(call, *req, resp);
+                                 return logic_->ListOutOfSchool(call, *req,
+                                                                resp);
                                });
 }
 
@@ -100,7 +105,8 @@ grpc::ServerUnaryReactor* RegistryService::OpenDropoutCase(
     pb::OpenDropoutCaseResponse* resp) {
   return host_.runtime().Unary(ctx, "OpenDropoutCase", /*mutating=*/true,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->OpenDropoutCase(call, *req, resp);
+                                 return logic_->OpenDropoutCase(call, *req,
+                                                                resp);
                                });
 }
 
@@ -109,7 +115,8 @@ grpc::ServerUnaryReactor* RegistryService::UpdateDropoutCase(
     pb::UpdateDropoutCaseResponse* resp) {
   return host_.runtime().Unary(ctx, "UpdateDropoutCase", /*mutating=*/true,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->UpdateDropoutCase(call, *req, resp);
+                                 return logic_->UpdateDropoutCase(call, *req,
+                                                                  resp);
                                });
 }
 
@@ -118,7 +125,8 @@ grpc::ServerUnaryReactor* RegistryService::ListDropoutCases(
     pb::ListDropoutCasesResponse* resp) {
   return host_.runtime().Unary(ctx, "ListDropoutCases", /*mutating=*/false,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->ListDropoutCases(call, *req, resp);
+                                 return logic_->ListDropoutCases(call, *req,
+                                                                 resp);
                                });
 }
 
@@ -136,7 +144,8 @@ grpc::ServerUnaryReactor* RegistryService::SetDisabilityPlan(
     pb::SetDisabilityPlanResponse* resp) {
   return host_.runtime().Unary(ctx, "SetDisabilityPlan", /*mutating=*/true,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->SetDisabilityPlan(call, *req, resp);
+                                 return logic_->SetDisabilityPlan(call, *req,
+                                                                  resp);
                                });
 }
 
@@ -145,7 +154,8 @@ grpc::ServerUnaryReactor* RegistryService::ListSpecialGroups(
     pb::ListSpecialGroupsResponse* resp) {
   return host_.runtime().Unary(ctx, "ListSpecialGroups", /*mutating=*/false,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->ListSpecialGroups(call, *req, resp);
+                                 return logic_->ListSpecialGroups(call, *req,
+                                                                  resp);
                                });
 }
 
@@ -154,7 +164,8 @@ grpc::ServerUnaryReactor* RegistryService::ListAuditEvents(
     pb::ListAuditEventsResponse* resp) {
   return host_.runtime().Unary(ctx, "ListAuditEvents", /*mutating=*/false,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->ListAuditEvents(call, *req, resp);
+                                 return logic_->ListAuditEvents(call, *req,
+                                                                resp);
                                });
 }
 

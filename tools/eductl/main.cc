@@ -62,10 +62,13 @@ int Fail(const grpc::Status& status) {
   std::string reason = eduaid::ReasonOf(st);
   if (!reason.empty()) std::cerr << "  reason: " << reason << "\n";
   switch (status.error_code()) {
-    case grpc::StatusCode::INVALID_ARGUMENT: return 2;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return 2;
     case grpc::StatusCode::UNAUTHENTICATED:
-    case grpc::StatusCode::PERMISSION_DENIED: return 3;
-    default: return 1;
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return 3;
+    default:
+      return 1;
   }
 }
 
@@ -86,16 +89,22 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   eductl::Ctl ctl;
   if (const char* t = std::getenv("EDUAID_TOKEN")) ctl.token = t;
-  app.add_option("--registry", ctl.registry, "Registry address")->capture_default_str();
-  app.add_option("--ledger", ctl.ledger, "Ledger address")->capture_default_str();
-  app.add_option("--teacher", ctl.teacher, "Teacher service address")->capture_default_str();
-  app.add_option("--vocational", ctl.vocational, "Vocational service address")->capture_default_str();
+  app.add_option("--registry", ctl.registry, "Registry address")
+      ->capture_default_str();
+  app.add_option("--ledger", ctl.ledger, "Ledger address")
+      ->capture_default_str();
+  app.add_option("--teacher", ctl.teacher, "Teacher service address")
+      ->capture_default_str();
+  app.add_option("--vocational", ctl.vocational, "Vocational service address")
+      ->capture_default_str();
   app.add_option("--token", ctl.token, "Bearer token (default $EDUAID_TOKEN)");
-  app.add_option("--tls-ca", ctl.tls_ca, "CA of the services' certificates (TLS)");
+  app.add_option("--tls-ca", ctl.tls_ca,
+                 "CA of the services' certificates (TLS)");
   app.add_option("--tls-cert", ctl.tls_cert, "Client certificate (mTLS)");
   app.add_option("--tls-key", ctl.tls_key, "Client key (mTLS)");
   app.add_flag("--json", ctl.json, "Print responses as JSON");
-  app.add_option("--deadline", ctl.deadline_seconds, "Seconds per call")->capture_default_str();
+  app.add_option("--deadline", ctl.deadline_seconds, "Seconds per call")
+      ->capture_default_str();
   int exit_code = 0;
   eductl::AddTokenCommand(app, ctl, exit_code);
   eductl::AddOpsCommands(app, ctl, exit_code);

@@ -10,7 +10,8 @@ namespace eductl {
 void AddOpsCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
   {
     auto* cmd = app.add_subcommand(
-        "health", "grpc.health.v1 check of a server (plaintext health port by default)");
+        "health",
+        "grpc.health.v1 check of a server (plaintext health port by default)");
     auto target = std::make_shared<std::string>("127.0.0.1:50151");
     auto service = std::make_shared<std::string>();
     cmd->add_option("--target", *target, "host:port")->capture_default_str();
@@ -21,26 +22,32 @@ void AddOpsCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
       req.set_service(*service);
       grpc::health::v1::HealthCheckResponse resp;
       grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+      ctx.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(3));
       grpc::Status st = stub->Check(&ctx, req, &resp);
       if (!st.ok()) {
         exit_code = Fail(st);
         return;
       }
-      std::cout << grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status())
+      std::cout << grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
+                       resp.status())
                 << "\n";
-      exit_code = resp.status() == grpc::health::v1::HealthCheckResponse::SERVING ? 0 : 1;
+      exit_code =
+          resp.status() == grpc::health::v1::HealthCheckResponse::SERVING ? 0
+                                                                          : 1;
     });
   }
   {
-    auto* cmd = app.add_subcommand("services", "List the services a server offers (reflection)");
+    auto* cmd = app.add_subcommand(
+        "services", "List the services a server offers (reflection)");
     auto target = std::make_shared<std::string>("127.0.0.1:50051");
     cmd->add_option("--target", *target, "host:port")->capture_default_str();
     cmd->callback([&ctl, &exit_code, target] {
       using namespace grpc::reflection::v1alpha;
       auto stub = ServerReflection::NewStub(ctl.Channel(*target));
       grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+      ctx.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(5));
       auto stream = stub->ServerReflectionInfo(&ctx);
       ServerReflectionRequest req;
       req.set_list_services("*");

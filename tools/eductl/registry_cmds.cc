@@ -45,34 +45,50 @@ cpb::SchoolStage ParseStage(const std::string& s) {
 
 const char* StageName(int stage) {
   switch (stage) {
-    case cpb::SCHOOL_STAGE_PRESCHOOL: return "学前 preschool";
-    case cpb::SCHOOL_STAGE_PRIMARY: return "小学 primary";
-    case cpb::SCHOOL_STAGE_JUNIOR_HIGH: return "初中 junior_high";
-    case cpb::SCHOOL_STAGE_SENIOR_HIGH: return "高中 senior_high";
-    case cpb::SCHOOL_STAGE_SECONDARY_VOCATIONAL: return "中职 secondary_vocational";
-    case cpb::SCHOOL_STAGE_HIGHER: return "高等 higher";
-    default: return "-";
+    case cpb::SCHOOL_STAGE_PRESCHOOL:
+      return "学前 preschool";
+    case cpb::SCHOOL_STAGE_PRIMARY:
+      return "小学 primary";
+    case cpb::SCHOOL_STAGE_JUNIOR_HIGH:
+      return "初中 junior_high";
+    case cpb::SCHOOL_STAGE_SENIOR_HIGH:
+      return "高中 senior_high";
+    case cpb::SCHOOL_STAGE_SECONDARY_VOCATIONAL:
+      return "中职 secondary_vocational";
+    case cpb::SCHOOL_STAGE_HIGHER:
+      return "高等 higher";
+    default:
+      return "-";
   }
 }
 
 rpb::EnrolmentStatus ParseEnrolmentStatus(const std::string& s) {
   if (s == "enrolled" || s == "在读") return rpb::ENROLMENT_STATUS_ENROLLED;
   if (s == "suspended" || s == "休学") return rpb::ENROLMENT_STATUS_SUSPENDED;
-  if (s == "dropped_out" || s == "辍学") return rpb::ENROLMENT_STATUS_DROPPED_OUT;
+  if (s == "dropped_out" || s == "辍学")
+    return rpb::ENROLMENT_STATUS_DROPPED_OUT;
   if (s == "graduated" || s == "毕业") return rpb::ENROLMENT_STATUS_GRADUATED;
-  if (s == "transferred" || s == "转学") return rpb::ENROLMENT_STATUS_TRANSFERRED;
+  if (s == "transferred" || s == "转学")
+    return rpb::ENROLMENT_STATUS_TRANSFERRED;
   return rpb::ENROLMENT_STATUS_UNSPECIFIED;
 }
 
 rpb::Relation ParseRelation(const std::string& s) {
   static const std::pair<const char*, rpb::Relation> kMap[] = {
-      {"head", rpb::RELATION_HEAD},       {"户主", rpb::RELATION_HEAD},
-      {"spouse", rpb::RELATION_SPOUSE},   {"配偶", rpb::RELATION_SPOUSE},
-      {"child", rpb::RELATION_CHILD},     {"子女", rpb::RELATION_CHILD},
-      {"grandchild", rpb::RELATION_GRANDCHILD}, {"孙子女", rpb::RELATION_GRANDCHILD},
-      {"parent", rpb::RELATION_PARENT},   {"父母", rpb::RELATION_PARENT},
-      {"sibling", rpb::RELATION_SIBLING}, {"兄弟姐妹", rpb::RELATION_SIBLING},
-      {"other", rpb::RELATION_OTHER},     {"其他", rpb::RELATION_OTHER}};
+      {"head", rpb::RELATION_HEAD},
+      {"户主", rpb::RELATION_HEAD},
+      {"spouse", rpb::RELATION_SPOUSE},
+      {"配偶", rpb::RELATION_SPOUSE},
+      {"child", rpb::RELATION_CHILD},
+      {"子女", rpb::RELATION_CHILD},
+      {"grandchild", rpb::RELATION_GRANDCHILD},
+      {"孙子女", rpb::RELATION_GRANDCHILD},
+      {"parent", rpb::RELATION_PARENT},
+      {"父母", rpb::RELATION_PARENT},
+      {"sibling", rpb::RELATION_SIBLING},
+      {"兄弟姐妹", rpb::RELATION_SIBLING},
+      {"other", rpb::RELATION_OTHER},
+      {"其他", rpb::RELATION_OTHER}};
   for (const auto& [k, v] : kMap) {
     if (s == k) return v;
   }
@@ -208,9 +224,11 @@ void ProgressBar(double fraction, int64_t rows, double seconds) {
   if (!isatty(2)) return;
   int width = 30;
   int filled = static_cast<int>(fraction * width);
-  fprintf(stderr, "\r[%s%s] %3d%% %lld rows %.0f rows/s", std::string(filled, '#').c_str(),
-          std::string(width - filled, ' ').c_str(), static_cast<int>(fraction * 100),
-          static_cast<long long>(rows), seconds > 0 ? rows / seconds : 0.0);
+  fprintf(stderr, "\r[%s%s] %3d%% %lld rows %.0f rows/s",
+          std::string(filled, '#').c_str(),
+          std::string(width - filled, ' ').c_str(),
+          static_cast<int>(fraction * 100), static_cast<long long>(rows),
+          seconds > 0 ? rows / seconds : 0.0);
 }
 
 struct ImportTotals {
@@ -249,7 +267,8 @@ int SendHouseholds(Ctl& ctl, std::vector<rpb::HouseholdMemberRow>& rows,
   for (auto& r : rows) *req.add_rows() = std::move(r);
   rows.clear();
   req.set_skip_identification(!last);
-  req.set_request_id("imp-" + eduaid::Sha256Hex(req.SerializeAsString()).substr(0, 40));
+  req.set_request_id("imp-" +
+                     eduaid::Sha256Hex(req.SerializeAsString()).substr(0, 40));
   rpb::ImportHouseholdsResponse resp;
   grpc::Status st;
   for (int attempt = 0; attempt < 5; ++attempt) {
@@ -277,7 +296,8 @@ int SendEnrolments(Ctl& ctl, std::vector<rpb::EnrolmentRow>& rows, bool last,
   for (auto& r : rows) *req.add_rows() = std::move(r);
   rows.clear();
   req.set_skip_identification(!last);
-  req.set_request_id("enr-" + eduaid::Sha256Hex(req.SerializeAsString()).substr(0, 40));
+  req.set_request_id("enr-" +
+                     eduaid::Sha256Hex(req.SerializeAsString()).substr(0, 40));
   rpb::RecordEnrolmentsResponse resp;
   auto ctx = ctl.Context();
   grpc::Status st = stub->RecordEnrolments(ctx.get(), req, &resp);
@@ -295,7 +315,8 @@ int UpsertSchools(Ctl& ctl, const std::vector<rpb::School>& schools) {
   for (const auto& s : schools) {
     rpb::UpsertSchoolRequest req;
     *req.mutable_school() = s;
-    req.set_request_id("sch-" + eduaid::Sha256Hex(req.SerializeAsString()).substr(0, 40));
+    req.set_request_id(
+        "sch-" + eduaid::Sha256Hex(req.SerializeAsString()).substr(0, 40));
     rpb::UpsertSchoolResponse resp;
     auto ctx = ctl.Context();
     grpc::Status st = stub->UpsertSchool(ctx.get(), req, &resp);
@@ -333,8 +354,9 @@ void PrintCoverage(const rpb::GetCoverageResponse& r) {
 
 void AddTokenCommand(CLI::App& app, Ctl& ctl, int& exit_code) {
   auto* cmd = app.add_subcommand(
-      "token", "Mint a local HS256 token (local runs; production tokens come "
-               "from the identity provider)");
+      "token",
+      "Mint a local HS256 token (local runs; production tokens come "
+      "from the identity provider)");
   struct Opts {
     std::string role = "province_officer", region, subject = "officer-a",
                 school, secret_file = "var/keys/jwt.secret";
@@ -346,11 +368,14 @@ void AddTokenCommand(CLI::App& app, Ctl& ctl, int& exit_code) {
                   "school_officer|auditor|agency|service")
       ->capture_default_str();
   cmd->add_option("--region", o->region, "Region code prefix of the scope");
-  cmd->add_option("--subject", o->subject, "Who the token names")->capture_default_str();
+  cmd->add_option("--subject", o->subject, "Who the token names")
+      ->capture_default_str();
   cmd->add_option("--school", o->school, "School code (school officers)");
-  cmd->add_option("--ttl", o->ttl, "Seconds of validity")->capture_default_str();
-  cmd->add_option("--secret-file", o->secret_file,
-                  "HS256 secret (default: the local run's; or $EDUAID_JWT_SECRET)")
+  cmd->add_option("--ttl", o->ttl, "Seconds of validity")
+      ->capture_default_str();
+  cmd->add_option(
+         "--secret-file", o->secret_file,
+         "HS256 secret (default: the local run's; or $EDUAID_JWT_SECRET)")
       ->capture_default_str();
   cmd->callback([o, &exit_code] {
     auto role = eduaid::ParseRole(o->role);
@@ -386,23 +411,32 @@ void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
   // ---- gen
   {
     auto* cmd = app.add_subcommand(
-        "gen", "Write synthetic CSV files of Nanyang counties (schools, "
-               "households, enrolments)");
+        "gen",
+        "Write synthetic CSV files of Nanyang counties (schools, "
+        "households, enrolments)");
     auto o = std::make_shared<eduaid::synthetic::Options>();
     auto dir = std::make_shared<std::string>(".");
     auto regions = std::make_shared<std::string>();
-    cmd->add_option("--households", o->households, "Households")->capture_default_str();
-    cmd->add_option("--regions", *regions, "Comma-separated county codes (default: all 13)");
-    cmd->add_option("--bad-rate", o->bad_rate, "Share of bad member rows")->capture_default_str();
-    cmd->add_option("--dup-rate", o->dup_rate, "Share of duplicated member rows")->capture_default_str();
+    cmd->add_option("--households", o->households, "Households")
+        ->capture_default_str();
+    cmd->add_option("--regions", *regions,
+                    "Comma-separated county codes (default: all 13)");
+    cmd->add_option("--bad-rate", o->bad_rate, "Share of bad member rows")
+        ->capture_default_str();
+    cmd->add_option("--dup-rate", o->dup_rate,
+                    "Share of duplicated member rows")
+        ->capture_default_str();
     cmd->add_option("--out-of-school-rate", o->out_of_school_rate,
                     "Share of children aged 6-15 out of school")
         ->capture_default_str();
     cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
-    cmd->add_option("--term-year", o->term_year, "Autumn term year")->capture_default_str();
-    cmd->add_option("--out-dir", *dir, "Where to write the CSV files")->capture_default_str();
+    cmd->add_option("--term-year", o->term_year, "Autumn term year")
+        ->capture_default_str();
+    cmd->add_option("--out-dir", *dir, "Where to write the CSV files")
+        ->capture_default_str();
     cmd->callback([o, dir, regions, &exit_code] {
-      if (!regions->empty()) o->regions = absl::StrSplit(*regions, ',', absl::SkipEmpty());
+      if (!regions->empty())
+        o->regions = absl::StrSplit(*regions, ',', absl::SkipEmpty());
       auto data = eduaid::synthetic::Generate(*o);
       std::ofstream h(*dir + "/households.csv"), s(*dir + "/schools.csv"),
           e(*dir + "/enrolments.csv");
@@ -424,7 +458,8 @@ void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
   }
   // ---- import
   {
-    auto* imp = app.add_subcommand("import", "Import CSV files into the registry");
+    auto* imp =
+        app.add_subcommand("import", "Import CSV files into the registry");
     imp->require_subcommand(1);
     auto batch = std::make_shared<int>(5000);
     auto errors_file = std::make_shared<std::string>();
@@ -432,19 +467,22 @@ void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
     imp->add_option("--errors-file", *errors_file,
                     "Write every rejected row (row,field,rule) to this CSV");
     auto finish = [errors_file](const ImportTotals& t, const char* what) {
-      std::cout << "\n" << what << ": accepted " << t.accepted << ", rejected "
+      std::cout << "\n"
+                << what << ": accepted " << t.accepted << ", rejected "
                 << t.rejected << "\n";
       PrintErrors(t.errors, 20);
       if (!errors_file->empty()) {
         std::ofstream out(*errors_file);
         out << "row,field,rule\n";
         for (const auto& e : t.errors) {
-          out << e.row_number() << "," << e.field() << ",\"" << e.rule() << "\"\n";
+          out << e.row_number() << "," << e.field() << ",\"" << e.rule()
+              << "\"\n";
         }
       }
       if (t.identification.run_id()) PrintSummary(t.identification);
     };
-    auto* hh = imp->add_subcommand("households", "Household members CSV (poverty registration export)");
+    auto* hh = imp->add_subcommand(
+        "households", "Household members CSV (poverty registration export)");
     auto hfile = std::make_shared<std::string>();
     hh->add_option("file", *hfile, "CSV file")->required();
     hh->callback([&ctl, &exit_code, hfile, batch, finish] {
@@ -462,14 +500,17 @@ void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
               rc = SendHouseholds(ctl, rows, false, &t);
               ProgressBar(frac, t.accepted + t.rejected,
                           std::chrono::duration<double>(
-                              std::chrono::steady_clock::now() - start).count());
+                              std::chrono::steady_clock::now() - start)
+                              .count());
             }
             return rc == 0;
           },
           [&](double f) { frac = f; });
       if (ok && rc == 0) rc = SendHouseholds(ctl, rows, true, &t);
       ProgressBar(1, t.accepted + t.rejected,
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+                  std::chrono::duration<double>(
+                      std::chrono::steady_clock::now() - start)
+                      .count());
       if (!ok && rc == 0) rc = 1;
       if (rc == 0) finish(t, "households");
       exit_code = rc;
@@ -515,14 +556,16 @@ void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
         return;
       }
       exit_code = UpsertSchools(ctl, schools);
-      if (exit_code == 0) std::cout << "schools: " << schools.size() << " upserted\n";
+      if (exit_code == 0)
+        std::cout << "schools: " << schools.size() << " upserted\n";
     });
   }
   // ---- demo
   {
     auto* cmd = app.add_subcommand(
-        "demo", "Load a synthetic county (内乡县 411325 and 淅川县 411326 by "
-                "default) into the registry and print its coverage");
+        "demo",
+        "Load a synthetic county (内乡县 411325 and 淅川县 411326 by "
+        "default) into the registry and print its coverage");
     auto o = std::make_shared<eduaid::synthetic::Options>();
     o->households = 300;
     o->regions = {"411325", "411326"};
@@ -531,25 +574,28 @@ void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
     o->out_of_school_rate = 0.05;
     o->seed = 2018;
     auto regions = std::make_shared<std::string>();
-    cmd->add_option("--households", o->households, "Households")->capture_default_str();
+    cmd->add_option("--households", o->households, "Households")
+        ->capture_default_str();
     cmd->add_option("--regions", *regions, "Comma-separated county codes");
     cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
     cmd->callback([&ctl, &exit_code, o, regions] {
-      if (!regions->empty()) o->regions = absl::StrSplit(*regions, ',', absl::SkipEmpty());
+      if (!regions->empty())
+        o->regions = absl::StrSplit(*regions, ',', absl::SkipEmpty());
       auto data = eduaid::synthetic::Generate(*o);
       std::vector<rpb::School> schools;
       for (const auto& s : data.schools) {
-        schools.push_back(ToSchool({s.code, s.name, s.region_code, s.stages,
-                                    s.rural ? "1" : "0"}));
+        schools.push_back(ToSchool(
+            {s.code, s.name, s.region_code, s.stages, s.rural ? "1" : "0"}));
       }
       if ((exit_code = UpsertSchools(ctl, schools))) return;
       ImportTotals t;
       std::vector<rpb::HouseholdMemberRow> rows;
       int64_t rn = 1;
       for (const auto& m : data.members) {
-        rows.push_back(ToProto({m.household_id, m.region_code, m.registration_year,
-                                m.household_status, m.id_number, m.name, m.relation},
-                               ++rn));
+        rows.push_back(
+            ToProto({m.household_id, m.region_code, m.registration_year,
+                     m.household_status, m.id_number, m.name, m.relation},
+                    ++rn));
       }
       if ((exit_code = SendHouseholds(ctl, rows, false, &t))) return;
       std::cout << "households: accepted " << t.accepted << ", rejected "
@@ -596,9 +642,11 @@ void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
   }
   // ---- identify
   {
-    auto* cmd = app.add_subcommand("identify", "Recompute identification and the out-of-school list");
+    auto* cmd = app.add_subcommand(
+        "identify", "Recompute identification and the out-of-school list");
     auto as_of = std::make_shared<std::string>();
-    cmd->add_option("--as-of", *as_of, "Reference date YYYY-MM-DD (default today)");
+    cmd->add_option("--as-of", *as_of,
+                    "Reference date YYYY-MM-DD (default today)");
     cmd->callback([&ctl, &exit_code, as_of, stub_of] {
       rpb::RunIdentificationRequest req;
       req.set_request_id(Ctl::NewRequestId());
@@ -615,7 +663,8 @@ void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
   }
   // ---- student
   {
-    auto* cmd = app.add_subcommand("student", "One student by ID number or member id");
+    auto* cmd =
+        app.add_subcommand("student", "One student by ID number or member id");
     auto key = std::make_shared<std::string>();
     cmd->add_option("key", *key, "ID number or m-<n>")->required();
     cmd->callback([&ctl, &exit_code, key, stub_of] {
@@ -637,52 +686,61 @@ void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
   }
   // ---- students
   {
-    auto* cmd = app.add_subcommand("students", "Registered students on rosters");
+    auto* cmd =
+        app.add_subcommand("students", "Registered students on rosters");
     auto req = std::make_shared<rpb::ListStudentsRequest>();
-    auto region = std::make_shared<std::string>(), school = std::make_shared<std::string>(),
-         stage = std::make_shared<std::string>(), status = std::make_shared<std::string>();
+    auto region = std::make_shared<std::string>(),
+         school = std::make_shared<std::string>(),
+         stage = std::make_shared<std::string>(),
+         status = std::make_shared<std::string>();
     auto all = std::make_shared<bool>(false);
     auto page = std::make_shared<int>(50);
     cmd->add_option("--region", *region, "Region code prefix");
     cmd->add_option("--school", *school, "School code");
-    cmd->add_option("--stage", *stage, "preschool|primary|junior_high|senior_high|...");
-    cmd->add_option("--status", *status, "enrolled (default)|suspended|dropped_out|graduated");
-    cmd->add_option("--page-size", *page, "Rows per page")->capture_default_str();
+    cmd->add_option("--stage", *stage,
+                    "preschool|primary|junior_high|senior_high|...");
+    cmd->add_option("--status", *status,
+                    "enrolled (default)|suspended|dropped_out|graduated");
+    cmd->add_option("--page-size", *page, "Rows per page")
+        ->capture_default_str();
     cmd->add_flag("--all", *all, "Follow page tokens to the end");
-    cmd->callback([&ctl, &exit_code, region, school, stage, status, all, page, stub_of] {
-      rpb::ListStudentsRequest req;
-      req.set_region_prefix(*region);
-      req.set_school_code(*school);
-      if (!stage->empty()) req.set_stage(ParseStage(*stage));
-      if (!status->empty()) req.set_status(ParseEnrolmentStatus(*status));
-      req.set_page_size(*page);
-      auto stub = stub_of();
-      do {
-        rpb::ListStudentsResponse resp;
-        auto ctx = ctl.Context();
-        grpc::Status st = stub->ListStudents(ctx.get(), req, &resp);
-        if (!st.ok()) {
-          exit_code = Fail(st);
-          return;
-        }
-        if (ctl.json) {
-          PrintJson(resp);
-        } else {
-          for (const auto& s : resp.students()) {
-            printf("%-10s %s %-8s %s %-12s %s %d年级\n", s.member_id().c_str(),
-                   s.id_number().c_str(), s.name().c_str(), s.region_code().c_str(),
-                   s.current_enrolment().school_code().c_str(),
-                   s.current_enrolment().school_name().c_str(),
-                   s.current_enrolment().grade());
-          }
-        }
-        req.set_page_token(resp.next_page_token());
-      } while (*all && !req.page_token().empty());
-    });
+    cmd->callback(
+        [&ctl, &exit_code, region, school, stage, status, all, page, stub_of] {
+          rpb::ListStudentsRequest req;
+          req.set_region_prefix(*region);
+          req.set_school_code(*school);
+          if (!stage->empty()) req.set_stage(ParseStage(*stage));
+          if (!status->empty()) req.set_status(ParseEnrolmentStatus(*status));
+          req.set_page_size(*page);
+          auto stub = stub_of();
+          do {
+            rpb::ListStudentsResponse resp;
+            auto ctx = ctl.Context();
+            grpc::Status st = stub->ListStudents(ctx.get(), req, &resp);
+            if (!st.ok()) {
+              exit_code = Fail(st);
+              return;
+            }
+            if (ctl.json) {
+              PrintJson(resp);
+            } else {
+              for (const auto& s : resp.students()) {
+                printf("%-10s %s %-8s %s %-12s %s %d年级\n",
+                       s.member_id().c_str(), s.id_number().c_str(),
+                       s.name().c_str(), s.region_code().c_str(),
+                       s.current_enrolment().school_code().c_str(),
+                       s.current_enrolment().school_name().c_str(),
+                       s.current_enrolment().grade());
+              }
+            }
+            req.set_page_token(resp.next_page_token());
+          } while (*all && !req.page_token().empty());
+        });
   }
   // ---- out-of-school
   {
-    auto* cmd = app.add_subcommand("out-of-school", "The standing leave-no-one-out list");
+    auto* cmd = app.add_subcommand("out-of-school",
+                                   "The standing leave-no-one-out list");
     auto region = std::make_shared<std::string>();
     cmd->add_option("--region", *region, "Region code prefix");
     cmd->callback([&ctl, &exit_code, region, stub_of] {
@@ -704,24 +762,28 @@ void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
           PrintJson(resp);
         } else {
           for (const auto& c : resp.children()) {
-            printf("%-10s %s %-8s %s age %2d  first seen %s (%d days)  case %s\n",
-                   c.member_id().c_str(), c.id_number().c_str(), c.name().c_str(),
-                   c.region_code().c_str(), c.age(), c.first_seen().c_str(),
-                   c.days_open(),
-                   rpb::DropoutCaseState_Name(c.case_state()).c_str() + 20);
+            printf(
+                "%-10s %s %-8s %s age %2d  first seen %s (%d days)  case %s\n",
+                c.member_id().c_str(), c.id_number().c_str(), c.name().c_str(),
+                c.region_code().c_str(), c.age(), c.first_seen().c_str(),
+                c.days_open(),
+                rpb::DropoutCaseState_Name(c.case_state()).c_str() + 20);
           }
         }
         req.set_page_token(resp.next_page_token());
       } while (!req.page_token().empty());
-      if (!ctl.json) printf("total out of school: %lld\n", static_cast<long long>(total));
+      if (!ctl.json)
+        printf("total out of school: %lld\n", static_cast<long long>(total));
     });
   }
   // ---- case
   {
     auto* cmd = app.add_subcommand("case", "Dropout-control cases (控辍保学)");
     cmd->require_subcommand(1);
-    auto* open = cmd->add_subcommand("open", "Open a case for an out-of-school child");
-    auto member = std::make_shared<std::string>(), note = std::make_shared<std::string>();
+    auto* open =
+        cmd->add_subcommand("open", "Open a case for an out-of-school child");
+    auto member = std::make_shared<std::string>(),
+         note = std::make_shared<std::string>();
     open->add_option("member_id", *member, "m-<n>")->required();
     open->add_option("--note", *note, "Note");
     open->callback([&ctl, &exit_code, member, note, stub_of] {
@@ -738,12 +800,16 @@ void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
       }
       PrintJson(resp.dropout_case());
     });
-    auto* upd = cmd->add_subcommand("update", "Move a case: visited|returned|exempt|escalated");
+    auto* upd = cmd->add_subcommand(
+        "update", "Move a case: visited|returned|exempt|escalated");
     auto case_id = std::make_shared<int64_t>(0);
-    auto state = std::make_shared<std::string>(), unote = std::make_shared<std::string>();
+    auto state = std::make_shared<std::string>(),
+         unote = std::make_shared<std::string>();
     upd->add_option("case_id", *case_id, "Case id")->required();
-    upd->add_option("state", *state, "visited|returned|exempt|escalated")->required();
-    upd->add_option("--note", *unote, "Note (the reason, for exempt)")->required();
+    upd->add_option("state", *state, "visited|returned|exempt|escalated")
+        ->required();
+    upd->add_option("--note", *unote, "Note (the reason, for exempt)")
+        ->required();
     upd->callback([&ctl, &exit_code, case_id, state, unote, stub_of] {
       rpb::UpdateDropoutCaseRequest req;
       req.set_request_id(Ctl::NewRequestId());
@@ -808,7 +874,8 @@ void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
   }
   // ---- audit
   {
-    auto* cmd = app.add_subcommand("audit", "The registry's audit log (auditors)");
+    auto* cmd =
+        app.add_subcommand("audit", "The registry's audit log (auditors)");
     auto method = std::make_shared<std::string>();
     cmd->add_option("--method", *method, "Only this method");
     cmd->callback([&ctl, &exit_code, method, stub_of] {

@@ -138,7 +138,9 @@ Data Generate(const Options& options) {
     if (chance(0.6)) n += kGiven[uniform(0, 35)];
     return n;
   };
-  auto age_to_year = [&](int age) { return std::stoi(as_of.substr(0, 4)) - age - 1; };
+  auto age_to_year = [&](int age) {
+    return std::stoi(as_of.substr(0, 4)) - age - 1;
+  };
 
   for (int64_t h = 0; h < options.households; ++h) {
     const std::string& region = regions[h % regions.size()];
@@ -156,11 +158,12 @@ Data Generate(const Options& options) {
     std::string surname_name = name();
     add(new_id(region, age_to_year(parent_age), true), surname_name, "head");
     if (chance(0.85)) {
-      add(new_id(region, age_to_year(parent_age - uniform(0, 4)), false), name(),
-          "spouse");
+      add(new_id(region, age_to_year(parent_age - uniform(0, 4)), false),
+          name(), "spouse");
     }
     if (chance(0.3)) {
-      add(new_id(region, age_to_year(parent_age + uniform(22, 30)), chance(0.5)),
+      add(new_id(region, age_to_year(parent_age + uniform(22, 30)),
+                 chance(0.5)),
           name(), "parent");
     }
     int children = uniform(1, 3);
@@ -171,9 +174,9 @@ Data Generate(const Options& options) {
       // age_to_year(age)+1 with month/day <= 09-01 gives exactly `age` on as_of
       // for most births; recompute the precise age from the ID for the roster.
       add(id, name(), "child");
-      int real_age = AgeOn(id.substr(6, 4) + "-" + id.substr(10, 2) + "-" +
-                               id.substr(12, 2),
-                           as_of);
+      int real_age = AgeOn(
+          id.substr(6, 4) + "-" + id.substr(10, 2) + "-" + id.substr(12, 2),
+          as_of);
       bool compulsory = real_age >= 6 && real_age <= 15;
       if (compulsory) ++data.children_6_15;
       if (compulsory && chance(options.out_of_school_rate)) {
@@ -187,7 +190,8 @@ Data Generate(const Options& options) {
         }
         continue;
       }
-      EnrolmentRowText e{id, "", "", "", term, "enrolled", chance(0.3) ? "1" : "0"};
+      EnrolmentRowText e{
+          id, "", "", "", term, "enrolled", chance(0.3) ? "1" : "0"};
       if (real_age >= 3 && real_age <= 5) {
         if (!chance(0.8)) continue;
         e.school_code = school_for(region, "K", 2);
@@ -283,8 +287,8 @@ void WriteHouseholdsCsv(const std::vector<MemberRow>& rows, std::ostream& out) {
   for (const auto& r : rows) {
     out << Quote(r.household_id) << ',' << Quote(r.region_code) << ','
         << Quote(r.registration_year) << ',' << Quote(r.household_status) << ','
-        << Quote(r.id_number) << ',' << Quote(r.name) << ',' << Quote(r.relation)
-        << "\n";
+        << Quote(r.id_number) << ',' << Quote(r.name) << ','
+        << Quote(r.relation) << "\n";
   }
 }
 
@@ -301,8 +305,8 @@ void WriteEnrolmentsCsv(const std::vector<EnrolmentRowText>& rows,
   out << kEnrolmentsHeader << "\n";
   for (const auto& r : rows) {
     out << Quote(r.id_number) << ',' << Quote(r.school_code) << ','
-        << Quote(r.stage) << ',' << Quote(r.grade) << ',' << Quote(r.term) << ','
-        << Quote(r.status) << ',' << Quote(r.boarder) << "\n";
+        << Quote(r.stage) << ',' << Quote(r.grade) << ',' << Quote(r.term)
+        << ',' << Quote(r.status) << ',' << Quote(r.boarder) << "\n";
   }
 }
 

@@ -17,11 +17,11 @@ struct Options {
   int64_t households = 100;
   // 6-digit county codes; empty = all 13 districts and counties of Nanyang.
   std::vector<std::string> regions;
-  double bad_rate = 0.0;   // share of member rows made invalid
-  double dup_rate = 0.0;   // share of member rows repeated
+  double bad_rate = 0.0;             // share of member rows made invalid
+  double dup_rate = 0.0;             // share of member rows repeated
   double out_of_school_rate = 0.03;  // of children aged 6..15
   uint64_t seed = 1;
-  int term_year = 2026;    // autumn term of this year
+  int term_year = 2026;  // autumn term of this year
   // Reference date for ages ("YYYY-MM-DD"); default term_year-09-01.
   std::string as_of;
 };

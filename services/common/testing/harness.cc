@@ -210,10 +210,12 @@ bool TestPostgres::Init() {
   chmod(dir_.c_str(), 0700);
   if (RunShell(as_user + bindir_ + "/initdb -D " + dir_ +
                "/data --auth=trust -U postgres -E UTF8 --locale=C.UTF-8 "
-               ">" + dir_ + "/initdb.log 2>&1 </dev/null") != 0) {
+               ">" +
+               dir_ + "/initdb.log 2>&1 </dev/null") != 0) {
     if (RunShell(as_user + bindir_ + "/initdb -D " + dir_ +
                  "/data --auth=trust -U postgres -E UTF8 --no-locale "
-                 ">" + dir_ + "/initdb.log 2>&1 </dev/null") != 0) {
+                 ">" +
+                 dir_ + "/initdb.log 2>&1 </dev/null") != 0) {
       fprintf(stderr, "TestPostgres: initdb failed, see %s/initdb.log\n",
               dir_.c_str());
       return false;
@@ -227,8 +229,8 @@ void TestPostgres::Start() {
   std::string as_user = geteuid() == 0 ? "runuser -u postgres -- " : "";
   RunShell(as_user + bindir_ + "/pg_ctl -D " + dir_ + "/data -l " + dir_ +
            "/pg.log -w -t 60 -o \"-p " + std::to_string(port_) +
-           " -c listen_addresses=127.0.0.1 -c unix_socket_directories=" +
-           dir_ + " -c fsync=off -c max_connections=200\" start "
+           " -c listen_addresses=127.0.0.1 -c unix_socket_directories=" + dir_ +
+           " -c fsync=off -c max_connections=200\" start "
            ">/dev/null 2>&1 </dev/null");
   WaitForPort(port_, 30000);
 }
@@ -253,8 +255,7 @@ std::string TestPostgres::NewDatabaseUrl() {
   }
   std::string psql = bindir_ + "/psql";
   Shell(psql + " -h 127.0.0.1 -p " + std::to_string(port_) +
-        " -U postgres -d postgres -q -c 'CREATE DATABASE " + name +
-        "' 2>&1");
+        " -U postgres -d postgres -q -c 'CREATE DATABASE " + name + "' 2>&1");
   return "postgres://postgres@127.0.0.1:" + std::to_string(port_) + "/" + name;
 }
 

@@ -37,7 +37,9 @@ ServerConfig TestServerConfig(const std::string& service,
 std::string TestToken(Role role, const std::string& region, int ttl_seconds,
                       const std::string& subject) {
   TokenClaims claims;
-  claims.subject = subject.empty() ? std::string("test-") + RoleName(role) + "-" + region : subject;
+  claims.subject = subject.empty()
+                       ? std::string("test-") + RoleName(role) + "-" + region
+                       : subject;
   claims.role = role;
   claims.region = region;
   claims.ttl = std::chrono::seconds(ttl_seconds);
@@ -48,10 +50,12 @@ std::string TestToken(Role role, const std::string& region, int ttl_seconds,
   return MintHs256Token(claims, kTestJwtSecret);
 }
 
-std::unique_ptr<grpc::ClientContext> ClientContextWith(const std::string& token) {
+std::unique_ptr<grpc::ClientContext> ClientContextWith(
+    const std::string& token) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  ctx->set_deadline(std::chrono::system_clock::now() +
+                    std::chrono::seconds(10));
   return ctx;
 }
 
@@ -91,7 +95,8 @@ std::string HealthStatus(int port, const std::string& service) {
   grpc::health::v1::HealthCheckResponse resp;
   grpc::Status st = stub->Check(&ctx, req, &resp);
   if (!st.ok()) return "error:" + std::to_string(st.error_code());
-  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status());
+  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
+      resp.status());
 }
 
 double MetricValue(const std::string& text, const std::string& metric,

@@ -13,7 +13,8 @@
 
 namespace eduaid::testing {
 
-inline constexpr char kTestJwtSecret[] = "eduaid-test-secret-not-for-production";
+inline constexpr char kTestJwtSecret[] =
+    "eduaid-test-secret-not-for-production";
 inline constexpr char kTestDataKey[] =
     "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
@@ -30,7 +31,8 @@ std::string TestToken(Role role, const std::string& region,
                       int ttl_seconds = 3600, const std::string& subject = "");
 
 // A client context with the bearer token and a 10 s deadline.
-std::unique_ptr<grpc::ClientContext> ClientContextWith(const std::string& token);
+std::unique_ptr<grpc::ClientContext> ClientContextWith(
+    const std::string& token);
 
 // The body of GET http://127.0.0.1:<port><path> ("" on failure).
 std::string HttpGet(int port, const std::string& path);

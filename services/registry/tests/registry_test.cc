@@ -32,8 +32,9 @@ std::string ChildId(int age, int seq, const std::string& region = "411325") {
   return synthetic::MakeIdNumber(region, std::to_string(year) + "0101", seq);
 }
 
-pb::HouseholdMemberRow Member(const std::string& household, const std::string& region,
-                              const std::string& id, const std::string& name,
+pb::HouseholdMemberRow Member(const std::string& household,
+                              const std::string& region, const std::string& id,
+                              const std::string& name,
                               pb::Relation relation = pb::RELATION_CHILD) {
   pb::HouseholdMemberRow r;
   r.set_household_id(household);
@@ -66,9 +67,9 @@ class RegistryTest : public ::testing::TestWithParam<std::string> {
     host_ = std::move(*host);
     service_ = std::make_unique<RegistryService>(*host_);
     ASSERT_TRUE(host_->Start({service_.get()}).ok());
-    stub_ = pb::StudentRegistryService::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(host_->grpc_port()),
-        grpc::InsecureChannelCredentials()));
+    stub_ = pb::StudentRegistryService::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->grpc_port()),
+                            grpc::InsecureChannelCredentials()));
   }
 
   void TearDown() override {
@@ -97,9 +98,9 @@ class RegistryTest : public ::testing::TestWithParam<std::string> {
                       std::string request_id = "") {
     pb::ImportHouseholdsRequest req;
     static int n = 0;
-    req.set_request_id(request_id.empty() ? "imp-" + std::to_string(++n) +
-                                                "-" + GetParam()
-                                          : request_id);
+    req.set_request_id(request_id.empty()
+                           ? "imp-" + std::to_string(++n) + "-" + GetParam()
+                           : request_id);
     for (size_t i = 0; i < rows.size(); ++i) {
       rows[i].set_row_number(static_cast<int64_t>(i + 2));
       *req.add_rows() = rows[i];
@@ -198,7 +199,8 @@ TEST_P(RegistryTest, ReimportUpdatesAndNeverDuplicates) {
   EXPECT_EQ(s.household_status(), cpb::HOUSEHOLD_STATUS_LIFTED);
 }
 
-TEST_P(RegistryTest, RepeatedRequestIdReturnsFirstAnswerAndRejectsOtherPayload) {
+TEST_P(RegistryTest,
+       RepeatedRequestIdReturnsFirstAnswerAndRejectsOtherPayload) {
   auto rows = std::vector<pb::HouseholdMemberRow>{
       Member("H3", "411325", ChildId(7, 31), "张三")};
   pb::ImportHouseholdsResponse a, b, c;
@@ -226,9 +228,11 @@ TEST_P(RegistryTest, BadRowsAreReportedAndGoodRowsLand) {
       Member("H4", "411325", wrong_check, "赵二"),
       Member("H4", "411325", feb30, "赵三"),
       Member("H4", "411325", ChildId(8, 47), std::string(51 * 3, 'a')),
-      Member("H4", "411325", ChildId(8, 49), "赵四", static_cast<pb::Relation>(0)),
+      Member("H4", "411325", ChildId(8, 49), "赵四",
+             static_cast<pb::Relation>(0)),
       Member("H4", "411325", good, "赵一"),
-      Member("H4", "411325", ChildId(8, 51), "赵五", static_cast<pb::Relation>(99)),
+      Member("H4", "411325", ChildId(8, 51), "赵五",
+             static_cast<pb::Relation>(99)),
       Member("H 4", "411325", ChildId(8, 53), "赵六"),
   };
   pb::ImportHouseholdsResponse resp;
@@ -236,16 +240,20 @@ TEST_P(RegistryTest, BadRowsAreReportedAndGoodRowsLand) {
   EXPECT_EQ(resp.accepted_rows(), 1);
   EXPECT_EQ(resp.rejected_rows(), 7);
   std::map<int64_t, std::string> by_row;
-  for (const auto& e : resp.errors()) by_row[e.row_number()] += e.field() + ":" + e.rule() + ";";
+  for (const auto& e : resp.errors())
+    by_row[e.row_number()] += e.field() + ":" + e.rule() + ";";
   EXPECT_THAT(by_row[3], HasSubstr("id_number:check character"));
   EXPECT_THAT(by_row[4], HasSubstr("id_number:birth date is not a real date"));
   EXPECT_THAT(by_row[5], HasSubstr("name:must be at most 50"));
   EXPECT_THAT(by_row[6], HasSubstr("relation:must be a known relation"));
-  EXPECT_THAT(by_row[7], HasSubstr("id_number:duplicated in this request (first at row 2)"));
+  EXPECT_THAT(
+      by_row[7],
+      HasSubstr("id_number:duplicated in this request (first at row 2)"));
   EXPECT_THAT(by_row[8], HasSubstr("relation:"));
   EXPECT_THAT(by_row[9], HasSubstr("household_id:"));
   for (const auto& e : resp.errors()) {
-    EXPECT_THAT(e.rule(), ::testing::Not(HasSubstr(wrong_check)));  // no PII echo
+    EXPECT_THAT(e.rule(),
+                ::testing::Not(HasSubstr(wrong_check)));  // no PII echo
   }
   pb::Student s;
   EXPECT_TRUE(Get(good, &s).ok());
@@ -256,9 +264,10 @@ TEST_P(RegistryTest, BadRowsAreReportedAndGoodRowsLand) {
   // Invalid UTF-8 never reaches the service (proto3 refuses to parse it): the
   // whole call is INVALID_ARGUMENT and nothing of it is stored.
   pb::ImportHouseholdsResponse utf8;
-  grpc::Status st = Import({Member("H4b", "411325", ChildId(8, 55), "钱一"),
-                            Member("H4b", "411325", ChildId(8, 57), invalid_utf8)},
-                           &utf8);
+  grpc::Status st =
+      Import({Member("H4b", "411325", ChildId(8, 55), "钱一"),
+              Member("H4b", "411325", ChildId(8, 57), invalid_utf8)},
+             &utf8);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(FieldViolationsOf(FromGrpcStatus(st))[0].field, "request");
   EXPECT_EQ(Get(ChildId(8, 55), &s).error_code(), grpc::StatusCode::NOT_FOUND);
@@ -298,7 +307,8 @@ TEST_P(RegistryTest, InvalidCallsNameTheFieldAndStoreNothing) {
   st = stub_->UpsertSchool(ctx3b.get(), school, &sresp);
   ASSERT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   std::set<std::string> fields;
-  for (const auto& f : FieldViolationsOf(FromGrpcStatus(st))) fields.insert(f.field);
+  for (const auto& f : FieldViolationsOf(FromGrpcStatus(st)))
+    fields.insert(f.field);
   EXPECT_TRUE(fields.count("school.name"));
   EXPECT_TRUE(fields.count("school.stages"));
 
@@ -321,14 +331,16 @@ TEST_P(RegistryTest, InvalidCallsNameTheFieldAndStoreNothing) {
 
 TEST_P(RegistryTest, RegionScopesHoldForReadsListsAndBulkPaths) {
   pb::ImportHouseholdsResponse resp;
-  ASSERT_TRUE(Import({Member("H5", "411325", ChildId(10, 61), "孙甲"),
-                      Member("H6", "411326", ChildId(10, 63, "411326"), "孙乙")},
-                     &resp)
-                  .ok());
+  ASSERT_TRUE(
+      Import({Member("H5", "411325", ChildId(10, 61), "孙甲"),
+              Member("H6", "411326", ChildId(10, 63, "411326"), "孙乙")},
+             &resp)
+          .ok());
   pb::Student s;
   EXPECT_TRUE(Get(ChildId(10, 61), &s, CountyToken("411325")).ok());
-  EXPECT_EQ(Get(ChildId(10, 63, "411326"), &s, CountyToken("411325")).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      Get(ChildId(10, 63, "411326"), &s, CountyToken("411325")).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
 
   pb::ListOutOfSchoolRequest req;
   pb::ListOutOfSchoolResponse list;
@@ -346,9 +358,10 @@ TEST_P(RegistryTest, RegionScopesHoldForReadsListsAndBulkPaths) {
             grpc::StatusCode::PERMISSION_DENIED);
 
   pb::ImportHouseholdsResponse denied;
-  grpc::Status st = Import({Member("H7", "411325", ChildId(11, 71), "周甲"),
-                            Member("H8", "411326", ChildId(11, 73, "411326"), "周乙")},
-                           &denied, CountyToken("411325"));
+  grpc::Status st =
+      Import({Member("H7", "411325", ChildId(11, 71), "周甲"),
+              Member("H8", "411326", ChildId(11, 73, "411326"), "周乙")},
+             &denied, CountyToken("411325"));
   EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(Get(ChildId(11, 71), &s).error_code(), grpc::StatusCode::NOT_FOUND);
 }
@@ -381,12 +394,14 @@ TEST_P(RegistryTest, AuthenticationIsRequiredAndReadOnlyRolesCannotWrite) {
   ASSERT_TRUE(stub_->ListAuditEvents(actx.get(), areq, &aresp).ok());
   int denied = 0;
   for (const auto& e : aresp.events()) {
-    if (e.result() == "PermissionDenied" || e.result() == "Unauthenticated") ++denied;
+    if (e.result() == "PermissionDenied" || e.result() == "Unauthenticated")
+      ++denied;
   }
   EXPECT_GE(denied, 4);
 }
 
-TEST_P(RegistryTest, IdentificationTracksOutOfSchoolChildrenAndTransfersKeepHistory) {
+TEST_P(RegistryTest,
+       IdentificationTracksOutOfSchoolChildrenAndTransfersKeepHistory) {
   AddSchool("SP1", "411325", {cpb::SCHOOL_STAGE_PRIMARY}, "内乡县第一小学");
   AddSchool("SP2", "411325", {cpb::SCHOOL_STAGE_PRIMARY}, "内乡县第二小学");
   const std::string child = ChildId(10, 121), toddler = ChildId(2, 123),
@@ -509,7 +524,8 @@ TEST_P(RegistryTest, DropoutCasesFollowTheirStateMachine) {
   ASSERT_TRUE(move("u1", pb::DROPOUT_CASE_STATE_VISITED, &upd).ok());
   ASSERT_TRUE(move("u2", pb::DROPOUT_CASE_STATE_RETURNED, &upd).ok());
   EXPECT_EQ(upd.dropout_case().history_size(), 3);
-  EXPECT_EQ(upd.dropout_case().history(2).actor(), "test-county_officer-411325");
+  EXPECT_EQ(upd.dropout_case().history(2).actor(),
+            "test-county_officer-411325");
   st = move("u3", pb::DROPOUT_CASE_STATE_VISITED, &upd);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(ReasonOf(FromGrpcStatus(st)), "INVALID_TRANSITION");
@@ -569,7 +585,8 @@ TEST_P(RegistryTest, SpecialGroupsAreRecordedListedAndMasked) {
   ASSERT_EQ(list.entries_size(), 2);
   EXPECT_EQ(list.entries(0).left_behind().carer_name(), "褚**");
   EXPECT_EQ(list.entries(0).name(), "褚*");
-  EXPECT_EQ(list.entries(1).disability_plan().placement(), pb::PLACEMENT_HOME_TEACHING);
+  EXPECT_EQ(list.entries(1).disability_plan().placement(),
+            pb::PLACEMENT_HOME_TEACHING);
 }
 
 TEST_P(RegistryTest, PaginationWalksEveryStudentAndRejectsForgedTokens) {
@@ -580,10 +597,10 @@ TEST_P(RegistryTest, PaginationWalksEveryStudentAndRejectsForgedTokens) {
   o.out_of_school_rate = 0;
   auto data = synthetic::Generate(o);
   for (const auto& s : data.schools) {
-    std::vector<cpb::SchoolStage> stages = {cpb::SCHOOL_STAGE_PRESCHOOL, cpb::SCHOOL_STAGE_PRIMARY,
-                                            cpb::SCHOOL_STAGE_JUNIOR_HIGH,
-                                            cpb::SCHOOL_STAGE_SENIOR_HIGH,
-                                            cpb::SCHOOL_STAGE_SECONDARY_VOCATIONAL};
+    std::vector<cpb::SchoolStage> stages = {
+        cpb::SCHOOL_STAGE_PRESCHOOL, cpb::SCHOOL_STAGE_PRIMARY,
+        cpb::SCHOOL_STAGE_JUNIOR_HIGH, cpb::SCHOOL_STAGE_SENIOR_HIGH,
+        cpb::SCHOOL_STAGE_SECONDARY_VOCATIONAL};
     AddSchool(s.code, s.region_code, stages, s.name);
   }
   std::vector<pb::HouseholdMemberRow> rows;
@@ -600,18 +617,18 @@ TEST_P(RegistryTest, PaginationWalksEveryStudentAndRejectsForgedTokens) {
     auto* r = ereq.add_rows();
     r->set_id_number(e.id_number);
     r->set_school_code(e.school_code);
-    r->set_stage(e.stage == "preschool" ? cpb::SCHOOL_STAGE_PRESCHOOL
-                 : e.stage == "primary" ? cpb::SCHOOL_STAGE_PRIMARY
+    r->set_stage(e.stage == "preschool"     ? cpb::SCHOOL_STAGE_PRESCHOOL
+                 : e.stage == "primary"     ? cpb::SCHOOL_STAGE_PRIMARY
                  : e.stage == "junior_high" ? cpb::SCHOOL_STAGE_JUNIOR_HIGH
-                 : e.stage == "senior_high" ? cpb::SCHOOL_STAGE_SENIOR_HIGH
-                                            : cpb::SCHOOL_STAGE_SECONDARY_VOCATIONAL);
+                 : e.stage == "senior_high"
+                     ? cpb::SCHOOL_STAGE_SENIOR_HIGH
+                     : cpb::SCHOOL_STAGE_SECONDARY_VOCATIONAL);
     r->set_grade(std::stoi(e.grade));
     r->mutable_term()->set_year(2026);
     r->mutable_term()->set_season(cpb::SEASON_AUTUMN);
-    r->set_status(e.status == "enrolled" ? pb::ENROLMENT_STATUS_ENROLLED
-                                         : e.status == "graduated"
-                                               ? pb::ENROLMENT_STATUS_GRADUATED
-                                               : pb::ENROLMENT_STATUS_DROPPED_OUT);
+    r->set_status(e.status == "enrolled"    ? pb::ENROLMENT_STATUS_ENROLLED
+                  : e.status == "graduated" ? pb::ENROLMENT_STATUS_GRADUATED
+                                            : pb::ENROLMENT_STATUS_DROPPED_OUT);
     if (e.status == "enrolled") ++enrolled;
   }
   pb::RecordEnrolmentsResponse eresp;
@@ -664,17 +681,20 @@ TEST_P(RegistryTest, ReadsSurviveRedisGoingAwayAndTheCacheRefillsAfter) {
 
   redis_->Stop();
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(Get(id, &s).ok()) << "read " << i << " failed while Redis is down";
+    ASSERT_TRUE(Get(id, &s).ok())
+        << "read " << i << " failed while Redis is down";
     EXPECT_EQ(s.name(), "卫一");
   }
-  EXPECT_GT(testing::MetricValue(Metrics(), "eduaid_cache_bypass_total", {}), 0);
+  EXPECT_GT(testing::MetricValue(Metrics(), "eduaid_cache_bypass_total", {}),
+            0);
 
   redis_->Start();
   bool refilled = false;
   for (int i = 0; i < 60 && !refilled; ++i) {
     ASSERT_TRUE(Get(id, &s).ok());
-    double now_hits = testing::MetricValue(Metrics(), "eduaid_cache_requests_total",
-                                           {"op=\"get\"", "result=\"hit\""});
+    double now_hits =
+        testing::MetricValue(Metrics(), "eduaid_cache_requests_total",
+                             {"op=\"get\"", "result=\"hit\""});
     refilled = now_hits > hits;
     if (!refilled) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -691,9 +711,10 @@ TEST_P(RegistryTest, HealthMetricsAndNoPlaintextPersonalDataAtRest) {
   pb::Student s;
   ASSERT_TRUE(Get(id, &s).ok());
   std::string metrics = Metrics();
-  EXPECT_GT(testing::MetricValue(metrics, "grpc_server_handled_total",
-                                 {"grpc_method=\"GetStudent\"", "grpc_code=\"OK\""}),
-            0);
+  EXPECT_GT(
+      testing::MetricValue(metrics, "grpc_server_handled_total",
+                           {"grpc_method=\"GetStudent\"", "grpc_code=\"OK\""}),
+      0);
   EXPECT_THAT(metrics, ::testing::Not(HasSubstr(id)));
   if (GetParam() == "sqlite") {
     host_->audit().Flush();
