@@ -6,6 +6,8 @@ DEPS_STAMP := $(BUILD_DIR)/.deps-ok
 
 .PHONY: all deps configure build test run bench lint format clean e2e asan
 
+-include deploy/deploy.mk
+
 all: build
 
 $(DEPS_STAMP): scripts/deps.sh
@@ -23,6 +25,9 @@ build: configure
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	bash tests/e2e/run_e2e.sh $(BUILD_DIR)
+
+e2e: build
 	bash tests/e2e/run_e2e.sh $(BUILD_DIR)
 
 run: build
