@@ -15,6 +15,9 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/impl/server_builder_option.h"
 #include "grpcpp/impl/server_builder_plugin.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/security/tls_certificate_provider.h"
+#include "grpcpp/security/tls_credentials_options.h"
 #include "services/common/log.h"
 #include "services/common/status.h"
 
@@ -66,6 +69,9 @@ void AddCommonFlags(CLI::App& app, ServerConfig& c) {
   app.add_option("--tls-key", c.tls_key_file, "Server private key (PEM)");
   app.add_option("--tls-client-ca", c.tls_client_ca_file,
                  "CA for client certificates: enables mTLS");
+  app.add_option("--tls-refresh-seconds", c.tls_refresh_seconds,
+                 "How often certificate files are checked for rotation")
+      ->capture_default_str();
   app.add_option("--workers", c.workers, "Worker threads for blocking work")
       ->capture_default_str();
   app.add_option("--drain-seconds", c.drain_seconds,
@@ -322,25 +328,37 @@ absl::Status ServerRunner::Start(const std::vector<grpc::Service*>& services) {
 
   std::shared_ptr<grpc::ServerCredentials> creds;
   if (!config_.tls_cert_file.empty() || !config_.tls_key_file.empty()) {
-    grpc::SslServerCredentialsOptions opts(
-        config_.tls_client_ca_file.empty()
-            ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
-            : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-    std::string cert = ReadFile(config_.tls_cert_file);
-    std::string key = ReadFile(config_.tls_key_file);
-    if (cert.empty() || key.empty()) {
-      return absl::FailedPreconditionError(
-          "--tls-cert and --tls-key must name readable PEM files");
-    }
-    opts.pem_key_cert_pairs.push_back({key, cert});
-    if (!config_.tls_client_ca_file.empty()) {
-      opts.pem_root_certs = ReadFile(config_.tls_client_ca_file);
-      if (opts.pem_root_certs.empty()) {
+    for (const std::string* f : {&config_.tls_cert_file, &config_.tls_key_file,
+                                 &config_.tls_client_ca_file}) {
+      if (!f->empty() && ReadFile(*f).empty()) {
         return absl::FailedPreconditionError(
-            "--tls-client-ca must name a readable PEM file");
+            absl::StrCat("TLS file is missing or empty: ", *f));
       }
     }
-    creds = grpc::SslServerCredentials(opts);
+    // Certificates, key and client CA are watched and reloaded when the
+    // files change (a Secret rotation), without a restart.
+    std::shared_ptr<grpc::experimental::CertificateProviderInterface> provider;
+    if (config_.tls_client_ca_file.empty()) {
+      provider =
+          std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+              config_.tls_key_file, config_.tls_cert_file,
+              config_.tls_refresh_seconds);
+    } else {
+      provider =
+          std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+              config_.tls_key_file, config_.tls_cert_file,
+              config_.tls_client_ca_file, config_.tls_refresh_seconds);
+    }
+    grpc::experimental::TlsServerCredentialsOptions opts(provider);
+    opts.watch_identity_key_cert_pairs();
+    if (!config_.tls_client_ca_file.empty()) {
+      opts.watch_root_certs();
+      opts.set_cert_request_type(
+          GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    } else {
+      opts.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+    }
+    creds = grpc::experimental::TlsServerCredentials(opts);
   } else {
     creds = grpc::InsecureServerCredentials();
   }

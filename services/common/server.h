@@ -48,6 +48,7 @@ struct ServerConfig {
   // TLS (production). With cert and key set the gRPC port speaks TLS; with a
   // client CA as well it requires and verifies client certificates (mTLS).
   std::string tls_cert_file, tls_key_file, tls_client_ca_file;
+  unsigned int tls_refresh_seconds = 60;
   // Data and auth.
   std::string database_url;
   std::string redis_url;
