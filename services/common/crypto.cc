@@ -13,6 +13,29 @@
 
 namespace eduaid {
 
+namespace {
+
+// Algorithms fetched once: OpenSSL 3 otherwise looks them up on every use.
+const EVP_CIPHER* Aes256Gcm() {
+  static const EVP_CIPHER* cipher =
+      EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  return cipher;
+}
+
+// One cipher context per thread, reused.
+EVP_CIPHER_CTX* ThreadCipherCtx() {
+  thread_local std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>
+      ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  return ctx.get();
+}
+
+const EVP_MD* Sha256() {
+  static const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+}  // namespace
+
 std::string RandomBytes(size_t n) {
   std::string out(n, '\0');
   RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n));
@@ -125,6 +148,20 @@ absl::StatusOr<FieldCrypto::Key> FieldCrypto::DeriveKey(
   key.id = Sha256Hex(*master).substr(0, 8);
   key.enc = HmacSha256(*master, "eduaid-field-encryption-v1");
   key.idx = HmacSha256(*master, "eduaid-blind-index-v1");
+  unsigned char ipad[64], opad[64];
+  for (int i = 0; i < 64; ++i) {
+    unsigned char k = i < 32 ? static_cast<unsigned char>(key.idx[i]) : 0;
+    ipad[i] = k ^ 0x36;
+    opad[i] = k ^ 0x5c;
+  }
+  auto make = [](const unsigned char* pad) {
+    std::shared_ptr<EVP_MD_CTX> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    EVP_DigestInit_ex(ctx.get(), Sha256(), nullptr);
+    EVP_DigestUpdate(ctx.get(), pad, 64);
+    return ctx;
+  };
+  key.idx_inner = make(ipad);
+  key.idx_outer = make(opad);
   return key;
 }
 
@@ -171,10 +208,10 @@ std::string FieldCrypto::Encrypt(absl::string_view plaintext,
   const Key& key = keys_[0];
   std::string buf(12 + plaintext.size() + 16, '\0');
   RAND_bytes(reinterpret_cast<unsigned char*>(buf.data()), 12);
-  auto* ctx = EVP_CIPHER_CTX_new();
+  auto* ctx = ThreadCipherCtx();
   int len = 0;
   auto* out = reinterpret_cast<unsigned char*>(buf.data());
-  EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr,
+  EVP_EncryptInit_ex(ctx, Aes256Gcm(), nullptr,
                      reinterpret_cast<const unsigned char*>(key.enc.data()),
                      out);
   EVP_EncryptUpdate(ctx, nullptr, &len,
@@ -186,7 +223,6 @@ std::string FieldCrypto::Encrypt(absl::string_view plaintext,
   EVP_EncryptFinal_ex(ctx, out + 12 + len, &len);
   EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16,
                       out + 12 + plaintext.size());
-  EVP_CIPHER_CTX_free(ctx);
   return key.id + ":" + Base64Encode(buf);
 }
 
@@ -209,9 +245,9 @@ absl::StatusOr<std::string> FieldCrypto::Decrypt(
   const auto* in = reinterpret_cast<const unsigned char*>(raw->data());
   size_t n = raw->size() - 28;
   std::string plain(n, '\0');
-  auto* ctx = EVP_CIPHER_CTX_new();
+  auto* ctx = ThreadCipherCtx();
   int len = 0;
-  EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr,
+  EVP_DecryptInit_ex(ctx, Aes256Gcm(), nullptr,
                      reinterpret_cast<const unsigned char*>(key->enc.data()),
                      in);
   EVP_DecryptUpdate(ctx, nullptr, &len,
@@ -223,7 +259,6 @@ absl::StatusOr<std::string> FieldCrypto::Decrypt(
                       const_cast<unsigned char*>(in + 12 + n));
   int ok = EVP_DecryptFinal_ex(
       ctx, reinterpret_cast<unsigned char*>(plain.data()) + len, &len);
-  EVP_CIPHER_CTX_free(ctx);
   if (ok <= 0) {
     return absl::DataLossError("encrypted field failed authentication");
   }
@@ -232,10 +267,22 @@ absl::StatusOr<std::string> FieldCrypto::Decrypt(
 
 std::string FieldCrypto::BlindIndex(absl::string_view value,
                                     absl::string_view context) const {
-  std::string data(context);
-  data.push_back('\0');
-  data.append(value.data(), value.size());
-  return HexEncode(HmacSha256(keys_[0].idx, data));
+  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md(
+      EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  const Key& key = keys_[0];
+  unsigned char inner[32], outer[32];
+  unsigned int n = 0;
+  const char zero = '\0';
+  EVP_MD_CTX_copy_ex(md.get(), key.idx_inner.get());
+  EVP_DigestUpdate(md.get(), context.data(), context.size());
+  EVP_DigestUpdate(md.get(), &zero, 1);
+  EVP_DigestUpdate(md.get(), value.data(), value.size());
+  EVP_DigestFinal_ex(md.get(), inner, &n);
+  EVP_MD_CTX_copy_ex(md.get(), key.idx_outer.get());
+  EVP_DigestUpdate(md.get(), inner, sizeof inner);
+  EVP_DigestFinal_ex(md.get(), outer, &n);
+  return HexEncode(
+      absl::string_view(reinterpret_cast<char*>(outer), sizeof outer));
 }
 
 std::string FieldCrypto::ShortIndex(absl::string_view value,

@@ -11,6 +11,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
+typedef struct evp_md_ctx_st EVP_MD_CTX;
+
 namespace eduaid {
 
 // Keys are 32 random bytes written as 64 hex characters. The encryption key
@@ -65,6 +67,9 @@ class FieldCrypto {
     std::string id;
     std::string enc;  // 32 bytes
     std::string idx;  // 32 bytes
+    // HMAC-SHA256 states after the inner and outer pads of `idx`, so a
+    // blind index costs two hash finalisations and no key schedule.
+    std::shared_ptr<EVP_MD_CTX> idx_inner, idx_outer;
   };
   static absl::StatusOr<Key> DeriveKey(absl::string_view master_hex);
   std::vector<Key> keys_;  // keys_[0] is current

@@ -99,9 +99,16 @@ class SqliteConnection final : public SqlConnection {
             absl::StrCat("sqlite: cannot enable WAL on ", path));
       }
     }
-    std::string pragmas = absl::StrCat("PRAGMA synchronous=", synchronous,
-                                       "; PRAGMA foreign_keys=ON;",
-                                       writer ? "" : " PRAGMA query_only=ON;");
+    // Page cache: the writer's grows to 128 MiB (bulk imports touch random
+    // index pages; the default 2 MiB makes every insert a pread), readers'
+    // to 32 MiB each, plus memory-mapped reads. Pages are allocated only
+    // when used, so an idle service stays small.
+    std::string pragmas = absl::StrCat(
+        "PRAGMA synchronous=", synchronous,
+        "; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+        writer ? " PRAGMA cache_size=-131072; PRAGMA wal_autocheckpoint=8192;"
+               : " PRAGMA cache_size=-32768; PRAGMA mmap_size=268435456;"
+                 " PRAGMA query_only=ON;");
     if (absl::Status s = conn->ExecScript(pragmas); !s.ok()) return s;
     return conn;
   }

@@ -27,7 +27,6 @@ std::vector<Migration> Migrations() {
        " updated_at BIGINT NOT NULL);"
        "CREATE INDEX members_region ON members(region_code, id);"
        "CREATE INDEX members_household ON members(household_id);"
-       "CREATE INDEX members_birth ON members(birth_date);"
        "CREATE TABLE schools ("
        " code TEXT PRIMARY KEY,"
        " name TEXT NOT NULL,"

@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <mutex>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -259,26 +261,97 @@ void PrintSummary(const rpb::IdentificationSummary& s) {
   }
 }
 
-// Sends member rows in batches; the last batch recomputes identification.
+// Keeps up to two import calls in flight, so that the server validates and
+// encrypts one batch while it writes the previous one.
+class ImportPipeline {
+ public:
+  explicit ImportPipeline(Ctl& ctl)
+      : stub_(rpb::StudentRegistryService::NewStub(ctl.Channel(ctl.registry))),
+        ctl_(ctl) {}
+
+  // Sends `rows` (moved out). Returns false once any call has failed.
+  bool Send(std::vector<rpb::HouseholdMemberRow>& rows, ImportTotals* totals) {
+    auto call = std::make_shared<Call>();
+    for (auto& r : rows) *call->req.add_rows() = std::move(r);
+    rows.clear();
+    call->req.set_skip_identification(true);
+    call->req.set_request_id(
+        "imp-" +
+        eduaid::Sha256Hex(call->req.SerializeAsString()).substr(0, 40));
+    call->ctx = ctl_.Context();
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return inflight_ < 2; });
+    if (failed_) return false;
+    ++inflight_;
+    lock.unlock();
+    stub_->async()->ImportHouseholds(
+        call->ctx.get(), &call->req, &call->resp,
+        [this, call, totals](grpc::Status st) {
+          std::lock_guard<std::mutex> l(mu_);
+          if (st.ok()) {
+            totals->accepted += call->resp.accepted_rows();
+            totals->rejected += call->resp.rejected_rows();
+            totals->created += call->resp.members_created();
+            totals->updated += call->resp.members_updated();
+            for (const auto& e : call->resp.errors())
+              totals->errors.push_back(e);
+          } else if (!failed_) {
+            failed_ = true;
+            status_ = st;
+          }
+          --inflight_;
+          cv_.notify_all();
+        });
+    return true;
+  }
+
+  // Waits for every call; returns the first failure's exit code or 0.
+  int Finish() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return inflight_ == 0; });
+    return failed_ ? Fail(status_) : 0;
+  }
+
+ private:
+  struct Call {
+    rpb::ImportHouseholdsRequest req;
+    rpb::ImportHouseholdsResponse resp;
+    std::unique_ptr<grpc::ClientContext> ctx;
+  };
+  std::unique_ptr<rpb::StudentRegistryService::Stub> stub_;
+  Ctl& ctl_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int inflight_ = 0;
+  bool failed_ = false;
+  grpc::Status status_;
+};
+
+// Recomputes identification after a bulk import.
+int Identify(Ctl& ctl, ImportTotals* totals) {
+  auto stub = rpb::StudentRegistryService::NewStub(ctl.Channel(ctl.registry));
+  rpb::RunIdentificationRequest req;
+  req.set_request_id(Ctl::NewRequestId());
+  rpb::RunIdentificationResponse resp;
+  auto ctx = ctl.Context();
+  grpc::Status st = stub->RunIdentification(ctx.get(), req, &resp);
+  if (!st.ok()) return Fail(st);
+  totals->identification = resp.summary();
+  return 0;
+}
+
+// Sends member rows as one call, recomputing identification after it.
 int SendHouseholds(Ctl& ctl, std::vector<rpb::HouseholdMemberRow>& rows,
-                   bool last, ImportTotals* totals) {
+                   ImportTotals* totals) {
   auto stub = rpb::StudentRegistryService::NewStub(ctl.Channel(ctl.registry));
   rpb::ImportHouseholdsRequest req;
   for (auto& r : rows) *req.add_rows() = std::move(r);
   rows.clear();
-  req.set_skip_identification(!last);
   req.set_request_id("imp-" +
                      eduaid::Sha256Hex(req.SerializeAsString()).substr(0, 40));
   rpb::ImportHouseholdsResponse resp;
-  grpc::Status st;
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    auto ctx = ctl.Context();
-    st = stub->ImportHouseholds(ctx.get(), req, &resp);
-    if (st.error_code() != grpc::StatusCode::UNAVAILABLE &&
-        st.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED)
-      break;
-    sleep(1 << attempt);
-  }
+  auto ctx = ctl.Context();
+  grpc::Status st = stub->ImportHouseholds(ctx.get(), req, &resp);
   if (!st.ok()) return Fail(st);
   totals->accepted += resp.accepted_rows();
   totals->rejected += resp.rejected_rows();
@@ -489,29 +562,35 @@ void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
       ImportTotals t;
       std::vector<rpb::HouseholdMemberRow> rows;
       auto start = std::chrono::steady_clock::now();
-      int rc = 0;
+      auto elapsed = [&] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                             start)
+            .count();
+      };
+      ImportPipeline pipeline(ctl);
       double frac = 0;
+      int64_t sent = 0;
       CsvReader reader;
       bool ok = reader.Read(
           *hfile,
           [&](std::vector<std::string>& f, int64_t rn) {
             rows.push_back(ToProto(f, rn));
             if (static_cast<int>(rows.size()) >= *batch) {
-              rc = SendHouseholds(ctl, rows, false, &t);
-              ProgressBar(frac, t.accepted + t.rejected,
-                          std::chrono::duration<double>(
-                              std::chrono::steady_clock::now() - start)
-                              .count());
+              sent += static_cast<int64_t>(rows.size());
+              if (!pipeline.Send(rows, &t)) return false;
+              ProgressBar(frac, sent, elapsed());
             }
-            return rc == 0;
+            return true;
           },
           [&](double f) { frac = f; });
-      if (ok && rc == 0) rc = SendHouseholds(ctl, rows, true, &t);
-      ProgressBar(1, t.accepted + t.rejected,
-                  std::chrono::duration<double>(
-                      std::chrono::steady_clock::now() - start)
-                      .count());
-      if (!ok && rc == 0) rc = 1;
+      if (ok && !rows.empty()) {
+        sent += static_cast<int64_t>(rows.size());
+        ok = pipeline.Send(rows, &t);
+      }
+      int rc = pipeline.Finish();
+      if (rc == 0 && !ok) rc = 1;
+      if (rc == 0) rc = Identify(ctl, &t);
+      ProgressBar(1, sent, elapsed());
       if (rc == 0) finish(t, "households");
       exit_code = rc;
     });
@@ -533,7 +612,10 @@ void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
             return rc == 0;
           },
           nullptr);
-      if (ok && rc == 0) rc = SendEnrolments(ctl, rows, true, &t);
+      if (ok && rc == 0) {
+        rc = rows.empty() ? Identify(ctl, &t)
+                          : SendEnrolments(ctl, rows, true, &t);
+      }
       if (!ok && rc == 0) rc = 1;
       if (rc == 0) finish(t, "enrolments");
       exit_code = rc;
@@ -597,7 +679,7 @@ void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
                      m.household_status, m.id_number, m.name, m.relation},
                     ++rn));
       }
-      if ((exit_code = SendHouseholds(ctl, rows, false, &t))) return;
+      if ((exit_code = SendHouseholds(ctl, rows, &t))) return;
       std::cout << "households: accepted " << t.accepted << ", rejected "
                 << t.rejected << " (bad and duplicated rows, as generated)\n";
       PrintErrors(t.errors, 5);
