@@ -17,7 +17,9 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <list>
 #include <mutex>
+#include <unordered_map>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
@@ -661,8 +663,121 @@ std::string CacheKey(std::string_view service, std::string_view entity,
   return key;
 }
 
+// The in-process tier: a sharded LRU with per-entry expiry, in front of
+// another cache. Thread-safe; each shard has its own mutex.
+class LayeredCache final : public Cache {
+ public:
+  LayeredCache(std::unique_ptr<Cache> inner, const CacheOptions& options)
+      : inner_(std::move(inner)),
+        per_shard_(std::max<size_t>(1, options.local_capacity / kShards)),
+        ttl_ns_(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    options.local_ttl)
+                    .count()) {
+    if (options.metrics) {
+      auto& family = prometheus::BuildCounter()
+                         .Name("eduaid_cache_local_requests_total")
+                         .Help("Look-ups in the in-process cache tier")
+                         .Register(*options.metrics);
+      local_hit_ =
+          &family.Add({{"service", options.service}, {"result", "hit"}});
+      local_miss_ =
+          &family.Add({{"service", options.service}, {"result", "miss"}});
+    }
+  }
+
+  std::optional<std::string> GetLocal(std::string_view key) override {
+    Shard& sh = ShardOf(key);
+    std::lock_guard<std::mutex> lock(sh.mu);
+    auto it = sh.map.find(std::string(key));
+    if (it == sh.map.end() || it->second->expires_ns < NowNanos()) {
+      if (local_miss_) local_miss_->Increment();
+      return std::nullopt;
+    }
+    sh.lru.splice(sh.lru.begin(), sh.lru, it->second);
+    if (local_hit_) local_hit_->Increment();
+    return it->second->value;
+  }
+
+  std::optional<std::string> Get(std::string_view key) override {
+    if (auto v = GetLocal(key)) return v;
+    auto v = inner_->Get(key);
+    if (v) Remember(key, *v, ttl_ns_);
+    return v;
+  }
+
+  void Set(std::string_view key, std::string_view value,
+           std::chrono::seconds ttl) override {
+    int64_t ttl_ns = ttl_ns_;
+    if (ttl.count() > 0) {
+      ttl_ns = std::min<int64_t>(ttl_ns, ttl.count() * 1000000000LL);
+    }
+    Remember(key, value, ttl_ns);
+    inner_->Set(key, value, ttl);
+  }
+
+  void Invalidate(const std::vector<std::string>& keys) override {
+    for (const auto& k : keys) {
+      Shard& sh = ShardOf(k);
+      std::lock_guard<std::mutex> lock(sh.mu);
+      auto it = sh.map.find(k);
+      if (it != sh.map.end()) {
+        sh.lru.erase(it->second);
+        sh.map.erase(it);
+      }
+    }
+    inner_->Invalidate(keys);
+  }
+
+  bool bypassed() const override { return inner_->bypassed(); }
+
+ private:
+  static constexpr size_t kShards = 16;
+  struct Entry {
+    std::string key, value;
+    int64_t expires_ns;
+  };
+  struct Shard {
+    std::mutex mu;
+    std::list<Entry> lru;  // front = most recent
+    std::unordered_map<std::string, std::list<Entry>::iterator> map;
+  };
+  Shard& ShardOf(std::string_view key) {
+    return shards_[std::hash<std::string_view>()(key) % kShards];
+  }
+  void Remember(std::string_view key, std::string_view value, int64_t ttl_ns) {
+    Shard& sh = ShardOf(key);
+    std::lock_guard<std::mutex> lock(sh.mu);
+    std::string k(key);
+    auto it = sh.map.find(k);
+    if (it != sh.map.end()) {
+      sh.lru.erase(it->second);
+      sh.map.erase(it);
+    }
+    sh.lru.push_front(Entry{k, std::string(value), NowNanos() + ttl_ns});
+    sh.map.emplace(std::move(k), sh.lru.begin());
+    while (sh.map.size() > per_shard_) {
+      sh.map.erase(sh.lru.back().key);
+      sh.lru.pop_back();
+    }
+  }
+
+  std::unique_ptr<Cache> inner_;
+  const size_t per_shard_;
+  const int64_t ttl_ns_;
+  prometheus::Counter* local_hit_ = nullptr;
+  prometheus::Counter* local_miss_ = nullptr;
+  Shard shards_[kShards];
+};
+
 absl::StatusOr<std::unique_ptr<Cache>> Cache::Create(
     const CacheOptions& options) {
+  if (options.local_capacity > 0) {
+    CacheOptions inner = options;
+    inner.local_capacity = 0;
+    auto c = Create(inner);
+    if (!c.ok()) return c.status();
+    return std::make_unique<LayeredCache>(std::move(*c), options);
+  }
   if (options.url.empty()) return std::make_unique<DisabledCache>();
   absl::StatusOr<RedisEndpoint> endpoint = ParseRedisUrl(options.url);
   if (!endpoint.ok()) return endpoint.status();

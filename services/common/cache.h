@@ -38,6 +38,12 @@ struct CacheOptions {
   std::chrono::milliseconds breaker_open{2000};
   std::chrono::seconds default_ttl{300};
   prometheus::Registry* metrics = nullptr;  // optional
+  // An in-process tier in front of Redis (0 = none): at most this many
+  // entries, each kept at most `local_ttl` (and never past its own TTL).
+  // Writes through this process invalidate it at once; writes through other
+  // replicas are seen within `local_ttl`.
+  size_t local_capacity = 0;
+  std::chrono::milliseconds local_ttl{2000};
 };
 
 // "eduaid:<service>:<entity>:<id>". `id` must never be personal data in
@@ -69,6 +75,12 @@ class Cache {
 
   // True while the breaker bypasses Redis.
   virtual bool bypassed() const = 0;
+
+  // The value from the in-process tier only, or nullopt. Never blocks, so a
+  // gRPC callback thread may call it.
+  virtual std::optional<std::string> GetLocal(std::string_view key) {
+    return std::nullopt;
+  }
 };
 
 }  // namespace eduaid

@@ -77,6 +77,9 @@ void AddCommonFlags(CLI::App& app, ServerConfig& c) {
   app.add_option("--drain-seconds", c.drain_seconds,
                  "Seconds in-flight calls get on SIGTERM")
       ->capture_default_str();
+  app.add_option("--local-cache-entries", c.local_cache_entries,
+                 "In-process cache entries in front of Redis (0: off)")
+      ->capture_default_str();
   app.add_option("--rate-limit", c.rate_limit_per_second,
                  "Calls per second per principal (0: off)")
       ->capture_default_str();
@@ -148,7 +151,8 @@ void ServiceRuntime::Audit(const CallContext& call,
 
 grpc::ServerUnaryReactor* ServiceRuntime::Unary(
     grpc::CallbackServerContext* ctx, const char* method, bool mutating,
-    std::function<absl::Status(CallContext&)> fn) {
+    std::function<absl::Status(CallContext&)> fn,
+    const std::function<std::optional<absl::Status>(CallContext&)>& fast) {
   auto* reactor = ctx->DefaultReactor();
   auto principal = Authenticate(ctx);
   if (!principal.ok()) {
@@ -180,6 +184,13 @@ grpc::ServerUnaryReactor* ServiceRuntime::Unary(
     reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                  "rate limit for this principal exceeded"));
     return reactor;
+  }
+  if (fast) {
+    if (std::optional<absl::Status> answered = fast(*call)) {
+      Audit(*call, *answered);
+      reactor->Finish(ToGrpcStatus(*answered));
+      return reactor;
+    }
   }
   bool queued = pool_.Submit([this, ctx, reactor, call, fn = std::move(fn)] {
     if (ctx->IsCancelled()) {

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,8 @@ struct ServerConfig {
   int drain_grace_seconds = 2;          // NOT_SERVING before stopping to accept
   int drain_seconds = 20;               // in-flight calls finish within this
   double rate_limit_per_second = 5000;  // per principal; 0 = off
+  // In-process cache tier in front of Redis (entries; 0 = off).
+  size_t local_cache_entries = 20000;
   // TLS (production). With cert and key set the gRPC port speaks TLS; with a
   // client CA as well it requires and verifies client certificates (mTLS).
   std::string tls_cert_file, tls_key_file, tls_client_ca_file;
@@ -94,9 +97,15 @@ class ServiceRuntime {
   // finishes the call with its status mapped by ToGrpcStatus(). Changes,
   // personal-data reads and denials are audited. Returns the reactor the
   // callback method must return.
-  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx,
-                                  const char* method, bool mutating,
-                                  std::function<absl::Status(CallContext&)> fn);
+  //
+  // `fast`, when given, runs first on the gRPC thread and must never block:
+  // it answers from memory (returns a status) or declines (nullopt), and
+  // then `fn` runs on the pool as usual.
+  grpc::ServerUnaryReactor* Unary(
+      grpc::CallbackServerContext* ctx, const char* method, bool mutating,
+      std::function<absl::Status(CallContext&)> fn,
+      const std::function<std::optional<absl::Status>(CallContext&)>& fast =
+          nullptr);
 
   // Authentication alone (for streaming handlers).
   absl::StatusOr<Principal> Authenticate(grpc::CallbackServerContext* ctx);

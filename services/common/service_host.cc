@@ -62,6 +62,7 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
   co.service = config.service;
   co.metrics = &host->runner_->registry();
   co.pool_size = std::max(4, config.workers);
+  co.local_capacity = config.local_cache_entries;
   auto cache = Cache::Create(co);
   if (!cache.ok()) return cache.status();
   host->cache_ = std::move(*cache);

@@ -1067,12 +1067,32 @@ absl::Status Registry::GetStudent(CallContext& call,
   }
   auto s = LoadStudent(hash);
   if (!s.ok()) return s.status();
-  RETURN_IF_ERROR(CheckRegion(call.principal, s->region_code()));
-  MaskStudent(call.principal, &*s);
-  call.AddRecord(s->member_id());
+  return FinishGetStudent(call, std::move(*s), resp);
+}
+
+absl::Status Registry::FinishGetStudent(CallContext& call, pb::Student s,
+                                        pb::GetStudentResponse* resp) const {
+  RETURN_IF_ERROR(CheckRegion(call.principal, s.region_code()));
+  MaskStudent(call.principal, &s);
+  call.AddRecord(s.member_id());
   call.personal_data = call.principal.SeesPersonalData();
-  *resp->mutable_student() = std::move(*s);
+  *resp->mutable_student() = std::move(s);
   return absl::OkStatus();
+}
+
+std::optional<absl::Status> Registry::GetStudentFast(
+    CallContext& call, const pb::GetStudentRequest& req,
+    pb::GetStudentResponse* resp) {
+  if (req.key_case() != pb::GetStudentRequest::kIdNumber) return std::nullopt;
+  auto info = ValidateIdNumber("id_number", req.id_number());
+  if (!info.ok()) return info.status();
+  auto cached = host_.cache().GetLocal(
+      StudentCacheKey(IdHash(NormalizeIdNumber(req.id_number()))));
+  if (!cached) return std::nullopt;
+  auto plain = host_.crypto().Decrypt(*cached, kCtxCache);
+  pb::Student s;
+  if (!plain.ok() || !s.ParseFromString(*plain)) return std::nullopt;
+  return FinishGetStudent(call, std::move(s), resp);
 }
 
 absl::Status Registry::ListStudents(CallContext& call,

@@ -10,6 +10,7 @@
 #define EDUAID_SERVICES_REGISTRY_REGISTRY_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,10 @@ class Registry {
                                  pb::RunIdentificationResponse* resp);
   absl::Status GetStudent(CallContext& call, const pb::GetStudentRequest& req,
                           pb::GetStudentResponse* resp);
+  // GetStudent from the in-process cache alone (never blocks), or nullopt.
+  std::optional<absl::Status> GetStudentFast(CallContext& call,
+                                             const pb::GetStudentRequest& req,
+                                             pb::GetStudentResponse* resp);
   absl::Status ListStudents(CallContext& call,
                             const pb::ListStudentsRequest& req,
                             pb::ListStudentsResponse* resp);
@@ -109,6 +114,9 @@ class Registry {
   absl::StatusOr<pb::DropoutCase> LoadCase(SqlConnection& c, int64_t case_id,
                                            const Principal& p);
   void MaskStudent(const Principal& p, pb::Student* s) const;
+  // Region check, masking and audit fields common to both GetStudent paths.
+  absl::Status FinishGetStudent(CallContext& call, pb::Student s,
+                                pb::GetStudentResponse* resp) const;
   std::string StudentCacheKey(const std::string& id_hash) const;
   std::string IdHash(const std::string& id_number) const;
   std::string DecryptOrEmpty(const std::string& enc,

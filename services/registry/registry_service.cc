@@ -66,10 +66,14 @@ grpc::ServerUnaryReactor* RegistryService::RunIdentification(
 grpc::ServerUnaryReactor* RegistryService::GetStudent(
     grpc::CallbackServerContext* ctx, const pb::GetStudentRequest* req,
     pb::GetStudentResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetStudent", /*mutating=*/false,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->GetStudent(call, *req, resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "GetStudent", /*mutating=*/false,
+      [this, req, resp](CallContext& call) {
+        return logic_->GetStudent(call, *req, resp);
+      },
+      [this, req, resp](CallContext& call) {
+        return logic_->GetStudentFast(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* RegistryService::ListStudents(

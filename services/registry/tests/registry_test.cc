@@ -669,6 +669,17 @@ TEST_P(RegistryTest, PaginationWalksEveryStudentAndRejectsForgedTokens) {
 }
 
 TEST_P(RegistryTest, ReadsSurviveRedisGoingAwayAndTheCacheRefillsAfter) {
+  // Without the in-process tier, so that every read goes to Redis first.
+  host_.reset();
+  config_.local_cache_entries = 0;
+  auto host = ServiceHost::Create(config_, Migrations());
+  ASSERT_TRUE(host.ok()) << host.status();
+  host_ = std::move(*host);
+  service_ = std::make_unique<RegistryService>(*host_);
+  ASSERT_TRUE(host_->Start({service_.get()}).ok());
+  stub_ = pb::StudentRegistryService::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->grpc_port()),
+                          grpc::InsecureChannelCredentials()));
   const std::string id = ChildId(9, 151);
   pb::ImportHouseholdsResponse resp;
   ASSERT_TRUE(Import({Member("H14", "411325", id, "卫一")}, &resp).ok());
@@ -699,6 +710,30 @@ TEST_P(RegistryTest, ReadsSurviveRedisGoingAwayAndTheCacheRefillsAfter) {
     if (!refilled) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_TRUE(refilled) << "the cache never served a hit after Redis returned";
+}
+
+TEST_P(RegistryTest, TheInProcessTierServesRepeatsAndForgetsOnWrites) {
+  AddSchool("SL1", "411325", {cpb::SCHOOL_STAGE_PRIMARY});
+  const std::string id = ChildId(9, 171);
+  pb::ImportHouseholdsResponse resp;
+  ASSERT_TRUE(Import({Member("H16", "411325", id, "韩一")}, &resp).ok());
+  pb::Student s;
+  ASSERT_TRUE(Get(id, &s).ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Get(id, &s).ok());
+  EXPECT_GE(testing::MetricValue(Metrics(), "eduaid_cache_local_requests_total",
+                                 {"result=\"hit\""}),
+            5);
+  // Masking and scopes hold on the fast path too.
+  ASSERT_TRUE(Get(id, &s, TestToken(Role::kAgency, "411325")).ok());
+  EXPECT_EQ(s.name(), "韩*");
+  EXPECT_EQ(Get(id, &s, CountyToken("411326")).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  pb::RecordEnrolmentsResponse eresp;
+  ASSERT_TRUE(Enrol(id, "SL1", cpb::SCHOOL_STAGE_PRIMARY, 3,
+                    pb::ENROLMENT_STATUS_ENROLLED, &eresp)
+                  .ok());
+  ASSERT_TRUE(Get(id, &s).ok());
+  EXPECT_EQ(s.current_enrolment().school_code(), "SL1");
 }
 
 TEST_P(RegistryTest, HealthMetricsAndNoPlaintextPersonalDataAtRest) {

@@ -1,0 +1,36 @@
+// A closed-loop load generator for unary gRPC calls: keeps `concurrency`
+// calls in flight on the callback client API for a fixed time and reports
+// throughput and latency percentiles.
+#ifndef EDUAID_BENCH_LOAD_H_
+#define EDUAID_BENCH_LOAD_H_
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "grpcpp/grpcpp.h"
+
+namespace eduaid::bench {
+
+struct LoadResult {
+  double qps = 0;
+  double p50_ms = 0, p99_ms = 0;
+  int64_t calls = 0, errors = 0;
+  std::string first_error;
+};
+
+// `start(i, done)` must start call number i asynchronously and invoke
+// done(status) when it completes (from any thread).
+using StartCall =
+    std::function<void(int64_t, std::function<void(const grpc::Status&)>)>;
+
+LoadResult RunClosedLoop(int concurrency, std::chrono::milliseconds duration,
+                         const StartCall& start);
+
+// VmRSS of a process in MiB (0 when unknown).
+double RssMiB(int pid);
+
+}  // namespace eduaid::bench
+
+#endif  // EDUAID_BENCH_LOAD_H_
