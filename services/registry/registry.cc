@@ -927,14 +927,14 @@ absl::StatusOr<pb::IdentificationSummary> Registry::Identify(
 absl::Status Registry::RunIdentification(
     CallContext& call, const pb::RunIdentificationRequest& req,
     pb::RunIdentificationResponse* resp) {
-  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
-  if (!req.as_of().empty()) RETURN_IF_ERROR(ValidateDate("as_of", req.as_of()));
   // The out-of-school list spans every region; only province-wide callers
   // (province officers and services) may recompute it.
   if (!call.principal.region.empty()) {
     return absl::PermissionDeniedError(
         "identification runs over all regions: province scope required");
   }
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  if (!req.as_of().empty()) RETURN_IF_ERROR(ValidateDate("as_of", req.as_of()));
   std::string as_of = req.as_of().empty() ? TodayCst() : req.as_of();
   call.AddRecord(absl::StrCat("as_of:", as_of));
   return RunIdempotent(db_, "RunIdentification", req.request_id(), req, resp,

@@ -74,6 +74,9 @@ check "CSV import: households land, bad rows are reported with row, field and ru
   bash -c "'$CTL' --registry $R --token '$PROVINCE' import --errors-file '$WORK/errors.csv' households '$WORK/csv/households.csv' | tee '$WORK/imp.out' | grep -q 'rejected [1-9]' && grep -q '^[0-9]*,id_number,' '$WORK/errors.csv'"
 check "CSV import: re-import updates and never duplicates" \
   bash -c "before=\$('$CTL' --registry $R --token '$PROVINCE' --json coverage --region 411327 | grep -m1 '\"members\"'); '$CTL' --registry $R --token '$PROVINCE' import households '$WORK/csv/households.csv' >/dev/null && after=\$('$CTL' --registry $R --token '$PROVINCE' --json coverage --region 411327 | grep -m1 '\"members\"'); [ \"\$before\" = \"\$after\" ]"
+printf 'household_id,region_code,registration_year,household_status,id_number,name,relation\nHU1,411327,2016,poor,411327201003010015,\377\376,child\nHU1,411327,2016,poor,411327198001010017,王五,head\n' > "$WORK/utf8.csv"
+check "CSV import: a field that is not UTF-8 is rejected at the edge, naming row and field" \
+  bash -c "'$CTL' --registry $R --token '$PROVINCE' import households '$WORK/utf8.csv' | grep -q 'row 2: name: must be valid UTF-8'"
 check "CSV import: rosters" ctl --token "$PROVINCE" import enrolments "$WORK/csv/enrolments.csv"
 check "registry: an auditor reads the audit log" \
   bash -c "'$CTL' --registry $R --token '$AUDITOR' audit | grep -q ImportHouseholds"

@@ -1,7 +1,7 @@
 // eductl commands of the student registry, `token`, `gen` and `demo`.
-#include <csv.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -16,7 +16,9 @@
 #include "eduaid/registry/v1/registry.grpc.pb.h"
 #include "services/common/auth.h"
 #include "services/common/crypto.h"
+#include "services/common/validate.h"
 #include "tools/eductl/ctl.h"
+#include "tools/gen/csv_reader.h"
 #include "tools/gen/synthetic.h"
 
 namespace eductl {
@@ -164,63 +166,27 @@ rpb::School ToSchool(const std::vector<std::string>& f) {
   return s;
 }
 
-// Streams records of a CSV file (RFC 4180, libcsv) to `on_record`, skipping
-// the header. Record numbers count the header as 1.
-class CsvReader {
- public:
-  using Callback = std::function<bool(std::vector<std::string>&, int64_t)>;
-  bool Read(const std::string& path, const Callback& on_record,
-            const std::function<void(double)>& progress) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      std::cerr << "error: cannot open " << path << "\n";
+// Rejects, at the edge, a CSV record holding bytes that are not UTF-8 (the
+// server never sees them: protobuf strings must be UTF-8). Returns false and
+// records the row error when a field is invalid.
+bool CheckUtf8(const std::vector<std::string>& fields, int64_t rn,
+               const char* header, std::vector<cpb::RowError>* errors,
+               int64_t* rejected) {
+  std::vector<std::string> names = absl::StrSplit(header, ',');
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (!eduaid::IsValidUtf8(fields[i])) {
+      cpb::RowError e;
+      e.set_row_number(rn);
+      e.set_field(i < names.size() ? names[i]
+                                   : "column " + std::to_string(i + 1));
+      e.set_rule("must be valid UTF-8 (rejected by eductl)");
+      errors->push_back(std::move(e));
+      ++*rejected;
       return false;
     }
-    in.seekg(0, std::ios::end);
-    double size = static_cast<double>(in.tellg());
-    in.seekg(0);
-    csv_parser p;
-    csv_init(&p, CSV_APPEND_NULL);
-    cb_ = &on_record;
-    std::vector<char> buf(1 << 16);
-    double done = 0;
-    while (in && ok_) {
-      in.read(buf.data(), buf.size());
-      std::streamsize n = in.gcount();
-      if (n <= 0) break;
-      if (csv_parse(&p, buf.data(), n, &Field, &Record, this) !=
-          static_cast<size_t>(n)) {
-        std::cerr << "error: CSV parse error at record " << record_ + 1 << ": "
-                  << csv_strerror(csv_error(&p)) << "\n";
-        csv_free(&p);
-        return false;
-      }
-      done += n;
-      if (progress) progress(size > 0 ? done / size : 1);
-    }
-    csv_fini(&p, &Field, &Record, this);
-    csv_free(&p);
-    return ok_;
   }
-
- private:
-  static void Field(void* s, size_t len, void* data) {
-    auto* self = static_cast<CsvReader*>(data);
-    self->fields_.emplace_back(static_cast<char*>(s), len);
-  }
-  static void Record(int, void* data) {
-    auto* self = static_cast<CsvReader*>(data);
-    ++self->record_;
-    if (self->record_ > 1 && self->ok_) {
-      self->ok_ = (*self->cb_)(self->fields_, self->record_);
-    }
-    self->fields_.clear();
-  }
-  const Callback* cb_ = nullptr;
-  std::vector<std::string> fields_;
-  int64_t record_ = 0;
-  bool ok_ = true;
-};
+  return true;
+}
 
 void ProgressBar(double fraction, int64_t rows, double seconds) {
   if (!isatty(2)) return;
@@ -568,12 +534,19 @@ void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
             .count();
       };
       ImportPipeline pipeline(ctl);
+      // Rows eductl itself rejects; merged after the calls complete (their
+      // callbacks write `t`).
+      std::vector<cpb::RowError> local_errors;
+      int64_t local_rejected = 0;
       double frac = 0;
       int64_t sent = 0;
-      CsvReader reader;
+      eduaid::synthetic::CsvReader reader;
       bool ok = reader.Read(
           *hfile,
           [&](std::vector<std::string>& f, int64_t rn) {
+            if (!CheckUtf8(f, rn, eduaid::synthetic::kHouseholdsHeader,
+                           &local_errors, &local_rejected))
+              return true;
             rows.push_back(ToProto(f, rn));
             if (static_cast<int>(rows.size()) >= *batch) {
               sent += static_cast<int64_t>(rows.size());
@@ -588,6 +561,12 @@ void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
         ok = pipeline.Send(rows, &t);
       }
       int rc = pipeline.Finish();
+      t.rejected += local_rejected;
+      t.errors.insert(t.errors.end(), local_errors.begin(), local_errors.end());
+      std::sort(t.errors.begin(), t.errors.end(),
+                [](const cpb::RowError& a, const cpb::RowError& b) {
+                  return a.row_number() < b.row_number();
+                });
       if (rc == 0 && !ok) rc = 1;
       if (rc == 0) rc = Identify(ctl, &t);
       ProgressBar(1, sent, elapsed());
@@ -601,10 +580,13 @@ void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
       ImportTotals t;
       std::vector<rpb::EnrolmentRow> rows;
       int rc = 0;
-      CsvReader reader;
+      eduaid::synthetic::CsvReader reader;
       bool ok = reader.Read(
           *efile,
           [&](std::vector<std::string>& f, int64_t rn) {
+            if (!CheckUtf8(f, rn, eduaid::synthetic::kEnrolmentsHeader,
+                           &t.errors, &t.rejected))
+              return true;
             rows.push_back(ToEnrolment(f, rn));
             if (static_cast<int>(rows.size()) >= *batch) {
               rc = SendEnrolments(ctl, rows, false, &t);
@@ -625,7 +607,7 @@ void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
     sc->add_option("file", *sfile, "CSV file")->required();
     sc->callback([&ctl, &exit_code, sfile] {
       std::vector<rpb::School> schools;
-      CsvReader reader;
+      eduaid::synthetic::CsvReader reader;
       bool ok = reader.Read(
           *sfile,
           [&](std::vector<std::string>& f, int64_t) {
