@@ -4,7 +4,7 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 DEPS_STAMP := $(BUILD_DIR)/.deps-ok
 
-.PHONY: all deps configure build test run bench lint format clean e2e asan
+.PHONY: all deps configure build test run bench lint format clean e2e asan fuzz
 
 -include deploy/deploy.mk
 
@@ -47,3 +47,17 @@ asan:
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# libFuzzer targets (clang from Debian), each run for FUZZ_SECONDS; new
+# crashing inputs are left in fuzz/crashes/ to be added to fuzz/corpus/.
+FUZZ_SECONDS ?= 30
+fuzz: $(DEPS_STAMP)
+	@dpkg-query -W clang libclang-rt-14-dev >/dev/null 2>&1 || apt-get install -y -q clang libclang-rt-14-dev >/dev/null
+	@test -f build-fuzz/build.ninja || CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DEDUAID_FUZZ=ON >/dev/null
+	cmake --build build-fuzz -j $(JOBS) --target id_number_fuzz page_token_fuzz csv_fuzz policy_fuzz
+	@mkdir -p fuzz/crashes
+	@for t in id_number page_token csv policy; do \
+	  echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
+	  cp -r fuzz/corpus/$$t /tmp/eduaid-fuzz-$$t 2>/dev/null || true; \
+	  build-fuzz/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=fuzz/crashes/$$t- /tmp/eduaid-fuzz-$$t fuzz/corpus/$$t || exit 1; \
+	done
