@@ -3,7 +3,7 @@
 # Idempotent and quiet when everything is present.
 set -euo pipefail
 PACKAGES=(
-  g++ cmake ninja-build pkg-config make git clang-format
+  g++ cmake ninja-build pkg-config make git clang-format ccache openssl curl
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libhiredis-dev redis-server prometheus-cpp-dev
   libsqlite3-dev sqlite3 libpq-dev postgresql libssl-dev
