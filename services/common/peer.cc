@@ -59,6 +59,8 @@ PeerChannel::PeerChannel(PeerOptions options, ServiceTokenSource* tokens)
   }
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(32 << 20);
+  // With a dns:/// target on a headless Service every pod is a backend.
+  args.SetLoadBalancingPolicyName("round_robin");
   channel_ = grpc::CreateCustomChannel(options_.target, creds, args);
 }
 
