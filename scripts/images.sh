@@ -110,7 +110,8 @@ build_one() {
     --build-arg "METRICS_PORT=$((port - 50051 + 9101))"
     --build-arg "HEALTH_PORT=$((port + 100))")
   if [ "$ENGINE" = podman ]; then
-    args+=(--pull=never --network host --layers)
+    # (BuildKit finds deploy/docker/Dockerfile.dockerignore by its name.)
+    args+=(--pull=never --network host --layers --ignorefile deploy/docker/Dockerfile.dockerignore)
   fi
   log "building $image"
   local start=$SECONDS

@@ -53,6 +53,10 @@ void AddCommonFlags(CLI::App& app, ServerConfig& c) {
   app.add_option("--database", c.database_url,
                  "sqlite:///path/file.db or postgres://user@host/db")
       ->capture_default_str();
+  app.add_option("--sqlite-synchronous", c.sqlite_synchronous,
+                 "SQLite durability: NORMAL or FULL (fsync every commit)")
+      ->check(CLI::IsMember({"NORMAL", "FULL"}))
+      ->capture_default_str();
   app.add_option("--redis", c.redis_url, "redis://host:port ('' disables)")
       ->capture_default_str();
   app.add_option("--data-key-file", c.data_key_file,
@@ -394,6 +398,8 @@ absl::Status ServerRunner::Start(const std::vector<grpc::Service*>& services) {
   }
 
   if (config_.health_port >= 0) {
+    // The probe port gets its own health service instead of the default one.
+    grpc::EnableDefaultHealthCheckService(false);
     grpc::ServerBuilder hb;
     hb.SetOption(std::make_unique<NoPluginsOption>());
     probe_health_ =
@@ -402,6 +408,7 @@ absl::Status ServerRunner::Start(const std::vector<grpc::Service*>& services) {
     hb.AddListeningPort(absl::StrCat(config_.bind, ":", config_.health_port),
                         grpc::InsecureServerCredentials(), &health_port_);
     health_server_ = hb.BuildAndStart();
+    grpc::EnableDefaultHealthCheckService(true);
     if (!health_server_ || health_port_ == 0) {
       return absl::UnavailableError(
           absl::StrCat("cannot listen on health port ", config_.health_port));

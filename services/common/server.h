@@ -54,6 +54,9 @@ struct ServerConfig {
   unsigned int tls_refresh_seconds = 60;
   // Data and auth.
   std::string database_url;
+  // SQLite durability: "NORMAL" (a crash loses nothing; a power loss may
+  // lose the last commits) or "FULL" (every commit fsynced).
+  std::string sqlite_synchronous = "NORMAL";
   std::string redis_url;
   std::string data_key_file;
   std::string jwt_secret_file;

@@ -49,6 +49,7 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
   dbo.service = config.service;
   dbo.metrics = &host->runner_->registry();
   dbo.pool_size = std::max(2, config.workers);
+  dbo.sqlite_synchronous = config.sqlite_synchronous;
   auto db = Database::Open(config.database_url, dbo);
   if (!db.ok()) return db.status();
   host->db_ = std::move(*db);
@@ -85,8 +86,13 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
   return host;
 }
 
-ServiceHost::~ServiceHost() {
+void ServiceHost::Drain() {
   if (runner_) runner_->Shutdown();
+  if (runtime_) runtime_->pool().Drain();
+}
+
+ServiceHost::~ServiceHost() {
+  Drain();
   runtime_.reset();  // joins workers before the database goes
   audit_.reset();
 }
@@ -147,8 +153,12 @@ int ServiceMain(
     return 1;
   }
   int rc = (*host)->runner().RunUntilSignal();
-  host->reset();
+  // Stop taking calls and let queued work finish before the services go,
+  // then the services (their background threads may still use the host),
+  // then the host.
+  (*host)->Drain();
   services->clear();
+  host->reset();
   return rc;
 }
 

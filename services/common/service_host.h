@@ -49,6 +49,10 @@ class ServiceHost {
   std::unique_ptr<PeerChannel> Peer(const std::string& target,
                                     std::chrono::milliseconds deadline);
 
+  // Stops taking calls (graceful drain) and waits for queued work to
+  // finish. The services may then be destroyed before the host.
+  void Drain();
+
   absl::Status Start(const std::vector<grpc::Service*>& services) {
     return runner_->Start(services);
   }

@@ -21,6 +21,15 @@ bool WorkerPool::Submit(std::function<void()> task) {
   return true;
 }
 
+void WorkerPool::Drain() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](WorkerPool* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
+        return p->queue_.empty() && p->running_ == 0;
+      },
+      this));
+}
+
 size_t WorkerPool::queued() const {
   absl::MutexLock lock(&mu_);
   return queue_.size();
@@ -39,8 +48,11 @@ void WorkerPool::Loop() {
       if (queue_.empty()) return;
       task = std::move(queue_.front());
       queue_.pop_front();
+      ++running_;
     }
     task();
+    absl::MutexLock lock(&mu_);
+    --running_;
   }
 }
 

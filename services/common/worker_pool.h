@@ -28,11 +28,15 @@ class WorkerPool {
   // Tasks waiting (for metrics).
   size_t queued() const;
 
+  // Waits until no task is queued or running. Submit() keeps working.
+  void Drain();
+
  private:
   void Loop();
   mutable absl::Mutex mu_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int running_ ABSL_GUARDED_BY(mu_) = 0;
   const size_t max_queue_;
   std::vector<std::thread> threads_;
 };

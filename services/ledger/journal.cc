@@ -21,11 +21,10 @@ void AppendField(std::string* out, absl::string_view value) {
 }
 
 std::string InsertSql(size_t rows) {
-  std::string sql = absl::StrCat("INSERT INTO journal (", kJournalColumns,
-                                 ") VALUES ");
+  std::string sql =
+      absl::StrCat("INSERT INTO journal (", kJournalColumns, ") VALUES ");
   for (size_t i = 0; i < rows; ++i) {
-    absl::StrAppend(&sql, i == 0 ? "" : ",",
-                    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    absl::StrAppend(&sql, i == 0 ? "" : ",", "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   }
   return sql;
 }
@@ -96,12 +95,13 @@ std::string JournalEntryHash(const JournalRecord& e) {
   return Sha256Hex(CanonicalJournalEntry(e));
 }
 
+absl::Status LockJournalHead(SqlConnection& conn) {
+  return conn.Execute("UPDATE journal_head SET last_id = last_id WHERE id = 1")
+      .status();
+}
+
 absl::StatusOr<JournalAppender> JournalAppender::Open(SqlConnection& conn) {
-  // The no-op update takes the head's row lock on PostgreSQL (held until
-  // commit); on SQLite the transaction already holds the write lock.
-  auto locked =
-      conn.Execute("UPDATE journal_head SET last_id = last_id WHERE id = 1");
-  if (!locked.ok()) return locked.status();
+  if (absl::Status s = LockJournalHead(conn); !s.ok()) return s;
   auto rows =
       conn.Query("SELECT last_id, last_hash FROM journal_head WHERE id = 1");
   if (!rows.ok()) return rows.status();
@@ -160,8 +160,9 @@ absl::Status JournalAppender::Flush() {
   }
   pending_.clear();
   return conn_
-      ->Execute("UPDATE journal_head SET last_id = ?, last_hash = ? WHERE id = 1",
-                {last_id_, last_hash_})
+      ->Execute(
+          "UPDATE journal_head SET last_id = ?, last_hash = ? WHERE id = 1",
+          {last_id_, last_hash_})
       .status();
 }
 
@@ -171,7 +172,8 @@ absl::StatusOr<pb::VerifyJournalResponse> VerifyJournalChain(Database& db) {
     auto head =
         c.Query("SELECT last_id, last_hash FROM journal_head WHERE id = 1");
     if (!head.ok()) return head.status();
-    if (head->empty()) return absl::InternalError("journal_head row is missing");
+    if (head->empty())
+      return absl::InternalError("journal_head row is missing");
     const int64_t head_id = (*head)[0].Int(0);
     const std::string head_hash = (*head)[0].Str(1);
     resp.set_head_entry_id(head_id);
@@ -191,9 +193,9 @@ absl::StatusOr<pb::VerifyJournalResponse> VerifyJournalChain(Database& db) {
           {expected, head_id, int64_t{kVerifyPage}});
       if (!rows.ok()) return rows.status();
       if (rows->empty()) {
-        broken(expected, absl::StrCat("entry ", expected,
-                                      " is missing (the head says ", head_id,
-                                      ")"));
+        broken(expected,
+               absl::StrCat("entry ", expected, " is missing (the head says ",
+                            head_id, ")"));
         return absl::OkStatus();
       }
       for (const SqlRow& row : *rows) {

@@ -67,6 +67,12 @@ std::string CanonicalJournalEntry(const JournalRecord& e);
 // SHA-256 (hex) of CanonicalJournalEntry(e).
 std::string JournalEntryHash(const JournalRecord& e);
 
+// Takes the chain head's lock for the rest of the transaction: a row lock
+// on PostgreSQL (the no-op update), nothing more on SQLite, whose writer
+// lock the transaction already holds. Every writer of payments takes it
+// first, so concurrent writers queue in one order and never deadlock.
+absl::Status LockJournalHead(SqlConnection& conn);
+
 // Appends entries inside one transaction. Not thread-safe; lives within a
 // single Transact() callback.
 class JournalAppender {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -43,13 +44,20 @@ std::string DateCst(int64_t ms) {
 
 const char* StageLabel(cpb::SchoolStage stage) {
   switch (stage) {
-    case cpb::SCHOOL_STAGE_PRESCHOOL: return "学前";
-    case cpb::SCHOOL_STAGE_PRIMARY: return "小学";
-    case cpb::SCHOOL_STAGE_JUNIOR_HIGH: return "初中";
-    case cpb::SCHOOL_STAGE_SENIOR_HIGH: return "普通高中";
-    case cpb::SCHOOL_STAGE_SECONDARY_VOCATIONAL: return "中职";
-    case cpb::SCHOOL_STAGE_HIGHER: return "高等教育";
-    default: return "";
+    case cpb::SCHOOL_STAGE_PRESCHOOL:
+      return "学前";
+    case cpb::SCHOOL_STAGE_PRIMARY:
+      return "小学";
+    case cpb::SCHOOL_STAGE_JUNIOR_HIGH:
+      return "初中";
+    case cpb::SCHOOL_STAGE_SENIOR_HIGH:
+      return "普通高中";
+    case cpb::SCHOOL_STAGE_SECONDARY_VOCATIONAL:
+      return "中职";
+    case cpb::SCHOOL_STAGE_HIGHER:
+      return "高等教育";
+    default:
+      return "";
   }
 }
 
@@ -73,8 +81,8 @@ absl::Status RequireOfficerOrSchool(const Principal& p,
       p.school == school_code) {
     return absl::OkStatus();
   }
-  return absl::PermissionDeniedError(absl::StrCat(
-      "only officers, or the school's own officer, may ", action));
+  return absl::PermissionDeniedError(
+      absl::StrCat("only officers, or the school's own officer, may ", action));
 }
 
 absl::Status CheckSchoolScope(const Principal& p,
@@ -138,15 +146,16 @@ Ledger::Ledger(ServiceHost& host, LedgerOptions options)
       options_(std::move(options)),
       registry_channel_(
           host.Peer(options_.registry_target, options_.registry_deadline)),
-      registry_(rpb::StudentRegistryService::NewStub(
-          registry_channel_->channel())),
+      registry_(
+          rpb::StudentRegistryService::NewStub(registry_channel_->channel())),
       group_commit_(host.db(), options_.max_group_commit,
                     &prometheus::BuildHistogram()
                          .Name("eduaid_ledger_group_commit_size")
                          .Help("Single payments committed per transaction")
                          .Register(host.metrics())
-                         .Add({}, prometheus::Histogram::BucketBoundaries{
-                                      1, 2, 4, 8, 16, 32, 64, 128, 256})),
+                         .Add({},
+                              prometheus::Histogram::BucketBoundaries{
+                                  1, 2, 4, 8, 16, 32, 64, 128, 256})),
       disbursed_fen_(prometheus::BuildCounter()
                          .Name("eduaid_ledger_disbursed_fen_total")
                          .Help("Fen disbursed, by programme and county")
@@ -166,7 +175,14 @@ Ledger::Ledger(ServiceHost& host, LedgerOptions options)
                            .Help("Journal verifications that found a broken "
                                  "link")
                            .Register(host.metrics())
-                           .Add({})) {}
+                           .Add({})) {
+  // Every failure reason exists from the start, so that rate() and alerts
+  // see a zero rather than no series.
+  for (const char* reason :
+       {"entitlement_cancelled", "refused", "error", "execution_error"}) {
+    payment_failures_.Add({{"reason", reason}});
+  }
+}
 
 Ledger::~Ledger() = default;
 
@@ -207,11 +223,6 @@ absl::Status Ledger::Start() {
   return absl::OkStatus();
 }
 
-bool Ledger::Executing(int64_t batch_id) {
-  absl::MutexLock lock(&batches_mu_);
-  return running_.contains(batch_id);
-}
-
 // ---------------------------------------------------------------- helpers
 
 std::string Ledger::Encrypt(absl::string_view value,
@@ -242,7 +253,9 @@ std::string Ledger::ShowText(CallContext& call,
                              const std::string& encrypted) const {
   if (encrypted.empty()) return "";
   if (!call.principal.SeesPersonalData()) return "(hidden)";
-  if (!call.mutating) call.personal_data = true;
+  // Answers of mutating calls are stored for replay: no free text there.
+  if (call.mutating) return "(recorded)";
+  call.personal_data = true;
   return Decrypt(encrypted, internal::kCtxNote);
 }
 
@@ -350,8 +363,7 @@ absl::Status Ledger::LoadPolicyFile(const std::string& path,
     return ApplyPolicy(c, internal::kSystemActor, *policy, resp);
   });
   if (!st.ok()) return st;
-  host_.cache().Invalidate(
-      {CacheKey("ledger", kStandardsCacheEntity, "all")});
+  host_.cache().Invalidate({CacheKey("ledger", kStandardsCacheEntity, "all")});
   Log(LogLevel::kInfo, "policy loaded",
       {{"file", path},
        {"version", policy->version()},
@@ -367,13 +379,11 @@ absl::Status Ledger::LoadPolicy(CallContext& call,
   LEDGER_RETURN_IF_ERROR(ValidatePolicy(req.policy()));
   LEDGER_RETURN_IF_ERROR(CheckRole(call.principal, {Role::kProvinceOfficer}));
   absl::Status st = RunIdempotent(
-      db_, "LoadPolicy", req.request_id(), req, resp,
-      [&](SqlConnection& c) {
+      db_, "LoadPolicy", req.request_id(), req, resp, [&](SqlConnection& c) {
         return ApplyPolicy(c, call.principal.subject, req.policy(), resp);
       });
   if (!st.ok()) return st;
-  host_.cache().Invalidate(
-      {CacheKey("ledger", kStandardsCacheEntity, "all")});
+  host_.cache().Invalidate({CacheKey("ledger", kStandardsCacheEntity, "all")});
   call.AddRecord(absl::StrCat("policy:", req.policy().version()));
   return absl::OkStatus();
 }
@@ -543,8 +553,8 @@ absl::Status Ledger::ListJournalEntries(
 absl::Status Ledger::ListAuditEvents(CallContext& call,
                                      const pb::ListAuditEventsRequest& req,
                                      pb::ListAuditEventsResponse* resp) {
-  LEDGER_RETURN_IF_ERROR(CheckRole(
-      call.principal, {Role::kProvinceOfficer, Role::kAuditor}));
+  LEDGER_RETURN_IF_ERROR(
+      CheckRole(call.principal, {Role::kProvinceOfficer, Role::kAuditor}));
   LEDGER_RETURN_IF_ERROR(ValidateText("method", req.method(), 64, false));
   auto size = ValidatePageSize("page_size", req.page_size(), 100, 1000);
   if (!size.ok()) return size.status();

@@ -80,10 +80,11 @@ class Ledger {
   absl::Status LoadPolicyFile(const std::string& path,
                               pb::LoadPolicyResponse* resp);
 
-  // True while a batch runs in this process (tests use it to wait).
-  bool Executing(int64_t batch_id);
-
-  // ---- RPCs (see protos/eduaid/ledger/v1/ledger.proto for each contract).
+  // ---- RPCs. Each method's success and its errors are documented on the
+  // RPC of the same name in protos/eduaid/ledger/v1/ledger.proto; the error
+  // codes follow the class comment. Mutating methods require `request_id`
+  // and are idempotent by it; reads apply the caller's region (and school)
+  // scope to every record and list.
   absl::Status LoadPolicy(CallContext& call, const pb::LoadPolicyRequest& req,
                           pb::LoadPolicyResponse* resp);
   absl::Status ListProgrammes(CallContext& call,
@@ -239,8 +240,7 @@ class Ledger {
   absl::StatusOr<pb::Grievance> LoadGrievance(SqlConnection& c,
                                               CallContext& call, int64_t id);
   void FillGrievance(CallContext& call, const SqlRow& row, pb::Grievance* g);
-  absl::StatusOr<pb::Posting> LoadPosting(SqlConnection& c,
-                                          int64_t posting_id);
+  absl::StatusOr<pb::Posting> LoadPosting(SqlConnection& c, int64_t posting_id);
 
   // ---- records and personal data (ledger.cc)
   absl::StatusOr<pb::Entitlement> LoadEntitlement(SqlConnection& c,

@@ -75,14 +75,14 @@ Eligibility Evaluate(const rpb::Student& s, const pb::ProgrammeStandard& std_,
 std::string GeneratedReason(const rpb::Student& s,
                             const pb::ProgrammeStandard& std_) {
   const rpb::Enrolment& e = s.current_enrolment();
-  return absl::StrCat(
-      "建档立卡贫困家庭学生 (registered poor household",
-      s.household_status() == cpb::HOUSEHOLD_STATUS_LIFTED
-          ? ", lifted, in transition"
-          : "",
-      "); ", internal::StageLabel(e.stage()), " grade ", e.grade(),
-      e.boarder() ? " boarder" : "", " at ", e.school_name(), " (",
-      e.school_code(), "); standard ", StandardId(std_));
+  return absl::StrCat("建档立卡贫困家庭学生 (registered poor household",
+                      s.household_status() == cpb::HOUSEHOLD_STATUS_LIFTED
+                          ? ", lifted, in transition"
+                          : "",
+                      "); ", internal::StageLabel(e.stage()), " grade ",
+                      e.grade(), e.boarder() ? " boarder" : "", " at ",
+                      e.school_name(), " (", e.school_code(), "); standard ",
+                      StandardId(std_));
 }
 
 std::string DueDate(const pb::ProgrammeStandard& s, const cpb::Term& term) {
@@ -93,8 +93,7 @@ std::string DueDate(const pb::ProgrammeStandard& s, const cpb::Term& term) {
 absl::StatusOr<bool> RequestSeen(Database& db, const std::string& id) {
   bool seen = false;
   absl::Status st = db.Read([&](SqlConnection& c) -> absl::Status {
-    auto rows =
-        c.Query("SELECT 1 FROM request_log WHERE request_id = ?", {id});
+    auto rows = c.Query("SELECT 1 FROM request_log WHERE request_id = ?", {id});
     if (!rows.ok()) return rows.status();
     seen = !rows->empty();
     return absl::OkStatus();
@@ -206,10 +205,10 @@ absl::Status Ledger::GenerateEntitlements(
       if (!known) return InvalidField(field, "no such programme");
       const pb::ProgrammeStandard* s = StandardFor(standards, code, req.term());
       if (s == nullptr) {
-        return WithReason(absl::StatusCode::kFailedPrecondition, "NO_STANDARD",
-                          absl::StrCat(field, ": no standard of ", code,
-                                       " is in effect for ",
-                                       TermKey(req.term())));
+        return WithReason(
+            absl::StatusCode::kFailedPrecondition, "NO_STANDARD",
+            absl::StrCat(field, ": no standard of ", code, " is in effect for ",
+                         TermKey(req.term())));
       }
       if (!s->auto_generate()) {
         return InvalidField(field,
@@ -248,11 +247,11 @@ absl::Status Ledger::GenerateEntitlements(
         std::map<std::string, pb::ProgrammeCount> counts;
         int64_t total = 0;
         for (const rpb::Student& s : students) {
+          // Only what the caller may see, and only well-formed keys.
           if (!call.principal.Covers(s.region_code()) ||
               !absl::StartsWith(s.region_code(), *region) ||
-              ValidateRegionCode("region_code", s.region_code()) != absl::OkStatus() ||
-              internal::ValidateMemberId("member_id", s.member_id()) !=
-                  absl::OkStatus()) {
+              !ValidateRegionCode("region_code", s.region_code()).ok() ||
+              !internal::ValidateMemberId("member_id", s.member_id()).ok()) {
             continue;
           }
           resp->set_students_seen(resp->students_seen() + 1);
@@ -311,9 +310,9 @@ absl::Status Ledger::GenerateEntitlements(
             const SqlRow& p = (*prior)[0];
             if (p.Int(1) == pb::ENTITLEMENT_STATE_OPEN &&
                 p.Str(2) != en.school_code()) {
-              const std::string moved = absl::StrCat(
-                  p.Str(4), "; 转学 carried over from ", p.Str(3), " (",
-                  p.Str(2), ") on ", internal::DateCst(now));
+              const std::string moved =
+                  absl::StrCat(p.Str(4), "; 转学 carried over from ", p.Str(3),
+                               " (", p.Str(2), ") on ", internal::DateCst(now));
               auto upd = c.Execute(
                   "UPDATE entitlements SET school_code = ?, school_name = ?, "
                   "stage = ?, grade = ?, boarder = ?, reason = ?, "
@@ -394,11 +393,10 @@ absl::Status Ledger::CreateEntitlement(CallContext& call,
         const pb::ProgrammeStandard* sp =
             StandardFor(*standards, req.programme_code(), req.term());
         if (sp == nullptr) {
-          return WithReason(absl::StatusCode::kFailedPrecondition,
-                            "NO_STANDARD",
-                            absl::StrCat("term: no standard of ",
-                                         req.programme_code(),
-                                         " is in effect for ", term));
+          return WithReason(
+              absl::StatusCode::kFailedPrecondition, "NO_STANDARD",
+              absl::StrCat("term: no standard of ", req.programme_code(),
+                           " is in effect for ", term));
         }
         const pb::StageRate* rate = RateFor(*sp, req.stage());
         if (rate == nullptr) {
@@ -646,12 +644,11 @@ absl::Status Ledger::Reconcile(CallContext& call,
       for (const SqlRow& r : *rows) {
         pb::StateCount* sc = table == 0 ? resp->add_entitlements_by_state()
                                         : resp->add_payments_by_state();
-        sc->set_state(table == 0 ? pb::EntitlementState_Name(
-                                       static_cast<pb::EntitlementState>(
-                                           r.Int(0)))
-                                 : pb::PaymentState_Name(
-                                       static_cast<pb::PaymentState>(
-                                           r.Int(0))));
+        sc->set_state(table == 0
+                          ? pb::EntitlementState_Name(
+                                static_cast<pb::EntitlementState>(r.Int(0)))
+                          : pb::PaymentState_Name(
+                                static_cast<pb::PaymentState>(r.Int(0))));
         sc->set_count(r.Int(1));
         sc->set_amount_fen(r.Int(2));
         if (table == 0 && r.Int(0) != pb::ENTITLEMENT_STATE_CANCELLED) {
@@ -684,9 +681,8 @@ absl::Status Ledger::Reconcile(CallContext& call,
     std::map<std::pair<std::string, std::string>, std::string> cancelled;
     for (const SqlRow& r : *held) {
       if (r.Int(4) == pb::ENTITLEMENT_STATE_CANCELLED) {
-        cancelled[{r.Str(0), r.Str(1)}] =
-            absl::StrCat("entitlement ", r.Int(3), " was cancelled: ",
-                         r.Str(5));
+        cancelled[{r.Str(0), r.Str(1)}] = absl::StrCat(
+            "entitlement ", r.Int(3), " was cancelled: ", r.Str(5));
         continue;
       }
       holds.insert({r.Str(0), r.Str(1)});
@@ -696,7 +692,8 @@ absl::Status Ledger::Reconcile(CallContext& call,
     for (const auto& s : *standards) codes.insert(s.programme_code());
     std::vector<const pb::ProgrammeStandard*> autos;
     for (const auto& code : codes) {
-      const pb::ProgrammeStandard* s = StandardFor(*standards, code, req.term());
+      const pb::ProgrammeStandard* s =
+          StandardFor(*standards, code, req.term());
       if (s != nullptr && s->auto_generate()) autos.push_back(s);
     }
     for (const auto& s : *students) {
@@ -743,8 +740,9 @@ absl::Status Ledger::Reconcile(CallContext& call,
       std::string why;
       auto it = by_member.find(r.Str(2));
       if (it == by_member.end()) {
-        why = "no longer listed by the registry as an enrolled registered "
-              "student";
+        why =
+            "no longer listed by the registry as an enrolled registered "
+            "student";
       } else {
         auto sp = Standard(c, r.Str(10));
         if (sp.ok() && sp->auto_generate()) {
@@ -770,13 +768,13 @@ absl::Status Ledger::Reconcile(CallContext& call,
     }
 
     // Open or batched entitlements past their due date.
-    auto overdue = c.Query(
-        absl::StrCat("SELECT ", internal::kEntitlementColumns,
-                     " FROM entitlements e WHERE e.term = ? AND "
-                     "e.region_code LIKE ? AND e.state IN (?, ?) AND "
-                     "e.due_date < ? ORDER BY e.due_date, e.id"),
-        {term, like, int64_t{pb::ENTITLEMENT_STATE_OPEN},
-         int64_t{pb::ENTITLEMENT_STATE_BATCHED}, as_of});
+    auto overdue =
+        c.Query(absl::StrCat("SELECT ", internal::kEntitlementColumns,
+                             " FROM entitlements e WHERE e.term = ? AND "
+                             "e.region_code LIKE ? AND e.state IN (?, ?) AND "
+                             "e.due_date < ? ORDER BY e.due_date, e.id"),
+                {term, like, int64_t{pb::ENTITLEMENT_STATE_OPEN},
+                 int64_t{pb::ENTITLEMENT_STATE_BATCHED}, as_of});
     if (!overdue.ok()) return overdue.status();
     for (const SqlRow& r : *overdue) {
       pb::GapItem item;
@@ -791,10 +789,10 @@ absl::Status Ledger::Reconcile(CallContext& call,
       item.set_amount_fen(r.Int(11));
       item.set_since(r.Str(15));
       item.set_days_open(std::max(0, DaysBetween(r.Str(15), as_of)));
-      item.set_detail(r.Int(12) == pb::ENTITLEMENT_STATE_BATCHED
-                          ? absl::StrCat("in batch ", r.Int(16),
-                                         ", not yet executed")
-                          : "not in any batch");
+      item.set_detail(
+          r.Int(12) == pb::ENTITLEMENT_STATE_BATCHED
+              ? absl::StrCat("in batch ", r.Int(16), ", not yet executed")
+              : "not in any batch");
       add_item(resp->mutable_unpaid_overdue(), std::move(item));
     }
 

@@ -6,14 +6,15 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "services/common/auth.h"
 #include "services/ledger/policy.h"
 
-#define LEDGER_RETURN_IF_ERROR(expr)   \
-  do {                                 \
-    absl::Status _st = (expr);         \
-    if (!_st.ok()) return _st;         \
+#define LEDGER_RETURN_IF_ERROR(expr) \
+  do {                               \
+    absl::Status _st = (expr);       \
+    if (!_st.ok()) return _st;       \
   } while (0)
 
 namespace eduaid::ledger::internal {
@@ -45,7 +46,8 @@ absl::Status RequireOfficerOrSchool(const Principal& p,
                                     absl::string_view school_code,
                                     absl::string_view action);
 // A school officer sees only records of their own school.
-absl::Status CheckSchoolScope(const Principal& p, absl::string_view school_code);
+absl::Status CheckSchoolScope(const Principal& p,
+                              absl::string_view school_code);
 // The school filter a list must apply for `p` ("" = none), or
 // PERMISSION_DENIED when a school officer asks for another school.
 absl::StatusOr<std::string> ScopeSchoolFilter(const Principal& p,

@@ -28,8 +28,7 @@ std::string NoticeNo(const std::string& region, const cpb::Term& term,
   char id[24];
   std::snprintf(id, sizeof id, "%08lld", static_cast<long long>(payment_id));
   return absl::StrCat(region, "-", term.year(),
-                      term.season() == cpb::SEASON_AUTUMN ? "A" : "S", "-",
-                      id);
+                      term.season() == cpb::SEASON_AUTUMN ? "A" : "S", "-", id);
 }
 
 // A date field: `value` or, when empty, today; a real date not in the
@@ -42,9 +41,9 @@ absl::StatusOr<std::string> PastDate(absl::string_view field,
   if (absl::Status s = ValidateDate(field, date); !s.ok()) return s;
   if (date > today) return InvalidField(field, "must not be in the future");
   if (!not_before.empty() && date < not_before) {
-    return InvalidField(field,
-                        absl::StrCat("must not be before the payment date ",
-                                     not_before));
+    return InvalidField(
+        field,
+        absl::StrCat("must not be before the payment date ", not_before));
   }
   return date;
 }
@@ -79,11 +78,11 @@ absl::StatusOr<pb::Notice> Ledger::BuildNotice(SqlConnection& c,
   LEDGER_RETURN_IF_ERROR(internal::CheckSchoolScope(call.principal, r.Str(10)));
   const int64_t state = r.Int(5);
   if (state != pb::PAYMENT_STATE_PAID && state != pb::PAYMENT_STATE_REVERSED) {
-    return WithReason(
-        absl::StatusCode::kFailedPrecondition, "PAYMENT_STATE",
-        absl::StrCat("payment ", payment_id, " is ",
-                     pb::PaymentState_Name(static_cast<pb::PaymentState>(state)),
-                     "; a notice exists once it is paid"));
+    return WithReason(absl::StatusCode::kFailedPrecondition, "PAYMENT_STATE",
+                      absl::StrCat("payment ", payment_id, " is ",
+                                   pb::PaymentState_Name(
+                                       static_cast<pb::PaymentState>(state)),
+                                   "; a notice exists once it is paid"));
   }
   pb::Notice n;
   n.set_payment_id(r.Int(0));
@@ -117,7 +116,8 @@ absl::StatusOr<pb::Notice> Ledger::BuildNotice(SqlConnection& c,
   return n;
 }
 
-absl::Status Ledger::GetNotice(CallContext& call, const pb::GetNoticeRequest& req,
+absl::Status Ledger::GetNotice(CallContext& call,
+                               const pb::GetNoticeRequest& req,
                                pb::GetNoticeResponse* resp) {
   LEDGER_RETURN_IF_ERROR(
       internal::ValidateRecordId("payment_id", req.payment_id()));
@@ -146,16 +146,17 @@ absl::Status Ledger::AcknowledgeNotice(CallContext& call,
   }
   LEDGER_RETURN_IF_ERROR(ValidateText("note", req.note(), 200, false));
   if (!req.acknowledged_on().empty()) {
-    LEDGER_RETURN_IF_ERROR(ValidateDate("acknowledged_on",
-                                        req.acknowledged_on()));
+    auto date = PastDate("acknowledged_on", req.acknowledged_on(), "");
+    if (!date.ok()) return date.status();
   }
   absl::Status st = RunIdempotent(
       db_, "AcknowledgeNotice", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto notice = BuildNotice(c, call, req.payment_id());
         if (!notice.ok()) return notice.status();
-        auto school = c.Query("SELECT school_code, state FROM payments WHERE id = ?",
-                              {req.payment_id()});
+        auto school =
+            c.Query("SELECT school_code, state FROM payments WHERE id = ?",
+                    {req.payment_id()});
         if (!school.ok()) return school.status();
         LEDGER_RETURN_IF_ERROR(internal::RequireOfficerOrSchool(
             call.principal, (*school)[0].Str(0), "record acknowledgements"));
@@ -170,8 +171,8 @@ absl::Status Ledger::AcknowledgeNotice(CallContext& call,
                            " was acknowledged on ",
                            notice->acknowledgement().acknowledged_on()));
         }
-        auto date =
-            PastDate("acknowledged_on", req.acknowledged_on(), notice->paid_on());
+        auto date = PastDate("acknowledged_on", req.acknowledged_on(),
+                             notice->paid_on());
         if (!date.ok()) return date.status();
         auto ins = c.Execute(
             "INSERT INTO notice_acks (payment_id, acknowledged_on, party, "
@@ -212,7 +213,8 @@ absl::Status Ledger::RecordFollowUp(CallContext& call,
   }
   LEDGER_RETURN_IF_ERROR(ValidateText("note", req.note(), 500, false));
   if (!req.visited_on().empty()) {
-    LEDGER_RETURN_IF_ERROR(ValidateDate("visited_on", req.visited_on()));
+    auto date = PastDate("visited_on", req.visited_on(), "");
+    if (!date.ok()) return date.status();
   }
   absl::Status st = RunIdempotent(
       db_, "RecordFollowUp", req.request_id(), req, resp,
@@ -243,10 +245,10 @@ absl::Status Ledger::RecordFollowUp(CallContext& call,
           g.set_region_code(pr.Str(3));
           g.set_school_code(pr.Str(0));
           g.set_source(pb::GRIEVANCE_SOURCE_FOLLOW_UP);
-          g.set_description(absl::StrCat(
-              "follow-up visit on ", *date, " by ", req.visitor(), ": ",
-              pb::FollowUpOutcome_Name(req.outcome()),
-              req.note().empty() ? "" : ": ", req.note()));
+          g.set_description(
+              absl::StrCat("follow-up visit on ", *date, " by ", req.visitor(),
+                           ": ", pb::FollowUpOutcome_Name(req.outcome()),
+                           req.note().empty() ? "" : ": ", req.note()));
           auto inserted = InsertGrievance(c, call, std::move(g));
           if (!inserted.ok()) return inserted.status();
           grievance_id = inserted->grievance_id();
@@ -302,8 +304,8 @@ absl::StatusOr<pb::Grievance> Ledger::LoadGrievance(SqlConnection& c,
                       {id});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) {
-    return absl::NotFoundError(absl::StrCat("grievance ", id,
-                                            " does not exist"));
+    return absl::NotFoundError(
+        absl::StrCat("grievance ", id, " does not exist"));
   }
   pb::Grievance g;
   FillGrievance(call, (*rows)[0], &g);
@@ -323,13 +325,11 @@ void Ledger::FillGrievance(CallContext& call, const SqlRow& r,
   g->set_state(static_cast<pb::GrievanceState>(r.Int(8)));
   // Free text may name people: shown in reads, never kept in the stored
   // answers of mutating calls.
-  g->set_description(call.mutating ? "(recorded)" : ShowText(call, r.Str(9)));
+  g->set_description(ShowText(call, r.Str(9)));
   g->set_opened_by(r.Str(10));
   g->set_opened_at(FormatTs(r.Int(11)));
   g->set_outcome(static_cast<pb::GrievanceOutcome>(r.Int(12)));
-  g->set_resolution(call.mutating || r.Str(13).empty()
-                        ? (r.Str(13).empty() ? "" : "(recorded)")
-                        : ShowText(call, r.Str(13)));
+  g->set_resolution(ShowText(call, r.Str(13)));
   g->set_resolved_by(r.Str(14));
   g->set_resolved_at(FormatTs(r.Int(15)));
 }
@@ -355,8 +355,8 @@ absl::Status Ledger::OpenGrievance(CallContext& call,
               {req.payment_id()});
           if (!rows.ok()) return rows.status();
           if (rows->empty()) {
-            return absl::NotFoundError(absl::StrCat(
-                "payment ", req.payment_id(), " does not exist"));
+            return absl::NotFoundError(
+                absl::StrCat("payment ", req.payment_id(), " does not exist"));
           }
           g.set_entitlement_id((*rows)[0].Int(0));
           g.set_payment_id(req.payment_id());
@@ -622,11 +622,10 @@ absl::Status Ledger::CreatePosting(CallContext& call,
              int64_t{pb::ENTITLEMENT_STATE_WAIVED}});
         if (!rows.ok()) return rows.status();
         if (rows->empty()) {
-          return WithReason(absl::StatusCode::kFailedPrecondition,
-                            "NOTHING_TO_POST",
-                            absl::StrCat("no aid at school ", req.school_code(),
-                                         " for ", term,
-                                         " within the caller's region"));
+          return WithReason(
+              absl::StatusCode::kFailedPrecondition, "NOTHING_TO_POST",
+              absl::StrCat("no aid at school ", req.school_code(), " for ",
+                           term, " within the caller's region"));
         }
         std::string region = (*rows)[0].Str(6);
         int64_t total = 0;
@@ -652,9 +651,8 @@ absl::Status Ledger::CreatePosting(CallContext& call,
               "INSERT INTO posting_lines (posting_id, line_no, entitlement_id, "
               "masked_name, programme_code, amount_fen, stage, grade) VALUES "
               "(?,?,?,?,?,?,?,?)",
-              {id, ++line, r.Int(0),
-               MaskName(Decrypt(r.Str(1), kCtxPayeeName)), r.Str(2), r.Int(3),
-               r.Int(4), r.Int(5)});
+              {id, ++line, r.Int(0), MaskName(Decrypt(r.Str(1), kCtxPayeeName)),
+               r.Str(2), r.Int(3), r.Int(4), r.Int(5)});
           if (!ins.ok()) return ins.status();
         }
         auto p = LoadPosting(c, id);

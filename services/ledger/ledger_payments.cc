@@ -38,20 +38,19 @@ absl::Status NotPayable(int64_t id, int64_t state, int64_t batch_id,
                         int64_t payment_id) {
   switch (state) {
     case pb::ENTITLEMENT_STATE_PAID:
-      return WithReason(absl::StatusCode::kFailedPrecondition, "ALREADY_PAID",
-                        absl::StrCat("entitlement ", id,
-                                     " is already paid (payment ", payment_id,
-                                     ")"));
+      return WithReason(
+          absl::StatusCode::kFailedPrecondition, "ALREADY_PAID",
+          absl::StrCat("entitlement ", id, " is already paid (payment ",
+                       payment_id, ")"));
     case pb::ENTITLEMENT_STATE_BATCHED:
       return WithReason(absl::StatusCode::kFailedPrecondition,
                         "ENTITLEMENT_STATE",
                         absl::StrCat("entitlement ", id, " is in batch ",
                                      batch_id, "; it is paid there"));
     case pb::ENTITLEMENT_STATE_WAIVED:
-      return WithReason(absl::StatusCode::kFailedPrecondition,
-                        "ENTITLEMENT_STATE",
-                        absl::StrCat("entitlement ", id,
-                                     " is a fee waiver: nothing to pay"));
+      return WithReason(
+          absl::StatusCode::kFailedPrecondition, "ENTITLEMENT_STATE",
+          absl::StrCat("entitlement ", id, " is a fee waiver: nothing to pay"));
     default:
       return WithReason(absl::StatusCode::kFailedPrecondition,
                         "ENTITLEMENT_STATE",
@@ -122,11 +121,11 @@ void Ledger::FillPayment(SqlConnection& c, CallContext& call, const SqlRow& r,
 absl::StatusOr<pb::Payment> Ledger::LoadPayment(SqlConnection& c,
                                                 CallContext& call,
                                                 int64_t payment_id) {
-  auto rows = c.Query(
-      absl::StrCat("SELECT ", internal::kPaymentColumns,
-                   " FROM payments p JOIN entitlements e ON e.id = "
-                   "p.entitlement_id WHERE p.id = ?"),
-      {payment_id});
+  auto rows =
+      c.Query(absl::StrCat("SELECT ", internal::kPaymentColumns,
+                           " FROM payments p JOIN entitlements e ON e.id = "
+                           "p.entitlement_id WHERE p.id = ?"),
+              {payment_id});
   if (!rows.ok()) return rows.status();
   if (rows->empty()) {
     return absl::NotFoundError(
@@ -157,8 +156,8 @@ absl::Status Ledger::CreateBatch(CallContext& call,
   }
   if (req.max_payments() < 0 ||
       req.max_payments() > internal::kMaxBatchPayments) {
-    v.push_back({"max_payments", absl::StrCat("must be 0..",
-                                              internal::kMaxBatchPayments)});
+    v.push_back({"max_payments",
+                 absl::StrCat("must be 0..", internal::kMaxBatchPayments)});
   }
   check(ValidateText("note", req.note(), 200, /*required=*/false));
   if (!v.empty()) return InvalidFields(v);
@@ -175,6 +174,8 @@ absl::Status Ledger::CreateBatch(CallContext& call,
   absl::Status st = RunIdempotent(
       db_, "CreateBatch", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
+        // Payments are created here too: queue with the other writers.
+        LEDGER_RETURN_IF_ERROR(LockJournalHead(c));
         if (!req.programme_code().empty()) {
           auto known = c.Query(
               "SELECT 1 FROM standards WHERE programme_code = ? LIMIT 1",
@@ -250,7 +251,8 @@ absl::Status Ledger::ApproveBatch(CallContext& call,
                                   const pb::ApproveBatchRequest& req,
                                   pb::ApproveBatchResponse* resp) {
   LEDGER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
-  LEDGER_RETURN_IF_ERROR(internal::ValidateRecordId("batch_id", req.batch_id()));
+  LEDGER_RETURN_IF_ERROR(
+      internal::ValidateRecordId("batch_id", req.batch_id()));
   LEDGER_RETURN_IF_ERROR(
       internal::RequireOfficer(call.principal, "approve batches"));
   absl::Status st = RunIdempotent(
@@ -272,8 +274,8 @@ absl::Status Ledger::ApproveBatch(CallContext& call,
         auto n = c.Execute(
             "UPDATE batches SET state = ?, approved_by = ?, approved_at = ? "
             "WHERE id = ? AND state = ?",
-            {int64_t{pb::BATCH_STATE_APPROVED}, call.principal.subject,
-             NowMs(), b->batch_id(), int64_t{pb::BATCH_STATE_CREATED}});
+            {int64_t{pb::BATCH_STATE_APPROVED}, call.principal.subject, NowMs(),
+             b->batch_id(), int64_t{pb::BATCH_STATE_CREATED}});
         if (!n.ok()) return n.status();
         if (*n != 1) return BatchStateError(*b, "BATCH_STATE_CREATED");
         auto updated = LoadBatch(c, b->batch_id());
@@ -290,7 +292,8 @@ absl::Status Ledger::ExecuteBatch(CallContext& call,
                                   const pb::ExecuteBatchRequest& req,
                                   pb::ExecuteBatchResponse* resp) {
   LEDGER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
-  LEDGER_RETURN_IF_ERROR(internal::ValidateRecordId("batch_id", req.batch_id()));
+  LEDGER_RETURN_IF_ERROR(
+      internal::ValidateRecordId("batch_id", req.batch_id()));
   LEDGER_RETURN_IF_ERROR(
       internal::RequireOfficer(call.principal, "execute batches"));
   absl::Status st = RunIdempotent(
@@ -326,7 +329,8 @@ absl::Status Ledger::CancelBatch(CallContext& call,
                                  const pb::CancelBatchRequest& req,
                                  pb::CancelBatchResponse* resp) {
   LEDGER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
-  LEDGER_RETURN_IF_ERROR(internal::ValidateRecordId("batch_id", req.batch_id()));
+  LEDGER_RETURN_IF_ERROR(
+      internal::ValidateRecordId("batch_id", req.batch_id()));
   LEDGER_RETURN_IF_ERROR(ValidateText("reason", req.reason(), 200));
   LEDGER_RETURN_IF_ERROR(
       internal::RequireOfficer(call.principal, "cancel batches"));
@@ -364,9 +368,9 @@ absl::Status Ledger::CancelBatch(CallContext& call,
             "batch_id = ?",
             {b->batch_id()});
         if (!cancelled.ok()) return cancelled.status();
-        auto del = c.Execute(
-            "DELETE FROM payments WHERE batch_id = ? AND state = ?",
-            {b->batch_id(), int64_t{pb::PAYMENT_STATE_PENDING}});
+        auto del =
+            c.Execute("DELETE FROM payments WHERE batch_id = ? AND state = ?",
+                      {b->batch_id(), int64_t{pb::PAYMENT_STATE_PENDING}});
         if (!del.ok()) return del.status();
         auto updated = LoadBatch(c, b->batch_id());
         if (!updated.ok()) return updated.status();
@@ -382,7 +386,8 @@ absl::Status Ledger::CancelBatch(CallContext& call,
 
 absl::Status Ledger::GetBatch(CallContext& call, const pb::GetBatchRequest& req,
                               pb::GetBatchResponse* resp) {
-  LEDGER_RETURN_IF_ERROR(internal::ValidateRecordId("batch_id", req.batch_id()));
+  LEDGER_RETURN_IF_ERROR(
+      internal::ValidateRecordId("batch_id", req.batch_id()));
   const std::string key =
       CacheKey("ledger", kBatchCacheEntity, absl::StrCat(req.batch_id()));
   pb::Batch batch;
@@ -540,8 +545,7 @@ absl::StatusOr<Ledger::ChunkResult> Ledger::ExecuteChunk(int64_t batch_id) {
         "SELECT state, executed_by, started_at FROM batches WHERE id = ?",
         {batch_id});
     if (!batch.ok()) return batch.status();
-    if (batch->empty() ||
-        (*batch)[0].Int(0) != pb::BATCH_STATE_EXECUTING) {
+    if (batch->empty() || (*batch)[0].Int(0) != pb::BATCH_STATE_EXECUTING) {
       out.finished = true;
       return absl::OkStatus();
     }
@@ -632,8 +636,7 @@ absl::StatusOr<Ledger::ChunkResult> Ledger::ExecuteChunk(int64_t batch_id) {
 
 void Ledger::CountDisbursed(const Disbursed& d) {
   for (const auto& [key, fen] : d.fen) {
-    disbursed_fen_
-        .Add({{"programme", key.first}, {"region", key.second}})
+    disbursed_fen_.Add({{"programme", key.first}, {"region", key.second}})
         .Increment(static_cast<double>(fen));
   }
   if (d.failures > 0) {
@@ -657,6 +660,9 @@ absl::Status Ledger::DisburseEntitlement(
       "DisburseEntitlement", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         disbursed = Disbursed();
+        // The head lock first: payment writers queue in one order.
+        auto journal = JournalAppender::Open(c);
+        if (!journal.ok()) return journal.status();
         auto rows = c.Query(
             "SELECT id, member_id, programme_code, term, region_code, "
             "school_code, amount_fen, state, created_by, standard_id, "
@@ -698,15 +704,13 @@ absl::Status Ledger::DisburseEntitlement(
              now});
         if (!ins.ok()) return ins.status();
         ref.payment_id = (*ins)[0].Int(0);
-        auto journal = JournalAppender::Open(c);
-        if (!journal.ok()) return journal.status();
         LEDGER_RETURN_IF_ERROR(JournalPayment(c, *journal, ref, now));
         LEDGER_RETURN_IF_ERROR(journal->Flush());
         auto n = c.Execute(
             "UPDATE entitlements SET state = ?, payment_id = ?, updated_at = ? "
             "WHERE id = ? AND state = ?",
-            {int64_t{pb::ENTITLEMENT_STATE_PAID}, ref.payment_id, now,
-             r.Int(0), int64_t{pb::ENTITLEMENT_STATE_OPEN}});
+            {int64_t{pb::ENTITLEMENT_STATE_PAID}, ref.payment_id, now, r.Int(0),
+             int64_t{pb::ENTITLEMENT_STATE_OPEN}});
         if (!n.ok()) return n.status();
         if (*n != 1) {
           return WithReason(absl::StatusCode::kFailedPrecondition,
@@ -742,7 +746,8 @@ absl::Status Ledger::ListPayments(CallContext& call,
       ValidateRegionPrefix("region_prefix", req.region_prefix()));
   const bool by_term = internal::TermSet(req.term());
   if (by_term) LEDGER_RETURN_IF_ERROR(ValidateTerm("term", req.term()));
-  if (req.batch_id() < 0) return InvalidField("batch_id", "must not be negative");
+  if (req.batch_id() < 0)
+    return InvalidField("batch_id", "must not be negative");
   if (!pb::PaymentState_IsValid(req.state())) {
     return InvalidField("state", "is not a known payment state");
   }

@@ -19,16 +19,19 @@ grpc::ServerUnaryReactor* LedgerService::ListProgrammes(
     pb::ListProgrammesResponse* resp) {
   return host_.runtime().Unary(ctx, "ListProgrammes", /*mutating=*/false,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->ListProgrammes(call, *req, resp);
+                                 return logic_->ListProgrammes(call, *req,
+                                                               resp);
                                });
 }
 
 grpc::ServerUnaryReactor* LedgerService::GenerateEntitlements(
-    grpc::CallbackServerContext* ctx, const pb::GenerateEntitlementsRequest* req,
+    grpc::CallbackServerContext* ctx,
+    const pb::GenerateEntitlementsRequest* req,
     pb::GenerateEntitlementsResponse* resp) {
   return host_.runtime().Unary(ctx, "GenerateEntitlements", /*mutating=*/true,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->GenerateEntitlements(call, *req, resp);
+                                 return logic_->GenerateEntitlements(call, *req,
+                                                                     resp);
                                });
 }
 
@@ -37,7 +40,8 @@ grpc::ServerUnaryReactor* LedgerService::CreateEntitlement(
     pb::CreateEntitlementResponse* resp) {
   return host_.runtime().Unary(ctx, "CreateEntitlement", /*mutating=*/true,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->CreateEntitlement(call, *req, resp);
+                                 return logic_->CreateEntitlement(call, *req,
+                                                                  resp);
                                });
 }
 
@@ -46,7 +50,8 @@ grpc::ServerUnaryReactor* LedgerService::ListEntitlements(
     pb::ListEntitlementsResponse* resp) {
   return host_.runtime().Unary(ctx, "ListEntitlements", /*mutating=*/false,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->ListEntitlements(call, *req, resp);
+                                 return logic_->ListEntitlements(call, *req,
+                                                                 resp);
                                });
 }
 
@@ -55,7 +60,8 @@ grpc::ServerUnaryReactor* LedgerService::CancelEntitlement(
     pb::CancelEntitlementResponse* resp) {
   return host_.runtime().Unary(ctx, "CancelEntitlement", /*mutating=*/true,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->CancelEntitlement(call, *req, resp);
+                                 return logic_->CancelEntitlement(call, *req,
+                                                                  resp);
                                });
 }
 
@@ -118,7 +124,8 @@ grpc::ServerUnaryReactor* LedgerService::DisburseEntitlement(
     pb::DisburseEntitlementResponse* resp) {
   return host_.runtime().Unary(ctx, "DisburseEntitlement", /*mutating=*/true,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->DisburseEntitlement(call, *req, resp);
+                                 return logic_->DisburseEntitlement(call, *req,
+                                                                    resp);
                                });
 }
 
@@ -136,7 +143,8 @@ grpc::ServerUnaryReactor* LedgerService::ReversePayment(
     pb::ReversePaymentResponse* resp) {
   return host_.runtime().Unary(ctx, "ReversePayment", /*mutating=*/true,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->ReversePayment(call, *req, resp);
+                                 return logic_->ReversePayment(call, *req,
+                                                               resp);
                                });
 }
 
@@ -154,7 +162,8 @@ grpc::ServerUnaryReactor* LedgerService::AcknowledgeNotice(
     pb::AcknowledgeNoticeResponse* resp) {
   return host_.runtime().Unary(ctx, "AcknowledgeNotice", /*mutating=*/true,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->AcknowledgeNotice(call, *req, resp);
+                                 return logic_->AcknowledgeNotice(call, *req,
+                                                                  resp);
                                });
 }
 
@@ -163,7 +172,8 @@ grpc::ServerUnaryReactor* LedgerService::RecordFollowUp(
     pb::RecordFollowUpResponse* resp) {
   return host_.runtime().Unary(ctx, "RecordFollowUp", /*mutating=*/true,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->RecordFollowUp(call, *req, resp);
+                                 return logic_->RecordFollowUp(call, *req,
+                                                               resp);
                                });
 }
 
@@ -181,7 +191,8 @@ grpc::ServerUnaryReactor* LedgerService::ResolveGrievance(
     pb::ResolveGrievanceResponse* resp) {
   return host_.runtime().Unary(ctx, "ResolveGrievance", /*mutating=*/true,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->ResolveGrievance(call, *req, resp);
+                                 return logic_->ResolveGrievance(call, *req,
+                                                                 resp);
                                });
 }
 
@@ -190,7 +201,8 @@ grpc::ServerUnaryReactor* LedgerService::ListGrievances(
     pb::ListGrievancesResponse* resp) {
   return host_.runtime().Unary(ctx, "ListGrievances", /*mutating=*/false,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->ListGrievances(call, *req, resp);
+                                 return logic_->ListGrievances(call, *req,
+                                                               resp);
                                });
 }
 
@@ -199,7 +211,8 @@ grpc::ServerUnaryReactor* LedgerService::GetPaymentChain(
     pb::GetPaymentChainResponse* resp) {
   return host_.runtime().Unary(ctx, "GetPaymentChain", /*mutating=*/false,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->GetPaymentChain(call, *req, resp);
+                                 return logic_->GetPaymentChain(call, *req,
+                                                                resp);
                                });
 }
 
@@ -253,7 +266,8 @@ grpc::ServerUnaryReactor* LedgerService::GetTrialBalance(
     pb::GetTrialBalanceResponse* resp) {
   return host_.runtime().Unary(ctx, "GetTrialBalance", /*mutating=*/false,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->GetTrialBalance(call, *req, resp);
+                                 return logic_->GetTrialBalance(call, *req,
+                                                                resp);
                                });
 }
 
@@ -262,7 +276,8 @@ grpc::ServerUnaryReactor* LedgerService::ListJournalEntries(
     pb::ListJournalEntriesResponse* resp) {
   return host_.runtime().Unary(ctx, "ListJournalEntries", /*mutating=*/false,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->ListJournalEntries(call, *req, resp);
+                                 return logic_->ListJournalEntries(call, *req,
+                                                                   resp);
                                });
 }
 
@@ -271,7 +286,8 @@ grpc::ServerUnaryReactor* LedgerService::ListAuditEvents(
     pb::ListAuditEventsResponse* resp) {
   return host_.runtime().Unary(ctx, "ListAuditEvents", /*mutating=*/false,
                                [this, req, resp](CallContext& call) {
-                                 return logic_->ListAuditEvents(call, *req, resp);
+                                 return logic_->ListAuditEvents(call, *req,
+                                                                resp);
                                });
 }
 

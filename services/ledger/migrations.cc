@@ -99,7 +99,8 @@ CREATE INDEX payments_batch ON payments (batch_id, state, id);
 CREATE INDEX payments_term_region ON payments (term, region_code, state);
 )sql"});
 
-  m.push_back({2, "hash-chained double-entry journal", std::string(R"sql(
+  m.push_back({2, "hash-chained double-entry journal",
+               std::string(R"sql(
 CREATE TABLE journal (
   id BIGINT PRIMARY KEY,
   at_ms BIGINT NOT NULL,

@@ -122,7 +122,7 @@ inline std::string IssuingAuthority(const std::string& region_code) {
 inline std::string NoticeTermLabel(const ::eduaid::common::v1::Term& term) {
   return std::to_string(term.year()) + "年" +
          (term.season() == ::eduaid::common::v1::SEASON_AUTUMN ? "秋季"
-                                                              : "春季") +
+                                                               : "春季") +
          "学期";
 }
 
@@ -131,12 +131,23 @@ inline std::string HtmlEscape(const std::string& s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -145,12 +156,18 @@ inline std::string HtmlEscape(const std::string& s) {
 inline std::string AckMethodLabel(::eduaid::ledger::v1::AckMethod m) {
   namespace pb = ::eduaid::ledger::v1;
   switch (m) {
-    case pb::ACK_METHOD_SIGNATURE: return "签字";
-    case pb::ACK_METHOD_THUMBPRINT: return "按手印";
-    case pb::ACK_METHOD_SMS: return "短信";
-    case pb::ACK_METHOD_WECHAT: return "微信";
-    case pb::ACK_METHOD_PHONE: return "电话";
-    default: return "";
+    case pb::ACK_METHOD_SIGNATURE:
+      return "签字";
+    case pb::ACK_METHOD_THUMBPRINT:
+      return "按手印";
+    case pb::ACK_METHOD_SMS:
+      return "短信";
+    case pb::ACK_METHOD_WECHAT:
+      return "微信";
+    case pb::ACK_METHOD_PHONE:
+      return "电话";
+    default:
+      return "";
   }
 }
 
@@ -166,7 +183,8 @@ inline std::string RenderNoticeText(const ::eduaid::ledger::v1::Notice& n) {
        n.programme_name() + "”，资助金额人民币 " + n.amount_yuan() +
        " 元（大写：" + ChineseAmountInWords(n.amount_fen()) + "），已于 " +
        n.paid_on() + " 发放。\n\n";
-  t += "    如对资助有疑问，请向学校或" + authority + "反映；也可在公示期内提出异议。\n\n";
+  t += "    如对资助有疑问，请向学校或" + authority +
+       "反映；也可在公示期内提出异议。\n\n";
   t += "                                        " + authority + "\n";
   t += "                                        " + n.issued_on() + "\n\n";
   t += "------------------------------------------------------------\n";
@@ -192,11 +210,14 @@ inline std::string RenderNoticeHtml(const ::eduaid::ledger::v1::Notice& n) {
   const std::string programme = HtmlEscape(n.programme_name());
   const std::string yuan = HtmlEscape(n.amount_yuan());
   std::string h;
-  h += "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n";
+  h += "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta "
+       "charset=\"utf-8\">\n";
   h += "<title>资助告知书 " + HtmlEscape(n.notice_no()) + "</title>\n";
-  h += "<style>body{font-family:serif;max-width:42em;margin:2em auto;line-height:1.8}"
+  h += "<style>body{font-family:serif;max-width:42em;margin:2em "
+       "auto;line-height:1.8}"
        "h1{text-align:center;letter-spacing:.3em}.sign{text-align:right}"
-       ".receipt{border-top:1px dashed #000;margin-top:3em;padding-top:1em}</style>\n";
+       ".receipt{border-top:1px dashed "
+       "#000;margin-top:3em;padding-top:1em}</style>\n";
   h += "</head>\n<body>\n<h1>资助告知书</h1>\n";
   h += "<p>编号：" + HtmlEscape(n.notice_no()) + "</p>\n";
   h += "<p>" + payee + " 同学及家长：</p>\n";

@@ -36,10 +36,9 @@ class CollectFirstError : public google::protobuf::io::ErrorCollector {
 bool IsToken(absl::string_view s, size_t max, bool lower_ok) {
   if (s.empty() || s.size() > max) return false;
   for (char c : s) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' ||
-                    (lower_ok && ((c >= 'a' && c <= 'z') || c == '.' ||
-                                  c == '-'));
+    const bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+        (lower_ok && ((c >= 'a' && c <= 'z') || c == '.' || c == '-'));
     if (!ok) return false;
   }
   return true;
@@ -137,7 +136,8 @@ absl::Status ValidatePolicy(const pb::Policy& policy) {
     }
     if (!pb::ProgrammeKind_IsValid(s.kind()) ||
         s.kind() == pb::PROGRAMME_KIND_UNSPECIFIED) {
-      add(f + ".kind", "must be PROGRAMME_KIND_GRANT or PROGRAMME_KIND_FEE_WAIVER");
+      add(f + ".kind",
+          "must be PROGRAMME_KIND_GRANT or PROGRAMME_KIND_FEE_WAIVER");
     }
     if (!pb::PaymentSchedule_IsValid(s.schedule()) ||
         s.schedule() == pb::PAYMENT_SCHEDULE_UNSPECIFIED) {
@@ -168,8 +168,8 @@ absl::Status ValidatePolicy(const pb::Policy& policy) {
     }
     const pb::FundingShares& sh = s.shares();
     bool share_ok = true;
-    for (int bp : {sh.central_bp(), sh.provincial_bp(), sh.city_bp(),
-                   sh.county_bp()}) {
+    for (int bp :
+         {sh.central_bp(), sh.provincial_bp(), sh.city_bp(), sh.county_bp()}) {
       if (bp < 0 || bp > 10000) share_ok = false;
     }
     if (!share_ok) {
@@ -200,15 +200,15 @@ absl::Status ValidatePolicy(const pb::Policy& policy) {
     if (s.pay_within_days() < 0 || s.pay_within_days() > 366) {
       add(f + ".pay_within_days", "must be 0..366");
     }
-    if (!s.exclusive_group().empty() &&
-        !IsProgrammeCode(s.exclusive_group())) {
+    if (!s.exclusive_group().empty() && !IsProgrammeCode(s.exclusive_group())) {
       add(f + ".exclusive_group", "must be empty or 1..40 of A-Z 0-9 _");
     }
     if (!s.standard_id().empty() && s.standard_id() != StandardId(s)) {
       add(f + ".standard_id", "is output only (leave it empty)");
     }
     if (!ids.insert(StandardId(s)).second) {
-      add(f, "repeats programme_code and effective_from of an earlier standard");
+      add(f,
+          "repeats programme_code and effective_from of an earlier standard");
     }
   }
   if (v.empty()) return absl::OkStatus();
@@ -251,18 +251,16 @@ absl::Status ValidateTerm(absl::string_view field, const cpb::Term& term,
                         "must be SEASON_AUTUMN or SEASON_SPRING");
   }
   if (max_year_ahead >= 0 && term.year() > CurrentYearCst() + max_year_ahead) {
-    return InvalidField(
-        absl::StrCat(field, ".year"),
-        absl::StrCat("must not be more than ", max_year_ahead,
-                     " year(s) after the current year"));
+    return InvalidField(absl::StrCat(field, ".year"),
+                        absl::StrCat("must not be more than ", max_year_ahead,
+                                     " year(s) after the current year"));
   }
   return absl::OkStatus();
 }
 
 std::string TermKey(const cpb::Term& term) {
-  return absl::StrCat(term.year(), term.season() == cpb::SEASON_AUTUMN
-                                       ? "-AUTUMN"
-                                       : "-SPRING");
+  return absl::StrCat(
+      term.year(), term.season() == cpb::SEASON_AUTUMN ? "-AUTUMN" : "-SPRING");
 }
 
 std::optional<cpb::Term> ParseTermKey(absl::string_view key) {
@@ -282,9 +280,8 @@ std::optional<cpb::Term> ParseTermKey(absl::string_view key) {
 }
 
 std::string TermStart(const cpb::Term& term) {
-  return absl::StrCat(term.year(), term.season() == cpb::SEASON_AUTUMN
-                                       ? "-09-01"
-                                       : "-02-01");
+  return absl::StrCat(
+      term.year(), term.season() == cpb::SEASON_AUTUMN ? "-09-01" : "-02-01");
 }
 
 int TermOrdinal(const cpb::Term& term) {
@@ -311,8 +308,8 @@ bool InEffect(const pb::ProgrammeStandard& s, absl::string_view term_start) {
 }
 
 const pb::ProgrammeStandard* StandardFor(
-    const std::vector<pb::ProgrammeStandard>& standards,
-    absl::string_view code, const cpb::Term& term) {
+    const std::vector<pb::ProgrammeStandard>& standards, absl::string_view code,
+    const cpb::Term& term) {
   const std::string start = TermStart(term);
   const pb::ProgrammeStandard* best = nullptr;
   for (const auto& s : standards) {
@@ -355,8 +352,7 @@ bool AdmitsHousehold(const pb::ProgrammeStandard& s,
     return status == cpb::HOUSEHOLD_STATUS_POOR ||
            status == cpb::HOUSEHOLD_STATUS_LIFTED;
   }
-  return std::find(s.household_statuses().begin(),
-                   s.household_statuses().end(),
+  return std::find(s.household_statuses().begin(), s.household_statuses().end(),
                    status) != s.household_statuses().end();
 }
 

@@ -77,8 +77,8 @@ bool InEffect(const pb::ProgrammeStandard& s, absl::string_view term_start);
 // effective_from not after the term's start whose effective_to (if any) is
 // not before it. nullptr when none.
 const pb::ProgrammeStandard* StandardFor(
-    const std::vector<pb::ProgrammeStandard>& standards,
-    absl::string_view code, const cpb::Term& term);
+    const std::vector<pb::ProgrammeStandard>& standards, absl::string_view code,
+    const cpb::Term& term);
 
 // The rate of `s` for `stage`, or nullptr.
 const pb::StageRate* RateFor(const pb::ProgrammeStandard& s,

@@ -125,11 +125,6 @@ constexpr char kEnrolmentCols[] =
     "e.term_season, e.status, e.boarder, e.recorded_at, e.reason, e.current, "
     "COALESCE(s.region_code, '')";
 
-bool IsClosedCase(int64_t state) {
-  return state == pb::DROPOUT_CASE_STATE_RETURNED ||
-         state == pb::DROPOUT_CASE_STATE_EXEMPT;
-}
-
 bool AllowedTransition(int64_t from, int64_t to) {
   using S = pb::DropoutCaseState;
   switch (from) {
@@ -212,6 +207,11 @@ std::string Registry::DecryptOrEmpty(const std::string& enc,
 absl::Status Registry::ImportHouseholds(CallContext& call,
                                         const pb::ImportHouseholdsRequest& req,
                                         pb::ImportHouseholdsResponse* resp) {
+  // The poverty registration database is loaded by the education bureaus,
+  // not by schools.
+  RETURN_IF_ERROR(CheckRole(call.principal,
+                            {Role::kProvinceOfficer, Role::kCityOfficer,
+                             Role::kCountyOfficer, Role::kService}));
   RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
   if (req.rows_size() == 0) return InvalidField("rows", "must not be empty");
   if (req.rows_size() > kMaxRowsPerCall) {
@@ -474,6 +474,9 @@ absl::Status Registry::ImportHouseholds(CallContext& call,
 absl::Status Registry::UpsertSchool(CallContext& call,
                                     const pb::UpsertSchoolRequest& req,
                                     pb::UpsertSchoolResponse* resp) {
+  RETURN_IF_ERROR(CheckRole(call.principal,
+                            {Role::kProvinceOfficer, Role::kCityOfficer,
+                             Role::kCountyOfficer, Role::kService}));
   RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
   const auto& s = req.school();
   std::vector<FieldViolation> v;

@@ -22,7 +22,9 @@ protoc and grpc_python_plugin, under another file name so that the generated
 package does not shadow `grpc`.
 """
 import argparse
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,6 +37,7 @@ HEALTH_PROTO = "/usr/share/grpc-proto/grpc/health/v1/health.proto"
 
 def health_stubs():
     out = tempfile.mkdtemp(prefix="eduaid-health-")
+    atexit.register(shutil.rmtree, out, True)
     with open(HEALTH_PROTO) as src, open(os.path.join(out, "eduaid_health.proto"), "w") as dst:
         dst.write(src.read())
     subprocess.run(

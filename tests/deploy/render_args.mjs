@@ -6,7 +6,8 @@
 //
 // $(VAR) references are expanded from the container's env values and its
 // envFrom ConfigMaps, as the kubelet does. Then, for this machine: paths
-// under /etc/eduaid and /var/lib/eduaid move under ROOT; the bind address
+// under /etc/eduaid and /var/lib/eduaid move under ROOT, those under
+// /usr/share/eduaid to $EDUAID_SHARE_DIR when set; the bind address
 // becomes 127.0.0.1; every port (own and peers') moves by PORT_OFFSET; peer
 // host names become 127.0.0.1; a postgres:// database becomes a SQLite file
 // under ROOT (no PostgreSQL here); the Redis URL becomes REDIS_URL.
@@ -33,7 +34,14 @@ for (const ef of c.envFrom || []) {
 for (const e of c.env || []) if (e.value !== undefined) env[e.name] = e.value;
 const expand = (s) => s.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, v) => (v in env ? env[v] : m));
 
-const movePath = (s) => s.replace(/(^|,)(\/etc\/eduaid|\/var\/lib\/eduaid)/g, `$1${root}$2`);
+// EDUAID_SHARE_DIR: where /usr/share/eduaid's files (policy/, shipped in
+// the image) are here: the repository root.
+const share = process.env.EDUAID_SHARE_DIR;
+const movePath = (s) => {
+  let out = s.replace(/(^|,)(\/etc\/eduaid|\/var\/lib\/eduaid)/g, `$1${root}$2`);
+  if (share) out = out.replace(/(^|,)\/usr\/share\/eduaid\//g, `$1${share}/`);
+  return out;
+};
 const movePort = (p) => String(Number(p) + offset);
 const moveAddr = (s) => s.replace(/^[A-Za-z0-9.-]+:(\d+)$/, (m, p) => `127.0.0.1:${movePort(p)}`);
 

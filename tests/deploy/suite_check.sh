@@ -109,14 +109,14 @@ fails=0
 check() { # description, command...
   local what=$1
   shift
-  if "$@" >"$work/check.out" 2>&1; then
-    log "ok   $what"
-    sed 's/^/       /' "$work/check.out"
-  else
+  local rc=0
+  "$@" >"$work/check.out" 2>&1 || rc=$?
+  if [ "$rc" -eq 0 ]; then log "ok   $what"; else
     log "FAIL $what"
-    sed 's/^/       /' "$work/check.out"
     fails=$((fails + 1))
   fi
+  sed 's/^/       /' "$work/check.out"
+  return "$rc"
 }
 
 for overlay in $overlays; do
@@ -134,7 +134,7 @@ for overlay in $overlays; do
     cp -r "$r/etc/eduaid/data-key" "$r/etc/eduaid/jwt" "$r/etc/eduaid/jwt-secret" "$sr/etc/eduaid/"
     cp -r "$r/etc/eduaid/$svc-tls" "$sr/etc/eduaid/tls"
     cp -r "$r/etc/eduaid/$svc-service-token" "$sr/etc/eduaid/service-token"
-    node "$here/render_args.mjs" "$rendered" "$svc" "$sr" "$offset" "redis://127.0.0.1:$redis_port" >"$work/$svc.json"
+    EDUAID_SHARE_DIR="$root" node "$here/render_args.mjs" "$rendered" "$svc" "$sr" "$offset" "redis://127.0.0.1:$redis_port" >"$work/$svc.json"
     mapfile -d '' -t argv < <($PY -c 'import json,sys; sys.stdout.write("\0".join(json.load(open(sys.argv[1]))["args"]))' "$work/$svc.json")
     ports="$(jq_ "$work/$svc.json" ports.grpc) $(jq_ "$work/$svc.json" ports.metrics) $(jq_ "$work/$svc.json" ports.health)"
     sports[$svc]=$ports
@@ -153,22 +153,22 @@ for overlay in $overlays; do
       continue
     fi
     check "$overlay/$svc: health port $h SERVING for ${GRPC_NAME[$svc]} (readiness)" \
-      $PY "$here/grpc_health.py" --wait 5 --service "${GRPC_NAME[$svc]}" "127.0.0.1:$h"
+      $PY "$here/grpc_health.py" --wait 5 --service "${GRPC_NAME[$svc]}" "127.0.0.1:$h" || true
     tls=()
     if [ "$(jq_ "$work/$svc.json" mtls)" = True ]; then
       check "$overlay/$svc: gRPC port $g refuses a client without a certificate (mTLS)" \
-        $PY "$here/grpc_health.py" --wait 2 --expect-refused --tls-ca "$r/pki/ca.crt" "127.0.0.1:$g"
+        $PY "$here/grpc_health.py" --wait 2 --expect-refused --tls-ca "$r/pki/ca.crt" "127.0.0.1:$g" || true
       tls=(--tls-ca "$r/pki/ca.crt" --tls-cert "$r/etc/eduaid/client-tls/tls.crt" --tls-key "$r/etc/eduaid/client-tls/tls.key")
     fi
     check "$overlay/$svc: gRPC port $g SERVING${tls:+ over mTLS}" \
-      $PY "$here/grpc_health.py" --wait 5 "${tls[@]}" "127.0.0.1:$g"
+      $PY "$here/grpc_health.py" --wait 5 "${tls[@]}" "127.0.0.1:$g" || true
     if [ -f "$build/eduaid_descriptor.pb" ] && $PY "$here/grpc_health.py" --help >/dev/null; then
       check "$overlay/$svc: a call without a token is refused" \
-        $PY "$here/grpc_health.py" "${tls[@]}" --expect-unauthenticated "$build/eduaid_descriptor.pb" "${GRPC_NAME[$svc]}" "127.0.0.1:$g"
+        $PY "$here/grpc_health.py" "${tls[@]}" --expect-unauthenticated "$build/eduaid_descriptor.pb" "${GRPC_NAME[$svc]}" "127.0.0.1:$g" || true
     fi
   done
   check "$overlay: metric names used by alerts and dashboards are exported" \
-    bash "$here/check_metric_names.sh" "${urls[@]}"
+    bash "$here/check_metric_names.sh" "${urls[@]}" || true
   # Graceful stop: SIGTERM, NOT_SERVING grace, drain, exit 0 within the
   # Deployment's terminationGracePeriodSeconds.
   for svc in "${built[@]}"; do

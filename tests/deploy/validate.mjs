@@ -16,7 +16,7 @@
 //    HPA, PDB, NetworkPolicies that make each service reachable only by its
 //    callers, ServiceMonitor, PrometheusRule with the alerts the runbook
 //    documents, the CloudNativePG Cluster and a persistent Redis.
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdtempSync, rmSync, existsSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -128,7 +128,9 @@ function typeCheck(models) {
 // ---- 3. eduaid's rules -----------------------------------------------------
 const SERVICES = {
   registry: { port: 50051, grpc: "eduaid.registry.v1.StudentRegistryService", peers: [] },
-  ledger: { port: 50052, grpc: "eduaid.ledger.v1.SubsidyLedgerService", peers: ["registry"] },
+  // ledger's default policy path is relative to the working directory: the
+  // image's copy must be named.
+  ledger: { port: 50052, grpc: "eduaid.ledger.v1.SubsidyLedgerService", peers: ["registry"], flags: ["--policy"] },
   teacher: { port: 50053, grpc: "eduaid.teacher.v1.TeacherSupportService", peers: ["registry"] },
   vocational: {
     port: 50054,
@@ -200,6 +202,9 @@ function checkService(svc) {
   for (const p of s.peers) {
     if (flag(argv, `--${p}`) === undefined) fail(`${id(dep)}: no --${p} peer flag`);
   }
+  for (const f of s.flags || []) {
+    if (flag(argv, f) === undefined) fail(`${id(dep)}: no ${f} flag`);
+  }
   // $(VAR) in args must be defined by env or by a ConfigMap from envFrom.
   const env = new Set((c.env || []).map((e) => e.name));
   for (const ef of c.envFrom || []) {
@@ -207,9 +212,18 @@ function checkService(svc) {
     if (ef.configMapRef && !cm) fail(`${id(dep)}: envFrom ConfigMap ${ef.configMapRef.name} is not rendered`);
     for (const k of Object.keys(cm?.data || {})) env.add(k);
   }
+  const cmData = {};
+  for (const ef of c.envFrom || []) Object.assign(cmData, find("ConfigMap", ef.configMapRef?.name)?.data || {});
   for (const a of argv) {
     for (const m of a.matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) {
       if (!env.has(m[1])) fail(`${id(dep)}: arg ${a} refers to undefined variable ${m[1]}`);
+    }
+    // Files the image ships (deploy/docker/Dockerfile copies policy/ to
+    // /usr/share/eduaid/policy) must exist in the repository.
+    const value = a.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, v) => cmData[v] ?? m);
+    for (const f of value.split(",")) {
+      const m = f.match(/^\/usr\/share\/eduaid\/(policy\/.+)$/);
+      if (m && !existsSync(join(here, "../..", m[1]))) fail(`${id(dep)}: ${f} is not in the image (no ${m[1]} in the repository)`);
     }
   }
   // Keys as files from Secrets, never literal values in the manifest.
@@ -219,7 +233,7 @@ function checkService(svc) {
       fail(`${id(dep)}: ${e.name} has a literal value; take it from a Secret`);
     }
   }
-  const dataKeyPath = flag(argv, "--data-key-file");
+  const dataKeyPath = flag(argv, "--data-key-file") || "";
   const dkMount = (c.volumeMounts || []).find((m) => dataKeyPath.startsWith(`${m.mountPath}/`));
   const dkVol = dkMount && pod.volumes.find((v) => v.name === dkMount.name);
   if (!dkVol?.secret) fail(`${id(dep)}: the data key must come from a Secret volume`);
@@ -393,6 +407,9 @@ const MUTATIONS = {
   "wrong health port": (ds) => { ds.find((d) => d.metadata.name === "eduaid-ledger" && d.kind === "Deployment").spec.template.spec.containers[0].livenessProbe.grpc.port = 50151; },
   "grace shorter than drain": (ds) => { ds.find((d) => d.kind === "Deployment").spec.template.spec.terminationGracePeriodSeconds = 20; },
   "undefined $(VAR)": (ds) => { ds.find((d) => d.kind === "Deployment").spec.template.spec.containers[0].args.push("--workers=$(EDUAID_WORKRES)"); },
+  "--flag= with an empty value": (ds) => { ds.find((d) => d.kind === "Deployment").spec.template.spec.containers[0].args.push("--tls-cert="); },
+  "ledger without --policy": (ds) => { const c = ds.find((d) => d.metadata.name === "eduaid-ledger" && d.kind === "Deployment").spec.template.spec.containers[0]; const i = c.args.indexOf("--policy"); c.args.splice(i, 2); },
+  "policy file not in the image": (ds) => { ds.find((d) => d.metadata.name === "eduaid-ledger-config").data.EDUAID_LEDGER_POLICY = "/usr/share/eduaid/policy/nowhere.textproto"; },
   "literal secret": (ds) => { ds.find((d) => d.kind === "Deployment").spec.template.spec.containers[0].env.push({ name: "EDUAID_DATA_KEY", value: "00" }); },
   "no HPA": (ds) => { ds.splice(ds.findIndex((d) => d.kind === "HorizontalPodAutoscaler"), 1); },
   "ledger open to teacher": (ds) => {
