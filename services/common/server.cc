@@ -111,6 +111,13 @@ ServiceRuntime::ServiceRuntime(const ServerConfig& config, Authenticator* auth,
   rejected_overload_ = &denied.Add({{"reason", "overload"}});
 }
 
+void ServiceRuntime::RestrictRoles(const std::string& method,
+                                   std::initializer_list<Role> roles) {
+  uint32_t mask = 0;
+  for (Role r : roles) mask |= 1u << static_cast<int>(r);
+  method_roles_[method] = mask;
+}
+
 absl::StatusOr<Principal> ServiceRuntime::Authenticate(
     grpc::CallbackServerContext* ctx) {
   const auto& md = ctx->client_metadata();
@@ -155,6 +162,7 @@ void ServiceRuntime::Audit(const CallContext& call,
 
 grpc::ServerUnaryReactor* ServiceRuntime::Unary(
     grpc::CallbackServerContext* ctx, const char* method, bool mutating,
+    const google::protobuf::Message* request,
     std::function<absl::Status(CallContext&)> fn,
     const std::function<std::optional<absl::Status>(CallContext&)>& fast) {
   auto* reactor = ctx->DefaultReactor();
@@ -176,8 +184,31 @@ grpc::ServerUnaryReactor* ServiceRuntime::Unary(
   call->principal = std::move(*principal);
   call->method = method;
   call->mutating = mutating;
+  absl::Status role_st;
   if (mutating && !call->principal.CanWrite()) {
-    absl::Status st = CheckWrite(call->principal);
+    role_st = CheckWrite(call->principal);
+  } else if (auto it = method_roles_.find(method);
+             it != method_roles_.end() &&
+             !(it->second & (1u << static_cast<int>(call->principal.role)))) {
+    role_st = absl::PermissionDeniedError(absl::StrCat(
+        "role ", RoleName(call->principal.role), " may not call ", method));
+  }
+  if (role_st.ok() && request) {
+    // The region filter of a list or bulk call, checked for every method in
+    // one place (the handlers narrow further by record).
+    const auto* field =
+        request->GetDescriptor()->FindFieldByName("region_prefix");
+    if (field &&
+        field->type() == google::protobuf::FieldDescriptor::TYPE_STRING &&
+        !field->is_repeated()) {
+      auto scoped = ScopeRegionFilter(
+          call->principal,
+          request->GetReflection()->GetString(*request, field));
+      if (!scoped.ok()) role_st = scoped.status();
+    }
+  }
+  if (!role_st.ok()) {
+    absl::Status st = role_st;
     denied_permission_->Increment();
     Audit(*call, st);
     reactor->Finish(ToGrpcStatus(st));

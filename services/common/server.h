@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/counter.h"
 #include "prometheus/exposer.h"
@@ -104,11 +105,22 @@ class ServiceRuntime {
   // `fast`, when given, runs first on the gRPC thread and must never block:
   // it answers from memory (returns a status) or declines (nullopt), and
   // then `fn` runs on the pool as usual.
+  //
+  // When `request` has a `region_prefix` field, a value outside the
+  // caller's scope is refused here (PERMISSION_DENIED) for every method.
   grpc::ServerUnaryReactor* Unary(
       grpc::CallbackServerContext* ctx, const char* method, bool mutating,
+      const google::protobuf::Message* request,
       std::function<absl::Status(CallContext&)> fn,
       const std::function<std::optional<absl::Status>(CallContext&)>& fast =
           nullptr);
+
+  // Limits `method` to `roles`, checked right after authentication and
+  // before the request is looked at (PERMISSION_DENIED, audited). Call while
+  // building the service, before it serves; the policy table in
+  // docs/SECURITY.md lists every method's roles and a test holds both to it.
+  void RestrictRoles(const std::string& method,
+                     std::initializer_list<Role> roles);
 
   // Authentication alone (for streaming handlers).
   absl::StatusOr<Principal> Authenticate(grpc::CallbackServerContext* ctx);
@@ -126,6 +138,8 @@ class ServiceRuntime {
   prometheus::Counter* denied_unauthenticated_;
   prometheus::Counter* denied_permission_;
   prometheus::Counter* rejected_overload_;
+  absl::flat_hash_map<std::string, uint32_t>
+      method_roles_;  // set before serving
   absl::Mutex rate_mu_;
   struct Bucket {
     double tokens;

@@ -3,12 +3,67 @@
 namespace eduaid::ledger {
 
 LedgerService::LedgerService(ServiceHost& host, LedgerOptions options)
-    : host_(host), logic_(std::make_unique<Ledger>(host, std::move(options))) {}
+    : host_(host), logic_(std::make_unique<Ledger>(host, std::move(options))) {
+  // Who may call what (docs/SECURITY.md); checked before the request is
+  // read. Methods not listed are open to every authenticated role, and
+  // mutating ones to every role that may write.
+  host_.runtime().RestrictRoles("LoadPolicy", {Role::kProvinceOfficer});
+  host_.runtime().RestrictRoles(
+      "GenerateEntitlements",
+      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
+  host_.runtime().RestrictRoles("CreateEntitlement",
+                                {Role::kProvinceOfficer, Role::kCityOfficer,
+                                 Role::kCountyOfficer, Role::kService});
+  host_.runtime().RestrictRoles(
+      "CancelEntitlement",
+      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
+  host_.runtime().RestrictRoles(
+      "CreateBatch",
+      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
+  host_.runtime().RestrictRoles(
+      "ApproveBatch",
+      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
+  host_.runtime().RestrictRoles(
+      "ExecuteBatch",
+      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
+  host_.runtime().RestrictRoles(
+      "CancelBatch",
+      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
+  host_.runtime().RestrictRoles(
+      "DisburseEntitlement",
+      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
+  host_.runtime().RestrictRoles(
+      "ReversePayment",
+      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
+  host_.runtime().RestrictRoles("AcknowledgeNotice",
+                                {Role::kProvinceOfficer, Role::kCityOfficer,
+                                 Role::kCountyOfficer, Role::kSchoolOfficer});
+  host_.runtime().RestrictRoles("RecordFollowUp",
+                                {Role::kProvinceOfficer, Role::kCityOfficer,
+                                 Role::kCountyOfficer, Role::kSchoolOfficer});
+  host_.runtime().RestrictRoles("OpenGrievance",
+                                {Role::kProvinceOfficer, Role::kCityOfficer,
+                                 Role::kCountyOfficer, Role::kSchoolOfficer});
+  host_.runtime().RestrictRoles(
+      "ResolveGrievance",
+      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
+  host_.runtime().RestrictRoles("CreatePosting",
+                                {Role::kProvinceOfficer, Role::kCityOfficer,
+                                 Role::kCountyOfficer, Role::kSchoolOfficer});
+  host_.runtime().RestrictRoles("FileObjection",
+                                {Role::kProvinceOfficer, Role::kCityOfficer,
+                                 Role::kCountyOfficer, Role::kSchoolOfficer});
+  host_.runtime().RestrictRoles("VerifyJournal",
+                                {Role::kProvinceOfficer, Role::kCityOfficer,
+                                 Role::kCountyOfficer, Role::kAuditor});
+  host_.runtime().RestrictRoles("ListAuditEvents",
+                                {Role::kProvinceOfficer, Role::kAuditor});
+}
 
 grpc::ServerUnaryReactor* LedgerService::LoadPolicy(
     grpc::CallbackServerContext* ctx, const pb::LoadPolicyRequest* req,
     pb::LoadPolicyResponse* resp) {
-  return host_.runtime().Unary(ctx, "LoadPolicy", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "LoadPolicy", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->LoadPolicy(call, *req, resp);
                                });
@@ -17,7 +72,7 @@ grpc::ServerUnaryReactor* LedgerService::LoadPolicy(
 grpc::ServerUnaryReactor* LedgerService::ListProgrammes(
     grpc::CallbackServerContext* ctx, const pb::ListProgrammesRequest* req,
     pb::ListProgrammesResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListProgrammes", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "ListProgrammes", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListProgrammes(call, *req,
                                                                resp);
@@ -29,7 +84,7 @@ grpc::ServerUnaryReactor* LedgerService::GenerateEntitlements(
     const pb::GenerateEntitlementsRequest* req,
     pb::GenerateEntitlementsResponse* resp) {
   return host_.runtime().Unary(ctx, "GenerateEntitlements", /*mutating=*/true,
-                               [this, req, resp](CallContext& call) {
+                               req, [this, req, resp](CallContext& call) {
                                  return logic_->GenerateEntitlements(call, *req,
                                                                      resp);
                                });
@@ -38,7 +93,7 @@ grpc::ServerUnaryReactor* LedgerService::GenerateEntitlements(
 grpc::ServerUnaryReactor* LedgerService::CreateEntitlement(
     grpc::CallbackServerContext* ctx, const pb::CreateEntitlementRequest* req,
     pb::CreateEntitlementResponse* resp) {
-  return host_.runtime().Unary(ctx, "CreateEntitlement", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "CreateEntitlement", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->CreateEntitlement(call, *req,
                                                                   resp);
@@ -48,7 +103,7 @@ grpc::ServerUnaryReactor* LedgerService::CreateEntitlement(
 grpc::ServerUnaryReactor* LedgerService::ListEntitlements(
     grpc::CallbackServerContext* ctx, const pb::ListEntitlementsRequest* req,
     pb::ListEntitlementsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListEntitlements", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "ListEntitlements", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListEntitlements(call, *req,
                                                                  resp);
@@ -58,7 +113,7 @@ grpc::ServerUnaryReactor* LedgerService::ListEntitlements(
 grpc::ServerUnaryReactor* LedgerService::CancelEntitlement(
     grpc::CallbackServerContext* ctx, const pb::CancelEntitlementRequest* req,
     pb::CancelEntitlementResponse* resp) {
-  return host_.runtime().Unary(ctx, "CancelEntitlement", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "CancelEntitlement", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->CancelEntitlement(call, *req,
                                                                   resp);
@@ -68,7 +123,7 @@ grpc::ServerUnaryReactor* LedgerService::CancelEntitlement(
 grpc::ServerUnaryReactor* LedgerService::CreateBatch(
     grpc::CallbackServerContext* ctx, const pb::CreateBatchRequest* req,
     pb::CreateBatchResponse* resp) {
-  return host_.runtime().Unary(ctx, "CreateBatch", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "CreateBatch", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->CreateBatch(call, *req, resp);
                                });
@@ -77,7 +132,7 @@ grpc::ServerUnaryReactor* LedgerService::CreateBatch(
 grpc::ServerUnaryReactor* LedgerService::ApproveBatch(
     grpc::CallbackServerContext* ctx, const pb::ApproveBatchRequest* req,
     pb::ApproveBatchResponse* resp) {
-  return host_.runtime().Unary(ctx, "ApproveBatch", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "ApproveBatch", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ApproveBatch(call, *req, resp);
                                });
@@ -86,7 +141,7 @@ grpc::ServerUnaryReactor* LedgerService::ApproveBatch(
 grpc::ServerUnaryReactor* LedgerService::ExecuteBatch(
     grpc::CallbackServerContext* ctx, const pb::ExecuteBatchRequest* req,
     pb::ExecuteBatchResponse* resp) {
-  return host_.runtime().Unary(ctx, "ExecuteBatch", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "ExecuteBatch", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ExecuteBatch(call, *req, resp);
                                });
@@ -95,7 +150,7 @@ grpc::ServerUnaryReactor* LedgerService::ExecuteBatch(
 grpc::ServerUnaryReactor* LedgerService::CancelBatch(
     grpc::CallbackServerContext* ctx, const pb::CancelBatchRequest* req,
     pb::CancelBatchResponse* resp) {
-  return host_.runtime().Unary(ctx, "CancelBatch", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "CancelBatch", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->CancelBatch(call, *req, resp);
                                });
@@ -104,7 +159,7 @@ grpc::ServerUnaryReactor* LedgerService::CancelBatch(
 grpc::ServerUnaryReactor* LedgerService::GetBatch(
     grpc::CallbackServerContext* ctx, const pb::GetBatchRequest* req,
     pb::GetBatchResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetBatch", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "GetBatch", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->GetBatch(call, *req, resp);
                                });
@@ -113,7 +168,7 @@ grpc::ServerUnaryReactor* LedgerService::GetBatch(
 grpc::ServerUnaryReactor* LedgerService::ListBatches(
     grpc::CallbackServerContext* ctx, const pb::ListBatchesRequest* req,
     pb::ListBatchesResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListBatches", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "ListBatches", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListBatches(call, *req, resp);
                                });
@@ -123,7 +178,7 @@ grpc::ServerUnaryReactor* LedgerService::DisburseEntitlement(
     grpc::CallbackServerContext* ctx, const pb::DisburseEntitlementRequest* req,
     pb::DisburseEntitlementResponse* resp) {
   return host_.runtime().Unary(ctx, "DisburseEntitlement", /*mutating=*/true,
-                               [this, req, resp](CallContext& call) {
+                               req, [this, req, resp](CallContext& call) {
                                  return logic_->DisburseEntitlement(call, *req,
                                                                     resp);
                                });
@@ -132,7 +187,7 @@ grpc::ServerUnaryReactor* LedgerService::DisburseEntitlement(
 grpc::ServerUnaryReactor* LedgerService::ListPayments(
     grpc::CallbackServerContext* ctx, const pb::ListPaymentsRequest* req,
     pb::ListPaymentsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListPayments", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "ListPayments", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListPayments(call, *req, resp);
                                });
@@ -141,7 +196,7 @@ grpc::ServerUnaryReactor* LedgerService::ListPayments(
 grpc::ServerUnaryReactor* LedgerService::ReversePayment(
     grpc::CallbackServerContext* ctx, const pb::ReversePaymentRequest* req,
     pb::ReversePaymentResponse* resp) {
-  return host_.runtime().Unary(ctx, "ReversePayment", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "ReversePayment", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ReversePayment(call, *req,
                                                                resp);
@@ -151,7 +206,7 @@ grpc::ServerUnaryReactor* LedgerService::ReversePayment(
 grpc::ServerUnaryReactor* LedgerService::GetNotice(
     grpc::CallbackServerContext* ctx, const pb::GetNoticeRequest* req,
     pb::GetNoticeResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetNotice", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "GetNotice", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->GetNotice(call, *req, resp);
                                });
@@ -160,7 +215,7 @@ grpc::ServerUnaryReactor* LedgerService::GetNotice(
 grpc::ServerUnaryReactor* LedgerService::AcknowledgeNotice(
     grpc::CallbackServerContext* ctx, const pb::AcknowledgeNoticeRequest* req,
     pb::AcknowledgeNoticeResponse* resp) {
-  return host_.runtime().Unary(ctx, "AcknowledgeNotice", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "AcknowledgeNotice", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->AcknowledgeNotice(call, *req,
                                                                   resp);
@@ -170,7 +225,7 @@ grpc::ServerUnaryReactor* LedgerService::AcknowledgeNotice(
 grpc::ServerUnaryReactor* LedgerService::RecordFollowUp(
     grpc::CallbackServerContext* ctx, const pb::RecordFollowUpRequest* req,
     pb::RecordFollowUpResponse* resp) {
-  return host_.runtime().Unary(ctx, "RecordFollowUp", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "RecordFollowUp", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->RecordFollowUp(call, *req,
                                                                resp);
@@ -180,7 +235,7 @@ grpc::ServerUnaryReactor* LedgerService::RecordFollowUp(
 grpc::ServerUnaryReactor* LedgerService::OpenGrievance(
     grpc::CallbackServerContext* ctx, const pb::OpenGrievanceRequest* req,
     pb::OpenGrievanceResponse* resp) {
-  return host_.runtime().Unary(ctx, "OpenGrievance", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "OpenGrievance", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->OpenGrievance(call, *req, resp);
                                });
@@ -189,7 +244,7 @@ grpc::ServerUnaryReactor* LedgerService::OpenGrievance(
 grpc::ServerUnaryReactor* LedgerService::ResolveGrievance(
     grpc::CallbackServerContext* ctx, const pb::ResolveGrievanceRequest* req,
     pb::ResolveGrievanceResponse* resp) {
-  return host_.runtime().Unary(ctx, "ResolveGrievance", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "ResolveGrievance", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ResolveGrievance(call, *req,
                                                                  resp);
@@ -199,7 +254,7 @@ grpc::ServerUnaryReactor* LedgerService::ResolveGrievance(
 grpc::ServerUnaryReactor* LedgerService::ListGrievances(
     grpc::CallbackServerContext* ctx, const pb::ListGrievancesRequest* req,
     pb::ListGrievancesResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListGrievances", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "ListGrievances", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListGrievances(call, *req,
                                                                resp);
@@ -209,7 +264,7 @@ grpc::ServerUnaryReactor* LedgerService::ListGrievances(
 grpc::ServerUnaryReactor* LedgerService::GetPaymentChain(
     grpc::CallbackServerContext* ctx, const pb::GetPaymentChainRequest* req,
     pb::GetPaymentChainResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetPaymentChain", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "GetPaymentChain", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->GetPaymentChain(call, *req,
                                                                 resp);
@@ -219,7 +274,7 @@ grpc::ServerUnaryReactor* LedgerService::GetPaymentChain(
 grpc::ServerUnaryReactor* LedgerService::Reconcile(
     grpc::CallbackServerContext* ctx, const pb::ReconcileRequest* req,
     pb::ReconcileResponse* resp) {
-  return host_.runtime().Unary(ctx, "Reconcile", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "Reconcile", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->Reconcile(call, *req, resp);
                                });
@@ -228,7 +283,7 @@ grpc::ServerUnaryReactor* LedgerService::Reconcile(
 grpc::ServerUnaryReactor* LedgerService::CreatePosting(
     grpc::CallbackServerContext* ctx, const pb::CreatePostingRequest* req,
     pb::CreatePostingResponse* resp) {
-  return host_.runtime().Unary(ctx, "CreatePosting", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "CreatePosting", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->CreatePosting(call, *req, resp);
                                });
@@ -237,7 +292,7 @@ grpc::ServerUnaryReactor* LedgerService::CreatePosting(
 grpc::ServerUnaryReactor* LedgerService::GetPosting(
     grpc::CallbackServerContext* ctx, const pb::GetPostingRequest* req,
     pb::GetPostingResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetPosting", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "GetPosting", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->GetPosting(call, *req, resp);
                                });
@@ -246,7 +301,7 @@ grpc::ServerUnaryReactor* LedgerService::GetPosting(
 grpc::ServerUnaryReactor* LedgerService::FileObjection(
     grpc::CallbackServerContext* ctx, const pb::FileObjectionRequest* req,
     pb::FileObjectionResponse* resp) {
-  return host_.runtime().Unary(ctx, "FileObjection", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "FileObjection", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->FileObjection(call, *req, resp);
                                });
@@ -255,7 +310,7 @@ grpc::ServerUnaryReactor* LedgerService::FileObjection(
 grpc::ServerUnaryReactor* LedgerService::VerifyJournal(
     grpc::CallbackServerContext* ctx, const pb::VerifyJournalRequest* req,
     pb::VerifyJournalResponse* resp) {
-  return host_.runtime().Unary(ctx, "VerifyJournal", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "VerifyJournal", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->VerifyJournal(call, *req, resp);
                                });
@@ -264,7 +319,7 @@ grpc::ServerUnaryReactor* LedgerService::VerifyJournal(
 grpc::ServerUnaryReactor* LedgerService::GetTrialBalance(
     grpc::CallbackServerContext* ctx, const pb::GetTrialBalanceRequest* req,
     pb::GetTrialBalanceResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetTrialBalance", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "GetTrialBalance", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->GetTrialBalance(call, *req,
                                                                 resp);
@@ -275,7 +330,7 @@ grpc::ServerUnaryReactor* LedgerService::ListJournalEntries(
     grpc::CallbackServerContext* ctx, const pb::ListJournalEntriesRequest* req,
     pb::ListJournalEntriesResponse* resp) {
   return host_.runtime().Unary(ctx, "ListJournalEntries", /*mutating=*/false,
-                               [this, req, resp](CallContext& call) {
+                               req, [this, req, resp](CallContext& call) {
                                  return logic_->ListJournalEntries(call, *req,
                                                                    resp);
                                });
@@ -284,7 +339,7 @@ grpc::ServerUnaryReactor* LedgerService::ListJournalEntries(
 grpc::ServerUnaryReactor* LedgerService::ListAuditEvents(
     grpc::CallbackServerContext* ctx, const pb::ListAuditEventsRequest* req,
     pb::ListAuditEventsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListAuditEvents", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "ListAuditEvents", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListAuditEvents(call, *req,
                                                                 resp);

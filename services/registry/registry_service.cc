@@ -3,12 +3,50 @@
 namespace eduaid::registry {
 
 RegistryService::RegistryService(ServiceHost& host)
-    : host_(host), logic_(std::make_unique<Registry>(host)) {}
+    : host_(host), logic_(std::make_unique<Registry>(host)) {
+  // Who may call what (docs/SECURITY.md); checked before the request is
+  // read. Methods not listed are open to every authenticated role, and
+  // mutating ones to every role that may write.
+  host_.runtime().RestrictRoles("ImportHouseholds",
+                                {Role::kProvinceOfficer, Role::kCityOfficer,
+                                 Role::kCountyOfficer, Role::kService});
+  host_.runtime().RestrictRoles("UpsertSchool",
+                                {Role::kProvinceOfficer, Role::kCityOfficer,
+                                 Role::kCountyOfficer, Role::kService});
+  host_.runtime().RestrictRoles(
+      "RecordEnrolments",
+      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer,
+       Role::kSchoolOfficer, Role::kService});
+  host_.runtime().RestrictRoles(
+      "TransferStudent",
+      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer,
+       Role::kSchoolOfficer, Role::kService});
+  host_.runtime().RestrictRoles("RunIdentification",
+                                {Role::kProvinceOfficer, Role::kService});
+  host_.runtime().RestrictRoles(
+      "OpenDropoutCase",
+      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer,
+       Role::kSchoolOfficer, Role::kService});
+  host_.runtime().RestrictRoles(
+      "UpdateDropoutCase",
+      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer,
+       Role::kSchoolOfficer, Role::kService});
+  host_.runtime().RestrictRoles(
+      "SetLeftBehind",
+      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer,
+       Role::kSchoolOfficer, Role::kService});
+  host_.runtime().RestrictRoles(
+      "SetDisabilityPlan",
+      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer,
+       Role::kSchoolOfficer, Role::kService});
+  host_.runtime().RestrictRoles("ListAuditEvents",
+                                {Role::kProvinceOfficer, Role::kAuditor});
+}
 
 grpc::ServerUnaryReactor* RegistryService::ImportHouseholds(
     grpc::CallbackServerContext* ctx, const pb::ImportHouseholdsRequest* req,
     pb::ImportHouseholdsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ImportHouseholds", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "ImportHouseholds", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ImportHouseholds(call, *req,
                                                                  resp);
@@ -18,7 +56,7 @@ grpc::ServerUnaryReactor* RegistryService::ImportHouseholds(
 grpc::ServerUnaryReactor* RegistryService::UpsertSchool(
     grpc::CallbackServerContext* ctx, const pb::UpsertSchoolRequest* req,
     pb::UpsertSchoolResponse* resp) {
-  return host_.runtime().Unary(ctx, "UpsertSchool", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "UpsertSchool", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->UpsertSchool(call, *req, resp);
                                });
@@ -27,7 +65,7 @@ grpc::ServerUnaryReactor* RegistryService::UpsertSchool(
 grpc::ServerUnaryReactor* RegistryService::ListSchools(
     grpc::CallbackServerContext* ctx, const pb::ListSchoolsRequest* req,
     pb::ListSchoolsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListSchools", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "ListSchools", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListSchools(call, *req, resp);
                                });
@@ -36,7 +74,7 @@ grpc::ServerUnaryReactor* RegistryService::ListSchools(
 grpc::ServerUnaryReactor* RegistryService::RecordEnrolments(
     grpc::CallbackServerContext* ctx, const pb::RecordEnrolmentsRequest* req,
     pb::RecordEnrolmentsResponse* resp) {
-  return host_.runtime().Unary(ctx, "RecordEnrolments", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "RecordEnrolments", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->RecordEnrolments(call, *req,
                                                                  resp);
@@ -46,7 +84,7 @@ grpc::ServerUnaryReactor* RegistryService::RecordEnrolments(
 grpc::ServerUnaryReactor* RegistryService::TransferStudent(
     grpc::CallbackServerContext* ctx, const pb::TransferStudentRequest* req,
     pb::TransferStudentResponse* resp) {
-  return host_.runtime().Unary(ctx, "TransferStudent", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "TransferStudent", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->TransferStudent(call, *req,
                                                                 resp);
@@ -56,7 +94,7 @@ grpc::ServerUnaryReactor* RegistryService::TransferStudent(
 grpc::ServerUnaryReactor* RegistryService::RunIdentification(
     grpc::CallbackServerContext* ctx, const pb::RunIdentificationRequest* req,
     pb::RunIdentificationResponse* resp) {
-  return host_.runtime().Unary(ctx, "RunIdentification", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "RunIdentification", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->RunIdentification(call, *req,
                                                                   resp);
@@ -67,7 +105,7 @@ grpc::ServerUnaryReactor* RegistryService::GetStudent(
     grpc::CallbackServerContext* ctx, const pb::GetStudentRequest* req,
     pb::GetStudentResponse* resp) {
   return host_.runtime().Unary(
-      ctx, "GetStudent", /*mutating=*/false,
+      ctx, "GetStudent", /*mutating=*/false, req,
       [this, req, resp](CallContext& call) {
         return logic_->GetStudent(call, *req, resp);
       },
@@ -79,7 +117,7 @@ grpc::ServerUnaryReactor* RegistryService::GetStudent(
 grpc::ServerUnaryReactor* RegistryService::ListStudents(
     grpc::CallbackServerContext* ctx, const pb::ListStudentsRequest* req,
     pb::ListStudentsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListStudents", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "ListStudents", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListStudents(call, *req, resp);
                                });
@@ -88,7 +126,7 @@ grpc::ServerUnaryReactor* RegistryService::ListStudents(
 grpc::ServerUnaryReactor* RegistryService::ListOutOfSchool(
     grpc::CallbackServerContext* ctx, const pb::ListOutOfSchoolRequest* req,
     pb::ListOutOfSchoolResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListOutOfSchool", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "ListOutOfSchool", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListOutOfSchool(call, *req,
                                                                 resp);
@@ -98,7 +136,7 @@ grpc::ServerUnaryReactor* RegistryService::ListOutOfSchool(
 grpc::ServerUnaryReactor* RegistryService::GetCoverage(
     grpc::CallbackServerContext* ctx, const pb::GetCoverageRequest* req,
     pb::GetCoverageResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetCoverage", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "GetCoverage", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->GetCoverage(call, *req, resp);
                                });
@@ -107,7 +145,7 @@ grpc::ServerUnaryReactor* RegistryService::GetCoverage(
 grpc::ServerUnaryReactor* RegistryService::OpenDropoutCase(
     grpc::CallbackServerContext* ctx, const pb::OpenDropoutCaseRequest* req,
     pb::OpenDropoutCaseResponse* resp) {
-  return host_.runtime().Unary(ctx, "OpenDropoutCase", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "OpenDropoutCase", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->OpenDropoutCase(call, *req,
                                                                 resp);
@@ -117,7 +155,7 @@ grpc::ServerUnaryReactor* RegistryService::OpenDropoutCase(
 grpc::ServerUnaryReactor* RegistryService::UpdateDropoutCase(
     grpc::CallbackServerContext* ctx, const pb::UpdateDropoutCaseRequest* req,
     pb::UpdateDropoutCaseResponse* resp) {
-  return host_.runtime().Unary(ctx, "UpdateDropoutCase", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "UpdateDropoutCase", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->UpdateDropoutCase(call, *req,
                                                                   resp);
@@ -127,7 +165,7 @@ grpc::ServerUnaryReactor* RegistryService::UpdateDropoutCase(
 grpc::ServerUnaryReactor* RegistryService::ListDropoutCases(
     grpc::CallbackServerContext* ctx, const pb::ListDropoutCasesRequest* req,
     pb::ListDropoutCasesResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListDropoutCases", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "ListDropoutCases", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListDropoutCases(call, *req,
                                                                  resp);
@@ -137,7 +175,7 @@ grpc::ServerUnaryReactor* RegistryService::ListDropoutCases(
 grpc::ServerUnaryReactor* RegistryService::SetLeftBehind(
     grpc::CallbackServerContext* ctx, const pb::SetLeftBehindRequest* req,
     pb::SetLeftBehindResponse* resp) {
-  return host_.runtime().Unary(ctx, "SetLeftBehind", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "SetLeftBehind", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->SetLeftBehind(call, *req, resp);
                                });
@@ -146,7 +184,7 @@ grpc::ServerUnaryReactor* RegistryService::SetLeftBehind(
 grpc::ServerUnaryReactor* RegistryService::SetDisabilityPlan(
     grpc::CallbackServerContext* ctx, const pb::SetDisabilityPlanRequest* req,
     pb::SetDisabilityPlanResponse* resp) {
-  return host_.runtime().Unary(ctx, "SetDisabilityPlan", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "SetDisabilityPlan", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->SetDisabilityPlan(call, *req,
                                                                   resp);
@@ -157,7 +195,7 @@ grpc::ServerUnaryReactor* RegistryService::ListSpecialGroups(
     grpc::CallbackServerContext* ctx, const pb::ListSpecialGroupsRequest* req,
     pb::ListSpecialGroupsResponse* resp) {
   return host_.runtime().Unary(ctx, "ListSpecialGroups", /*mutating=*/false,
-                               [this, req, resp](CallContext& call) {
+                               req, [this, req, resp](CallContext& call) {
                                  return logic_->ListSpecialGroups(call, *req,
                                                                   resp);
                                });
@@ -166,7 +204,7 @@ grpc::ServerUnaryReactor* RegistryService::ListSpecialGroups(
 grpc::ServerUnaryReactor* RegistryService::ListAuditEvents(
     grpc::CallbackServerContext* ctx, const pb::ListAuditEventsRequest* req,
     pb::ListAuditEventsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListAuditEvents", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "ListAuditEvents", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListAuditEvents(call, *req,
                                                                 resp);

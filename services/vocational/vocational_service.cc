@@ -5,12 +5,48 @@ namespace eduaid::vocational {
 VocationalService::VocationalService(ServiceHost& host,
                                      VocationalOptions options)
     : host_(host),
-      logic_(std::make_unique<VocationalTraining>(host, std::move(options))) {}
+      logic_(std::make_unique<VocationalTraining>(host, std::move(options))) {
+  // Who may call what (docs/SECURITY.md); checked before the request is
+  // read. Methods not listed are open to every authenticated role, and
+  // mutating ones to every role that may write.
+  host_.runtime().RestrictRoles(
+      "UpsertCourse",
+      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
+  host_.runtime().RestrictRoles(
+      "RunOffers",
+      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
+  host_.runtime().RestrictRoles("DeclineOffer",
+                                {Role::kProvinceOfficer, Role::kCityOfficer,
+                                 Role::kCountyOfficer, Role::kSchoolOfficer});
+  host_.runtime().RestrictRoles("Apply",
+                                {Role::kProvinceOfficer, Role::kCityOfficer,
+                                 Role::kCountyOfficer, Role::kSchoolOfficer});
+  host_.runtime().RestrictRoles("Withdraw",
+                                {Role::kProvinceOfficer, Role::kCityOfficer,
+                                 Role::kCountyOfficer, Role::kSchoolOfficer});
+  host_.runtime().RestrictRoles("RecordAttendance",
+                                {Role::kProvinceOfficer, Role::kCityOfficer,
+                                 Role::kCountyOfficer, Role::kSchoolOfficer});
+  host_.runtime().RestrictRoles("RecordCompletion",
+                                {Role::kProvinceOfficer, Role::kCityOfficer,
+                                 Role::kCountyOfficer, Role::kSchoolOfficer});
+  host_.runtime().RestrictRoles("RecordOutcome",
+                                {Role::kProvinceOfficer, Role::kCityOfficer,
+                                 Role::kCountyOfficer, Role::kSchoolOfficer});
+  host_.runtime().RestrictRoles(
+      "RaiseTermGrants",
+      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
+  host_.runtime().RestrictRoles(
+      "RetryGrants",
+      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
+  host_.runtime().RestrictRoles("ListAuditEvents",
+                                {Role::kProvinceOfficer, Role::kAuditor});
+}
 
 grpc::ServerUnaryReactor* VocationalService::UpsertCourse(
     grpc::CallbackServerContext* ctx, const pb::UpsertCourseRequest* req,
     pb::UpsertCourseResponse* resp) {
-  return host_.runtime().Unary(ctx, "UpsertCourse", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "UpsertCourse", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->UpsertCourse(call, *req, resp);
                                });
@@ -19,7 +55,7 @@ grpc::ServerUnaryReactor* VocationalService::UpsertCourse(
 grpc::ServerUnaryReactor* VocationalService::GetCourse(
     grpc::CallbackServerContext* ctx, const pb::GetCourseRequest* req,
     pb::GetCourseResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetCourse", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "GetCourse", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->GetCourse(call, *req, resp);
                                });
@@ -28,7 +64,7 @@ grpc::ServerUnaryReactor* VocationalService::GetCourse(
 grpc::ServerUnaryReactor* VocationalService::ListCourses(
     grpc::CallbackServerContext* ctx, const pb::ListCoursesRequest* req,
     pb::ListCoursesResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListCourses", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "ListCourses", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListCourses(call, *req, resp);
                                });
@@ -37,7 +73,7 @@ grpc::ServerUnaryReactor* VocationalService::ListCourses(
 grpc::ServerUnaryReactor* VocationalService::RunOffers(
     grpc::CallbackServerContext* ctx, const pb::RunOffersRequest* req,
     pb::RunOffersResponse* resp) {
-  return host_.runtime().Unary(ctx, "RunOffers", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "RunOffers", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->RunOffers(call, *req, resp);
                                });
@@ -46,7 +82,7 @@ grpc::ServerUnaryReactor* VocationalService::RunOffers(
 grpc::ServerUnaryReactor* VocationalService::ListOffers(
     grpc::CallbackServerContext* ctx, const pb::ListOffersRequest* req,
     pb::ListOffersResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListOffers", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "ListOffers", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListOffers(call, *req, resp);
                                });
@@ -55,7 +91,7 @@ grpc::ServerUnaryReactor* VocationalService::ListOffers(
 grpc::ServerUnaryReactor* VocationalService::DeclineOffer(
     grpc::CallbackServerContext* ctx, const pb::DeclineOfferRequest* req,
     pb::DeclineOfferResponse* resp) {
-  return host_.runtime().Unary(ctx, "DeclineOffer", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "DeclineOffer", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->DeclineOffer(call, *req, resp);
                                });
@@ -66,7 +102,7 @@ grpc::ServerUnaryReactor* VocationalService::ListUnplacedGraduates(
     const pb::ListUnplacedGraduatesRequest* req,
     pb::ListUnplacedGraduatesResponse* resp) {
   return host_.runtime().Unary(ctx, "ListUnplacedGraduates", /*mutating=*/false,
-                               [this, req, resp](CallContext& call) {
+                               req, [this, req, resp](CallContext& call) {
                                  return logic_->ListUnplacedGraduates(
                                      call, *req, resp);
                                });
@@ -75,7 +111,7 @@ grpc::ServerUnaryReactor* VocationalService::ListUnplacedGraduates(
 grpc::ServerUnaryReactor* VocationalService::Apply(
     grpc::CallbackServerContext* ctx, const pb::ApplyRequest* req,
     pb::ApplyResponse* resp) {
-  return host_.runtime().Unary(ctx, "Apply", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "Apply", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->Apply(call, *req, resp);
                                });
@@ -84,7 +120,7 @@ grpc::ServerUnaryReactor* VocationalService::Apply(
 grpc::ServerUnaryReactor* VocationalService::GetApplication(
     grpc::CallbackServerContext* ctx, const pb::GetApplicationRequest* req,
     pb::GetApplicationResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetApplication", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "GetApplication", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->GetApplication(call, *req,
                                                                resp);
@@ -94,7 +130,7 @@ grpc::ServerUnaryReactor* VocationalService::GetApplication(
 grpc::ServerUnaryReactor* VocationalService::ListApplications(
     grpc::CallbackServerContext* ctx, const pb::ListApplicationsRequest* req,
     pb::ListApplicationsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListApplications", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "ListApplications", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListApplications(call, *req,
                                                                  resp);
@@ -104,7 +140,7 @@ grpc::ServerUnaryReactor* VocationalService::ListApplications(
 grpc::ServerUnaryReactor* VocationalService::GetWaitlist(
     grpc::CallbackServerContext* ctx, const pb::GetWaitlistRequest* req,
     pb::GetWaitlistResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetWaitlist", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "GetWaitlist", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->GetWaitlist(call, *req, resp);
                                });
@@ -113,7 +149,7 @@ grpc::ServerUnaryReactor* VocationalService::GetWaitlist(
 grpc::ServerUnaryReactor* VocationalService::Withdraw(
     grpc::CallbackServerContext* ctx, const pb::WithdrawRequest* req,
     pb::WithdrawResponse* resp) {
-  return host_.runtime().Unary(ctx, "Withdraw", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "Withdraw", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->Withdraw(call, *req, resp);
                                });
@@ -122,7 +158,7 @@ grpc::ServerUnaryReactor* VocationalService::Withdraw(
 grpc::ServerUnaryReactor* VocationalService::RecordAttendance(
     grpc::CallbackServerContext* ctx, const pb::RecordAttendanceRequest* req,
     pb::RecordAttendanceResponse* resp) {
-  return host_.runtime().Unary(ctx, "RecordAttendance", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "RecordAttendance", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->RecordAttendance(call, *req,
                                                                  resp);
@@ -132,7 +168,7 @@ grpc::ServerUnaryReactor* VocationalService::RecordAttendance(
 grpc::ServerUnaryReactor* VocationalService::RecordCompletion(
     grpc::CallbackServerContext* ctx, const pb::RecordCompletionRequest* req,
     pb::RecordCompletionResponse* resp) {
-  return host_.runtime().Unary(ctx, "RecordCompletion", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "RecordCompletion", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->RecordCompletion(call, *req,
                                                                  resp);
@@ -142,7 +178,7 @@ grpc::ServerUnaryReactor* VocationalService::RecordCompletion(
 grpc::ServerUnaryReactor* VocationalService::RecordOutcome(
     grpc::CallbackServerContext* ctx, const pb::RecordOutcomeRequest* req,
     pb::RecordOutcomeResponse* resp) {
-  return host_.runtime().Unary(ctx, "RecordOutcome", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "RecordOutcome", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->RecordOutcome(call, *req, resp);
                                });
@@ -151,7 +187,7 @@ grpc::ServerUnaryReactor* VocationalService::RecordOutcome(
 grpc::ServerUnaryReactor* VocationalService::GetReport(
     grpc::CallbackServerContext* ctx, const pb::GetReportRequest* req,
     pb::GetReportResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetReport", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "GetReport", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->GetReport(call, *req, resp);
                                });
@@ -160,7 +196,7 @@ grpc::ServerUnaryReactor* VocationalService::GetReport(
 grpc::ServerUnaryReactor* VocationalService::RaiseTermGrants(
     grpc::CallbackServerContext* ctx, const pb::RaiseTermGrantsRequest* req,
     pb::RaiseTermGrantsResponse* resp) {
-  return host_.runtime().Unary(ctx, "RaiseTermGrants", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "RaiseTermGrants", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->RaiseTermGrants(call, *req,
                                                                 resp);
@@ -170,7 +206,7 @@ grpc::ServerUnaryReactor* VocationalService::RaiseTermGrants(
 grpc::ServerUnaryReactor* VocationalService::ListGrants(
     grpc::CallbackServerContext* ctx, const pb::ListGrantsRequest* req,
     pb::ListGrantsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListGrants", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "ListGrants", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListGrants(call, *req, resp);
                                });
@@ -179,7 +215,7 @@ grpc::ServerUnaryReactor* VocationalService::ListGrants(
 grpc::ServerUnaryReactor* VocationalService::RetryGrants(
     grpc::CallbackServerContext* ctx, const pb::RetryGrantsRequest* req,
     pb::RetryGrantsResponse* resp) {
-  return host_.runtime().Unary(ctx, "RetryGrants", /*mutating=*/true,
+  return host_.runtime().Unary(ctx, "RetryGrants", /*mutating=*/true, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->RetryGrants(call, *req, resp);
                                });
@@ -188,7 +224,7 @@ grpc::ServerUnaryReactor* VocationalService::RetryGrants(
 grpc::ServerUnaryReactor* VocationalService::ListAuditEvents(
     grpc::CallbackServerContext* ctx, const pb::ListAuditEventsRequest* req,
     pb::ListAuditEventsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListAuditEvents", /*mutating=*/false,
+  return host_.runtime().Unary(ctx, "ListAuditEvents", /*mutating=*/false, req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListAuditEvents(call, *req,
                                                                 resp);

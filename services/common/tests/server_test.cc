@@ -34,7 +34,8 @@ class ProbeService final : public Health::CallbackService {
                                   HealthCheckResponse* resp) override {
     bool mutating = req->service() == "write";
     return host_.runtime().Unary(
-        ctx, "Check", mutating, [req, resp](CallContext& call) -> absl::Status {
+        ctx, "Check", mutating, req,
+        [req, resp](CallContext& call) -> absl::Status {
           if (req->service() == "slow") {
             std::this_thread::sleep_for(std::chrono::milliseconds(600));
           }

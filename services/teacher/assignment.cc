@@ -1,0 +1,797 @@
+#include "services/teacher/assignment.h"
+
+#include <lemon/network_simplex.h>
+#include <lemon/smart_graph.h>
+
+#include <algorithm>
+#include <map>
+#include <queue>
+#include <set>
+#include <unordered_map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "services/common/status.h"
+
+namespace eduaid::teacher {
+namespace {
+
+using Graph = lemon::SmartDigraph;
+using Solver = lemon::NetworkSimplex<Graph, int64_t, int64_t>;
+
+const char* StageLabel(int stage) {
+  switch (stage) {
+    case 1:
+      return "preschool";
+    case 2:
+      return "primary";
+    case 3:
+      return "junior high";
+    case 4:
+      return "senior high";
+    case 5:
+      return "secondary vocational";
+    case 6:
+      return "higher education";
+    default:
+      return "any stage";
+  }
+}
+
+std::string Ordinal(int n) {
+  const char* suffix = "th";
+  if (n % 100 < 11 || n % 100 > 13) {
+    if (n % 10 == 1) suffix = "st";
+    if (n % 10 == 2) suffix = "nd";
+    if (n % 10 == 3) suffix = "rd";
+  }
+  return absl::StrCat(n, suffix);
+}
+
+// Rule categories, for counting why demand stays empty.
+enum class Block {
+  kNone,
+  kInactive,
+  kPlacedThisTerm,
+  kConsecutive,
+  kSameSchool,
+  kForbidden,
+  kPinnedElsewhere,
+};
+
+struct BlockResult {
+  Block block = Block::kNone;
+  std::string text;
+};
+
+// The first rule that keeps `t` from `d`; the explanation is only built
+// when `with_text` (the solver's inner loop does without).
+BlockResult CheckRules(const SupportTeacher& t, const SupportDemand& d,
+                       const SupportRules& rules,
+                       const std::vector<PairConstraint>& constraints,
+                       bool with_text = true) {
+  auto result = [&](Block b, auto&& explain) {
+    return BlockResult{b, with_text ? std::string(explain()) : std::string()};
+  };
+  if (!t.active) {
+    return result(Block::kInactive, [] { return "the teacher has left"; });
+  }
+  if (t.placed_this_term) {
+    return result(Block::kPlacedThisTerm, [] {
+      return "already placed this term by another published round";
+    });
+  }
+  if (t.consecutive_terms >= rules.max_consecutive_terms) {
+    return result(Block::kConsecutive, [&] {
+      return absl::StrCat("served ", t.consecutive_terms,
+                          " consecutive terms (at most ",
+                          rules.max_consecutive_terms, ")");
+    });
+  }
+  if (!rules.allow_same_school_twice && !t.last_school.empty() &&
+      t.last_school == d.school_code) {
+    return result(Block::kSameSchool, [&] {
+      return absl::StrCat("was placed at ", d.school_code,
+                          " last time (not the same school twice running)");
+    });
+  }
+  for (const auto& c : constraints) {
+    if (c.teacher_id != t.id) continue;
+    if (c.pin && c.school_code != d.school_code) {
+      return result(Block::kPinnedElsewhere, [&] {
+        return absl::StrCat("pinned by an officer to ", c.school_code);
+      });
+    }
+    if (!c.pin && c.school_code == d.school_code) {
+      return result(Block::kForbidden, [&] {
+        return absl::StrCat("forbidden at ", d.school_code, " by an officer");
+      });
+    }
+  }
+  return {};
+}
+
+const char* BlockNoun(Block b) {
+  switch (b) {
+    case Block::kInactive:
+      return "left";
+    case Block::kPlacedThisTerm:
+      return "already placed this term";
+    case Block::kConsecutive:
+      return "reached the consecutive-terms limit";
+    case Block::kSameSchool:
+      return "served at this school last time";
+    case Block::kForbidden:
+      return "forbidden here by an officer";
+    case Block::kPinnedElsewhere:
+      return "pinned to another school";
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// The cost of `t` filling `d` (nullopt when `t` does not teach the subject),
+// term by term into `terms` when not null. The one place costs are defined:
+// the solver sums points without building the explanations.
+std::optional<int64_t> CostOf(const SupportTeacher& t, const SupportDemand& d,
+                              std::vector<CostTermValue>* terms) {
+  int subject_rank = -1;
+  for (size_t i = 0; i < t.subjects.size(); ++i) {
+    if (t.subjects[i] == d.subject) {
+      subject_rank = static_cast<int>(i);
+      break;
+    }
+  }
+  if (subject_rank < 0) return std::nullopt;
+  int64_t total = 0;
+  auto add = [&](const char* factor, int64_t points, auto&& explain) {
+    total += points;
+    if (terms != nullptr) terms->push_back({factor, points, explain()});
+  };
+  if (subject_rank == 0) {
+    add("subject", 0, [&] { return absl::StrCat("main subject ", d.subject); });
+  } else {
+    add("subject", kCostSecondSubject, [&] {
+      return absl::StrCat(d.subject,
+                          " is a second subject (main: ", t.subjects[0], ")");
+    });
+  }
+  if (t.stage != 0 && d.stage != 0 && t.stage != d.stage) {
+    add("stage", kCostStageDiffers, [&] {
+      return absl::StrCat("teaches ", StageLabel(t.stage),
+                          ", the demand is for ", StageLabel(d.stage));
+    });
+  }
+  const std::string& a = t.region_code;
+  const std::string& b = d.region_code;
+  if (a == b) {
+    add("distance", 0, [&] { return absl::StrCat("same county ", a); });
+  } else if (a.size() >= 4 && b.size() >= 4 && a.compare(0, 4, b, 0, 4) == 0) {
+    add("distance", kCostSameCity, [&] {
+      return absl::StrCat("another county of the same city (", a, " to ", b,
+                          ")");
+    });
+  } else if (a.size() >= 2 && b.size() >= 2 && a.compare(0, 2, b, 0, 2) == 0) {
+    add("distance", kCostSameProvince, [&] {
+      return absl::StrCat("another city of the same province (", a, " to ", b,
+                          ")");
+    });
+  } else {
+    add("distance", kCostOtherProvince,
+        [&] { return absl::StrCat("another province (", a, " to ", b, ")"); });
+  }
+  const int prior = std::min(t.prior_placements, kMaxCountedPriorPlacements);
+  add("prior_placements", kCostPerPriorPlacement * prior, [&] {
+    if (t.prior_placements == 0) return std::string("no earlier placement");
+    return absl::StrCat(
+        t.prior_placements, " earlier placement",
+        t.prior_placements == 1 ? "" : "s",
+        t.prior_placements > kMaxCountedPriorPlacements
+            ? absl::StrCat(" (", kMaxCountedPriorPlacements, " counted)")
+            : "");
+  });
+  if (t.preferred_schools.empty()) {
+    add("preference", 0, [] { return std::string("no preference stated"); });
+  } else {
+    auto it = std::find(t.preferred_schools.begin(), t.preferred_schools.end(),
+                        d.school_code);
+    if (it == t.preferred_schools.end()) {
+      add("preference", kCostNotPreferred, [&] {
+        return absl::StrCat("not among the teacher's ",
+                            t.preferred_schools.size(), " preferred schools");
+      });
+    } else {
+      const int rank = static_cast<int>(it - t.preferred_schools.begin());
+      add("preference", kCostPerPreferenceRank * rank, [&] {
+        return absl::StrCat("the teacher's ", Ordinal(rank + 1), " choice");
+      });
+    }
+  }
+  return total;
+}
+
+bool Teaches(const SupportTeacher& t, const std::string& subject) {
+  return std::find(t.subjects.begin(), t.subjects.end(), subject) !=
+         t.subjects.end();
+}
+
+}  // namespace
+
+std::optional<std::vector<CostTermValue>> PlacementCost(
+    const SupportTeacher& t, const SupportDemand& d) {
+  std::vector<CostTermValue> terms;
+  terms.reserve(5);
+  if (!CostOf(t, d, &terms)) return std::nullopt;
+  return terms;
+}
+
+std::string RuleBlock(const SupportTeacher& t, const SupportDemand& d,
+                      const SupportRules& rules,
+                      const std::vector<PairConstraint>& constraints) {
+  return CheckRules(t, d, rules, constraints).text;
+}
+
+absl::StatusOr<SupportSolution> SolveSupportRound(
+    const std::vector<SupportTeacher>& teachers,
+    const std::vector<SupportDemand>& demands, const SupportRules& rules,
+    const std::vector<PairConstraint>& constraints) {
+  if (rules.max_consecutive_terms < 1) {
+    return InvalidField("rules.max_consecutive_terms", "must be at least 1");
+  }
+  if (rules.max_per_source_school < 1) {
+    return InvalidField("rules.max_per_source_school", "must be at least 1");
+  }
+  const int nt = static_cast<int>(teachers.size());
+  const int nd = static_cast<int>(demands.size());
+  std::unordered_map<std::string, int> index_of;
+  for (int i = 0; i < nt; ++i) {
+    if (!index_of.emplace(teachers[i].id, i).second) {
+      return InvalidField("teachers", absl::StrCat("teacher ", teachers[i].id,
+                                                   " appears twice"));
+    }
+  }
+  SupportSolution sol;
+  for (int k = 0; k < nd; ++k) {
+    if (demands[k].slots < 0) {
+      return InvalidField("demands", "slots must not be negative");
+    }
+    sol.demanded += demands[k].slots;
+  }
+
+  // Pins: one per teacher, on a nominated teacher, each able to land.
+  std::unordered_map<int, std::string> pin_of;
+  for (const auto& c : constraints) {
+    if (!c.pin) continue;
+    auto it = index_of.find(c.teacher_id);
+    if (it == index_of.end()) {
+      return WithReason(absl::StatusCode::kFailedPrecondition, "PIN_INFEASIBLE",
+                        absl::StrCat("teacher ", c.teacher_id,
+                                     " is pinned but not nominated"));
+    }
+    if (!pin_of.emplace(it->second, c.school_code).second) {
+      return WithReason(
+          absl::StatusCode::kFailedPrecondition, "PIN_INFEASIBLE",
+          absl::StrCat("teacher ", c.teacher_id, " is pinned to two schools"));
+    }
+  }
+
+  // Eligible arcs (teacher, demand, cost terms).
+  struct Arc {
+    int t, d;
+    int64_t cost;
+  };
+  std::vector<Arc> arcs;
+  std::vector<std::vector<int>> arcs_of_teacher(nt), arcs_of_demand(nd);
+  for (int i = 0; i < nt; ++i) {
+    for (int k = 0; k < nd; ++k) {
+      if (demands[k].slots == 0) continue;
+      auto points = CostOf(teachers[i], demands[k], nullptr);
+      if (!points) continue;
+      if (CheckRules(teachers[i], demands[k], rules, constraints,
+                     /*with_text=*/false)
+              .block != Block::kNone) {
+        continue;
+      }
+      const int64_t cost = *points;
+      arcs_of_teacher[i].push_back(static_cast<int>(arcs.size()));
+      arcs_of_demand[k].push_back(static_cast<int>(arcs.size()));
+      arcs.push_back({i, k, cost});
+    }
+  }
+  std::map<std::string, int> pins_per_source;
+  for (const auto& [i, school] : pin_of) {
+    const auto& t = teachers[i];
+    if (arcs_of_teacher[i].empty()) {
+      std::string why = "no demand there in the teacher's subjects";
+      for (int k = 0; k < nd; ++k) {
+        if (demands[k].school_code != school || demands[k].slots == 0) continue;
+        if (!Teaches(t, demands[k].subject)) continue;
+        why = CheckRules(t, demands[k], rules, constraints).text;
+        break;
+      }
+      return WithReason(absl::StatusCode::kFailedPrecondition, "PIN_INFEASIBLE",
+                        absl::StrCat("teacher ", t.id, " is pinned to ", school,
+                                     " but cannot go there: ", why));
+    }
+    if (++pins_per_source[t.source_school] > rules.max_per_source_school) {
+      return WithReason(
+          absl::StatusCode::kFailedPrecondition, "PIN_INFEASIBLE",
+          absl::StrCat("more teachers of ", t.source_school,
+                       " are pinned than the source-school limit of ",
+                       rules.max_per_source_school));
+    }
+  }
+
+  // The network: s -> source school (cap K) -> teacher (cap 1, lower 1 when
+  // pinned) -> demand (cap 1, cost) -> sink (cap slots); and s -> demand
+  // (cap slots, cost P) for slots left empty. P exceeds the cost of any
+  // simple augmenting path, so the optimum fills the most slots first.
+  Graph g;
+  Graph::ArcMap<int64_t> lower(g), upper(g), cost(g);
+  Graph::NodeMap<int64_t> supply(g);
+  const Graph::Node s = g.addNode();
+  const Graph::Node sink = g.addNode();
+  const int64_t penalty = kMaxPlacementCost * (nt + 1) + 1;
+  std::map<std::string, Graph::Node> school_node;
+  std::map<std::string, Graph::Arc> school_arc;
+  std::vector<Graph::Node> teacher_node(nt, lemon::INVALID);
+  std::vector<Graph::Node> demand_node(nd);
+  auto add_arc = [&](Graph::Node a, Graph::Node b, int64_t lo, int64_t hi,
+                     int64_t c) {
+    Graph::Arc arc = g.addArc(a, b);
+    lower[arc] = lo;
+    upper[arc] = hi;
+    cost[arc] = c;
+    return arc;
+  };
+  std::vector<Graph::Arc> bypass(nd);
+  for (int k = 0; k < nd; ++k) {
+    demand_node[k] = g.addNode();
+    add_arc(demand_node[k], sink, 0, demands[k].slots, 0);
+    bypass[k] = add_arc(s, demand_node[k], 0, demands[k].slots, penalty);
+  }
+  for (int i = 0; i < nt; ++i) {
+    if (arcs_of_teacher[i].empty()) continue;
+    const std::string& src = teachers[i].source_school;
+    auto it = school_node.find(src);
+    if (it == school_node.end()) {
+      Graph::Node u = g.addNode();
+      it = school_node.emplace(src, u).first;
+      school_arc.emplace(src, add_arc(s, u, 0, rules.max_per_source_school, 0));
+    }
+    teacher_node[i] = g.addNode();
+    add_arc(it->second, teacher_node[i], pin_of.count(i) ? 1 : 0, 1, 0);
+  }
+  std::vector<Graph::Arc> flow_arc(arcs.size());
+  for (size_t a = 0; a < arcs.size(); ++a) {
+    flow_arc[a] = add_arc(teacher_node[arcs[a].t], demand_node[arcs[a].d], 0, 1,
+                          arcs[a].cost);
+  }
+  for (Graph::NodeIt n(g); n != lemon::INVALID; ++n) supply[n] = 0;
+  supply[s] = sol.demanded;
+  supply[sink] = -sol.demanded;
+
+  Solver solver(g);
+  solver.lowerMap(lower).upperMap(upper).costMap(cost).supplyMap(supply);
+  Solver::ProblemType result = solver.run();
+  if (result != Solver::OPTIMAL) {
+    std::vector<std::string> pins;
+    for (const auto& [i, school] : pin_of) {
+      pins.push_back(absl::StrCat(teachers[i].id, "->", school));
+    }
+    std::sort(pins.begin(), pins.end());
+    return WithReason(
+        absl::StatusCode::kFailedPrecondition, "PIN_INFEASIBLE",
+        absl::StrCat("the pins cannot all be honoured (more pinned teachers "
+                     "than slots at a school, or than a source school may "
+                     "give): ",
+                     absl::StrJoin(pins, ", ")));
+  }
+
+  std::vector<int> placed_at(nt, -1);
+  std::vector<int> filled(nd, 0);
+  std::map<std::string, int> sent_by_school;
+  for (size_t a = 0; a < arcs.size(); ++a) {
+    if (solver.flow(flow_arc[a]) == 0) continue;
+    const Arc& arc = arcs[a];
+    SupportPlacement p;
+    p.teacher = arc.t;
+    p.demand = arc.d;
+    p.pinned = pin_of.count(arc.t) > 0;
+    p.cost = arc.cost;
+    p.terms = *PlacementCost(teachers[arc.t], demands[arc.d]);
+    placed_at[arc.t] = arc.d;
+    ++filled[arc.d];
+    ++sent_by_school[teachers[arc.t].source_school];
+    sol.filled += 1;
+    sol.total_cost += arc.cost;
+    sol.placements.push_back(std::move(p));
+  }
+  std::sort(sol.placements.begin(), sol.placements.end(),
+            [](const SupportPlacement& a, const SupportPlacement& b) {
+              return std::tie(a.demand, a.teacher) <
+                     std::tie(b.demand, b.teacher);
+            });
+  auto at_limit = [&](const SupportTeacher& t) {
+    auto it = sent_by_school.find(t.source_school);
+    return it != sent_by_school.end() &&
+           it->second >= rules.max_per_source_school;
+  };
+
+  for (int k = 0; k < nd; ++k) {
+    int empty = demands[k].slots - filled[k];
+    if (empty <= 0) continue;
+    SupportUnfilled u;
+    u.demand = k;
+    u.slots = empty;
+    const SupportDemand& d = demands[k];
+    std::vector<int> with_subject;
+    for (int i = 0; i < nt; ++i) {
+      if (Teaches(teachers[i], d.subject)) with_subject.push_back(i);
+    }
+    if (with_subject.empty()) {
+      u.cause = UnfilledCause::kNoTeacherWithSubject;
+      u.explanation = absl::StrCat("no nominated teacher teaches ", d.subject);
+    } else if (arcs_of_demand[k].empty()) {
+      u.cause = UnfilledCause::kRulesBlockAll;
+      std::map<Block, int> counts;
+      for (int i : with_subject) {
+        ++counts[CheckRules(teachers[i], d, rules, constraints, false).block];
+      }
+      std::vector<std::string> parts;
+      for (const auto& [b, n] : counts) {
+        parts.push_back(absl::StrCat(n, " ", BlockNoun(b)));
+      }
+      u.explanation =
+          absl::StrCat(with_subject.size(), " nominated teacher",
+                       with_subject.size() == 1 ? " teaches " : "s teach ",
+                       d.subject, " but none may go to ", d.school_code, ": ",
+                       absl::StrJoin(parts, ", "));
+    } else {
+      std::set<std::string> limited;
+      int idle = 0;
+      for (int a : arcs_of_demand[k]) {
+        const SupportTeacher& t = teachers[arcs[a].t];
+        if (placed_at[arcs[a].t] < 0 && at_limit(t)) {
+          ++idle;
+          limited.insert(t.source_school);
+        }
+      }
+      if (idle > 0) {
+        u.cause = UnfilledCause::kSourceSchoolLimit;
+        u.explanation = absl::StrCat(
+            idle, " eligible teacher", idle == 1 ? " stays" : "s stay",
+            " unplaced because their source school",
+            limited.size() == 1 ? " " : "s ", absl::StrJoin(limited, ", "),
+            limited.size() == 1 ? " already gives " : " already give ",
+            rules.max_per_source_school, " (the most one school may give)");
+      } else {
+        u.cause = UnfilledCause::kPlacedElsewhere;
+        std::set<std::string> elsewhere;
+        for (int a : arcs_of_demand[k]) {
+          int at = placed_at[arcs[a].t];
+          if (at < 0 || at == k) continue;
+          elsewhere.insert(
+              demands[at].school_code == d.school_code
+                  ? absl::StrCat(d.school_code, " (", demands[at].subject, ")")
+                  : demands[at].school_code);
+        }
+        const size_t n = arcs_of_demand[k].size();
+        u.explanation = absl::StrCat(
+            "all ", n, " teacher", n == 1 ? " who may" : "s who may",
+            " fill it ", n == 1 ? "is" : "are", " placed",
+            filled[k] > 0 ? absl::StrCat(" (", filled[k], " here)") : "",
+            elsewhere.empty()
+                ? ""
+                : absl::StrCat(" at ", absl::StrJoin(elsewhere, ", ")),
+            "; no re-arrangement fills more slots");
+      }
+    }
+    sol.unfilled.push_back(std::move(u));
+  }
+
+  for (int i = 0; i < nt; ++i) {
+    if (placed_at[i] >= 0) continue;
+    const SupportTeacher& t = teachers[i];
+    SupportUnplaced up;
+    up.teacher = i;
+    if (!arcs_of_teacher[i].empty()) {
+      up.explanation =
+          at_limit(t)
+              ? absl::StrCat("source school ", t.source_school,
+                             " already gives ", rules.max_per_source_school,
+                             " teachers")
+              : "every slot the teacher could fill went to another teacher "
+                "who fills it at a lower cost or fills it necessarily";
+    } else {
+      std::map<Block, int> counts;
+      bool any_subject = false;
+      for (int k = 0; k < nd; ++k) {
+        if (demands[k].slots == 0 || !Teaches(t, demands[k].subject)) continue;
+        any_subject = true;
+        ++counts[CheckRules(t, demands[k], rules, constraints, false).block];
+      }
+      if (!any_subject) {
+        up.explanation =
+            absl::StrCat("no demand for ", absl::StrJoin(t.subjects, ", "));
+      } else {
+        up.explanation = CheckRules(t, SupportDemand{}, rules, {}).text;
+        if (up.explanation.empty()) {
+          std::vector<std::string> parts;
+          for (const auto& [b, n] : counts) {
+            parts.push_back(absl::StrCat(BlockNoun(b), " (", n, " demand line",
+                                         n == 1 ? ")" : "s)"));
+          }
+          up.explanation = absl::StrCat(
+              "blocked wherever the subjects are "
+              "wanted: ",
+              absl::StrJoin(parts, ", "));
+        }
+      }
+    }
+    sol.unplaced.push_back(std::move(up));
+  }
+  return sol;
+}
+
+// ---------------------------------------------------------------- visits
+
+VisitAssignment AssignVisits(const std::vector<VisitHousehold>& households,
+                             const std::vector<VisitTeacher>& teachers,
+                             int cap) {
+  VisitAssignment out;
+  const int nh = static_cast<int>(households.size());
+  out.teacher_of.assign(nh, -1);
+  out.cause.assign(nh, UncoveredCause::kNone);
+  out.load.resize(teachers.size());
+  for (size_t i = 0; i < teachers.size(); ++i) out.load[i] = teachers[i].load;
+
+  std::unordered_map<std::string, int> school_index;
+  std::vector<std::vector<int>> teachers_of_school;
+  for (size_t i = 0; i < teachers.size(); ++i) {
+    auto [it, fresh] = school_index.emplace(
+        teachers[i].school_code, static_cast<int>(teachers_of_school.size()));
+    if (fresh) teachers_of_school.emplace_back();
+    teachers_of_school[it->second].push_back(static_cast<int>(i));
+  }
+
+  // Households with the same set of staffed schools are interchangeable.
+  std::map<std::vector<int>, int> group_of_key;
+  std::vector<std::vector<int>> group_schools;
+  std::vector<std::vector<int>> group_members;
+  for (int h = 0; h < nh; ++h) {
+    std::vector<int> key;
+    for (const auto& code : households[h].school_codes) {
+      auto it = school_index.find(code);
+      if (it != school_index.end()) key.push_back(it->second);
+    }
+    std::sort(key.begin(), key.end());
+    key.erase(std::unique(key.begin(), key.end()), key.end());
+    if (key.empty()) {
+      out.cause[h] = UncoveredCause::kNoTeacherAtSchool;
+      continue;
+    }
+    auto [it, fresh] =
+        group_of_key.emplace(key, static_cast<int>(group_schools.size()));
+    if (fresh) {
+      group_schools.push_back(key);
+      group_members.emplace_back();
+    }
+    group_members[it->second].push_back(h);
+  }
+  const int ng = static_cast<int>(group_schools.size());
+  if (ng == 0 || cap <= 0) {
+    for (int h = 0; h < nh; ++h) {
+      if (out.cause[h] == UncoveredCause::kNone) {
+        out.cause[h] = UncoveredCause::kTeachersAtCapacity;
+      }
+    }
+    return out;
+  }
+
+  // group -> school (free) -> sink through level arcs: the k-th household
+  // of a teacher costs k, so a school offers, at cost k, as many places as
+  // it has teachers carrying fewer than k households. group -> sink costs
+  // more than any such path: uncovered only when nothing else is possible.
+  const int ns = static_cast<int>(teachers_of_school.size());
+  Graph g;
+  Graph::ArcMap<int64_t> upper(g), cost(g);
+  Graph::NodeMap<int64_t> supply(g);
+  const Graph::Node sink = g.addNode();
+  std::vector<Graph::Node> school_node(ns), group_node(ng);
+  std::vector<bool> school_used(ns, false);
+  for (const auto& key : group_schools) {
+    for (int si : key) school_used[si] = true;
+  }
+  for (int si = 0; si < ns; ++si) {
+    school_node[si] = g.addNode();
+    supply[school_node[si]] = 0;
+    if (!school_used[si]) continue;
+    std::vector<int> loads;
+    for (int t : teachers_of_school[si]) loads.push_back(teachers[t].load);
+    std::sort(loads.begin(), loads.end());
+    size_t below = 0;
+    for (int k = 1; k <= cap; ++k) {
+      while (below < loads.size() && loads[below] < k) ++below;
+      if (below == 0) continue;
+      Graph::Arc a = g.addArc(school_node[si], sink);
+      upper[a] = static_cast<int64_t>(below);
+      cost[a] = k;
+    }
+  }
+  const int64_t penalty = 2 * static_cast<int64_t>(cap) + 2;
+  int64_t total = 0;
+  std::vector<std::vector<std::pair<int, Graph::Arc>>> group_arcs(ng);
+  std::vector<Graph::Arc> bypass(ng);
+  for (int gi = 0; gi < ng; ++gi) {
+    group_node[gi] = g.addNode();
+    int64_t n = static_cast<int64_t>(group_members[gi].size());
+    supply[group_node[gi]] = n;
+    total += n;
+    for (int si : group_schools[gi]) {
+      Graph::Arc a = g.addArc(group_node[gi], school_node[si]);
+      upper[a] = n;
+      cost[a] = 0;
+      group_arcs[gi].push_back({si, a});
+    }
+    bypass[gi] = g.addArc(group_node[gi], sink);
+    upper[bypass[gi]] = n;
+    cost[bypass[gi]] = penalty;
+  }
+  supply[sink] = -total;
+  Solver solver(g);
+  solver.upperMap(upper).costMap(cost).supplyMap(supply);
+  solver.run();  // always feasible: every group can bypass
+
+  std::vector<std::vector<int>> to_school(ns);
+  for (int gi = 0; gi < ng; ++gi) {
+    size_t next = 0;
+    const auto& members = group_members[gi];
+    for (const auto& [si, arc] : group_arcs[gi]) {
+      int64_t f = solver.flow(arc);
+      for (int64_t j = 0; j < f && next < members.size(); ++j) {
+        to_school[si].push_back(members[next++]);
+      }
+    }
+    for (; next < members.size(); ++next) {
+      out.cause[members[next]] = UncoveredCause::kTeachersAtCapacity;
+    }
+  }
+  using Slot = std::pair<int, int>;  // (load, teacher)
+  for (int si = 0; si < ns; ++si) {
+    if (to_school[si].empty()) continue;
+    std::priority_queue<Slot, std::vector<Slot>, std::greater<Slot>> heap;
+    for (int t : teachers_of_school[si]) {
+      if (out.load[t] < cap) heap.push({out.load[t], t});
+    }
+    for (int h : to_school[si]) {
+      if (heap.empty()) {  // cannot happen: the level arcs bound the flow
+        out.cause[h] = UncoveredCause::kTeachersAtCapacity;
+        continue;
+      }
+      auto [load, t] = heap.top();
+      heap.pop();
+      out.teacher_of[h] = t;
+      out.load[t] = load + 1;
+      if (load + 1 < cap) heap.push({load + 1, t});
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- training
+
+absl::StatusOr<std::vector<CountySeats>> AllocateSeats(
+    int seats, const std::vector<CountyWeight>& counties, int w_students,
+    int w_shortage) {
+  if (seats < 0) return InvalidField("seats", "must not be negative");
+  if (w_students < 0 || w_shortage < 0) {
+    return InvalidField("weights", "must not be negative");
+  }
+  if (counties.empty()) return InvalidField("counties", "must not be empty");
+  using Wide = __int128;
+  Wide sum_students = 0, sum_shortage = 0;
+  for (const auto& c : counties) {
+    if (c.students < 0 || c.shortage < 0) {
+      return InvalidField("counties", "figures must not be negative");
+    }
+    sum_students += c.students;
+    sum_shortage += c.shortage;
+  }
+  int64_t ws = sum_students > 0 ? w_students : 0;
+  int64_t wh = sum_shortage > 0 ? w_shortage : 0;
+  if (ws + wh == 0) {
+    return WithReason(absl::StatusCode::kFailedPrecondition,
+                      "NO_ALLOCATION_BASIS",
+                      "no county has registered students or a rural teacher "
+                      "shortage with a non-zero weight; nothing to weigh "
+                      "seats by");
+  }
+  const Wide su = ws > 0 ? sum_students : 1;
+  const Wide hu = wh > 0 ? sum_shortage : 1;
+  const Wide denom = static_cast<Wide>(ws + wh) * su * hu;
+  struct Work {
+    Wide numer, floor, rem;
+    size_t index;
+  };
+  std::vector<Work> work;
+  std::vector<CountySeats> out(counties.size());
+  Wide given = 0;
+  for (size_t i = 0; i < counties.size(); ++i) {
+    const auto& c = counties[i];
+    Wide numer =
+        static_cast<Wide>(seats) * (static_cast<Wide>(ws) * c.students * hu +
+                                    static_cast<Wide>(wh) * c.shortage * su);
+    Work w{numer, numer / denom, numer % denom, i};
+    given += w.floor;
+    out[i].region_code = c.region_code;
+    out[i].seats = static_cast<int>(w.floor);
+    out[i].quota_milli = static_cast<int64_t>(numer * 1000 / denom);
+    work.push_back(w);
+  }
+  std::vector<Work> order = work;
+  std::sort(order.begin(), order.end(), [&](const Work& a, const Work& b) {
+    if (a.rem != b.rem) return a.rem > b.rem;
+    if (counties[a.index].students != counties[b.index].students) {
+      return counties[a.index].students > counties[b.index].students;
+    }
+    return counties[a.index].region_code < counties[b.index].region_code;
+  });
+  int left = seats - static_cast<int>(given);
+  for (size_t r = 0; r < order.size(); ++r) {
+    CountySeats& cs = out[order[r].index];
+    cs.remainder_rank = static_cast<int>(r + 1);
+    if (r < static_cast<size_t>(left)) {
+      cs.seats += 1;
+      cs.got_remainder_seat = true;
+    }
+  }
+  const double total_w = static_cast<double>(ws + wh);
+  for (size_t i = 0; i < counties.size(); ++i) {
+    const auto& c = counties[i];
+    CountySeats& cs = out[i];
+    std::vector<std::string> parts;
+    if (ws > 0) {
+      parts.push_back(absl::StrFormat(
+          "registered students %d of %d (%.1f%%) weighted %.0f%%", c.students,
+          static_cast<int64_t>(sum_students),
+          100.0 * c.students / static_cast<double>(sum_students),
+          100.0 * ws / total_w));
+    }
+    if (wh > 0) {
+      parts.push_back(absl::StrFormat(
+          "rural teacher shortage %d of %d (%.1f%%) weighted %.0f%%",
+          c.shortage, static_cast<int64_t>(sum_shortage),
+          100.0 * c.shortage / static_cast<double>(sum_shortage),
+          100.0 * wh / total_w));
+    }
+    std::string dropped;
+    if (ws == 0 && w_students > 0)
+      dropped = "; no county has registered students, so that share drops out";
+    if (wh == 0 && w_shortage > 0)
+      dropped = "; no county reports a shortage, so that share drops out";
+    cs.explanation = absl::StrFormat(
+        "%s => quota %.3f of %d seats; %d by the integer part%s%s",
+        absl::StrJoin(parts, " + "), cs.quota_milli / 1000.0, seats,
+        static_cast<int>(work[i].floor),
+        cs.got_remainder_seat
+            ? absl::StrFormat(", +1 for the %s largest remainder",
+                              Ordinal(cs.remainder_rank))
+            : (left > 0 ? absl::StrFormat(", no remainder seat (remainder "
+                                          "ranks %s of %d, %d seat%s left "
+                                          "over)",
+                                          Ordinal(cs.remainder_rank),
+                                          static_cast<int>(counties.size()),
+                                          left, left == 1 ? "" : "s")
+                        : std::string()),
+        dropped);
+  }
+  return out;
+}
+
+}  // namespace eduaid::teacher

@@ -1,0 +1,271 @@
+// The teacher support service's logic: the teacher registry, support-
+// teaching rounds (对口交流支教, 交流轮岗), home-visit campaigns
+// (万名教师大走访) and training quotas. Built in-process by tests; served by
+// TeacherService.
+//
+// Thread-safe: every method may run concurrently on the worker pool.
+// Personal data (ID numbers, names, visit notes) is stored only encrypted;
+// ID numbers are found by blind index and masked in lists; names are masked
+// for agencies. Personal data never enters stored idempotent responses:
+// names are filled in after the transaction.
+//
+// Each RPC method: OK fills `resp`. INVALID_ARGUMENT names the field and the
+// rule (bulk calls instead report bad rows in resp->errors and land the good
+// ones); PERMISSION_DENIED for records outside the caller's region;
+// NOT_FOUND for an unknown id; FAILED_PRECONDITION with a reason (ReasonOf)
+// when state forbids the change (ROUND_PUBLISHED, NOT_SOLVED, ...) or a
+// request_id is reused; UNAVAILABLE when the database or the registry cannot
+// be reached (nothing was stored, a retry may succeed).
+#ifndef EDUAID_SERVICES_TEACHER_TEACHER_H_
+#define EDUAID_SERVICES_TEACHER_TEACHER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "eduaid/registry/v1/registry.grpc.pb.h"
+#include "eduaid/teacher/v1/teacher.pb.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "services/common/peer.h"
+#include "services/common/server.h"
+#include "services/common/service_host.h"
+#include "services/common/sql.h"
+#include "services/teacher/assignment.h"
+
+namespace eduaid::teacher {
+
+namespace pb = ::eduaid::teacher::v1;
+namespace rpb = ::eduaid::registry::v1;
+
+// Schema migrations of the teacher database.
+std::vector<Migration> Migrations();
+
+// Rows per ImportTeachers call; demand lines and nominations per call.
+inline constexpr int kMaxTeacherRowsPerCall = 5000;
+inline constexpr int kMaxLinesPerCall = 5000;
+// Households one campaign may hold (split larger regions by county).
+inline constexpr int64_t kMaxCampaignHouseholds = 2000000;
+
+struct TeacherOptions {
+  // The registry peer (host:port or a gRPC target).
+  std::string registry_target = "127.0.0.1:50051";
+  // Deadline of each call to the registry.
+  std::chrono::milliseconds registry_deadline{10000};
+};
+
+class TeacherSupport {
+ public:
+  // `host` must outlive this object.
+  TeacherSupport(ServiceHost& host, TeacherOptions options);
+
+  // ---- teachers
+  // Lands the good rows (insert or update by ID number), reports bad ones.
+  absl::Status ImportTeachers(CallContext& call,
+                              const pb::ImportTeachersRequest& req,
+                              pb::ImportTeachersResponse* resp);
+  // The full record (ID number unmasked for roles that see personal data),
+  // read through the Redis cache.
+  absl::Status GetTeacher(CallContext& call, const pb::GetTeacherRequest& req,
+                          pb::GetTeacherResponse* resp);
+  // GetTeacher by teacher_id from the in-process cache tier only; never
+  // blocks (runs on the gRPC thread). nullopt when it cannot answer, and
+  // GetTeacher runs on the worker pool instead.
+  std::optional<absl::Status> GetTeacherFast(CallContext& call,
+                                             const pb::GetTeacherRequest& req,
+                                             pb::GetTeacherResponse* resp);
+  absl::Status ListTeachers(CallContext& call,
+                            const pb::ListTeachersRequest& req,
+                            pb::ListTeachersResponse* resp);
+  // FAILED_PRECONDITION (ALREADY_INACTIVE) for a teacher who already left.
+  // Re-assigns the teacher's unvisited households in every active campaign
+  // in the same transaction.
+  absl::Status DeactivateTeacher(CallContext& call,
+                                 const pb::DeactivateTeacherRequest& req,
+                                 pb::DeactivateTeacherResponse* resp);
+
+  // ---- support-teaching rounds
+  absl::Status CreateRound(CallContext& call, const pb::CreateRoundRequest& req,
+                           pb::CreateRoundResponse* resp);
+  absl::Status PostDemand(CallContext& call, const pb::PostDemandRequest& req,
+                          pb::PostDemandResponse* resp);
+  absl::Status NominateTeachers(CallContext& call,
+                                const pb::NominateTeachersRequest& req,
+                                pb::NominateTeachersResponse* resp);
+  // FAILED_PRECONDITION: NOT_NOMINATED, NO_DEMAND_AT_SCHOOL.
+  absl::Status SetPlacementConstraint(
+      CallContext& call, const pb::SetPlacementConstraintRequest& req,
+      pb::SetPlacementConstraintResponse* resp);
+  // FAILED_PRECONDITION: NO_DEMAND, NO_NOMINATIONS, PIN_INFEASIBLE.
+  absl::Status SolveRound(CallContext& call, const pb::SolveRoundRequest& req,
+                          pb::SolveRoundResponse* resp);
+  // FAILED_PRECONDITION: NOT_SOLVED (no solution for the current inputs),
+  // TEACHER_ALREADY_PLACED (another round of the term placed a teacher).
+  absl::Status PublishRound(CallContext& call,
+                            const pb::PublishRoundRequest& req,
+                            pb::PublishRoundResponse* resp);
+  absl::Status GetRound(CallContext& call, const pb::GetRoundRequest& req,
+                        pb::GetRoundResponse* resp);
+  absl::Status ListRounds(CallContext& call, const pb::ListRoundsRequest& req,
+                          pb::ListRoundsResponse* resp);
+
+  // ---- home-visit campaigns
+  // FAILED_PRECONDITION (CAMPAIGN_OVERLAPS) when another campaign of the
+  // term covers an overlapping region.
+  absl::Status CreateCampaign(CallContext& call,
+                              const pb::CreateCampaignRequest& req,
+                              pb::CreateCampaignResponse* resp);
+  // Calls the registry (ListStudents, paged) before its transaction;
+  // UNAVAILABLE naming the registry when it fails.
+  absl::Status AssignCampaign(CallContext& call,
+                              const pb::AssignCampaignRequest& req,
+                              pb::AssignCampaignResponse* resp);
+  // FAILED_PRECONDITION: CAMPAIGN_NOT_ASSIGNED, TEACHER_INACTIVE.
+  absl::Status RecordVisit(CallContext& call, const pb::RecordVisitRequest& req,
+                           pb::RecordVisitResponse* resp);
+  absl::Status GetCampaignCoverage(CallContext& call,
+                                   const pb::GetCampaignCoverageRequest& req,
+                                   pb::GetCampaignCoverageResponse* resp);
+  absl::Status ListCampaignHouseholds(
+      CallContext& call, const pb::ListCampaignHouseholdsRequest& req,
+      pb::ListCampaignHouseholdsResponse* resp);
+  absl::Status ListCampaigns(CallContext& call,
+                             const pb::ListCampaignsRequest& req,
+                             pb::ListCampaignsResponse* resp);
+
+  // ---- training quotas
+  // With students_from_registry, calls the registry's GetCoverage first.
+  absl::Status AllocateTrainingQuota(
+      CallContext& call, const pb::AllocateTrainingQuotaRequest& req,
+      pb::AllocateTrainingQuotaResponse* resp);
+  absl::Status EnrolTraining(CallContext& call,
+                             const pb::EnrolTrainingRequest& req,
+                             pb::EnrolTrainingResponse* resp);
+  // FAILED_PRECONDITION (NOT_ENROLLED) for a teacher not enrolled.
+  absl::Status RecordTrainingAttendance(
+      CallContext& call, const pb::RecordTrainingAttendanceRequest& req,
+      pb::RecordTrainingAttendanceResponse* resp);
+  // FAILED_PRECONDITION: NOT_ENROLLED, NO_ATTENDANCE, ALREADY_COMPLETED.
+  absl::Status CompleteTraining(CallContext& call,
+                                const pb::CompleteTrainingRequest& req,
+                                pb::CompleteTrainingResponse* resp);
+  absl::Status GetTrainingProgramme(CallContext& call,
+                                    const pb::GetTrainingProgrammeRequest& req,
+                                    pb::GetTrainingProgrammeResponse* resp);
+  absl::Status ListTrainingProgrammes(
+      CallContext& call, const pb::ListTrainingProgrammesRequest& req,
+      pb::ListTrainingProgrammesResponse* resp);
+
+  absl::Status ListAuditEvents(CallContext& call,
+                               const pb::ListAuditEventsRequest& req,
+                               pb::ListAuditEventsResponse* resp);
+
+ private:
+  struct RoundRow;
+  struct CampaignRow;
+  struct HouseholdNeed;
+
+  // Teachers.
+  absl::StatusOr<pb::Teacher> LoadTeacherFromDb(SqlConnection& c, int64_t id);
+  absl::StatusOr<pb::Teacher> LoadTeacher(int64_t id);
+  absl::Status FinishGetTeacher(CallContext& call, pb::Teacher t,
+                                pb::GetTeacherResponse* resp);
+  std::string TeacherCacheKey(int64_t id) const;
+  std::string IdHash(const std::string& id_number) const;
+  std::string DecryptOrEmpty(const std::string& enc,
+                             absl::string_view context) const;
+  // Names of teachers by numeric id (decrypted, masked for agencies).
+  absl::StatusOr<std::unordered_map<int64_t, std::string>> TeacherNames(
+      const std::vector<int64_t>& ids, const Principal& p);
+
+  // Rounds.
+  absl::StatusOr<RoundRow> LoadRound(SqlConnection& c, int64_t round_id);
+  // Takes the round's row lock (bumps its version) for a change of inputs;
+  // FAILED_PRECONDITION (ROUND_PUBLISHED) when frozen. Moves a SOLVED round
+  // back to DRAFT when `invalidates_solution`.
+  absl::StatusOr<RoundRow> LockRoundForChange(SqlConnection& c,
+                                              int64_t round_id,
+                                              bool invalidates_solution);
+  absl::Status FillRound(SqlConnection& c, const RoundRow& r, pb::Round* out);
+  absl::Status FillSolutionNames(const Principal& p, pb::Solution* s);
+
+  // Campaigns.
+  absl::StatusOr<CampaignRow> LoadCampaign(SqlConnection& c, int64_t id);
+  // Counts only households whose county starts with `scope`.
+  absl::Status FillCampaign(SqlConnection& c, const CampaignRow& row,
+                            const std::string& scope, pb::Campaign* out);
+  absl::StatusOr<std::vector<HouseholdNeed>> FetchHouseholds(
+      const std::string& region_prefix, int64_t* students);
+  // What AssignPending did.
+  struct PendingResult {
+    int64_t assigned = 0;
+    int64_t uncovered = 0;
+    std::vector<std::string> uncovered_ids;
+    int teachers_used = 0;           // teachers carrying at least one household
+    int max_load = 0, min_load = 0;  // over the candidate teachers
+    int64_t micros = 0;
+  };
+  // Assigns `needs` (households without a teacher; `stored` ones are rows
+  // of the campaign already, the others are inserted) to active teachers of
+  // their schools under the campaign's cap, given the loads the campaign's
+  // other households put on them. Uncovered ones are written with reason.
+  absl::StatusOr<PendingResult> AssignPending(
+      SqlConnection& c, const CampaignRow& campaign,
+      const std::vector<HouseholdNeed>& needs);
+  // Sets eduaid_teacher_visit_coverage_ratio for the campaign's counties
+  // (only `region` when not empty). Best effort: a failed read is skipped.
+  void RefreshCoverageGauges(int64_t campaign_id,
+                             const std::string& region = "");
+  // Teacher names into households (masked for agencies).
+  absl::Status FillHouseholdNames(
+      const Principal& p,
+      google::protobuf::RepeatedPtrField<pb::CampaignHousehold>* households);
+
+  // Training.
+  absl::Status FillProgramme(SqlConnection& c, int64_t id,
+                             const std::string& scope,
+                             pb::TrainingProgramme* out);
+
+  // A failed registry call as UNAVAILABLE naming the registry, what failed
+  // and that nothing was stored. Registry calls are made before, never
+  // inside, a transaction.
+  absl::Status RegistryError(const grpc::Status& s, absl::string_view what);
+
+  // Every member is set in the constructor and never reassigned; the
+  // objects they point to are thread-safe, so no mutex is needed here.
+
+  ServiceHost& host_;
+  Database& db_;
+  const TeacherOptions options_;
+  std::unique_ptr<PeerChannel> registry_channel_;
+  std::unique_ptr<rpb::StudentRegistryService::Stub> registry_;
+  prometheus::Counter* rows_accepted_;
+  prometheus::Counter* rows_rejected_;
+  prometheus::Family<prometheus::Gauge>* coverage_gauge_;
+  prometheus::Family<prometheus::Gauge>* unfilled_gauge_;
+  prometheus::Histogram* solve_round_seconds_;
+  prometheus::Histogram* solve_campaign_seconds_;
+};
+
+// "t-<n>" <-> n.
+std::string TeacherIdString(int64_t id);
+absl::StatusOr<int64_t> ParseTeacherId(absl::string_view field,
+                                       absl::string_view teacher_id);
+
+// Term arithmetic: spring Y (Feb..Jul of Y) comes before autumn Y (Sep of Y
+// .. Jan of Y+1), which comes before spring Y+1.
+int64_t TermIndex(int year, int season);
+std::string TermStart(int year, int season);  // YYYY-MM-DD
+std::string TermEnd(int year, int season);    // YYYY-MM-DD
+
+}  // namespace eduaid::teacher
+
+#endif  // EDUAID_SERVICES_TEACHER_TEACHER_H_
