@@ -81,6 +81,53 @@ check "CSV import: rosters" ctl --token "$PROVINCE" import enrolments "$WORK/csv
 check "registry: an auditor reads the audit log" \
   bash -c "'$CTL' --registry $R --token '$AUDITOR' audit | grep -q ImportHouseholds"
 
+# Ledger: pay the demo county for a term, two officers.
+if [ -x "$BUILD/services/ledger/ledger_server" ]; then
+  COUNTY_B=$("$CTL" token --secret-file "$SECRET" --role county_officer --region 411325 --subject officer-b)
+  check "ledger: entitlements generated from the registry" \
+    ctl --token "$COUNTY" ledger entitlements generate --term 2026-autumn --region 411325
+  check "ledger: a batch is created" \
+    ctl --token "$COUNTY" ledger batch create --term 2026-autumn --region 411325 --note e2e
+  check "ledger: its creator cannot approve it" \
+    bash -c "! '$CTL' --ledger $L --token '$COUNTY' ledger batch approve 1"
+  check "ledger: a second officer approves" ctl --token "$COUNTY_B" ledger batch approve 1
+  check "ledger: the batch executes" ctl --token "$COUNTY" ledger batch execute 1 --wait
+  check "ledger: the written notice of payment 1 is Chinese text" \
+    bash -c "'$CTL' --ledger $L --token '$COUNTY' ledger notice 1 --out '$WORK/notice.txt' && grep -q '资助' '$WORK/notice.txt'"
+  check "ledger: reconciliation" ctl --token "$COUNTY" ledger reconcile --term 2026-autumn --region 411325
+  check "ledger: the journal verifies" ctl --token "$AUDITOR" ledger verify-journal
+fi
+
+# Teacher: a support-teaching round and a visit campaign.
+if [ -x "$BUILD/services/teacher/teacher_server" ]; then
+  CITY=$("$CTL" token --secret-file "$SECRET" --role city_officer --region 4113 --subject city-1)
+  check "teacher: demo teachers" ctl --token "$PROVINCE" teacher demo
+  check "teacher: a round is created" ctl --token "$CITY" teacher round create \
+    --name 2027年春季对口交流支教 --region 4113 --term 2027-spring --max-terms 2 --max-per-school 2
+  check "teacher: rural demand posted" ctl --token "$CITY" teacher round demand 1 \
+    --rural-schools-in 4113 --subjects 数学,英语,语文
+  check "teacher: urban teachers nominated" ctl --token "$CITY" teacher round nominate 1 --urban-in 4113
+  check "teacher: the round solves" ctl --token "$CITY" teacher round solve 1
+  check "teacher: the round publishes" ctl --token "$CITY" teacher round publish 1
+  check "teacher: a visit campaign is created" ctl --token "$COUNTY" teacher campaign create \
+    --name 2026年秋季万名教师大走访 --region 411325 --term 2026-autumn --cap 12
+  check "teacher: every household assigned or listed uncovered" ctl --token "$COUNTY" teacher campaign assign 1
+  check "teacher: coverage by teacher" ctl --token "$COUNTY" teacher campaign coverage 1 --by teacher
+fi
+
+# Vocational: offers, enrolment with a waitlist, grants in the ledger.
+if [ -x "$BUILD/services/vocational/vocational_server" ]; then
+  check "vocational: a major with few places" ctl --token "$COUNTY" vocational course add-major \
+    --code V411325-2026-QC --name 汽车运用与维修 --region 411325 --school S411325V1 \
+    --school-name 内乡县第一职业中专 --intake 2026-autumn --capacity 2
+  check "vocational: offers to graduates with no school" \
+    ctl --token "$COUNTY" vocational offers run --region 411325 --year 2026
+  check "vocational: offer holders apply" ctl --token "$COUNTY" vocational apply-offered \
+    V411325-2026-QC --region 411325 --year 2026
+  check "vocational: the waitlist explains its order" ctl --token "$COUNTY" vocational waitlist V411325-2026-QC
+  check "vocational: grants are delivered to the ledger" bash -c "for i in \$(seq 40); do '$CTL' --vocational $V --token '$COUNTY' vocational grants --region 411325 > '$WORK/grants.txt' 2>&1 && ! grep -qi pending '$WORK/grants.txt' && grep -qi delivered '$WORK/grants.txt' && exit 0; sleep 0.5; done; cat '$WORK/grants.txt'; exit 1"
+fi
+
 # Personal data: no plaintext ID number of the demo data in any database
 # file, WAL or log.
 ctl gen --households 300 --regions 411325,411326 --bad-rate 0.01 --dup-rate 0.01 \

@@ -127,11 +127,18 @@ TEST(FieldCrypto, RoundTripsAndDetectsTamperingAndWrongContext) {
   EXPECT_EQ(*(*c)->Decrypt(enc, "members.name"), "王小明");
   EXPECT_EQ((*c)->Decrypt(enc, "members.id_number").status().code(),
             absl::StatusCode::kDataLoss);
-  std::string tampered = enc;
-  tampered[tampered.size() - 3] =
-      tampered[tampered.size() - 3] == 'A' ? 'B' : 'A';
-  EXPECT_EQ((*c)->Decrypt(tampered, "members.name").status().code(),
-            absl::StatusCode::kDataLoss);
+  // Flip one bit of the ciphertext itself (not of the base64 padding bits).
+  size_t colon = enc.find(':');
+  auto raw = Base64Decode(enc.substr(colon + 1));
+  ASSERT_TRUE(raw.ok());
+  for (size_t i : {size_t{0}, size_t{13}, raw->size() - 1}) {
+    std::string bytes = *raw;
+    bytes[i] ^= 0x01;
+    std::string tampered = enc.substr(0, colon + 1) + Base64Encode(bytes);
+    EXPECT_EQ((*c)->Decrypt(tampered, "members.name").status().code(),
+              absl::StatusCode::kDataLoss)
+        << "byte " << i;
+  }
   EXPECT_EQ((*c)->BlindIndex("x", "ctx"), (*c)->BlindIndex("x", "ctx"));
   EXPECT_NE((*c)->BlindIndex("x", "ctx"), (*c)->BlindIndex("x", "ctx2"));
   EXPECT_EQ((*c)->BlindIndex("x", "ctx").size(), 64u);
