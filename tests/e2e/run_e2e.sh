@@ -125,7 +125,7 @@ if [ -x "$BUILD/services/vocational/vocational_server" ]; then
   check "vocational: offer holders apply" ctl --token "$COUNTY" vocational apply-offered \
     V411325-2026-QC --region 411325 --year 2026
   check "vocational: the waitlist explains its order" ctl --token "$COUNTY" vocational waitlist V411325-2026-QC
-  check "vocational: grants are delivered to the ledger" bash -c "for i in \$(seq 40); do '$CTL' --vocational $V --token '$COUNTY' vocational grants --region 411325 > '$WORK/grants.txt' 2>&1 && ! grep -qi pending '$WORK/grants.txt' && grep -qi delivered '$WORK/grants.txt' && exit 0; sleep 0.5; done; cat '$WORK/grants.txt'; exit 1"
+  check "vocational: grants are delivered to the ledger" bash -c "for i in \$(seq 40); do '$CTL' --vocational $V --token '$COUNTY' vocational grants --region 411325 > '$WORK/grants.txt' 2>&1 && grep -q 'backlog (pending): 0' '$WORK/grants.txt' && grep -q delivered '$WORK/grants.txt' && exit 0; sleep 0.5; done; cat '$WORK/grants.txt'; exit 1"
 fi
 
 # Personal data: no plaintext ID number of the demo data in any database
