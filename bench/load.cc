@@ -34,9 +34,16 @@ LoadResult RunClosedLoop(int concurrency, std::chrono::milliseconds duration,
     auto t0 = Clock::now();
     start(i, [st, t0, launch_one](const grpc::Status& s) {
       auto now = Clock::now();
-      bool again = now < st->stop;
+      // OUT_OF_RANGE from `start` means "no work left": the slot retires.
+      const bool exhausted = s.error_code() == grpc::StatusCode::OUT_OF_RANGE;
+      bool again = now < st->stop && !exhausted;
       {
         std::lock_guard<std::mutex> lock(st->mu);
+        if (exhausted) {
+          --st->active;
+          st->cv.notify_all();
+          return;
+        }
         st->latencies.push_back(
             std::chrono::duration<double, std::milli>(now - t0).count());
         if (!s.ok()) {

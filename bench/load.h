@@ -21,7 +21,8 @@ struct LoadResult {
 };
 
 // `start(i, done)` must start call number i asynchronously and invoke
-// done(status) when it completes (from any thread).
+// done(status) when it completes (from any thread); done(OUT_OF_RANGE)
+// without a call says there is no work left, and that slot stops.
 using StartCall =
     std::function<void(int64_t, std::function<void(const grpc::Status&)>)>;
 
