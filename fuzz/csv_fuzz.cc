@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "tools/gen/csv_reader.h"
 #include "services/common/validate.h"
+#include "tools/gen/csv_reader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   eduaid::synthetic::CsvReader reader;

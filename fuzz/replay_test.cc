@@ -12,14 +12,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 TEST(FuzzReplay, EverySavedInputRunsCleanly) {
   int n = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(FUZZ_CORPUS_DIR)) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(FUZZ_CORPUS_DIR)) {
     if (!entry.is_regular_file()) continue;
     std::ifstream in(entry.path(), std::ios::binary);
     std::stringstream ss;
     ss << in.rdbuf();
     std::string bytes = ss.str();
-    EXPECT_EQ(LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                     bytes.size()),
+    EXPECT_EQ(LLVMFuzzerTestOneInput(
+                  reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
               0)
         << entry.path();
     ++n;

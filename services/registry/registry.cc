@@ -209,9 +209,9 @@ absl::Status Registry::ImportHouseholds(CallContext& call,
                                         pb::ImportHouseholdsResponse* resp) {
   // The poverty registration database is loaded by the education bureaus,
   // not by schools.
-  RETURN_IF_ERROR(CheckRole(call.principal,
-                            {Role::kProvinceOfficer, Role::kCityOfficer,
-                             Role::kCountyOfficer, Role::kService}));
+  RETURN_IF_ERROR(
+      CheckRole(call.principal, {Role::kProvinceOfficer, Role::kCityOfficer,
+                                 Role::kCountyOfficer, Role::kService}));
   RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
   if (req.rows_size() == 0) return InvalidField("rows", "must not be empty");
   if (req.rows_size() > kMaxRowsPerCall) {
@@ -474,9 +474,9 @@ absl::Status Registry::ImportHouseholds(CallContext& call,
 absl::Status Registry::UpsertSchool(CallContext& call,
                                     const pb::UpsertSchoolRequest& req,
                                     pb::UpsertSchoolResponse* resp) {
-  RETURN_IF_ERROR(CheckRole(call.principal,
-                            {Role::kProvinceOfficer, Role::kCityOfficer,
-                             Role::kCountyOfficer, Role::kService}));
+  RETURN_IF_ERROR(
+      CheckRole(call.principal, {Role::kProvinceOfficer, Role::kCityOfficer,
+                                 Role::kCountyOfficer, Role::kService}));
   RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
   const auto& s = req.school();
   std::vector<FieldViolation> v;
