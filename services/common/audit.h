@@ -13,8 +13,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "services/common/auth.h"
+#include "services/common/page_token.h"
 #include "services/common/sql.h"
+#include "services/common/status.h"
+#include "services/common/validate.h"
 
 namespace eduaid {
 
@@ -62,6 +68,55 @@ class AuditLog {
   int64_t flushed_seq_ = 0, queued_seq_ = 0;  // guarded by mu_
   std::thread thread_;
 };
+
+// One page of the audit log for an auditor or a province officer, newest
+// first, within the caller's region scope, optionally for one method; fills
+// any service's ListAuditEventsResponse (whose events carry id, at, subject,
+// role, region, method, records, result, personal_data). INVALID_ARGUMENT
+// for a bad method filter, page size or page token; PERMISSION_DENIED for
+// other roles.
+template <class Response>
+absl::Status ListAuditPage(AuditLog& log, const Principal& caller,
+                           const std::string& method, int32_t page_size,
+                           const std::string& page_token, Response* resp) {
+  absl::Status st = CheckRole(caller, {Role::kAuditor, Role::kProvinceOfficer});
+  if (!st.ok()) return st;
+  st = ValidateText("method", method, 64, /*required=*/false);
+  if (!st.ok()) return st;
+  auto size = ValidatePageSize("page_size", page_size, 100, 1000);
+  if (!size.ok()) return size.status();
+  const std::string filters = "audit|" + caller.region + "|" + method;
+  auto cursor = DecodePageToken(page_token, filters);
+  if (!cursor.ok()) return cursor.status();
+  int64_t before = 0;
+  if (!cursor->empty() && !absl::SimpleAtoi(*cursor, &before)) {
+    return InvalidField("page_token", "is not a token this service issued");
+  }
+  log.Flush();
+  auto events = log.Query(caller.region, method, before, *size + 1);
+  if (!events.ok()) return events.status();
+  for (size_t i = 0; i < events->size() && i < static_cast<size_t>(*size);
+       ++i) {
+    const auto& [id, e] = (*events)[i];
+    auto* out = resp->add_events();
+    out->set_id(id);
+    out->set_at(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
+                                 absl::FromUnixMillis(e.ts_ms),
+                                 absl::UTCTimeZone()));
+    out->set_subject(e.subject);
+    out->set_role(e.role);
+    out->set_region(e.region);
+    out->set_method(e.method);
+    out->set_records(e.records);
+    out->set_result(e.result);
+    out->set_personal_data(e.personal_data);
+  }
+  if (events->size() > static_cast<size_t>(*size)) {
+    resp->set_next_page_token(
+        EncodePageToken(std::to_string(resp->events(*size - 1).id()), filters));
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace eduaid
 

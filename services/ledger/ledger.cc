@@ -553,39 +553,8 @@ absl::Status Ledger::ListJournalEntries(
 absl::Status Ledger::ListAuditEvents(CallContext& call,
                                      const pb::ListAuditEventsRequest& req,
                                      pb::ListAuditEventsResponse* resp) {
-  LEDGER_RETURN_IF_ERROR(
-      CheckRole(call.principal, {Role::kProvinceOfficer, Role::kAuditor}));
-  LEDGER_RETURN_IF_ERROR(ValidateText("method", req.method(), 64, false));
-  auto size = ValidatePageSize("page_size", req.page_size(), 100, 1000);
-  if (!size.ok()) return size.status();
-  const std::string filters = absl::StrCat("audit|", req.method());
-  auto before_key = DecodePageToken(req.page_token(), filters);
-  if (!before_key.ok()) return before_key.status();
-  int64_t before = 0;
-  if (!before_key->empty() && !absl::SimpleAtoi(*before_key, &before)) {
-    return InvalidField("page_token", "is malformed");
-  }
-  host_.audit().Flush();
-  auto events =
-      host_.audit().Query(call.principal.region, req.method(), before, *size);
-  if (!events.ok()) return events.status();
-  for (const auto& [id, e] : *events) {
-    auto* out = resp->add_events();
-    out->set_id(id);
-    out->set_at(FormatTs(e.ts_ms));
-    out->set_subject(e.subject);
-    out->set_role(e.role);
-    out->set_region(e.region);
-    out->set_method(e.method);
-    out->set_records(e.records);
-    out->set_result(e.result);
-    out->set_personal_data(e.personal_data);
-  }
-  if (static_cast<int>(events->size()) == *size && !events->empty()) {
-    resp->set_next_page_token(
-        EncodePageToken(absl::StrCat(events->back().first), filters));
-  }
-  return absl::OkStatus();
+  return ListAuditPage(host_.audit(), call.principal, req.method(),
+                       req.page_size(), req.page_token(), resp);
 }
 
 // ---------------------------------------------------------------- records

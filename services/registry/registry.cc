@@ -1712,40 +1712,8 @@ absl::Status Registry::ListSpecialGroups(
 absl::Status Registry::ListAuditEvents(CallContext& call,
                                        const pb::ListAuditEventsRequest& req,
                                        pb::ListAuditEventsResponse* resp) {
-  RETURN_IF_ERROR(
-      CheckRole(call.principal, {Role::kAuditor, Role::kProvinceOfficer}));
-  RETURN_IF_ERROR(ValidateText("method", req.method(), 64, false));
-  auto size = ValidatePageSize("page_size", req.page_size(), 100, 1000);
-  if (!size.ok()) return size.status();
-  std::string filters =
-      absl::StrCat("audit|", call.principal.region, "|", req.method());
-  auto before = DecodeIdCursor(req.page_token(), filters);
-  if (!before.ok()) return before.status();
-  host_.audit().Flush();
-  auto events = host_.audit().Query(call.principal.region, req.method(),
-                                    *before, *size + 1);
-  if (!events.ok()) return events.status();
-  for (size_t i = 0; i < events->size() && i < static_cast<size_t>(*size);
-       ++i) {
-    const auto& [id, e] = (*events)[i];
-    auto* out = resp->add_events();
-    out->set_id(id);
-    out->set_at(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
-                                 absl::FromUnixMillis(e.ts_ms),
-                                 absl::UTCTimeZone()));
-    out->set_subject(e.subject);
-    out->set_role(e.role);
-    out->set_region(e.region);
-    out->set_method(e.method);
-    out->set_records(e.records);
-    out->set_result(e.result);
-    out->set_personal_data(e.personal_data);
-  }
-  if (events->size() > static_cast<size_t>(*size)) {
-    resp->set_next_page_token(
-        EncodePageToken(absl::StrCat(resp->events(*size - 1).id()), filters));
-  }
-  return absl::OkStatus();
+  return ListAuditPage(host_.audit(), call.principal, req.method(),
+                       req.page_size(), req.page_token(), resp);
 }
 
 }  // namespace eduaid::registry
