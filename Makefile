@@ -42,8 +42,11 @@ lint: configure
 format:
 	find services tools bench -name '*.cc' -o -name '*.h' | xargs clang-format -i
 
-asan:
-	$(MAKE) test BUILD_DIR=build-asan CMAKE_FLAGS="-DEDUAID_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
+# The whole test suite built with AddressSanitizer + UndefinedBehaviorSanitizer.
+asan: $(DEPS_STAMP)
+	@test -f build-asan/build.ninja || cmake -S . -B build-asan -G Ninja -DEDUAID_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS) --timeout 900
 
 clean:
 	rm -rf $(BUILD_DIR)

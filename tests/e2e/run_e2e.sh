@@ -28,9 +28,11 @@ expect_code() {  # expect_code N command...
 
 bash "$ROOT/scripts/run.sh" "$BUILD" >"$WORK/run.out" 2>&1 &
 RUN=$!
+# Whatever happens to this script, the suite it started goes with it.
+trap 'kill -TERM $RUN 2>/dev/null; wait $RUN 2>/dev/null' EXIT
 for _ in $(seq 240); do [ -f "$EDUAID_VAR/ready" ] && break; kill -0 $RUN 2>/dev/null || break; sleep 0.5; done
 if [ ! -f "$EDUAID_VAR/ready" ]; then
-  echo "FAIL - the suite did not start"; cat "$WORK/run.out"; tail -20 "$EDUAID_VAR"/log/*.log; exit 1
+  echo "FAIL - the suite did not start"; cat "$WORK/run.out"; tail -n 20 "$EDUAID_VAR"/log/*.log; exit 1
 fi
 SECRET="$EDUAID_VAR/keys/jwt.secret"
 R=127.0.0.1:$((50051 + OFF)); L=127.0.0.1:$((50052 + OFF)); T=127.0.0.1:$((50053 + OFF)); V=127.0.0.1:$((50054 + OFF))
