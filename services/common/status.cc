@@ -4,12 +4,42 @@
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "services/common/validate.h"
 
 namespace eduaid {
 namespace {
 
 constexpr char kBadRequestUrl[] = "type.googleapis.com/google.rpc.BadRequest";
 constexpr char kErrorInfoUrl[] = "type.googleapis.com/google.rpc.ErrorInfo";
+
+// Error details travel as protobuf strings, which must be UTF-8: a rule or
+// field that quotes bad input (a parser's message, say) gets U+FFFD for
+// every byte that is not part of a valid sequence.
+std::string ValidUtf8(absl::string_view s) {
+  if (IsValidUtf8(s)) return std::string(s);
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t len = 1;
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0xF0) {
+      len = 4;
+    } else if (c >= 0xE0) {
+      len = 3;
+    } else if (c >= 0xC0) {
+      len = 2;
+    }
+    if (i + len <= s.size() && IsValidUtf8(s.substr(i, len))) {
+      out.append(s.data() + i, len);
+      i += len;
+    } else {
+      out.append("\xEF\xBF\xBD");
+      ++i;
+    }
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -22,11 +52,11 @@ absl::Status InvalidFields(const std::vector<FieldViolation>& violations) {
   std::string message;
   for (size_t i = 0; i < violations.size(); ++i) {
     auto* v = bad.add_field_violations();
-    v->set_field(violations[i].field);
-    v->set_description(violations[i].rule);
+    v->set_field(ValidUtf8(violations[i].field));
+    v->set_description(ValidUtf8(violations[i].rule));
     if (i < 3) {
-      absl::StrAppend(&message, i ? "; " : "", violations[i].field, ": ",
-                      violations[i].rule);
+      absl::StrAppend(&message, i ? "; " : "", v->field(), ": ",
+                      v->description());
     }
   }
   if (violations.size() > 3) {
@@ -39,7 +69,7 @@ absl::Status InvalidFields(const std::vector<FieldViolation>& violations) {
 
 absl::Status WithReason(absl::StatusCode code, absl::string_view reason,
                         absl::string_view message) {
-  absl::Status status(code, message);
+  absl::Status status(code, ValidUtf8(message));
   google::rpc::ErrorInfo info;
   info.set_reason(std::string(reason));
   info.set_domain("eduaid");

@@ -278,6 +278,17 @@ TEST(PageToken, RoundTripsAndRejectsForgeryAndOtherFilters) {
   EXPECT_FALSE(DecodePageToken(std::string(2000, 'A'), "x").ok());
 }
 
+TEST(Status, ViolationsThatQuoteBadBytesStayValidUtf8) {
+  absl::Status st =
+      InvalidField("policy", "unexpected token \"\xff\xfe\" near 内乡");
+  auto v = FieldViolationsOf(FromGrpcStatus(ToGrpcStatus(st)));
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_TRUE(IsValidUtf8(v[0].rule));
+  EXPECT_THAT(v[0].rule, HasSubstr("\xEF\xBF\xBD\xEF\xBF\xBD"));
+  EXPECT_THAT(v[0].rule, HasSubstr("内乡"));
+  EXPECT_TRUE(IsValidUtf8(std::string(st.message())));
+}
+
 TEST(Status, FieldViolationsAndReasonsSurviveTheGrpcEdge) {
   absl::Status st = InvalidFields({{"rows[1].name", "must be valid UTF-8"},
                                    {"rows[2].id_number", "check character"}});
