@@ -9,6 +9,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "eduaid/common/v1/common.pb.h"
 #include "grpcpp/grpcpp.h"
 
 namespace eductl {
@@ -42,6 +43,14 @@ int Fail(const grpc::Status& status);
 
 // Prints a message as JSON (proto3 JSON mapping, UTF-8 kept) to stdout.
 void PrintJson(const google::protobuf::Message& message);
+
+// Text forms shared by every command: terms "2026-autumn" (or 2026-秋季),
+// stages "primary" (or 小学). ParseTerm returns false for anything else;
+// ParseStage returns SCHOOL_STAGE_UNSPECIFIED, which the server rejects
+// naming the field.
+bool ParseTerm(const std::string& text, eduaid::common::v1::Term* term);
+std::string TermText(const eduaid::common::v1::Term& term);
+eduaid::common::v1::SchoolStage ParseStage(const std::string& text);
 
 // Command groups. Each returns nothing; commands set the exit code through
 // `exit_code`.

@@ -32,41 +32,6 @@ using Stub = lpb::SubsidyLedgerService::Stub;
 using ::eduaid::ledger::FormatYuan;
 
 // "2018-autumn", "2019-spring" (also 秋季/春季).
-bool ParseLedgerTerm(const std::string& s, cpb::Term* term) {
-  std::vector<std::string> parts = absl::StrSplit(s, '-');
-  int year = 0;
-  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &year)) return false;
-  term->set_year(year);
-  if (parts[1] == "autumn" || parts[1] == "秋季") {
-    term->set_season(cpb::SEASON_AUTUMN);
-  } else if (parts[1] == "spring" || parts[1] == "春季") {
-    term->set_season(cpb::SEASON_SPRING);
-  } else {
-    return false;
-  }
-  return true;
-}
-
-std::string TermText(const cpb::Term& t) {
-  if (t.year() == 0) return "-";
-  return absl::StrCat(t.year(),
-                      t.season() == cpb::SEASON_AUTUMN ? "-autumn" : "-spring");
-}
-
-cpb::SchoolStage ParseLedgerStage(const std::string& s) {
-  static const std::pair<const char*, cpb::SchoolStage> kMap[] = {
-      {"preschool", cpb::SCHOOL_STAGE_PRESCHOOL},
-      {"primary", cpb::SCHOOL_STAGE_PRIMARY},
-      {"junior_high", cpb::SCHOOL_STAGE_JUNIOR_HIGH},
-      {"senior_high", cpb::SCHOOL_STAGE_SENIOR_HIGH},
-      {"secondary_vocational", cpb::SCHOOL_STAGE_SECONDARY_VOCATIONAL},
-      {"higher", cpb::SCHOOL_STAGE_HIGHER}};
-  for (const auto& [k, v] : kMap) {
-    if (s == k) return v;
-  }
-  return cpb::SCHOOL_STAGE_UNSPECIFIED;
-}
-
 // Parses an enum by its full name or by its short suffix ("open" for
 // ENTITLEMENT_STATE_OPEN). False when neither matches.
 template <typename Enum>
@@ -311,7 +276,7 @@ void AddPolicyCommands(CLI::App& ledger, Env env) {
     cmd->add_option("--term", *term, "Only those in effect, e.g. 2018-autumn");
     cmd->callback([env, term]() mutable {
       lpb::ListProgrammesRequest req;
-      if (!term->empty() && !ParseLedgerTerm(*term, req.mutable_term())) {
+      if (!term->empty() && !ParseTerm(*term, req.mutable_term())) {
         env.Usage("--term must look like 2018-autumn");
         return;
       }
@@ -362,13 +327,13 @@ void AddEntitlementCommands(CLI::App& ledger, Env env) {
     cmd->callback([env, term, region, stage, programmes, rid]() mutable {
       lpb::GenerateEntitlementsRequest req;
       req.set_request_id(rid->empty() ? Ctl::NewRequestId() : *rid);
-      if (!ParseLedgerTerm(*term, req.mutable_term())) {
+      if (!ParseTerm(*term, req.mutable_term())) {
         env.Usage("--term must look like 2018-autumn");
         return;
       }
       req.set_region_prefix(*region);
       if (!stage->empty()) {
-        req.set_stage(ParseLedgerStage(*stage));
+        req.set_stage(ParseStage(*stage));
         if (req.stage() == cpb::SCHOOL_STAGE_UNSPECIFIED) {
           env.Usage("unknown --stage " + *stage);
           return;
@@ -420,7 +385,7 @@ void AddEntitlementCommands(CLI::App& ledger, Env env) {
     cmd->callback([env, term, state, all, region, programme, member, school,
                    page]() mutable {
       lpb::ListEntitlementsRequest req;
-      if (!term->empty() && !ParseLedgerTerm(*term, req.mutable_term())) {
+      if (!term->empty() && !ParseTerm(*term, req.mutable_term())) {
         env.Usage("--term must look like 2018-autumn");
         return;
       }
@@ -488,11 +453,11 @@ void AddEntitlementCommands(CLI::App& ledger, Env env) {
                    payee]() mutable {
       lpb::CreateEntitlementRequest req;
       req.set_request_id(rid->empty() ? Ctl::NewRequestId() : *rid);
-      if (!ParseLedgerTerm(*term, req.mutable_term())) {
+      if (!ParseTerm(*term, req.mutable_term())) {
         env.Usage("--term must look like 2018-autumn");
         return;
       }
-      req.set_stage(ParseLedgerStage(*stage));
+      req.set_stage(ParseStage(*stage));
       req.set_member_id(*member);
       req.set_programme_code(*programme);
       req.set_region_code(*region);
@@ -575,7 +540,7 @@ void AddBatchCommands(CLI::App& ledger, Env env) {
         [env, term, region, programme, school, note, rid, max]() mutable {
           lpb::CreateBatchRequest req;
           req.set_request_id(rid->empty() ? Ctl::NewRequestId() : *rid);
-          if (!ParseLedgerTerm(*term, req.mutable_term())) {
+          if (!ParseTerm(*term, req.mutable_term())) {
             env.Usage("--term must look like 2018-autumn");
             return;
           }
@@ -745,7 +710,7 @@ void AddPaymentCommands(CLI::App& ledger, Env env) {
     cmd->callback([env, term, region, state, member, programme, batch, all,
                    page]() mutable {
       lpb::ListPaymentsRequest req;
-      if (!term->empty() && !ParseLedgerTerm(*term, req.mutable_term())) {
+      if (!term->empty() && !ParseTerm(*term, req.mutable_term())) {
         env.Usage("--term must look like 2018-autumn");
         return;
       }
@@ -1148,7 +1113,7 @@ void AddReportCommands(CLI::App& ledger, Env env) {
         ->capture_default_str();
     cmd->callback([env, term, region, as_of, max]() mutable {
       lpb::ReconcileRequest req;
-      if (!ParseLedgerTerm(*term, req.mutable_term())) {
+      if (!ParseTerm(*term, req.mutable_term())) {
         env.Usage("--term must look like 2018-autumn");
         return;
       }
@@ -1214,7 +1179,7 @@ void AddReportCommands(CLI::App& ledger, Env env) {
         lpb::CreatePostingRequest req;
         req.set_request_id(rid->empty() ? Ctl::NewRequestId() : *rid);
         req.set_school_code(*school);
-        if (!ParseLedgerTerm(*term, req.mutable_term())) {
+        if (!ParseTerm(*term, req.mutable_term())) {
           env.Usage("--term must look like 2018-autumn");
           return;
         }

@@ -27,26 +27,6 @@ namespace {
 namespace rpb = ::eduaid::registry::v1;
 namespace cpb = ::eduaid::common::v1;
 
-cpb::SchoolStage ParseStage(const std::string& s) {
-  static const std::pair<const char*, cpb::SchoolStage> kMap[] = {
-      {"preschool", cpb::SCHOOL_STAGE_PRESCHOOL},
-      {"学前", cpb::SCHOOL_STAGE_PRESCHOOL},
-      {"primary", cpb::SCHOOL_STAGE_PRIMARY},
-      {"小学", cpb::SCHOOL_STAGE_PRIMARY},
-      {"junior_high", cpb::SCHOOL_STAGE_JUNIOR_HIGH},
-      {"初中", cpb::SCHOOL_STAGE_JUNIOR_HIGH},
-      {"senior_high", cpb::SCHOOL_STAGE_SENIOR_HIGH},
-      {"高中", cpb::SCHOOL_STAGE_SENIOR_HIGH},
-      {"secondary_vocational", cpb::SCHOOL_STAGE_SECONDARY_VOCATIONAL},
-      {"中职", cpb::SCHOOL_STAGE_SECONDARY_VOCATIONAL},
-      {"higher", cpb::SCHOOL_STAGE_HIGHER},
-      {"高等教育", cpb::SCHOOL_STAGE_HIGHER}};
-  for (const auto& [k, v] : kMap) {
-    if (s == k) return v;
-  }
-  return cpb::SCHOOL_STAGE_UNSPECIFIED;
-}
-
 const char* StageName(int stage) {
   switch (stage) {
     case cpb::SCHOOL_STAGE_PRESCHOOL:
@@ -103,21 +83,6 @@ cpb::HouseholdStatus ParseHouseholdStatus(const std::string& s) {
   if (s == "poor" || s == "贫困") return cpb::HOUSEHOLD_STATUS_POOR;
   if (s == "lifted" || s == "已脱贫") return cpb::HOUSEHOLD_STATUS_LIFTED;
   return cpb::HOUSEHOLD_STATUS_UNSPECIFIED;
-}
-
-bool ParseTerm(const std::string& s, cpb::Term* term) {
-  std::vector<std::string> parts = absl::StrSplit(s, '-');
-  int year = 0;
-  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &year)) return false;
-  term->set_year(year);
-  if (parts[1] == "autumn" || parts[1] == "秋季") {
-    term->set_season(cpb::SEASON_AUTUMN);
-  } else if (parts[1] == "spring" || parts[1] == "春季") {
-    term->set_season(cpb::SEASON_SPRING);
-  } else {
-    return false;
-  }
-  return true;
 }
 
 int32_t ToInt(const std::string& s) {

@@ -35,45 +35,6 @@ namespace cpb = ::eduaid::common::v1;
 using Stub = tpb::TeacherSupportService::Stub;
 
 // "2027-spring", "2026-autumn" (also 春季/秋季).
-bool ParseTeacherTerm(const std::string& s, cpb::Term* term) {
-  std::vector<std::string> parts = absl::StrSplit(s, '-');
-  int year = 0;
-  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &year)) return false;
-  term->set_year(year);
-  if (parts[1] == "autumn" || parts[1] == "秋季") {
-    term->set_season(cpb::SEASON_AUTUMN);
-  } else if (parts[1] == "spring" || parts[1] == "春季") {
-    term->set_season(cpb::SEASON_SPRING);
-  } else {
-    return false;
-  }
-  return true;
-}
-
-std::string TermLabel(const cpb::Term& t) {
-  if (t.year() == 0) return "-";
-  return absl::StrCat(t.year(),
-                      t.season() == cpb::SEASON_AUTUMN ? "-autumn" : "-spring");
-}
-
-cpb::SchoolStage ParseSchoolStage(const std::string& s) {
-  static const std::pair<const char*, cpb::SchoolStage> kMap[] = {
-      {"preschool", cpb::SCHOOL_STAGE_PRESCHOOL},
-      {"学前", cpb::SCHOOL_STAGE_PRESCHOOL},
-      {"primary", cpb::SCHOOL_STAGE_PRIMARY},
-      {"小学", cpb::SCHOOL_STAGE_PRIMARY},
-      {"junior_high", cpb::SCHOOL_STAGE_JUNIOR_HIGH},
-      {"初中", cpb::SCHOOL_STAGE_JUNIOR_HIGH},
-      {"senior_high", cpb::SCHOOL_STAGE_SENIOR_HIGH},
-      {"高中", cpb::SCHOOL_STAGE_SENIOR_HIGH},
-      {"secondary_vocational", cpb::SCHOOL_STAGE_SECONDARY_VOCATIONAL},
-      {"中职", cpb::SCHOOL_STAGE_SECONDARY_VOCATIONAL}};
-  for (const auto& [k, v] : kMap) {
-    if (s == k) return v;
-  }
-  return cpb::SCHOOL_STAGE_UNSPECIFIED;
-}
-
 // The enum value's name without its prefix, lower case ("draft").
 std::string Short(const std::string& name, const std::string& prefix) {
   std::string s =
@@ -181,7 +142,7 @@ tpb::TeacherRow TeacherFromCsv(const std::vector<std::string>& f, int64_t rn) {
   r.set_school_name(at(3));
   r.set_region_code(at(4));
   r.set_rural(at(5) == "1" || at(5) == "true" || at(5) == "rural");
-  r.set_stage(ParseSchoolStage(at(6)));
+  r.set_stage(ParseStage(at(6)));
   for (const auto& s : SplitCsvList(at(7), ';')) r.add_subjects(s);
   r.set_title(at(8));
   int32_t years = 0;
@@ -190,7 +151,7 @@ tpb::TeacherRow TeacherFromCsv(const std::vector<std::string>& f, int64_t rn) {
     std::vector<std::string> parts = absl::StrSplit(p, ':');
     auto* pp = r.add_prior_placements();
     if (parts.size() == 2) {
-      ParseTeacherTerm(parts[0], pp->mutable_term());
+      ParseTerm(parts[0], pp->mutable_term());
       pp->set_school_code(parts[1]);
     }
   }
@@ -269,7 +230,7 @@ std::vector<tpb::TeacherRow> DemoTeachers(
       r.set_school_name(s.name);
       r.set_region_code(s.region_code);
       r.set_rural(s.rural);
-      r.set_stage(ParseSchoolStage(s.stages));
+      r.set_stage(ParseStage(s.stages));
       r.add_subjects(subjects[(n + k) % subjects.size()]);
       if (k % 2 == 1) r.add_subjects(subjects[(n + k + 1) % subjects.size()]);
       r.set_title(kTitles[n % 3]);
@@ -414,7 +375,7 @@ void AddTeacherRegistryCommands(CLI::App& teacher, Env env) {
 void PrintRound(const tpb::Round& r) {
   printf("round %lld  %s  region %s  term %s  %s\n",
          static_cast<long long>(r.round_id()), r.name().c_str(),
-         r.region_prefix().c_str(), TermLabel(r.term()).c_str(),
+         r.region_prefix().c_str(), TermText(r.term()).c_str(),
          Short(tpb::RoundState_Name(r.state()), "ROUND_STATE_").c_str());
   printf(
       "  rules: at most %d consecutive terms, at most %d teachers per source "
@@ -496,7 +457,7 @@ void AddRoundCommands(CLI::App& teacher, Env env) {
       req.set_request_id(RequestIdOr(o->rid));
       req.set_name(o->name);
       req.set_region_prefix(o->region);
-      if (!ParseTeacherTerm(o->term, req.mutable_term())) {
+      if (!ParseTerm(o->term, req.mutable_term())) {
         env.Usage("--term must look like 2027-spring or 2026-autumn");
         return;
       }
@@ -546,7 +507,7 @@ void AddRoundCommands(CLI::App& teacher, Env env) {
               d->set_school_name(at(1));
               d->set_region_code(at(2));
               d->set_subject(at(3));
-              d->set_stage(ParseSchoolStage(at(4)));
+              d->set_stage(ParseStage(at(4)));
               int32_t slots = -1;
               d->set_slots(absl::SimpleAtoi(at(5), &slots) ? slots : -1);
             });
@@ -796,7 +757,7 @@ void PrintCampaign(const tpb::Campaign& c) {
       "campaign %lld  %s  region %s  term %s  %s  cap %d per teacher, due "
       "%s\n",
       static_cast<long long>(c.campaign_id()), c.name().c_str(),
-      c.region_prefix().c_str(), TermLabel(c.term()).c_str(),
+      c.region_prefix().c_str(), TermText(c.term()).c_str(),
       Short(tpb::CampaignState_Name(c.state()), "CAMPAIGN_STATE_").c_str(),
       c.cap_per_teacher(), c.due_date().c_str());
   printf("  households %lld: assigned %lld, uncovered %lld, visited %lld\n",
@@ -868,7 +829,7 @@ void AddCampaignCommands(CLI::App& teacher, Env env) {
       req.set_request_id(RequestIdOr(o->rid));
       req.set_name(o->name);
       req.set_region_prefix(o->region);
-      if (!ParseTeacherTerm(o->term, req.mutable_term())) {
+      if (!ParseTerm(o->term, req.mutable_term())) {
         env.Usage("--term must look like 2026-autumn or 2027-spring");
         return;
       }

@@ -24,27 +24,6 @@ namespace cpb = ::eduaid::common::v1;
 
 using Stub = vpb::VocationalTrainingService::Stub;
 
-bool ParseTermText(const std::string& s, cpb::Term* term) {
-  std::vector<std::string> parts = absl::StrSplit(s, '-');
-  int year = 0;
-  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &year)) return false;
-  term->set_year(year);
-  if (parts[1] == "autumn" || parts[1] == "秋季") {
-    term->set_season(cpb::SEASON_AUTUMN);
-  } else if (parts[1] == "spring" || parts[1] == "春季") {
-    term->set_season(cpb::SEASON_SPRING);
-  } else {
-    return false;
-  }
-  return true;
-}
-
-std::string TermText(const cpb::Term& t) {
-  if (t.year() == 0) return "-";
-  return absl::StrCat(t.year(),
-                      t.season() == cpb::SEASON_AUTUMN ? "-autumn" : "-spring");
-}
-
 vpb::CourseKind ParseKind(const std::string& s) {
   if (s == "major" || s == "专业") return vpb::COURSE_KIND_MAJOR;
   if (s == "class" || s == "培训班") return vpb::COURSE_KIND_TRAINING_CLASS;
@@ -249,7 +228,7 @@ void AddVocationalCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
       c->set_region_code(*region);
       c->set_school_code(*school);
       c->set_school_name(*school_name);
-      if (!ParseTermText(*intake, c->mutable_intake_term())) {
+      if (!ParseTerm(*intake, c->mutable_intake_term())) {
         std::cerr << "error: --intake must look like 2026-autumn\n";
         exit_code = 2;
         return;
@@ -880,7 +859,7 @@ void AddVocationalCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
     cmd->callback([&ctl, &exit_code, stub_of, term, region] {
       vpb::RaiseTermGrantsRequest req;
       req.set_request_id(Ctl::NewRequestId());
-      if (!ParseTermText(*term, req.mutable_term())) {
+      if (!ParseTerm(*term, req.mutable_term())) {
         std::cerr << "error: --term must look like 2027-spring\n";
         exit_code = 2;
         return;
