@@ -90,19 +90,26 @@ void GroupCommitter::CommitGroup(std::deque<Job*>& group) {
 
 absl::Status GroupCommitter::RunJob(SqlConnection& conn, Job* job) {
   for (int attempt = 0; attempt < 2; ++attempt) {
-    if (absl::Status s = conn.ExecScript("SAVEPOINT group_job"); !s.ok()) {
+    // Prepared statements (cached per connection), not scripts: a script
+    // is parsed again on every call, twice per job.
+    if (absl::Status s = conn.Execute("SAVEPOINT group_job").status();
+        !s.ok()) {
       return s;
     }
     absl::Status result = Attempt(conn, job);
     if (result.ok()) {
       job->result = result;
-      return conn.ExecScript("RELEASE SAVEPOINT group_job");
+      return conn.Execute("RELEASE SAVEPOINT group_job").status();
     }
     if (!IsLocalError(result)) return result;
     // Undo this change only; a failed rollback means the transaction is
     // gone, and with it the whole group.
-    if (absl::Status s = conn.ExecScript(
-            "ROLLBACK TO SAVEPOINT group_job; RELEASE SAVEPOINT group_job");
+    if (absl::Status s =
+            conn.Execute("ROLLBACK TO SAVEPOINT group_job").status();
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = conn.Execute("RELEASE SAVEPOINT group_job").status();
         !s.ok()) {
       return s;
     }

@@ -1,10 +1,12 @@
 #include "services/ledger/journal.h"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "services/common/crypto.h"
 #include "services/ledger/policy.h"
 
 namespace eduaid::ledger {
@@ -19,6 +21,68 @@ constexpr int kVerifyPage = 5000;
 void AppendField(std::string* out, absl::string_view value) {
   absl::StrAppend(out, value.size(), ":", value, "\n");
 }
+
+void AppendField(std::string* out, int64_t value) {
+  AppendField(out, absl::AlphaNum(value).Piece());
+}
+
+// Writes the canonical form of `e` into `out`, replacing its content.
+void WriteCanonical(const JournalRecord& e, std::string* out) {
+  out->assign("eduaid.ledger.journal.v1\n");
+  AppendField(out, e.id);
+  AppendField(out, e.at_ms);
+  AppendField(out, int64_t{e.kind});
+  AppendField(out, e.debit_account);
+  AppendField(out, e.credit_account);
+  AppendField(out, e.amount_fen);
+  AppendField(out, e.region_code);
+  AppendField(out, e.programme_code);
+  AppendField(out, e.term);
+  AppendField(out, e.member_id);
+  AppendField(out, e.payment_id);
+  AppendField(out, e.reverses_id);
+  AppendField(out, e.prev_hash);
+}
+
+// SHA-256 of journal entries, hex. The algorithm is fetched once and the
+// digest context and the canonical buffer are reused per thread: OpenSSL
+// 3's one-shot SHA256() fetches the algorithm on every call, which cost
+// more than the hashing of an entry.
+class EntryHasher {
+ public:
+  EntryHasher() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {}
+
+  void Hash(const JournalRecord& e, std::string* hex) {
+    static const EVP_MD* const kSha256 =
+        EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    WriteCanonical(e, &canonical_);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (EVP_DigestInit_ex(ctx_.get(), kSha256, nullptr) != 1 ||
+        EVP_DigestUpdate(ctx_.get(), canonical_.data(), canonical_.size()) !=
+            1 ||
+        EVP_DigestFinal_ex(ctx_.get(), md, &len) != 1) {
+      // Only on allocation failure; an empty hash never verifies.
+      hex->clear();
+      return;
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    hex->resize(2 * len);
+    for (unsigned int i = 0; i < len; ++i) {
+      (*hex)[2 * i] = kHex[md[i] >> 4];
+      (*hex)[2 * i + 1] = kHex[md[i] & 0xf];
+    }
+  }
+
+  static EntryHasher& ForThisThread() {
+    thread_local EntryHasher hasher;
+    return hasher;
+  }
+
+ private:
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
+  std::string canonical_;
+};
 
 std::string InsertSql(size_t rows) {
   std::string sql =
@@ -74,28 +138,21 @@ void ToProto(const JournalRecord& e, pb::JournalEntry* out) {
 }
 
 std::string CanonicalJournalEntry(const JournalRecord& e) {
-  std::string out = "eduaid.ledger.journal.v1\n";
-  AppendField(&out, absl::StrCat(e.id));
-  AppendField(&out, absl::StrCat(e.at_ms));
-  AppendField(&out, absl::StrCat(static_cast<int>(e.kind)));
-  AppendField(&out, e.debit_account);
-  AppendField(&out, e.credit_account);
-  AppendField(&out, absl::StrCat(e.amount_fen));
-  AppendField(&out, e.region_code);
-  AppendField(&out, e.programme_code);
-  AppendField(&out, e.term);
-  AppendField(&out, e.member_id);
-  AppendField(&out, absl::StrCat(e.payment_id));
-  AppendField(&out, absl::StrCat(e.reverses_id));
-  AppendField(&out, e.prev_hash);
+  std::string out;
+  WriteCanonical(e, &out);
   return out;
 }
 
 std::string JournalEntryHash(const JournalRecord& e) {
-  return Sha256Hex(CanonicalJournalEntry(e));
+  std::string hex;
+  EntryHasher::ForThisThread().Hash(e, &hex);
+  return hex;
 }
 
 absl::Status LockJournalHead(SqlConnection& conn) {
+  // SQLite: the transaction holds the database's only write lock already
+  // (BEGIN IMMEDIATE); a no-op update would only dirty a page.
+  if (conn.dialect() == SqlDialect::kSqlite) return absl::OkStatus();
   return conn.Execute("UPDATE journal_head SET last_id = last_id WHERE id = 1")
       .status();
 }
@@ -117,36 +174,47 @@ absl::StatusOr<JournalAppender> JournalAppender::Open(SqlConnection& conn) {
 void JournalAppender::Append(JournalRecord* e) {
   e->id = ++last_id_;
   e->prev_hash = last_hash_;
-  e->hash = JournalEntryHash(*e);
+  EntryHasher::ForThisThread().Hash(*e, &e->hash);
   last_hash_ = e->hash;
   pending_.push_back(*e);
 }
 
+void JournalAppender::Append(JournalRecord&& e) {
+  e.id = ++last_id_;
+  e.prev_hash = std::move(last_hash_);
+  EntryHasher::ForThisThread().Hash(e, &e.hash);
+  last_hash_ = e.hash;
+  pending_.push_back(std::move(e));
+}
+
 absl::Status JournalAppender::InsertRows(size_t begin, size_t count) {
-  static const std::string* const kFullInsert =
-      new std::string(InsertSql(kRowsPerInsert));
-  std::vector<SqlValue> params;
-  params.reserve(count * kJournalColumnCount);
+  // The statement texts of 1..kRowsPerInsert rows, built once.
+  static const std::vector<std::string>* const kInserts = [] {
+    auto* sql = new std::vector<std::string>(kRowsPerInsert + 1);
+    for (size_t n = 1; n <= kRowsPerInsert; ++n) (*sql)[n] = InsertSql(n);
+    return sql;
+  }();
+  // The entries are written once: their strings move into the parameters.
+  params_.clear();
+  params_.reserve(count * kJournalColumnCount);
   for (size_t i = begin; i < begin + count; ++i) {
-    const JournalRecord& e = pending_[i];
-    params.emplace_back(e.id);
-    params.emplace_back(e.at_ms);
-    params.emplace_back(int64_t{e.kind});
-    params.emplace_back(e.debit_account);
-    params.emplace_back(e.credit_account);
-    params.emplace_back(e.amount_fen);
-    params.emplace_back(e.region_code);
-    params.emplace_back(e.programme_code);
-    params.emplace_back(e.term);
-    params.emplace_back(e.member_id);
-    params.emplace_back(e.payment_id);
-    params.emplace_back(e.reverses_id);
-    params.emplace_back(e.prev_hash);
-    params.emplace_back(e.hash);
+    JournalRecord& e = pending_[i];
+    params_.emplace_back(e.id);
+    params_.emplace_back(e.at_ms);
+    params_.emplace_back(int64_t{e.kind});
+    params_.emplace_back(std::move(e.debit_account));
+    params_.emplace_back(std::move(e.credit_account));
+    params_.emplace_back(e.amount_fen);
+    params_.emplace_back(std::move(e.region_code));
+    params_.emplace_back(std::move(e.programme_code));
+    params_.emplace_back(std::move(e.term));
+    params_.emplace_back(std::move(e.member_id));
+    params_.emplace_back(e.payment_id);
+    params_.emplace_back(e.reverses_id);
+    params_.emplace_back(std::move(e.prev_hash));
+    params_.emplace_back(std::move(e.hash));
   }
-  const std::string sql =
-      count == kRowsPerInsert ? *kFullInsert : InsertSql(count);
-  return conn_->Execute(sql, params).status();
+  return conn_->Execute((*kInserts)[count], params_).status();
 }
 
 absl::Status JournalAppender::Flush() {

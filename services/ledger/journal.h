@@ -83,9 +83,12 @@ class JournalAppender {
   // Assigns the next id, links and hashes `e` (filling id, prev_hash,
   // hash) and buffers it. Nothing is written until Flush().
   void Append(JournalRecord* e);
+  // The same for an entry the caller no longer needs.
+  void Append(JournalRecord&& e);
 
   // Writes the buffered entries (multi-row inserts) and the new head.
-  // Must succeed before the transaction commits.
+  // Must succeed before the transaction commits. The Append()ed records
+  // of the caller keep their content; the buffered copies are consumed.
   absl::Status Flush();
 
   int64_t last_id() const { return last_id_; }
@@ -97,6 +100,7 @@ class JournalAppender {
   int64_t last_id_ = 0;
   std::string last_hash_;
   std::vector<JournalRecord> pending_;
+  std::vector<SqlValue> params_;  // reused by InsertRows
 };
 
 // Recomputes the chain up to the head and reports the first broken link:

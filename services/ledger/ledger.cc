@@ -280,8 +280,8 @@ absl::StatusOr<std::vector<pb::ProgrammeStandard>> Ledger::LoadStandards(
   return out;
 }
 
-absl::StatusOr<pb::ProgrammeStandard> Ledger::Standard(SqlConnection& c,
-                                                       const std::string& id) {
+absl::StatusOr<std::shared_ptr<const pb::ProgrammeStandard>> Ledger::Standard(
+    SqlConnection& c, const std::string& id) {
   {
     absl::MutexLock lock(&standards_mu_);
     auto it = standards_.find(id);
@@ -294,20 +294,19 @@ absl::StatusOr<pb::ProgrammeStandard> Ledger::Standard(SqlConnection& c,
     return absl::InternalError(absl::StrCat("standard ", id, " is missing"));
   }
   auto bytes = Base64Decode((*rows)[0].Str(0));
-  pb::ProgrammeStandard s;
-  if (!bytes.ok() || !s.ParseFromString(*bytes)) {
+  auto s = std::make_shared<pb::ProgrammeStandard>();
+  if (!bytes.ok() || !s->ParseFromString(*bytes)) {
     return absl::DataLossError("a stored standard cannot be read");
   }
   // Standards never change once loaded, so this entry never goes stale.
   absl::MutexLock lock(&standards_mu_);
-  standards_.emplace(id, s);
-  return s;
+  return standards_.emplace(id, std::move(s)).first->second;
 }
 
 std::string Ledger::ProgrammeName(SqlConnection& c,
                                   const std::string& standard_id) {
   auto s = Standard(c, standard_id);
-  return s.ok() ? s->name() : std::string();
+  return s.ok() ? (*s)->name() : std::string();
 }
 
 absl::Status Ledger::ApplyPolicy(SqlConnection& c, const std::string& actor,

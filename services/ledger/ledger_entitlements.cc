@@ -745,8 +745,8 @@ absl::Status Ledger::Reconcile(CallContext& call,
             "student";
       } else {
         auto sp = Standard(c, r.Str(10));
-        if (sp.ok() && sp->auto_generate()) {
-          const Eligibility el = Evaluate(*it->second, *sp, req.term());
+        if (sp.ok() && (*sp)->auto_generate()) {
+          const Eligibility el = Evaluate(*it->second, **sp, req.term());
           if (!el.eligible) why = "no longer eligible: " + el.why_not;
         }
       }

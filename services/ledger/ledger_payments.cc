@@ -514,20 +514,19 @@ absl::Status Ledger::JournalPayment(SqlConnection& c, JournalAppender& journal,
   base.member_id = p.member_id;
   base.payment_id = p.payment_id;
   for (const auto& [source, part] :
-       SplitByShares(p.amount_fen, standard->shares())) {
+       SplitByShares(p.amount_fen, (*standard)->shares())) {
     JournalRecord e = base;
     e.kind = pb::ENTRY_KIND_ACCRUAL;
     e.debit_account = FundAccount(source);
     e.credit_account = kPayableStudent;
     e.amount_fen = part;
-    journal.Append(&e);
+    journal.Append(std::move(e));
   }
-  JournalRecord e = base;
-  e.kind = pb::ENTRY_KIND_DISBURSEMENT;
-  e.debit_account = kPayableStudent;
-  e.credit_account = kBankPaidOut;
-  e.amount_fen = p.amount_fen;
-  journal.Append(&e);
+  base.kind = pb::ENTRY_KIND_DISBURSEMENT;
+  base.debit_account = kPayableStudent;
+  base.credit_account = kBankPaidOut;
+  base.amount_fen = p.amount_fen;
+  journal.Append(std::move(base));
   return absl::OkStatus();
 }
 
@@ -611,11 +610,16 @@ absl::StatusOr<Ledger::ChunkResult> Ledger::ExecuteChunk(int64_t batch_id) {
       if (*n != paid) {
         return absl::InternalError("payments changed under the batch");
       }
+      // By primary key through the payments just paid: entitlements have
+      // no index on payment_id, and a filter on batch_id alone reads every
+      // entitlement of the batch for every chunk.
       auto e = c.Execute(
-          "UPDATE entitlements SET state = ?, updated_at = ? WHERE "
-          "batch_id = ? AND state = ? AND payment_id >= ? AND payment_id <= ?",
+          "UPDATE entitlements SET state = ?, updated_at = ? WHERE id IN "
+          "(SELECT entitlement_id FROM payments WHERE batch_id = ? AND "
+          "state = ? AND id >= ? AND id <= ?) AND state = ?",
           {int64_t{pb::ENTITLEMENT_STATE_PAID}, now, batch_id,
-           int64_t{pb::ENTITLEMENT_STATE_BATCHED}, first, last});
+           int64_t{pb::PAYMENT_STATE_PAID}, first, last,
+           int64_t{pb::ENTITLEMENT_STATE_BATCHED}});
       if (!e.ok()) return e.status();
       if (*e != paid) {
         return absl::InternalError("entitlements changed under the batch");
@@ -666,7 +670,7 @@ absl::Status Ledger::DisburseEntitlement(
         auto rows = c.Query(
             "SELECT id, member_id, programme_code, term, region_code, "
             "school_code, amount_fen, state, created_by, standard_id, "
-            "batch_id, payment_id FROM entitlements WHERE id = ?",
+            "batch_id, payment_id, payee_name FROM entitlements WHERE id = ?",
             {req.entitlement_id()});
         if (!rows.ok()) return rows.status();
         if (rows->empty()) {
@@ -717,9 +721,16 @@ absl::Status Ledger::DisburseEntitlement(
                             "ENTITLEMENT_STATE",
                             "the entitlement changed meanwhile; look again");
         }
-        auto payment = LoadPayment(c, call, ref.payment_id);
-        if (!payment.ok()) return payment.status();
-        *resp->mutable_payment() = std::move(*payment);
+        // The answer from what was just written, in the columns of
+        // kPaymentColumns, rather than reading the row back.
+        FillPayment(
+            c, call,
+            SqlRow({ref.payment_id, r.Int(0), int64_t{0}, ref.member_id,
+                    ref.programme_code, ref.term, ref.region_code, r.Str(5),
+                    ref.amount_fen, int64_t{pb::PAYMENT_STATE_PAID},
+                    std::string(), now, call.principal.subject, int64_t{0},
+                    std::string(), r.Str(12), ref.standard_id}),
+            resp->mutable_payment());
         disbursed.fen[{ref.programme_code, ref.region_code}] += ref.amount_fen;
         return absl::OkStatus();
       });

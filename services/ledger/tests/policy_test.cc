@@ -220,6 +220,15 @@ TEST(Journal, HashCoversEveryFieldAndTheChain) {
   e.prev_hash = kGenesisHash;
   const std::string h = JournalEntryHash(e);
   EXPECT_EQ(h.size(), 64u);
+  // The canonical form and its hash are a stored format: a faster hasher
+  // must give the same bytes (SHA-256 of the form, computed elsewhere).
+  EXPECT_EQ(h,
+            "709e04b57ccb0c2bb19865dd2927b85afa758e08b6cdc632125fb07a8bb81074");
+  EXPECT_EQ(CanonicalJournalEntry(e),
+            "eduaid.ledger.journal.v1\n1:7\n13:1539590400000\n1:2\n"
+            "15:payable.student\n13:bank.paid_out\n5:50000\n6:411325\n"
+            "15:BOARDING_LIVING\n11:2018-AUTUMN\n3:m-1\n1:3\n1:0\n64:" +
+                std::string(kGenesisHash) + "\n");
   auto changed = [&](auto mutate) {
     JournalRecord c = e;
     mutate(c);
