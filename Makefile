@@ -4,7 +4,7 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 DEPS_STAMP := $(BUILD_DIR)/.deps-ok
 
-.PHONY: all deps configure build test run bench lint format clean e2e asan fuzz
+.PHONY: all deps configure build test run bench soak lint format clean e2e asan fuzz
 
 -include deploy/deploy.mk
 
@@ -35,6 +35,11 @@ run: build
 
 bench: build
 	bash bench/run.sh $(BUILD_DIR)
+
+# Ten minutes at half capacity over the whole suite (not in CI); writes
+# docs/SOAK.md. SOAK_SECONDS shortens it.
+soak: build
+	bash bench/soak.sh $(BUILD_DIR)
 
 lint: configure
 	bash scripts/lint.sh

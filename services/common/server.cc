@@ -78,6 +78,9 @@ void AddCommonFlags(CLI::App& app, ServerConfig& c) {
       ->capture_default_str();
   app.add_option("--workers", c.workers, "Worker threads for blocking work")
       ->capture_default_str();
+  app.add_option("--db-pool-size", c.db_pool_size,
+                 "Database connections (0: as many as workers, at most 16)")
+      ->capture_default_str();
   app.add_option("--drain-seconds", c.drain_seconds,
                  "Seconds in-flight calls get on SIGTERM")
       ->capture_default_str();

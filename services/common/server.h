@@ -42,6 +42,9 @@ struct ServerConfig {
   int metrics_port = 0;  // -1 disables the exposer
   int health_port = 0;   // -1 disables the separate health server
   int workers = 8;
+  // Database connections (SQLite readers / PostgreSQL pool); 0 = as many as
+  // workers, at most 16 (workers parked in a group commit need none).
+  int db_pool_size = 0;
   size_t max_queue = 20000;
   int max_message_bytes = 32 << 20;
   int drain_grace_seconds = 2;          // NOT_SERVING before stopping to accept

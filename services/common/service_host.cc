@@ -1,8 +1,10 @@
 #include "services/common/service_host.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/log.h"
 #include "services/common/page_token.h"
@@ -48,14 +50,36 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
   DatabaseOptions dbo;
   dbo.service = config.service;
   dbo.metrics = &host->runner_->registry();
-  dbo.pool_size = std::max(2, config.workers);
+  dbo.pool_size = config.db_pool_size > 0 ? config.db_pool_size
+                                          : std::clamp(config.workers, 2, 16);
   dbo.sqlite_synchronous = config.sqlite_synchronous;
   auto db = Database::Open(config.database_url, dbo);
   if (!db.ok()) return db.status();
   host->db_ = std::move(*db);
-  std::vector<Migration> all = migrations;
-  all.push_back(AuditLog::TableMigration(1000));
-  absl::Status mig = host->db_->Migrate(all);
+  absl::Status mig = host->db_->Migrate(migrations);
+  if (!mig.ok()) return mig;
+  // On SQLite the audit log lives in a file of its own (<name>-audit.db):
+  // its batched appends then never wait for the service's single writer,
+  // and its pages, written once and rarely read, do not crowd the
+  // service's page cache (a small cache of their own instead). PostgreSQL
+  // keeps it as a table of the service's database.
+  Database* audit_db = host->db_.get();
+  if (absl::StartsWith(config.database_url, "sqlite://")) {
+    std::string url = config.database_url;
+    if (absl::EndsWith(url, ".db")) url.resize(url.size() - 3);
+    url += "-audit.db";
+    DatabaseOptions ao = dbo;
+    ao.pool_size = 1;
+    ao.sqlite_synchronous = "NORMAL";
+    ao.sqlite_writer_cache_mib = 2;
+    ao.sqlite_reader_cache_mib = 2;
+    ao.metrics = nullptr;
+    auto adb = Database::Open(url, ao);
+    if (!adb.ok()) return adb.status();
+    host->audit_db_ = std::move(*adb);
+    audit_db = host->audit_db_.get();
+  }
+  mig = audit_db->Migrate({AuditLog::TableMigration(1000)});
   if (!mig.ok()) return mig;
 
   CacheOptions co;
@@ -68,7 +92,7 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
   if (!cache.ok()) return cache.status();
   host->cache_ = std::move(*cache);
 
-  host->audit_ = std::make_unique<AuditLog>(host->db_.get());
+  host->audit_ = std::make_unique<AuditLog>(audit_db);
   host->runtime_ = std::make_unique<ServiceRuntime>(config, host->auth_.get(),
                                                     host->audit_.get(),
                                                     &host->runner_->registry());

@@ -63,6 +63,9 @@ class ServiceHost {
   ServerConfig config_;
   std::unique_ptr<ServerRunner> runner_;
   std::unique_ptr<Database> db_;
+  // The audit log's own SQLite file next to the service's (null on
+  // PostgreSQL, where the log is a table of db_).
+  std::unique_ptr<Database> audit_db_;
   std::unique_ptr<Cache> cache_;
   std::unique_ptr<FieldCrypto> crypto_;
   std::unique_ptr<Authenticator> auth_;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <ctime>
 #include <limits>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -69,8 +70,7 @@ size_t DollarTagLength(std::string_view sql, size_t i) {
 // Fixed key for pg_advisory_xact_lock() around migrations ("eduaidmg").
 constexpr char kMigrationLockSql[] =
     "SELECT pg_advisory_xact_lock(7306093556742253927)";
-constexpr char kMaxVersionSql[] =
-    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+constexpr char kAppliedSql[] = "SELECT version FROM schema_migrations";
 
 }  // namespace
 
@@ -286,10 +286,16 @@ absl::Status ApplyMigrations(Database& db,
     if (dialect != SqlDialect::kPostgres) return absl::OkStatus();
     return conn.Query(kMigrationLockSql).status();
   };
-  auto max_version = [](SqlConnection& conn) -> absl::StatusOr<int64_t> {
-    absl::StatusOr<std::vector<SqlRow>> rows = conn.Query(kMaxVersionSql);
+  // Versions are applied by presence, not by "above the highest applied":
+  // a database may hold migrations of more than one list (the audit table's
+  // 1000 next to a service's 1..n), and a service's later version 4 must
+  // still run on a database that already has 1000.
+  auto applied = [](SqlConnection& conn) -> absl::StatusOr<std::set<int64_t>> {
+    absl::StatusOr<std::vector<SqlRow>> rows = conn.Query(kAppliedSql);
     if (!rows.ok()) return rows.status();
-    return rows->empty() ? 0 : (*rows)[0].Int(0);
+    std::set<int64_t> out;
+    for (const SqlRow& r : *rows) out.insert(r.Int(0));
+    return out;
   };
 
   absl::Status status = db.Transact([&](SqlConnection& conn) -> absl::Status {
@@ -300,23 +306,23 @@ absl::Status ApplyMigrations(Database& db,
   });
   if (!status.ok()) return status;
 
-  int64_t current = 0;
+  std::set<int64_t> done;
   status = db.Read([&](SqlConnection& conn) -> absl::Status {
-    absl::StatusOr<int64_t> v = max_version(conn);
+    absl::StatusOr<std::set<int64_t>> v = applied(conn);
     if (!v.ok()) return v.status();
-    current = *v;
+    done = std::move(*v);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
 
   for (const Migration* m : sorted) {
-    if (m->version <= current) continue;
+    if (done.count(m->version)) continue;
     status = db.Transact([&](SqlConnection& conn) -> absl::Status {
       if (absl::Status s = lock(conn); !s.ok()) return s;
       // Another process may have got here first.
-      absl::StatusOr<int64_t> v = max_version(conn);
+      absl::StatusOr<std::set<int64_t>> v = applied(conn);
       if (!v.ok()) return v.status();
-      if (*v >= m->version) return absl::OkStatus();
+      if (v->count(m->version)) return absl::OkStatus();
       absl::Status s = conn.ExecScript(ExpandMigrationTokens(m->sql, dialect));
       if (!s.ok()) {
         return absl::Status(s.code(),
@@ -333,7 +339,7 @@ absl::Status ApplyMigrations(Database& db,
           .status();
     });
     if (!status.ok()) return status;
-    current = m->version;
+    done.insert(m->version);
   }
   return absl::OkStatus();
 }

@@ -92,6 +92,10 @@ struct DatabaseOptions {
   // SQLite synchronous mode: "NORMAL" (default, durable at checkpoint) or
   // "FULL" (every commit fsynced).
   std::string sqlite_synchronous = "NORMAL";
+  // SQLite page cache limits in MiB: the writer's (bulk imports touch
+  // random index pages) and each reader's. Pages are allocated when used.
+  int sqlite_writer_cache_mib = 128;
+  int sqlite_reader_cache_mib = 32;
   // Milliseconds a caller waits for a busy database / a free connection.
   int busy_timeout_ms = 5000;
   // Name used in metric labels ("registry", ...). May be empty.

@@ -99,16 +99,20 @@ class SqliteConnection final : public SqlConnection {
             absl::StrCat("sqlite: cannot enable WAL on ", path));
       }
     }
-    // Page cache: the writer's grows to 128 MiB (bulk imports touch random
-    // index pages; the default 2 MiB makes every insert a pread), readers'
-    // to 32 MiB each, plus memory-mapped reads. Pages are allocated only
-    // when used, so an idle service stays small.
+    // Page cache: the writer's grows to 128 MiB by default (bulk imports
+    // touch random index pages; the default 2 MiB makes every insert a
+    // pread), readers' to 32 MiB each, plus memory-mapped reads. Pages are
+    // allocated only when used, so an idle service stays small.
+    const int64_t cache_kib =
+        int64_t{writer ? options.sqlite_writer_cache_mib
+                       : options.sqlite_reader_cache_mib} *
+        1024;
     std::string pragmas = absl::StrCat(
         "PRAGMA synchronous=", synchronous,
         "; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
-        writer ? " PRAGMA cache_size=-131072; PRAGMA wal_autocheckpoint=8192;"
-               : " PRAGMA cache_size=-32768; PRAGMA mmap_size=268435456;"
-                 " PRAGMA query_only=ON;");
+        " PRAGMA cache_size=-", cache_kib, ";",
+        writer ? " PRAGMA wal_autocheckpoint=8192;"
+               : " PRAGMA mmap_size=268435456; PRAGMA query_only=ON;");
     if (absl::Status s = conn->ExecScript(pragmas); !s.ok()) return s;
     return conn;
   }

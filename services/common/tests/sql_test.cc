@@ -192,6 +192,16 @@ TEST_P(SqlTest, MigrationsApplyOnceAndAreIdempotent) {
   EDUAID_EXPECT_OK(db_->Migrate(Schema()));
   EXPECT_EQ(Count(*db_, "schema_migrations"), 3);
 
+  // A list of its own with a high version (as the audit table's 1000),
+  // then a service's next version below it: that one still runs.
+  EDUAID_EXPECT_OK(db_->Migrate(
+      {{1000, "other list", "CREATE TABLE other_list (x BIGINT)"}}));
+  more.push_back(
+      {4, "after 1000", "ALTER TABLE people ADD COLUMN shoe BIGINT"});
+  EDUAID_EXPECT_OK(db_->Migrate(more));
+  EXPECT_EQ(Count(*db_, "schema_migrations"), 5);
+  EDUAID_EXPECT_OK(ExecuteInTx(*db_, "UPDATE people SET shoe = 1", {}));
+
   // The tokens expanded to something that works: {ID} autoincrements,
   // {NOW} fills the default.
   EDUAID_EXPECT_OK(ExecuteInTx(
