@@ -143,7 +143,9 @@ Data Generate(const Options& options) {
   };
 
   for (int64_t h = 0; h < options.households; ++h) {
-    const std::string& region = regions[h % regions.size()];
+    // County by county, as the registration system exports them.
+    const std::string& region = regions[static_cast<size_t>(
+        h * static_cast<int64_t>(regions.size()) / options.households)];
     char hid[40];
     snprintf(hid, sizeof hid, "H%s%07lld", region.c_str(),
              static_cast<long long>(h + 1));
