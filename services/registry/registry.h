@@ -9,6 +9,7 @@
 #ifndef EDUAID_SERVICES_REGISTRY_REGISTRY_H_
 #define EDUAID_SERVICES_REGISTRY_REGISTRY_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -103,8 +104,19 @@ class Registry {
     std::string id_hash;
     std::string region_code;
   };
-  absl::StatusOr<pb::IdentificationSummary> Identify(SqlConnection& c,
-                                                     const std::string& as_of);
+  // Students with a current enrolment, and those in school per stage.
+  struct StageCounts {
+    int64_t identified = 0;
+    std::vector<std::pair<int, int64_t>> in_school;  // (stage, students)
+  };
+  absl::StatusOr<StageCounts> CountStages(SqlConnection& c);
+  // Recomputes the out-of-school list as of `as_of` in `c`'s transaction.
+  // `stages`, when given, supplies the per-stage counts (computed
+  // elsewhere, e.g. on a reader in parallel); otherwise they are counted
+  // in `c`.
+  absl::StatusOr<pb::IdentificationSummary> Identify(
+      SqlConnection& c, const std::string& as_of,
+      const std::function<absl::StatusOr<StageCounts>()>& stages = nullptr);
   // The full (unmasked) student, from cache or database.
   absl::StatusOr<pb::Student> LoadStudent(const std::string& id_hash);
   absl::StatusOr<pb::Student> LoadStudentFromDb(SqlConnection& c,
