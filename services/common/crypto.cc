@@ -1,11 +1,14 @@
 #include "services/common/crypto.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 
 #include "absl/strings/str_split.h"
@@ -22,11 +25,45 @@ const EVP_CIPHER* Aes256Gcm() {
   return cipher;
 }
 
-// One cipher context per thread, reused.
-EVP_CIPHER_CTX* ThreadCipherCtx() {
-  thread_local std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>
-      ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
-  return ctx.get();
+// One AES-256-GCM context per thread and direction, keyed once: the key
+// schedule is kept while the same key is used (compared by value, never by
+// address), and each message only sets its nonce.
+EVP_CIPHER_CTX* ThreadGcm(const std::string& key, bool encrypt) {
+  struct Slot {
+    std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx{
+        EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free};
+    unsigned char key[32] = {};
+    bool keyed = false;
+    ~Slot() { OPENSSL_cleanse(key, sizeof key); }
+  };
+  thread_local Slot slots[2];
+  Slot& s = slots[encrypt ? 1 : 0];
+  if (!s.keyed || CRYPTO_memcmp(s.key, key.data(), sizeof s.key) != 0) {
+    EVP_CipherInit_ex(s.ctx.get(), Aes256Gcm(), nullptr,
+                      reinterpret_cast<const unsigned char*>(key.data()),
+                      nullptr, encrypt ? 1 : 0);
+    memcpy(s.key, key.data(), sizeof s.key);
+    s.keyed = true;
+  }
+  return s.ctx.get();
+}
+
+// 12-byte random nonces, drawn from the CSPRNG 64 at a time per thread
+// (one RAND_bytes call instead of one per field); refilled after a fork.
+void NextNonce(unsigned char* out) {
+  constexpr int kBatch = 64;
+  thread_local unsigned char pool[12 * kBatch];
+  thread_local int next = kBatch;
+  thread_local pid_t owner = 0;
+  const pid_t pid = getpid();
+  if (next == kBatch || owner != pid) {
+    RAND_bytes(pool, sizeof pool);
+    next = 0;
+    owner = pid;
+  }
+  memcpy(out, pool + 12 * next, 12);
+  OPENSSL_cleanse(pool + 12 * next, 12);
+  ++next;
 }
 
 const EVP_MD* Sha256() {
@@ -207,13 +244,11 @@ std::string FieldCrypto::Encrypt(absl::string_view plaintext,
                                  absl::string_view context) const {
   const Key& key = keys_[0];
   std::string buf(12 + plaintext.size() + 16, '\0');
-  RAND_bytes(reinterpret_cast<unsigned char*>(buf.data()), 12);
-  auto* ctx = ThreadCipherCtx();
-  int len = 0;
   auto* out = reinterpret_cast<unsigned char*>(buf.data());
-  EVP_EncryptInit_ex(ctx, Aes256Gcm(), nullptr,
-                     reinterpret_cast<const unsigned char*>(key.enc.data()),
-                     out);
+  NextNonce(out);
+  auto* ctx = ThreadGcm(key.enc, /*encrypt=*/true);
+  int len = 0;
+  EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, out);
   EVP_EncryptUpdate(ctx, nullptr, &len,
                     reinterpret_cast<const unsigned char*>(context.data()),
                     static_cast<int>(context.size()));
@@ -245,11 +280,9 @@ absl::StatusOr<std::string> FieldCrypto::Decrypt(
   const auto* in = reinterpret_cast<const unsigned char*>(raw->data());
   size_t n = raw->size() - 28;
   std::string plain(n, '\0');
-  auto* ctx = ThreadCipherCtx();
+  auto* ctx = ThreadGcm(key->enc, /*encrypt=*/false);
   int len = 0;
-  EVP_DecryptInit_ex(ctx, Aes256Gcm(), nullptr,
-                     reinterpret_cast<const unsigned char*>(key->enc.data()),
-                     in);
+  EVP_DecryptInit_ex(ctx, nullptr, nullptr, nullptr, in);
   EVP_DecryptUpdate(ctx, nullptr, &len,
                     reinterpret_cast<const unsigned char*>(context.data()),
                     static_cast<int>(context.size()));
