@@ -121,12 +121,14 @@ std::string ExpandMigrationTokens(std::string_view sql, SqlDialect dialect) {
     return absl::StrReplaceAll(
         absl::string_view(sql.data(), sql.size()),
         {{"{ID}", "INTEGER PRIMARY KEY AUTOINCREMENT"},
+         {"{KEY}", "INTEGER PRIMARY KEY"},
          {"{BLOB}", "BLOB"},
          {"{NOW}", "CAST(strftime('%s','now') AS INTEGER)"}});
   }
   return absl::StrReplaceAll(
       absl::string_view(sql.data(), sql.size()),
       {{"{ID}", "BIGSERIAL PRIMARY KEY"},
+       {"{KEY}", "BIGINT PRIMARY KEY"},
        {"{BLOB}", "BYTEA"},
        {"{NOW}", "CAST(EXTRACT(EPOCH FROM now()) AS BIGINT)"}});
 }

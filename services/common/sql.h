@@ -77,6 +77,9 @@ class SqlConnection {
 
 // A schema migration. `sql` may use these tokens, replaced per dialect:
 //   {ID}      INTEGER PRIMARY KEY AUTOINCREMENT | BIGSERIAL PRIMARY KEY
+//   {KEY}     INTEGER PRIMARY KEY | BIGINT PRIMARY KEY (a 64-bit key the
+//             application assigns; on SQLite the row id itself, so the
+//             table needs no separate unique index)
 //   {BLOB}    BLOB | BYTEA
 //   {NOW}     the current unix time in seconds as an expression
 struct Migration {

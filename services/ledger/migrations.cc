@@ -190,6 +190,33 @@ CREATE TABLE posting_lines (
 )sql"});
 
   m.push_back(RequestLogMigration(4));
+  // Version 2 declared the journal's id BIGINT PRIMARY KEY, which on SQLite
+  // is not the row id: every entry went into the table and into a unique
+  // index beside it. Rebuilt keyed by the row id ({KEY}); Start() puts the
+  // append-only triggers back (they go with the old table).
+  m.push_back({5, "journal keyed by its id", R"sql(
+CREATE TABLE journal_keyed (
+  id {KEY},
+  at_ms BIGINT NOT NULL,
+  kind INTEGER NOT NULL,
+  debit_account TEXT NOT NULL,
+  credit_account TEXT NOT NULL,
+  amount_fen BIGINT NOT NULL CHECK (amount_fen > 0),
+  region_code TEXT NOT NULL,
+  programme_code TEXT NOT NULL,
+  term TEXT NOT NULL,
+  member_id TEXT NOT NULL,
+  payment_id BIGINT NOT NULL,
+  reverses_id BIGINT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL);
+INSERT INTO journal_keyed SELECT id, at_ms, kind, debit_account,
+  credit_account, amount_fen, region_code, programme_code, term, member_id,
+  payment_id, reverses_id, prev_hash, hash FROM journal;
+DROP TABLE journal;
+ALTER TABLE journal_keyed RENAME TO journal;
+CREATE INDEX journal_payment ON journal (payment_id);
+)sql"});
   return m;
 }
 
