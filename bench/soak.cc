@@ -201,6 +201,9 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", warmup_s,
                  "seconds at the soak rate before memory is measured");
   app.add_option("--calibrate", calibrate_s, "seconds of the capacity run");
+  std::string only;
+  app.add_option("--only", only,
+                 "run only the calls whose name contains this (diagnosis)");
   CLI11_PARSE(app, argc, argv);
 
   std::string secret;
@@ -385,6 +388,17 @@ int main(int argc, char** argv) {
                        ASYNC(vocational, GetReport), token, std::move(req),
                        std::move(done));
                  }});
+  if (!only.empty()) {
+    ops.erase(std::remove_if(ops.begin(), ops.end(),
+                             [&](const Op& op) {
+                               return op.name.find(only) == std::string::npos;
+                             }),
+              ops.end());
+    if (ops.empty()) {
+      fprintf(stderr, "--only %s matches no call\n", only.c_str());
+      return 1;
+    }
+  }
   int total_weight = 0;
   for (const auto& op : ops) total_weight += op.weight;
 

@@ -42,7 +42,7 @@ set +e
   --registry "127.0.0.1:$((50051 + OFF))" --ledger "127.0.0.1:$((50052 + OFF))" \
   --teacher "127.0.0.1:$((50053 + OFF))" --vocational "127.0.0.1:$((50054 + OFF))" \
   --jwt-secret-file "$VAR/keys/jwt.secret" --pids "$pidlist" \
-  --seconds "$SECS" --warmup "$WARM" | tee "$tmp"
+  --seconds "$SECS" --warmup "$WARM" ${SOAK_ARGS:-} | tee "$tmp"
 rc=${PIPESTATUS[0]}
 set -e
 {

@@ -61,6 +61,9 @@ struct ServerConfig {
   // SQLite durability: "NORMAL" (a crash loses nothing; a power loss may
   // lose the last commits) or "FULL" (every commit fsynced).
   std::string sqlite_synchronous = "NORMAL";
+  // The SQLite writer's page cache in MiB (bounded; filled as pages are
+  // written, so a service that keeps writing grows to it).
+  int sqlite_cache_mib = 16;
   std::string redis_url;
   std::string data_key_file;
   std::string jwt_secret_file;

@@ -53,6 +53,7 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
   dbo.pool_size = config.db_pool_size > 0 ? config.db_pool_size
                                           : std::clamp(config.workers, 2, 16);
   dbo.sqlite_synchronous = config.sqlite_synchronous;
+  dbo.sqlite_writer_cache_mib = std::max(1, config.sqlite_cache_mib);
   auto db = Database::Open(config.database_url, dbo);
   if (!db.ok()) return db.status();
   host->db_ = std::move(*db);

@@ -95,9 +95,9 @@ struct DatabaseOptions {
   // SQLite synchronous mode: "NORMAL" (default, durable at checkpoint) or
   // "FULL" (every commit fsynced).
   std::string sqlite_synchronous = "NORMAL";
-  // SQLite page cache limits in MiB: the writer's (bulk imports touch
-  // random index pages) and each reader's. Pages are allocated when used.
-  int sqlite_writer_cache_mib = 128;
+  // SQLite page cache limits in MiB: the writer's and each reader's.
+  // Pages are allocated when used, and kept up to the limit.
+  int sqlite_writer_cache_mib = 16;
   int sqlite_reader_cache_mib = 32;
   // Milliseconds a caller waits for a busy database / a free connection.
   int busy_timeout_ms = 5000;

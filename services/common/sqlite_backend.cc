@@ -99,10 +99,10 @@ class SqliteConnection final : public SqlConnection {
             absl::StrCat("sqlite: cannot enable WAL on ", path));
       }
     }
-    // Page cache: the writer's grows to 128 MiB by default (bulk imports
-    // touch random index pages; the default 2 MiB makes every insert a
-    // pread), readers' to 32 MiB each, plus memory-mapped reads. Pages are
-    // allocated only when used, so an idle service stays small.
+    // Page cache: the writer's grows to 16 MiB by default (an import's
+    // index pages stay within one county's part of the index, so more did
+    // not help), readers' to 32 MiB each, plus memory-mapped reads. Pages
+    // are allocated only when used, so an idle service stays small.
     const int64_t cache_kib =
         int64_t{writer ? options.sqlite_writer_cache_mib
                        : options.sqlite_reader_cache_mib} *
