@@ -1,5 +1,6 @@
 // registry_server: wiring only (flags, storage, cache, server).
 #include "services/common/service_host.h"
+#include "services/registry/registry.h"
 #include "services/registry/registry_service.h"
 
 int main(int argc, char** argv) {
@@ -17,6 +18,9 @@ int main(int argc, char** argv) {
       argc, argv, defaults, eduaid::registry::Migrations(), nullptr,
       [](eduaid::ServiceHost& host)
           -> absl::StatusOr<std::vector<std::shared_ptr<grpc::Service>>> {
+        absl::Status format =
+            eduaid::registry::CheckBlindIndexFormat(host.db());
+        if (!format.ok()) return format;
         return std::vector<std::shared_ptr<grpc::Service>>{
             std::make_shared<eduaid::registry::RegistryService>(host)};
       });

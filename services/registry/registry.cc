@@ -186,6 +186,26 @@ Registry::Registry(ServiceHost& host) : host_(host), db_(host.db()) {
            .Register(host.metrics());
 }
 
+absl::Status CheckBlindIndexFormat(Database& db) {
+  bool old = false;
+  absl::Status st = db.Read([&](SqlConnection& c) -> absl::Status {
+    auto rows = c.Query(
+        "SELECT 1 FROM members WHERE length(id_hash) = 32 UNION ALL "
+        "SELECT 1 FROM enrolments WHERE length(id_hash) = 32 LIMIT 1");
+    if (!rows.ok()) return rows.status();
+    old = !rows->empty();
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  if (old) {
+    return absl::FailedPreconditionError(
+        "the registry database holds blind indexes written by an earlier "
+        "build (before the county prefix) and cannot be re-keyed in place: "
+        "re-create it (locally: remove var/registry.db*) and import again");
+  }
+  return absl::OkStatus();
+}
+
 std::string Registry::IdHash(const std::string& id_number) const {
   // 128 bits of the keyed hash (collision-free at any realistic scale, half
   // the index size of the full 256) behind the ID number's first six

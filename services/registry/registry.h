@@ -31,6 +31,13 @@ namespace pb = ::eduaid::registry::v1;
 // Schema migrations of the registry database.
 std::vector<Migration> Migrations();
 
+// FAILED_PRECONDITION when `db` holds blind indexes in the form of builds
+// before the county prefix (32 hex characters): look-ups would miss those
+// rows and a re-import would duplicate them. Roster rows of unregistered
+// children keep only the index, so the database cannot be re-keyed in
+// place; it must be re-created and re-imported.
+absl::Status CheckBlindIndexFormat(Database& db);
+
 // Rows per ImportHouseholds / RecordEnrolments call.
 inline constexpr int kMaxRowsPerCall = 10000;
 

@@ -768,4 +768,37 @@ INSTANTIATE_TEST_SUITE_P(Backends, RegistryTest,
                          ::testing::Values("sqlite", "postgres"));
 
 }  // namespace
+TEST(RegistryStart, RefusesBlindIndexesOfAnEarlierBuild) {
+  testing::TempDir dir;
+  auto db = Database::Open("sqlite://" + dir.path() + "/registry.db", {});
+  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_TRUE((*db)->Migrate(Migrations()).ok());
+  EXPECT_TRUE(CheckBlindIndexFormat(**db).ok());
+  auto put = [&](const std::string& hash) {
+    return (*db)->Transact([&](SqlConnection& c) -> absl::Status {
+      auto r = c.Execute(
+          "INSERT INTO schools(code, name, region_code, stages, rural, "
+          "updated_at) VALUES('S1', 'x', '411325', '2', 1, 0) "
+          "ON CONFLICT(code) DO NOTHING");
+      if (!r.ok()) return r.status();
+      return c
+          .Execute(
+              "INSERT INTO enrolments(id_hash, school_code, stage, grade, "
+              "term_year, term_season, status, boarder, current, "
+              "recorded_at, reason) VALUES(?, 'S1', 2, 1, 2026, 2, 1, 0, 0, "
+              "0, '')",
+              {hash})
+          .status();
+    });
+  };
+  // Today's form: the issuing county, then 32 hex characters.
+  ASSERT_TRUE(put("411325" + std::string(32, 'a')).ok());
+  EXPECT_TRUE(CheckBlindIndexFormat(**db).ok());
+  // An earlier build's: 32 hex characters only.
+  ASSERT_TRUE(put(std::string(32, 'b')).ok());
+  absl::Status st = CheckBlindIndexFormat(**db);
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(st.message()), ::testing::HasSubstr("re-create"));
+}
+
 }  // namespace eduaid::registry
