@@ -18,6 +18,35 @@ Migration RequestLogMigration(int version) {
           " created_at BIGINT NOT NULL);"};
 }
 
+Migration RequestLogRetentionMigration(int version) {
+  Migration m = RequestLogMigration(version);
+  m.description = "request log: index on age (retention)";
+  m.sql +=
+      "CREATE INDEX IF NOT EXISTS request_log_created ON "
+      "request_log(created_at);";
+  return m;
+}
+
+absl::StatusOr<int64_t> PruneRequestLog(Database& db, int64_t before_unix) {
+  constexpr int64_t kChunk = 5000;
+  int64_t total = 0;
+  for (;;) {
+    int64_t n = 0;
+    absl::Status st = db.Transact([&](SqlConnection& c) -> absl::Status {
+      auto r = c.Execute(
+          "DELETE FROM request_log WHERE request_id IN (SELECT request_id "
+          "FROM request_log WHERE created_at < ? LIMIT ?)",
+          {before_unix, kChunk});
+      if (!r.ok()) return r.status();
+      n = *r;
+      return absl::OkStatus();
+    });
+    if (!st.ok()) return st;
+    total += n;
+    if (n < kChunk) return total;
+  }
+}
+
 std::string MessageHash(const google::protobuf::Message& message) {
   std::string bytes;
   {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "services/common/sql.h"
@@ -16,6 +17,16 @@ namespace eduaid {
 
 // The table; add to the service's migrations with a version of its own.
 Migration RequestLogMigration(int version);
+
+// An index on the records' age for PruneRequestLog (ServiceHost applies it
+// to every service's database; it creates the table if missing).
+Migration RequestLogRetentionMigration(int version);
+
+// Deletes request records created before `before_unix` (in chunks, each
+// its own short transaction, so the writer is never held long); returns
+// how many went. A repeat of a pruned request id runs again as new, so
+// keep records longer than any client retries (ServiceHost: 30 days).
+absl::StatusOr<int64_t> PruneRequestLog(Database& db, int64_t before_unix);
 
 // Runs `mutate` in one transaction of `db` unless `request_id` was seen:
 // - first time: `mutate(conn)` fills `response`; on OK the response is

@@ -57,6 +57,10 @@ void AddCommonFlags(CLI::App& app, ServerConfig& c) {
                  "SQLite durability: NORMAL or FULL (fsync every commit)")
       ->check(CLI::IsMember({"NORMAL", "FULL"}))
       ->capture_default_str();
+  app.add_option("--request-log-days", c.request_log_days,
+                 "Days request ids are remembered for retries (0: forever)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--sqlite-cache-mib", c.sqlite_cache_mib,
                  "SQLite writer page cache in MiB (kept once filled)")
       ->check(CLI::Range(1, 4096))

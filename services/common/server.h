@@ -64,6 +64,9 @@ struct ServerConfig {
   // The SQLite writer's page cache in MiB (bounded; filled as pages are
   // written, so a service that keeps writing grows to it).
   int sqlite_cache_mib = 16;
+  // Idempotency records older than this many days are deleted hourly
+  // (0 keeps them forever).
+  int request_log_days = 30;
   std::string redis_url;
   std::string data_key_file;
   std::string jwt_secret_file;

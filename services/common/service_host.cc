@@ -1,11 +1,13 @@
 #include "services/common/service_host.h"
 
 #include <algorithm>
+#include <ctime>
 #include <fstream>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/idempotency.h"
 #include "services/common/log.h"
 #include "services/common/page_token.h"
 
@@ -82,6 +84,32 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
   }
   mig = audit_db->Migrate({AuditLog::TableMigration(1000)});
   if (!mig.ok()) return mig;
+  mig = host->db_->Migrate({RequestLogRetentionMigration(1001)});
+  if (!mig.ok()) return mig;
+  if (config.request_log_days > 0) {
+    ServiceHost* h = host.get();
+    const int64_t keep_s = int64_t{config.request_log_days} * 86400;
+    host->pruner_ = std::thread([h, keep_s] {
+      std::unique_lock<std::mutex> lock(h->pruner_mu_);
+      // First pass a minute after start, then hourly.
+      auto wait = std::chrono::minutes(1);
+      while (!h->pruner_cv_.wait_for(lock, wait,
+                                     [h] { return h->pruner_stop_; })) {
+        lock.unlock();
+        auto n = PruneRequestLog(
+            *h->db_, static_cast<int64_t>(std::time(nullptr)) - keep_s);
+        if (!n.ok()) {
+          Log(LogLevel::kWarn, "request log pruning failed",
+              {{"error", std::string(n.status().message())}});
+        } else if (*n > 0) {
+          Log(LogLevel::kInfo, "request log pruned",
+              {{"deleted", std::to_string(*n)}});
+        }
+        lock.lock();
+        wait = std::chrono::hours(1);
+      }
+    });
+  }
 
   CacheOptions co;
   co.url = config.redis_url;
@@ -117,6 +145,14 @@ void ServiceHost::Drain() {
 }
 
 ServiceHost::~ServiceHost() {
+  if (pruner_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(pruner_mu_);
+      pruner_stop_ = true;
+    }
+    pruner_cv_.notify_all();
+    pruner_.join();
+  }
   Drain();
   runtime_.reset();  // joins workers before the database goes
   audit_.reset();

@@ -4,9 +4,12 @@
 #ifndef EDUAID_COMMON_SERVICE_HOST_H_
 #define EDUAID_COMMON_SERVICE_HOST_H_
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -72,6 +75,11 @@ class ServiceHost {
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<ServiceRuntime> runtime_;
   std::unique_ptr<ServiceTokenSource> tokens_;
+  // Deletes expired idempotency records hourly (--request-log-days).
+  std::thread pruner_;
+  std::mutex pruner_mu_;
+  std::condition_variable pruner_cv_;
+  bool pruner_stop_ = false;  // guarded by pruner_mu_
 };
 
 // The whole main() of a service: parses the common flags (plus the

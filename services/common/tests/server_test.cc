@@ -2,6 +2,7 @@
 // call, read-only roles, rate limits, metrics names, malformed requests,
 // health, drain, mTLS, idempotent request ids and the audit log.
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <thread>
 
@@ -303,6 +304,46 @@ TEST(WorkerPool, RefusesWorkBeyondItsQueue) {
     release = true;
   }
   EXPECT_EQ(ran.load(), accepted);
+}
+
+TEST(Idempotency, PruningDeletesOnlyExpiredRecordsAndTheyRunAgain) {
+  testing::TempDir dir;
+  auto db = Database::Open("sqlite://" + dir.path() + "/p.db");
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)
+                  ->Migrate({RequestLogMigration(1),
+                             RequestLogRetentionMigration(1001)})
+                  .ok());
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  // 12,000 expired records (more than one chunk) and 3 recent ones.
+  ASSERT_TRUE((*db)
+                  ->Transact([&](SqlConnection& c) -> absl::Status {
+                    for (int i = 0; i < 12003; ++i) {
+                      auto r = c.Execute(
+                          "INSERT INTO request_log(request_id, method, "
+                          "request_hash, response, created_at) "
+                          "VALUES(?, 'M', 'h', '', ?)",
+                          {"r" + std::to_string(i),
+                           i < 12000 ? now - 40 * 86400 : now - 60});
+                      if (!r.ok()) return r.status();
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  auto n = PruneRequestLog(**db, now - 30 * 86400);
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, 12000);
+  int64_t left = -1;
+  ASSERT_TRUE((*db)
+                  ->Read([&](SqlConnection& c) -> absl::Status {
+                    auto r = c.Query("SELECT COUNT(*) FROM request_log");
+                    if (!r.ok()) return r.status();
+                    left = r->front().Int(0);
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(left, 3);
+  EXPECT_EQ(*PruneRequestLog(**db, now - 30 * 86400), 0);
 }
 
 TEST(Idempotency, RepeatsReturnTheFirstAnswerAndConcurrentRepeatsRunOnce) {
