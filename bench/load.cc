@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <sstream>
+#include <tuple>
 
 namespace eduaid::bench {
 
@@ -70,22 +71,24 @@ LoadResult RunClosedLoop(int concurrency, std::chrono::milliseconds duration,
   r.errors = st->errors;
   r.first_error = st->first_error;
   r.qps = r.calls / secs;
-  std::sort(st->latencies.begin(), st->latencies.end());
-  if (!st->latencies.empty()) {
-    r.p50_ms = st->latencies[st->latencies.size() / 2];
-    r.p99_ms = st->latencies[std::min(st->latencies.size() - 1,
-                                      st->latencies.size() * 99 / 100)];
-  }
+  std::tie(r.p50_ms, r.p99_ms) = Percentiles(st->latencies);
   *launch_one = nullptr;
   return r;
 }
 
-double RssMiB(int pid) {
+std::pair<double, double> Percentiles(std::vector<double>& ms) {
+  if (ms.empty()) return {0, 0};
+  std::sort(ms.begin(), ms.end());
+  return {ms[ms.size() / 2], ms[std::min(ms.size() - 1, ms.size() * 99 / 100)]};
+}
+
+double ProcStatusMiB(int pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  const std::string prefix = field + ":";
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
-      std::istringstream ss(line.substr(6));
+    if (line.rfind(prefix, 0) == 0) {
+      std::istringstream ss(line.substr(prefix.size()));
       double kb = 0;
       ss >> kb;
       return kb / 1024.0;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "grpcpp/grpcpp.h"
@@ -29,8 +30,15 @@ using StartCall =
 LoadResult RunClosedLoop(int concurrency, std::chrono::milliseconds duration,
                          const StartCall& start);
 
+// Sorts `ms` and returns its (p50, p99); (0, 0) when empty.
+std::pair<double, double> Percentiles(std::vector<double>& ms);
+
+// A "<field>: N kB" line of /proc/<pid>/status in MiB (0 when unknown),
+// e.g. "VmRSS", "RssAnon" (private memory), "RssFile" (mapped files).
+double ProcStatusMiB(int pid, const std::string& field);
+
 // VmRSS of a process in MiB (0 when unknown).
-double RssMiB(int pid);
+inline double RssMiB(int pid) { return ProcStatusMiB(pid, "VmRSS"); }
 
 }  // namespace eduaid::bench
 

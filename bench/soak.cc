@@ -17,9 +17,9 @@
 #include <memory>
 #include <mutex>
 #include <random>
-#include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "CLI/CLI.hpp"
@@ -81,20 +81,7 @@ void Unary(Invoke invoke, const std::string& token, Req req, Done done) {
 // files mapped into it (the databases' memory-mapped reads, shared with
 // the kernel's page cache and reclaimable).
 std::pair<double, double> RssParts(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  double anon = 0, file = 0;
-  while (std::getline(in, line)) {
-    double* out = line.rfind("RssAnon:", 0) == 0   ? &anon
-                  : line.rfind("RssFile:", 0) == 0 ? &file
-                                                   : nullptr;
-    if (out != nullptr) {
-      std::istringstream ss(line.substr(8));
-      ss >> *out;
-      *out /= 1024.0;
-    }
-  }
-  return {anon, file};
+  return {ProcStatusMiB(pid, "RssAnon"), ProcStatusMiB(pid, "RssFile")};
 }
 
 struct Window {
@@ -142,11 +129,7 @@ class OpenLoop {
     Window w;
     w.calls = static_cast<int64_t>(lat_.size());
     w.errors = errors_;
-    std::sort(lat_.begin(), lat_.end());
-    if (!lat_.empty()) {
-      w.p50_ms = lat_[lat_.size() / 2];
-      w.p99_ms = lat_[std::min(lat_.size() - 1, lat_.size() * 99 / 100)];
-    }
+    std::tie(w.p50_ms, w.p99_ms) = Percentiles(lat_);
     lat_.clear();
     errors_ = 0;
     return w;

@@ -485,19 +485,15 @@ absl::Status Registry::ImportHouseholds(CallContext& call,
         }
 
         // Members, in row order (member ids follow the file).
-        std::vector<const Prepared*> in_order;
-        in_order.reserve(good.size());
-        for (const auto& p : good) in_order.push_back(&p);
         std::unordered_set<std::string> members_new;
         ins = insert_new(
             "INSERT INTO members(id_hash, id_enc, id_masked, name_enc, "
             "household_id, region_code, birth_date, male, relation, "
             "updated_at) VALUES ",
             "(?,?,?,?,?,?,?,?,?,?)",
-            " ON CONFLICT(id_hash) DO NOTHING RETURNING id_hash",
-            in_order.size(),
+            " ON CONFLICT(id_hash) DO NOTHING RETURNING id_hash", good.size(),
             [&](size_t i, std::vector<SqlValue>& v) {
-              const Prepared& p = *in_order[i];
+              const Prepared& p = good[i];
               v.emplace_back(p.id_hash);
               v.emplace_back(p.id_enc);
               v.emplace_back(p.id_masked);
@@ -513,8 +509,8 @@ absl::Status Registry::ImportHouseholds(CallContext& call,
         if (!ins.ok()) return ins;
         resp->set_members_created(static_cast<int64_t>(members_new.size()));
         old_keys.clear();
-        for (const Prepared* p : in_order) {
-          if (!members_new.count(p->id_hash)) old_keys.push_back(&p->id_hash);
+        for (const Prepared& p : good) {
+          if (!members_new.count(p.id_hash)) old_keys.push_back(&p.id_hash);
         }
         std::unordered_map<std::string, Existing> members_found;
         looked = lookup(
