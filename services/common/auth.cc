@@ -118,6 +118,24 @@ absl::Status CheckRegion(const Principal& p, absl::string_view region_code) {
       "record lies outside the caller's region scope '", p.region, "'"));
 }
 
+bool Principal::CoversSchool(absl::string_view school_code) const {
+  return role != Role::kSchoolOfficer || (!school.empty() && school_code == school);
+}
+
+absl::Status CheckSchool(const Principal& p, absl::string_view school_code) {
+  if (p.CoversSchool(school_code)) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      "record lies outside the caller's school '", p.school, "'"));
+}
+
+absl::Status CheckRecordScope(const Principal& p,
+                              absl::string_view region_code,
+                              absl::string_view school_code) {
+  absl::Status st = CheckRegion(p, region_code);
+  if (!st.ok()) return st;
+  return CheckSchool(p, school_code);
+}
+
 absl::Status CheckWrite(const Principal& p) {
   if (p.CanWrite()) return absl::OkStatus();
   return absl::PermissionDeniedError(

@@ -43,11 +43,25 @@ struct Principal {
   bool SeesPersonalData() const;
   // True when `region_code` lies within this principal's region.
   bool Covers(absl::string_view region_code) const;
+  // True unless this is a school officer and `school_code` is not the
+  // officer's school (a record of no school is not a school officer's).
+  bool CoversSchool(absl::string_view school_code) const;
 };
 
 // PERMISSION_DENIED unless `p` covers `region_code`. The message names the
 // principal's scope, never the record.
 absl::Status CheckRegion(const Principal& p, absl::string_view region_code);
+
+// PERMISSION_DENIED unless `p` covers `school_code` (school officers are
+// held to the school of their token's mandatory `school` claim; other roles
+// pass). The message names the principal's school, never the record.
+absl::Status CheckSchool(const Principal& p, absl::string_view school_code);
+
+// PERMISSION_DENIED unless `p` covers both the region and the school of a
+// record (the usual check of a record that names a school).
+absl::Status CheckRecordScope(const Principal& p,
+                              absl::string_view region_code,
+                              absl::string_view school_code);
 
 // PERMISSION_DENIED unless `p` may write.
 absl::Status CheckWrite(const Principal& p);

@@ -107,6 +107,13 @@ void CallContext::AddRecord(absl::string_view id) {
   if (records.size() > 512) records.append(",...");
 }
 
+void CallContext::NoteBulkRead(size_t count) {
+  bulk_read = true;
+  if (principal.SeesPersonalData()) personal_data = true;
+  std::string note = absl::StrCat("listed=", count);
+  records = records.empty() ? note : absl::StrCat(note, ",", records);
+}
+
 ServiceRuntime::ServiceRuntime(const ServerConfig& config, Authenticator* auth,
                                AuditLog* audit, prometheus::Registry* registry)
     : rate_limit_(config.rate_limit_per_second),
@@ -159,7 +166,9 @@ void ServiceRuntime::Audit(const CallContext& call,
   if (!audit_) return;
   bool denied = status.code() == absl::StatusCode::kPermissionDenied ||
                 status.code() == absl::StatusCode::kUnauthenticated;
-  if (!(call.mutating || call.personal_data || denied)) return;
+  if (!(call.mutating || call.personal_data || call.bulk_read || denied)) {
+    return;
+  }
   AuditEvent e;
   e.subject = call.principal.subject;
   e.role = RoleName(call.principal.role);

@@ -95,6 +95,10 @@ struct CallContext {
   bool personal_data = false;
   std::string records;
   void AddRecord(absl::string_view id);
+  // A list or bulk read that returned `count` records carrying a name or an
+  // ID number (masked or not): audited once per call, with the count.
+  void NoteBulkRead(size_t count);
+  bool bulk_read = false;
 };
 
 // Shared by the handlers of one service. Thread-safe.
