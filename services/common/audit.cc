@@ -1,6 +1,9 @@
 #include "services/common/audit.h"
 
+#include <algorithm>
 #include <chrono>
+
+#include "absl/strings/str_cat.h"
 
 #include "services/common/log.h"
 
@@ -40,10 +43,71 @@ void AuditLog::Record(AuditEvent event) {
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (queue_.size() >= kMaxQueued) {
+      ++dropped_;
+      if (drop_counter_) drop_counter_->Increment();
+      return;
+    }
     queue_.push_back(std::move(event));
     ++queued_seq_;
   }
   cv_.notify_all();
+}
+
+namespace {
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+void AuditLog::RecordDenial(absl::string_view peer, absl::string_view method,
+                            absl::string_view result) {
+  std::lock_guard<std::mutex> lock(mu_);
+  DenialKey key{std::string(peer), std::string(method), std::string(result)};
+  auto it = denials_.find(key);
+  if (it == denials_.end() && denials_.size() >= kMaxDenialKeys) {
+    key.peer = "(other)";
+    it = denials_.find(key);
+    if (it == denials_.end() && denials_.size() >= kMaxDenialKeys + 64) {
+      ++dropped_;
+      if (drop_counter_) drop_counter_->Increment();
+      return;
+    }
+  }
+  if (it == denials_.end()) {
+    denials_.emplace(std::move(key), 1);
+    ++queued_seq_;  // one event to come
+  } else {
+    ++it->second;
+  }
+}
+
+void AuditLog::DrainAggregates(std::vector<AuditEvent>& batch) {
+  const int64_t now = NowMs();
+  for (auto& [key, calls] : denials_) {
+    AuditEvent e;
+    e.ts_ms = now;
+    e.subject = "(unauthenticated)";
+    e.role = "";
+    e.region = "";
+    e.method = key.method;
+    e.records = absl::StrCat("peer=", key.peer, ",calls=", calls);
+    e.result = key.result;
+    batch.push_back(std::move(e));
+  }
+  denials_.clear();
+  if (dropped_ > 0) {
+    AuditEvent e;
+    e.ts_ms = now;
+    e.subject = "(audit)";
+    e.method = "audit-overflow";
+    e.records = absl::StrCat("dropped=", dropped_);
+    e.result = "ResourceExhausted";
+    batch.push_back(std::move(e));
+    dropped_ = 0;
+  }
 }
 
 void AuditLog::Flush() {
@@ -59,12 +123,13 @@ void AuditLog::Loop() {
     cv_.wait_for(lock, std::chrono::milliseconds(200), [&] {
       return stopping_ || queue_.size() >= 256 || flushed_seq_ < queued_seq_;
     });
-    if (queue_.empty()) {
+    if (queue_.empty() && denials_.empty() && dropped_ == 0) {
       if (stopping_) return;
       continue;
     }
     std::vector<AuditEvent> batch;
     batch.swap(queue_);
+    DrainAggregates(batch);
     int64_t seq = queued_seq_;
     lock.unlock();
     absl::Status st = Write(batch);
@@ -73,7 +138,15 @@ void AuditLog::Loop() {
           {{"error", std::string(st.message())}});
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       lock.lock();
-      queue_.insert(queue_.begin(), batch.begin(), batch.end());
+      // Keep what fits under the bound; count the rest as dropped.
+      const size_t room =
+          kMaxQueued > queue_.size() ? kMaxQueued - queue_.size() : 0;
+      const size_t keep = std::min(room, batch.size());
+      dropped_ += static_cast<int64_t>(batch.size() - keep);
+      if (drop_counter_ && batch.size() > keep) {
+        drop_counter_->Increment(static_cast<double>(batch.size() - keep));
+      }
+      queue_.insert(queue_.begin(), batch.begin(), batch.begin() + keep);
       if (stopping_) return;
       continue;
     }

@@ -13,9 +13,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "prometheus/counter.h"
 #include "services/common/auth.h"
 #include "services/common/page_token.h"
 #include "services/common/sql.h"
@@ -44,8 +46,26 @@ class AuditLog {
   explicit AuditLog(Database* db);
   ~AuditLog();  // flushes
 
-  // Queues `event` (never blocks on the database).
+  // Queues `event` (never blocks on the database). The queue is bounded
+  // (kMaxQueued): past it the event is dropped and counted, and the count
+  // is itself written as one event ("audit-overflow", records dropped=N)
+  // and added to the drop counter.
   void Record(AuditEvent event);
+
+  // A call refused before its caller was known (no or a bad token, or a
+  // peer over its failure limit): counted per (peer, method, result) and
+  // written as one event per key and flush ("(unauthenticated)", records
+  // "peer=...,calls=N"), so a flood of bad tokens costs a few rows, not
+  // one per call. At most kMaxDenialKeys keys are held; the rest are
+  // counted under peer "(other)".
+  void RecordDenial(absl::string_view peer, absl::string_view method,
+                    absl::string_view result);
+
+  // Counts dropped events in a metric (optional; set before use).
+  void SetDropCounter(prometheus::Counter* counter) { drop_counter_ = counter; }
+
+  static constexpr size_t kMaxQueued = 50000;
+  static constexpr size_t kMaxDenialKeys = 1024;
 
   // Writes everything queued so far.
   void Flush();
@@ -63,7 +83,22 @@ class AuditLog {
   Database* db_;
   std::mutex mu_;
   std::condition_variable cv_;
+  // Turns the aggregated denials and the drop count into events.
+  void DrainAggregates(std::vector<AuditEvent>& batch);
   std::vector<AuditEvent> queue_;             // guarded by mu_
+  struct DenialKey {
+    std::string peer, method, result;
+    bool operator==(const DenialKey& o) const {
+      return peer == o.peer && method == o.method && result == o.result;
+    }
+    template <typename H>
+    friend H AbslHashValue(H h, const DenialKey& k) {
+      return H::combine(std::move(h), k.peer, k.method, k.result);
+    }
+  };
+  absl::flat_hash_map<DenialKey, int64_t> denials_;  // guarded by mu_
+  int64_t dropped_ = 0;                              // guarded by mu_
+  prometheus::Counter* drop_counter_ = nullptr;
   bool stopping_ = false;                     // guarded by mu_
   int64_t flushed_seq_ = 0, queued_seq_ = 0;  // guarded by mu_
   std::thread thread_;

@@ -7,6 +7,7 @@
 #include <openssl/pem.h>
 
 #include <cstdlib>
+#include <optional>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -59,6 +60,19 @@ bool VerifyWithKey(EVP_PKEY* key, absl::string_view alg, absl::string_view data,
                        data.size()) == 1;
   EVP_MD_CTX_free(ctx);
   return ok;
+}
+
+// A string member of a JSON object: nullopt when absent, an error when
+// present but not a string (a header like {"alg": 1} must be refused, not
+// thrown on).
+absl::StatusOr<std::optional<std::string>> StringMember(
+    const nlohmann::json& obj, const char* name) {
+  auto it = obj.find(name);
+  if (it == obj.end()) return std::optional<std::string>();
+  if (!it->is_string()) {
+    return Unauthenticated(absl::StrCat(name, " must be a string"));
+  }
+  return std::optional<std::string>(it->get<std::string>());
 }
 
 std::string ClaimsJson(const TokenClaims& c) {
@@ -119,17 +133,17 @@ absl::Status CheckRegion(const Principal& p, absl::string_view region_code) {
 }
 
 bool Principal::CoversSchool(absl::string_view school_code) const {
-  return role != Role::kSchoolOfficer || (!school.empty() && school_code == school);
+  return role != Role::kSchoolOfficer ||
+         (!school.empty() && school_code == school);
 }
 
 absl::Status CheckSchool(const Principal& p, absl::string_view school_code) {
   if (p.CoversSchool(school_code)) return absl::OkStatus();
-  return absl::PermissionDeniedError(absl::StrCat(
-      "record lies outside the caller's school '", p.school, "'"));
+  return absl::PermissionDeniedError(
+      absl::StrCat("record lies outside the caller's school '", p.school, "'"));
 }
 
-absl::Status CheckRecordScope(const Principal& p,
-                              absl::string_view region_code,
+absl::Status CheckRecordScope(const Principal& p, absl::string_view region_code,
                               absl::string_view school_code) {
   absl::Status st = CheckRegion(p, region_code);
   if (!st.ok()) return st;
@@ -159,13 +173,28 @@ absl::StatusOr<std::string> ScopeRegionFilter(const Principal& p,
 }
 
 Authenticator::Authenticator(AuthOptions options)
-    : options_(std::move(options)) {}
+    : options_(std::move(options)) {
+  for (const auto& pem : options_.public_keys_pem) {
+    BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+    EVP_PKEY* key = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
+    BIO_free(bio);
+    if (key) public_keys_.push_back(key);
+  }
+  if (!options_.allow_hs256) options_.hs256_secret.clear();
+}
+
+Authenticator::~Authenticator() {
+  for (EVP_PKEY* key : public_keys_) EVP_PKEY_free(key);
+}
 
 absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::FromConfig(
     bool enabled, const std::string& secret_file,
-    const std::string& public_key_files) {
+    const std::string& public_key_files, bool allow_hs256,
+    std::chrono::seconds max_lifetime) {
   AuthOptions opts;
   opts.enabled = enabled;
+  opts.max_lifetime = max_lifetime;
+  opts.allow_hs256 = allow_hs256;
   if (const char* env = std::getenv("EDUAID_JWT_SECRET"); env && *env) {
     opts.hs256_secret = env;
   } else if (!secret_file.empty()) {
@@ -187,6 +216,21 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::FromConfig(
     std::stringstream ss;
     ss << in.rdbuf();
     opts.public_keys_pem.push_back(ss.str());
+    BIO* bio = BIO_new_mem_buf(opts.public_keys_pem.back().data(),
+                               static_cast<int>(ss.str().size()));
+    EVP_PKEY* key = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
+    BIO_free(bio);
+    if (!key) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("public key file ", file, " holds no PEM public key"));
+    }
+    EVP_PKEY_free(key);
+  }
+  if (!allow_hs256 && !opts.hs256_secret.empty()) {
+    return absl::FailedPreconditionError(
+        "an HS256 secret is configured (EDUAID_JWT_SECRET or "
+        "--jwt-secret-file) but --jwt-allow-hs256=false: remove the secret "
+        "or allow HS256 (local runs only)");
   }
   if (enabled && opts.hs256_secret.empty() && opts.public_keys_pem.empty()) {
     return absl::FailedPreconditionError(
@@ -250,23 +294,23 @@ absl::StatusOr<Principal> Authenticator::VerifyUncached(absl::string_view token,
   if (!header.is_object() || !claims.is_object()) {
     return Unauthenticated("header or claims are not JSON objects");
   }
-  std::string alg = header.value("alg", "");
+  auto alg_member = StringMember(header, "alg");
+  if (!alg_member.ok()) return alg_member.status();
+  const std::string alg = alg_member->value_or("");
   std::string signed_part = absl::StrCat(parts[0], ".", parts[1]);
   bool verified = false;
   if (alg == "HS256") {
+    if (!options_.allow_hs256) {
+      return Unauthenticated("HS256 tokens are not accepted here");
+    }
     if (!options_.hs256_secret.empty()) {
       std::string mac = HmacSha256(options_.hs256_secret, signed_part);
       verified = mac.size() == sig->size() &&
                  CRYPTO_memcmp(mac.data(), sig->data(), mac.size()) == 0;
     }
   } else if (alg == "ES256" || alg == "RS256") {
-    for (const auto& pem : options_.public_keys_pem) {
-      BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-      EVP_PKEY* key = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
-      BIO_free(bio);
-      if (!key) continue;
+    for (EVP_PKEY* key : public_keys_) {
       verified = VerifyWithKey(key, alg, signed_part, *sig);
-      EVP_PKEY_free(key);
       if (verified) break;
     }
   } else {
@@ -281,11 +325,32 @@ absl::StatusOr<Principal> Authenticator::VerifyUncached(absl::string_view token,
   if (exp + options_.leeway.count() < now) {
     return Unauthenticated("token has expired");
   }
-  if (claims.contains("nbf") && claims["nbf"].is_number_integer() &&
+  if (exp - now > options_.max_lifetime.count() + options_.leeway.count()) {
+    return Unauthenticated("token lives longer than this server accepts");
+  }
+  for (const char* time_claim : {"nbf", "iat"}) {
+    if (claims.contains(time_claim) &&
+        !claims[time_claim].is_number_integer()) {
+      return Unauthenticated(
+          absl::StrCat(time_claim, " claim must be an integer"));
+    }
+  }
+  if (claims.contains("nbf") &&
       claims["nbf"].get<int64_t>() - options_.leeway.count() > now) {
     return Unauthenticated("token is not valid yet");
   }
-  if (claims.value("iss", "") != options_.issuer) {
+  if (claims.contains("iat") &&
+      exp - claims["iat"].get<int64_t>() > options_.max_lifetime.count()) {
+    return Unauthenticated("token lives longer than this server accepts");
+  }
+  std::string text[5];
+  const char* names[5] = {"iss", "sub", "role", "region", "school"};
+  for (int i = 0; i < 5; ++i) {
+    auto member = StringMember(claims, names[i]);
+    if (!member.ok()) return member.status();
+    text[i] = member->value_or("");
+  }
+  if (text[0] != options_.issuer) {
     return Unauthenticated("wrong issuer");
   }
   bool aud_ok = false;
@@ -301,13 +366,22 @@ absl::StatusOr<Principal> Authenticator::VerifyUncached(absl::string_view token,
   }
   if (!aud_ok) return Unauthenticated("wrong audience");
   Principal p;
-  p.subject = claims.value("sub", "");
+  p.subject = text[1];
   if (p.subject.empty()) return Unauthenticated("sub claim is required");
-  auto role = ParseRole(claims.value("role", ""));
+  auto role = ParseRole(text[2]);
   if (!role.ok()) return Unauthenticated("role claim is missing or unknown");
   p.role = *role;
-  p.region = claims.value("region", "");
-  p.school = claims.value("school", "");
+  p.region = text[3];
+  p.school = text[4];
+  if (p.role == Role::kSchoolOfficer) {
+    if (p.school.empty()) {
+      return Unauthenticated("school claim is required for school_officer");
+    }
+    if (p.region.size() != 6) {
+      return Unauthenticated(
+          "region claim of a school_officer must be its 6-digit county");
+    }
+  }
   for (char c : p.region) {
     if (c < '0' || c > '9')
       return Unauthenticated("region claim must be digits");

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include <openssl/types.h>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -59,8 +61,7 @@ absl::Status CheckSchool(const Principal& p, absl::string_view school_code);
 
 // PERMISSION_DENIED unless `p` covers both the region and the school of a
 // record (the usual check of a record that names a school).
-absl::Status CheckRecordScope(const Principal& p,
-                              absl::string_view region_code,
+absl::Status CheckRecordScope(const Principal& p, absl::string_view region_code,
                               absl::string_view school_code);
 
 // PERMISSION_DENIED unless `p` may write.
@@ -82,6 +83,13 @@ struct AuthOptions {
   std::string issuer = "eduaid";
   std::string audience = "eduaid";
   std::chrono::seconds leeway{30};
+  // Longest a token may live (exp - iat, and exp - now): a leaked token
+  // is worth at most this. Service tokens are minted for an hour.
+  std::chrono::seconds max_lifetime{std::chrono::hours(24)};
+  // HS256 (a shared secret) is for local runs; production refuses it
+  // (--jwt-allow-hs256=false) so a stray EDUAID_JWT_SECRET cannot open a
+  // second way in.
+  bool allow_hs256 = true;
 };
 
 // Verifies tokens. Thread-safe; verified tokens are cached until they
@@ -90,12 +98,17 @@ class Authenticator {
  public:
   explicit Authenticator(AuthOptions options);
 
+  ~Authenticator();
+
   // Loads the HS256 secret from $EDUAID_JWT_SECRET or `secret_file`, and
   // public keys from `public_key_files` (comma-separated PEM files).
-  // FAILED_PRECONDITION when auth is enabled and no key is configured.
+  // FAILED_PRECONDITION when auth is enabled and no key is configured, when
+  // a public key file does not hold a public key, or when an HS256 secret
+  // is configured while `allow_hs256` is false.
   static absl::StatusOr<std::unique_ptr<Authenticator>> FromConfig(
       bool enabled, const std::string& secret_file,
-      const std::string& public_key_files);
+      const std::string& public_key_files, bool allow_hs256 = true,
+      std::chrono::seconds max_lifetime = std::chrono::hours(24));
 
   // UNAUTHENTICATED with a reason for a missing, malformed, badly signed,
   // expired or wrongly addressed token. With auth disabled, returns a
@@ -108,6 +121,9 @@ class Authenticator {
   absl::StatusOr<Principal> VerifyUncached(absl::string_view token,
                                            int64_t* exp);
   AuthOptions options_;
+  // The PEM public keys, parsed once (EVP_PKEY is immutable after parsing
+  // and safe to share between threads for verification).
+  std::vector<EVP_PKEY*> public_keys_;
   absl::Mutex mu_;
   struct Cached {
     Principal principal;

@@ -41,6 +41,7 @@ struct RedisEndpoint {
   std::string host;
   int port = 0;
   int db = 0;
+  std::string user, password;  // AUTH when password is set
 };
 
 // Non-empty, decimal digits only (no sign, no spaces), fits in an int.
@@ -307,6 +308,22 @@ class RedisPool {
       return nullptr;
     }
     redisEnableKeepAlive(c);
+    if (!endpoint_.password.empty()) {
+      std::vector<const char*> argv = {"AUTH"};
+      std::vector<size_t> lens = {4};
+      if (!endpoint_.user.empty()) {
+        argv.push_back(endpoint_.user.c_str());
+        lens.push_back(endpoint_.user.size());
+      }
+      argv.push_back(endpoint_.password.c_str());
+      lens.push_back(endpoint_.password.size());
+      ReplyPtr r(static_cast<redisReply*>(redisCommandArgv(
+          c, static_cast<int>(argv.size()), argv.data(), lens.data())));
+      if (r == nullptr || r->type == REDIS_REPLY_ERROR) {
+        redisFree(c);
+        return nullptr;
+      }
+    }
     if (endpoint_.db != 0) {
       char db[16];
       auto [end, ec] = std::to_chars(db, db + sizeof db, endpoint_.db);
@@ -781,6 +798,8 @@ absl::StatusOr<std::unique_ptr<Cache>> Cache::Create(
   if (options.url.empty()) return std::make_unique<DisabledCache>();
   absl::StatusOr<RedisEndpoint> endpoint = ParseRedisUrl(options.url);
   if (!endpoint.ok()) return endpoint.status();
+  endpoint->user = options.user;
+  endpoint->password = options.password;
   if (options.pool_size < 1 || options.breaker_failures < 1 ||
       options.connect_timeout.count() <= 0 ||
       options.command_timeout.count() <= 0 ||

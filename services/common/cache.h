@@ -31,6 +31,9 @@ struct CacheOptions {
   // (every Get misses, nothing is counted as an error).
   std::string url;
   std::string service;  // label value and key prefix part, e.g. "registry"
+  // AUTH on every connection when `password` is set (requirepass, or an ACL
+  // user with `user`). A refused AUTH counts as Redis being down.
+  std::string user, password;
   int pool_size = 8;
   std::chrono::milliseconds connect_timeout{100};
   std::chrono::milliseconds command_timeout{50};

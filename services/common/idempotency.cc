@@ -58,45 +58,91 @@ std::string MessageHash(const google::protobuf::Message& message) {
   return Sha256Hex(bytes);
 }
 
-absl::Status RunIdempotent(
-    Database& db, absl::string_view method, absl::string_view request_id,
-    const google::protobuf::Message& request,
+Migration RequestLogSealMigration(int version) {
+  return {version, "request log: records keyed by caller, answers encrypted",
+          "DELETE FROM request_log;"};
+}
+
+RequestLog::RequestLog(Database* db, const FieldCrypto* crypto)
+    : db_(db), crypto_(crypto) {}
+
+std::string RequestLog::Key(const Principal& caller,
+                            absl::string_view request_id) {
+  const std::string who =
+      absl::StrCat(caller.subject, "\x1f", RoleName(caller.role), "\x1f",
+                   caller.region, "\x1f", caller.school);
+  return absl::StrCat(Sha256Hex(who).substr(0, 24), ":", request_id);
+}
+
+absl::StatusOr<bool> RequestLog::Replay(
+    SqlConnection& c, absl::string_view key, absl::string_view method,
+    absl::string_view request_hash, google::protobuf::Message* response) const {
+  auto prior = c.Query(
+      "SELECT method, request_hash, response FROM request_log "
+      "WHERE request_id = ?",
+      {std::string(key)});
+  if (!prior.ok()) return prior.status();
+  if (prior->empty()) return false;
+  const SqlRow& row = prior->front();
+  if (row.Str(0) != method || row.Str(1) != request_hash) {
+    return WithReason(absl::StatusCode::kFailedPrecondition,
+                      "REQUEST_ID_REUSED",
+                      absl::StrCat("request_id: was already used for a "
+                                   "different request (",
+                                   row.Str(0), ")"));
+  }
+  auto bytes = crypto_->Decrypt(row.Str(2), absl::StrCat("request_log|", key));
+  if (!bytes.ok() || !response->ParseFromString(*bytes)) {
+    return absl::DataLossError("stored response cannot be read");
+  }
+  return true;
+}
+
+absl::Status RequestLog::Store(
+    SqlConnection& c, absl::string_view key, absl::string_view method,
+    absl::string_view request_hash,
+    const google::protobuf::Message& response) const {
+  return c
+      .Execute(
+          "INSERT INTO request_log(request_id, method, request_hash, "
+          "response, created_at) VALUES(?,?,?,?,?)",
+          {std::string(key), std::string(method), std::string(request_hash),
+           crypto_->Encrypt(response.SerializeAsString(),
+                            absl::StrCat("request_log|", key)),
+           static_cast<int64_t>(time(nullptr))})
+      .status();
+}
+
+absl::StatusOr<bool> RequestLog::Seen(const Principal& caller,
+                                      absl::string_view request_id) const {
+  bool seen = false;
+  const std::string key = Key(caller, request_id);
+  absl::Status st = db_->Read([&](SqlConnection& c) -> absl::Status {
+    auto r = c.Query("SELECT 1 FROM request_log WHERE request_id = ?", {key});
+    if (!r.ok()) return r.status();
+    seen = !r->empty();
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  return seen;
+}
+
+absl::Status RequestLog::Run(
+    const Principal& caller, absl::string_view method,
+    absl::string_view request_id, const google::protobuf::Message& request,
     google::protobuf::Message* response,
-    const std::function<absl::Status(SqlConnection&)>& mutate) {
+    const std::function<absl::Status(SqlConnection&)>& mutate) const {
   const std::string hash = MessageHash(request);
-  const std::string rid(request_id);
+  const std::string key = Key(caller, request_id);
   auto attempt = [&]() {
-    return db.Transact([&](SqlConnection& c) -> absl::Status {
-      auto prior = c.Query(
-          "SELECT method, request_hash, response FROM request_log "
-          "WHERE request_id = ?",
-          {rid});
-      if (!prior.ok()) return prior.status();
-      if (!prior->empty()) {
-        const SqlRow& row = prior->front();
-        if (row.Str(0) != method || row.Str(1) != hash) {
-          return WithReason(
-              absl::StatusCode::kFailedPrecondition, "REQUEST_ID_REUSED",
-              absl::StrCat("request_id: was already used for a different "
-                           "request (",
-                           row.Str(0), ")"));
-        }
-        auto bytes = Base64Decode(row.Str(2));
-        if (!bytes.ok() || !response->ParseFromString(*bytes)) {
-          return absl::DataLossError("stored response cannot be read");
-        }
-        return absl::OkStatus();
-      }
+    return db_->Transact([&](SqlConnection& c) -> absl::Status {
+      auto replayed = Replay(c, key, method, hash, response);
+      if (!replayed.ok()) return replayed.status();
+      if (*replayed) return absl::OkStatus();
       response->Clear();
       absl::Status st = mutate(c);
       if (!st.ok()) return st;
-      auto ins = c.Execute(
-          "INSERT INTO request_log(request_id, method, request_hash, "
-          "response, created_at) VALUES(?,?,?,?,?)",
-          {rid, std::string(method), hash,
-           Base64Encode(response->SerializeAsString()),
-           static_cast<int64_t>(time(nullptr))});
-      return ins.status();
+      return Store(c, key, method, hash, *response);
     });
   };
   absl::Status st = attempt();

@@ -31,6 +31,14 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
+// "ipv4:10.1.2.3:51234" -> "ipv4:10.1.2.3" (the port changes per
+// connection; the address is what a limit must hold).
+std::string PeerAddress(absl::string_view peer) {
+  size_t colon = peer.rfind(':');
+  if (colon == absl::string_view::npos || colon < 5) return std::string(peer);
+  return std::string(peer.substr(0, colon));
+}
+
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -75,6 +83,22 @@ void AddCommonFlags(CLI::App& app, ServerConfig& c) {
       ->capture_default_str();
   app.add_option("--jwt-public-keys", c.jwt_public_keys,
                  "Comma-separated PEM public keys for ES256/RS256 tokens");
+  app.add_option("--jwt-allow-hs256", c.jwt_allow_hs256,
+                 "Accept HS256 tokens (local runs; production: false)")
+      ->capture_default_str();
+  app.add_option("--jwt-max-lifetime-hours", c.jwt_max_lifetime_hours,
+                 "Refuse tokens that live longer than this")
+      ->check(CLI::Range(1, 24 * 31))
+      ->capture_default_str();
+  app.add_option("--unauthenticated-rate-limit", c.unauthenticated_rate_limit,
+                 "Failed authentications per second per peer address before "
+                 "its calls are refused unread (0: off)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--redis-password-file", c.redis_password_file,
+                 "File with the Redis AUTH password (or $EDUAID_REDIS_PASSWORD)");
+  app.add_option("--redis-user", c.redis_user,
+                 "Redis ACL user for AUTH (default: requirepass)");
   app.add_flag("--insecure-no-auth", c.insecure_no_auth,
                "Turn authentication off (local experiments only)");
   app.add_option("--tls-cert", c.tls_cert_file, "Server certificate (PEM)");
@@ -119,7 +143,11 @@ ServiceRuntime::ServiceRuntime(const ServerConfig& config, Authenticator* auth,
     : rate_limit_(config.rate_limit_per_second),
       auth_(auth),
       audit_(audit),
-      pool_(config.workers, config.max_queue) {
+      pool_(config.workers, config.max_queue),
+      principal_calls_(config.rate_limit_per_second,
+                       config.rate_limit_per_second * 2),
+      peer_failures_(config.unauthenticated_rate_limit,
+                     config.unauthenticated_rate_limit * 10) {
   auto& denied = prometheus::BuildCounter()
                      .Name("eduaid_requests_denied_total")
                      .Help("Calls refused before reaching the service logic")
@@ -127,6 +155,16 @@ ServiceRuntime::ServiceRuntime(const ServerConfig& config, Authenticator* auth,
   denied_unauthenticated_ = &denied.Add({{"reason", "unauthenticated"}});
   denied_permission_ = &denied.Add({{"reason", "permission"}});
   rejected_overload_ = &denied.Add({{"reason", "overload"}});
+  rejected_peer_ = &denied.Add({{"reason", "peer_limit"}});
+  if (audit_) {
+    audit_->SetDropCounter(&prometheus::BuildCounter()
+                                .Name("eduaid_audit_dropped_total")
+                                .Help("Audit events dropped because the "
+                                      "queue was full (each drop is itself "
+                                      "recorded as a count)")
+                                .Register(*registry)
+                                .Add({}));
+  }
 }
 
 void ServiceRuntime::RestrictRoles(const std::string& method,
@@ -147,18 +185,7 @@ absl::StatusOr<Principal> ServiceRuntime::Authenticate(
 }
 
 bool ServiceRuntime::Admit(const std::string& subject) {
-  if (rate_limit_ <= 0) return true;
-  int64_t now = NowNs();
-  absl::MutexLock lock(&rate_mu_);
-  auto [it, inserted] =
-      buckets_.try_emplace(subject, Bucket{rate_limit_ * 2, now});
-  Bucket& b = it->second;
-  b.tokens = std::min(rate_limit_ * 2,
-                      b.tokens + (now - b.last_ns) * 1e-9 * rate_limit_);
-  b.last_ns = now;
-  if (b.tokens < 1) return false;
-  b.tokens -= 1;
-  return true;
+  return principal_calls_.Take(subject, NowNs());
 }
 
 void ServiceRuntime::Audit(const CallContext& call,
@@ -186,17 +213,20 @@ grpc::ServerUnaryReactor* ServiceRuntime::Unary(
     std::function<absl::Status(CallContext&)> fn,
     const std::function<std::optional<absl::Status>(CallContext&)>& fast) {
   auto* reactor = ctx->DefaultReactor();
+  const std::string peer = PeerAddress(ctx->peer());
+  if (!peer_failures_.Has(peer, NowNs())) {
+    rejected_peer_->Increment();
+    if (audit_) audit_->RecordDenial(peer, method, "ResourceExhausted");
+    reactor->Finish(grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        "too many failed authentications from this address; retry later"));
+    return reactor;
+  }
   auto principal = Authenticate(ctx);
   if (!principal.ok()) {
     denied_unauthenticated_->Increment();
-    if (audit_) {
-      CallContext call;
-      call.principal.subject = "(unauthenticated)";
-      call.principal.role = Role::kAgency;
-      call.method = method;
-      call.records = std::string(ctx->peer());
-      Audit(call, principal.status());
-    }
+    peer_failures_.Take(peer, NowNs());
+    if (audit_) audit_->RecordDenial(peer, method, "Unauthenticated");
     reactor->Finish(ToGrpcStatus(principal.status()));
     return reactor;
   }
@@ -225,6 +255,18 @@ grpc::ServerUnaryReactor* ServiceRuntime::Unary(
           call->principal,
           request->GetReflection()->GetString(*request, field));
       if (!scoped.ok()) role_st = scoped.status();
+    }
+    // A school officer names no other school (the handlers narrow an empty
+    // filter to the officer's school).
+    const auto* school =
+        request->GetDescriptor()->FindFieldByName("school_code");
+    if (role_st.ok() && school &&
+        call->principal.role == Role::kSchoolOfficer &&
+        school->type() == google::protobuf::FieldDescriptor::TYPE_STRING &&
+        !school->is_repeated()) {
+      const std::string code =
+          request->GetReflection()->GetString(*request, school);
+      if (!code.empty()) role_st = CheckSchool(call->principal, code);
     }
   }
   if (!role_st.ok()) {

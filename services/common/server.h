@@ -25,6 +25,7 @@
 #include "prometheus/registry.h"
 #include "services/common/audit.h"
 #include "services/common/auth.h"
+#include "services/common/rate_limit.h"
 #include "services/common/metrics.h"
 #include "services/common/worker_pool.h"
 
@@ -50,6 +51,10 @@ struct ServerConfig {
   int drain_grace_seconds = 2;          // NOT_SERVING before stopping to accept
   int drain_seconds = 20;               // in-flight calls finish within this
   double rate_limit_per_second = 5000;  // per principal; 0 = off
+  // Failed authentications per second per peer address (burst ten times
+  // that): past it the peer's calls are refused before their token is even
+  // parsed, and counted in one aggregated audit event. 0 = off.
+  double unauthenticated_rate_limit = 100;
   // In-process cache tier in front of Redis (entries; 0 = off).
   size_t local_cache_entries = 20000;
   // TLS (production). With cert and key set the gRPC port speaks TLS; with a
@@ -68,10 +73,18 @@ struct ServerConfig {
   // (0 keeps them forever).
   int request_log_days = 30;
   std::string redis_url;
+  // Redis AUTH (requirepass or an ACL user): from $EDUAID_REDIS_PASSWORD or
+  // this file; never in the URL, which shows in process lists.
+  std::string redis_password_file;
+  std::string redis_user;
   std::string data_key_file;
   std::string jwt_secret_file;
   std::string jwt_public_keys;
   bool insecure_no_auth = false;
+  // HS256 tokens (a shared secret) are for local runs; production sets
+  // false, and a server then refuses to start with an HS256 secret.
+  bool jwt_allow_hs256 = true;
+  int jwt_max_lifetime_hours = 24;
   // Inline keys (tests); take precedence over files and environment.
   std::string data_key_hex;
   std::string jwt_secret;
@@ -120,7 +133,13 @@ class ServiceRuntime {
   // then `fn` runs on the pool as usual.
   //
   // When `request` has a `region_prefix` field, a value outside the
-  // caller's scope is refused here (PERMISSION_DENIED) for every method.
+  // caller's scope is refused here (PERMISSION_DENIED) for every method;
+  // likewise a `school_code` other than a school officer's own school.
+  //
+  // A peer address whose failed authentications exceed
+  // --unauthenticated-rate-limit is refused (RESOURCE_EXHAUSTED) before its
+  // token is read; unauthenticated calls are audited as one aggregated
+  // event per peer and flush, never one row per call.
   grpc::ServerUnaryReactor* Unary(
       grpc::CallbackServerContext* ctx, const char* method, bool mutating,
       const google::protobuf::Message* request,
@@ -151,14 +170,12 @@ class ServiceRuntime {
   prometheus::Counter* denied_unauthenticated_;
   prometheus::Counter* denied_permission_;
   prometheus::Counter* rejected_overload_;
+  prometheus::Counter* rejected_peer_;
   absl::flat_hash_map<std::string, uint32_t>
       method_roles_;  // set before serving
-  absl::Mutex rate_mu_;
-  struct Bucket {
-    double tokens;
-    int64_t last_ns;
-  };
-  absl::flat_hash_map<std::string, Bucket> buckets_ ABSL_GUARDED_BY(rate_mu_);
+  // Calls per principal, and failed authentications per peer address.
+  TokenBuckets principal_calls_;
+  TokenBuckets peer_failures_;
 };
 
 // Blocks SIGTERM and SIGINT in the calling thread and every thread started

@@ -33,14 +33,20 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
   SetPageTokenKey(host->crypto_->BlindIndex("page-token-key", "eduaid"));
 
   if (!config.jwt_secret.empty()) {
+    if (!config.jwt_allow_hs256) {
+      return absl::FailedPreconditionError(
+          "an HS256 secret is configured but --jwt-allow-hs256=false");
+    }
     AuthOptions opts;
     opts.enabled = !config.insecure_no_auth;
     opts.hs256_secret = config.jwt_secret;
+    opts.max_lifetime = std::chrono::hours(config.jwt_max_lifetime_hours);
     host->auth_ = std::make_unique<Authenticator>(opts);
   } else {
-    auto a = Authenticator::FromConfig(!config.insecure_no_auth,
-                                       config.jwt_secret_file,
-                                       config.jwt_public_keys);
+    auto a = Authenticator::FromConfig(
+        !config.insecure_no_auth, config.jwt_secret_file,
+        config.jwt_public_keys, config.jwt_allow_hs256,
+        std::chrono::hours(config.jwt_max_lifetime_hours));
     if (!a.ok()) return a.status();
     host->auth_ = std::move(*a);
   }
@@ -84,7 +90,8 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
   }
   mig = audit_db->Migrate({AuditLog::TableMigration(1000)});
   if (!mig.ok()) return mig;
-  mig = host->db_->Migrate({RequestLogRetentionMigration(1001)});
+  mig = host->db_->Migrate(
+      {RequestLogRetentionMigration(1001), RequestLogSealMigration(1002)});
   if (!mig.ok()) return mig;
   if (config.request_log_days > 0) {
     ServiceHost* h = host.get();
@@ -113,6 +120,17 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
 
   CacheOptions co;
   co.url = config.redis_url;
+  co.user = config.redis_user;
+  if (const char* env = std::getenv("EDUAID_REDIS_PASSWORD"); env && *env) {
+    co.password = env;
+  } else if (!config.redis_password_file.empty()) {
+    std::ifstream in(config.redis_password_file);
+    if (!in) {
+      return absl::FailedPreconditionError(
+          "cannot read --redis-password-file " + config.redis_password_file);
+    }
+    std::getline(in, co.password);
+  }
   co.service = config.service;
   co.metrics = &host->runner_->registry();
   co.pool_size = std::max(4, config.workers);
@@ -122,6 +140,8 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
   host->cache_ = std::move(*cache);
 
   host->audit_ = std::make_unique<AuditLog>(audit_db);
+  host->requests_ =
+      std::make_unique<RequestLog>(host->db_.get(), host->crypto_.get());
   host->runtime_ = std::make_unique<ServiceRuntime>(config, host->auth_.get(),
                                                     host->audit_.get(),
                                                     &host->runner_->registry());

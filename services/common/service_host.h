@@ -17,6 +17,7 @@
 #include "services/common/auth.h"
 #include "services/common/cache.h"
 #include "services/common/crypto.h"
+#include "services/common/idempotency.h"
 #include "services/common/peer.h"
 #include "services/common/server.h"
 #include "services/common/sql.h"
@@ -42,6 +43,8 @@ class ServiceHost {
   const FieldCrypto& crypto() const { return *crypto_; }
   Authenticator& auth() { return *auth_; }
   AuditLog& audit() { return *audit_; }
+  // Idempotency records of mutating calls (bound to the caller, sealed).
+  const RequestLog& requests() const { return *requests_; }
   ServiceRuntime& runtime() { return *runtime_; }
   prometheus::Registry& metrics() { return runner_->registry(); }
   ServiceTokenSource& tokens() { return *tokens_; }
@@ -73,6 +76,7 @@ class ServiceHost {
   std::unique_ptr<FieldCrypto> crypto_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<RequestLog> requests_;
   std::unique_ptr<ServiceRuntime> runtime_;
   std::unique_ptr<ServiceTokenSource> tokens_;
   // Deletes expired idempotency records hourly (--request-log-days).

@@ -199,7 +199,7 @@ absl::StatusOr<IdNumberInfo> ValidateIdNumber(absl::string_view field,
 
 std::string MaskIdNumber(absl::string_view id) {
   if (id.size() != 18) return std::string(id.size(), '*');
-  return std::string(id.substr(0, 6)) + "********" + std::string(id.substr(14));
+  return std::string(id.substr(0, 6)) + std::string(12, '*');
 }
 
 std::string MaskName(absl::string_view name) {

@@ -48,7 +48,10 @@ std::string NormalizeIdNumber(absl::string_view id);
 // The check character for the first 17 digits (exposed for generators).
 char IdCheckCharacter(absl::string_view first17);
 
-// "411325********1234": region kept, birth date and sequence hidden.
+// "411325************": only the issuing county is kept. Birth date,
+// sequence and check character are hidden, so that the masked form with
+// anything shown beside it (birth year, age, sex) leaves at least 10,000
+// candidates (docs/SECURITY.md has the arithmetic).
 std::string MaskIdNumber(absl::string_view id);
 
 // Masks a Chinese name: first character kept, the rest as '*' ("张**").

@@ -28,20 +28,21 @@ bool IsLocalError(const absl::Status& s) {
 
 }  // namespace
 
-GroupCommitter::GroupCommitter(Database& db, int max_group,
-                               prometheus::Histogram* group_size)
+GroupCommitter::GroupCommitter(Database& db, const RequestLog& requests,
+                               int max_group, prometheus::Histogram* group_size)
     : db_(db),
+      requests_(requests),
       max_group_(static_cast<size_t>(max_group < 1 ? 1 : max_group)),
       group_size_(group_size) {}
 
 absl::Status GroupCommitter::Run(
-    absl::string_view method, absl::string_view request_id,
-    const google::protobuf::Message& request,
+    const Principal& caller, absl::string_view method,
+    absl::string_view request_id, const google::protobuf::Message& request,
     google::protobuf::Message* response,
     std::function<absl::Status(SqlConnection&)> mutate) {
   Job job;
   job.method = std::string(method);
-  job.request_id = std::string(request_id);
+  job.request_key = RequestLog::Key(caller, request_id);
   job.request_hash = MessageHash(request);
   job.response = response;
   job.mutate = std::move(mutate);
@@ -127,36 +128,14 @@ absl::Status GroupCommitter::RunJob(SqlConnection& conn, Job* job) {
 }
 
 absl::Status GroupCommitter::Attempt(SqlConnection& conn, Job* job) {
-  auto prior = conn.Query(
-      "SELECT method, request_hash, response FROM request_log "
-      "WHERE request_id = ?",
-      {job->request_id});
-  if (!prior.ok()) return prior.status();
-  if (!prior->empty()) {
-    const SqlRow& row = prior->front();
-    if (row.Str(0) != job->method || row.Str(1) != job->request_hash) {
-      return WithReason(absl::StatusCode::kFailedPrecondition,
-                        "REQUEST_ID_REUSED",
-                        absl::StrCat("request_id: was already used for a "
-                                     "different request (",
-                                     row.Str(0), ")"));
-    }
-    auto bytes = Base64Decode(row.Str(2));
-    if (!bytes.ok() || !job->response->ParseFromString(*bytes)) {
-      return absl::DataLossError("stored response cannot be read");
-    }
-    return absl::OkStatus();
-  }
+  auto replayed = requests_.Replay(conn, job->request_key, job->method,
+                                   job->request_hash, job->response);
+  if (!replayed.ok()) return replayed.status();
+  if (*replayed) return absl::OkStatus();
   job->response->Clear();
   if (absl::Status s = job->mutate(conn); !s.ok()) return s;
-  return conn
-      .Execute(
-          "INSERT INTO request_log(request_id, method, request_hash, "
-          "response, created_at) VALUES(?,?,?,?,?)",
-          {job->request_id, job->method, job->request_hash,
-           Base64Encode(job->response->SerializeAsString()),
-           static_cast<int64_t>(time(nullptr))})
-      .status();
+  return requests_.Store(conn, job->request_key, job->method, job->request_hash,
+                         *job->response);
 }
 
 }  // namespace eduaid::ledger

@@ -1,6 +1,6 @@
 // Group commit for idempotent single-record writes (the single-payment
 // path): concurrent callers' changes share one transaction, and so one
-// fsync, while each keeps the exactly-once contract of RunIdempotent().
+// fsync, while each keeps the exactly-once contract of RequestLog::Run().
 #ifndef EDUAID_SERVICES_LEDGER_GROUP_COMMIT_H_
 #define EDUAID_SERVICES_LEDGER_GROUP_COMMIT_H_
 
@@ -13,6 +13,8 @@
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/message.h"
 #include "prometheus/histogram.h"
+#include "services/common/auth.h"
+#include "services/common/idempotency.h"
 #include "services/common/sql.h"
 
 namespace eduaid::ledger {
@@ -22,13 +24,14 @@ namespace eduaid::ledger {
 // whole group, as LevelDB's write queue does.
 class GroupCommitter {
  public:
-  // `db` must outlive the committer. At most `max_group` changes share a
-  // transaction. `group_size` (optional) observes the size of each group.
-  GroupCommitter(Database& db, int max_group,
+  // `db` and `requests` must outlive the committer. At most `max_group`
+  // changes share a transaction. `group_size` (optional) observes the size
+  // of each group.
+  GroupCommitter(Database& db, const RequestLog& requests, int max_group,
                  prometheus::Histogram* group_size);
 
-  // The contract of RunIdempotent() (services/common/idempotency.h), on the
-  // same request_log table:
+  // The contract of RequestLog::Run() (services/common/idempotency.h), on
+  // the same request_log records (bound to `caller`, sealed):
   // - first time: `mutate(conn)` runs inside a savepoint of the group's
   //   transaction and fills `response`; on OK the response is stored with
   //   a hash of `request`. On a domain error (INVALID_ARGUMENT, NOT_FOUND,
@@ -41,7 +44,8 @@ class GroupCommitter {
   // Any other error (the database failing) aborts the whole group's
   // transaction and every member of the group gets it: nothing of theirs
   // was stored, and a retry may succeed. OK is returned only after commit.
-  absl::Status Run(absl::string_view method, absl::string_view request_id,
+  absl::Status Run(const Principal& caller, absl::string_view method,
+                   absl::string_view request_id,
                    const google::protobuf::Message& request,
                    google::protobuf::Message* response,
                    std::function<absl::Status(SqlConnection&)> mutate);
@@ -49,7 +53,7 @@ class GroupCommitter {
  private:
   struct Job {
     std::string method;
-    std::string request_id;
+    std::string request_key;  // RequestLog::Key(caller, request_id)
     std::string request_hash;
     google::protobuf::Message* response = nullptr;
     std::function<absl::Status(SqlConnection&)> mutate;
@@ -66,6 +70,7 @@ class GroupCommitter {
   void CommitGroup(std::deque<Job*>& group);
 
   Database& db_;
+  const RequestLog& requests_;
   const size_t max_group_;
   prometheus::Histogram* const group_size_;
   absl::Mutex mu_;

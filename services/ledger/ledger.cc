@@ -148,7 +148,7 @@ Ledger::Ledger(ServiceHost& host, LedgerOptions options)
           host.Peer(options_.registry_target, options_.registry_deadline)),
       registry_(
           rpb::StudentRegistryService::NewStub(registry_channel_->channel())),
-      group_commit_(host.db(), options_.max_group_commit,
+      group_commit_(host.db(), host.requests(), options_.max_group_commit,
                     &prometheus::BuildHistogram()
                          .Name("eduaid_ledger_group_commit_size")
                          .Help("Single payments committed per transaction")
@@ -377,8 +377,9 @@ absl::Status Ledger::LoadPolicy(CallContext& call,
   LEDGER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
   LEDGER_RETURN_IF_ERROR(ValidatePolicy(req.policy()));
   LEDGER_RETURN_IF_ERROR(CheckRole(call.principal, {Role::kProvinceOfficer}));
-  absl::Status st = RunIdempotent(
-      db_, "LoadPolicy", req.request_id(), req, resp, [&](SqlConnection& c) {
+  absl::Status st = host_.requests().Run(
+      call.principal, "LoadPolicy", req.request_id(), req, resp,
+      [&](SqlConnection& c) {
         return ApplyPolicy(c, call.principal.subject, req.policy(), resp);
       });
   if (!st.ok()) return st;

@@ -90,18 +90,6 @@ std::string DueDate(const pb::ProgrammeStandard& s, const cpb::Term& term) {
                  s.pay_within_days() > 0 ? s.pay_within_days() : 90);
 }
 
-absl::StatusOr<bool> RequestSeen(Database& db, const std::string& id) {
-  bool seen = false;
-  absl::Status st = db.Read([&](SqlConnection& c) -> absl::Status {
-    auto rows = c.Query("SELECT 1 FROM request_log WHERE request_id = ?", {id});
-    if (!rows.ok()) return rows.status();
-    seen = !rows->empty();
-    return absl::OkStatus();
-  });
-  if (!st.ok()) return st;
-  return seen;
-}
-
 absl::StatusOr<bool> HoldsExclusive(SqlConnection& c,
                                     const std::string& member_id,
                                     const std::string& term,
@@ -227,7 +215,7 @@ absl::Status Ledger::GenerateEntitlements(
 
   // A repeat is answered from the request log, without the registry (which
   // may be down by now).
-  auto seen = RequestSeen(db_, req.request_id());
+  auto seen = host_.requests().Seen(call.principal, req.request_id());
   if (!seen.ok()) return seen.status();
   std::vector<rpb::Student> students;
   if (!*seen) {
@@ -237,8 +225,8 @@ absl::Status Ledger::GenerateEntitlements(
   }
 
   const std::string term = TermKey(req.term());
-  absl::Status st = RunIdempotent(
-      db_, "GenerateEntitlements", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "GenerateEntitlements", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         if (*seen) {
           return absl::AbortedError("the request log changed; retry");
@@ -380,8 +368,8 @@ absl::Status Ledger::CreateEntitlement(CallContext& call,
   LEDGER_RETURN_IF_ERROR(CheckRegion(call.principal, req.region_code()));
 
   const std::string term = TermKey(req.term());
-  absl::Status st = RunIdempotent(
-      db_, "CreateEntitlement", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "CreateEntitlement", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto standards = LoadStandards(c);
         if (!standards.ok()) return standards.status();
@@ -539,8 +527,8 @@ absl::Status Ledger::CancelEntitlement(CallContext& call,
   LEDGER_RETURN_IF_ERROR(ValidateText("reason", req.reason(), 200));
   LEDGER_RETURN_IF_ERROR(
       internal::RequireOfficer(call.principal, "cancel entitlements"));
-  absl::Status st = RunIdempotent(
-      db_, "CancelEntitlement", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "CancelEntitlement", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto e = LoadEntitlement(c, call, req.entitlement_id());
         if (!e.ok()) return e.status();

@@ -149,8 +149,8 @@ absl::Status Ledger::AcknowledgeNotice(CallContext& call,
     auto date = PastDate("acknowledged_on", req.acknowledged_on(), "");
     if (!date.ok()) return date.status();
   }
-  absl::Status st = RunIdempotent(
-      db_, "AcknowledgeNotice", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "AcknowledgeNotice", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto notice = BuildNotice(c, call, req.payment_id());
         if (!notice.ok()) return notice.status();
@@ -216,8 +216,8 @@ absl::Status Ledger::RecordFollowUp(CallContext& call,
     auto date = PastDate("visited_on", req.visited_on(), "");
     if (!date.ok()) return date.status();
   }
-  absl::Status st = RunIdempotent(
-      db_, "RecordFollowUp", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "RecordFollowUp", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto notice = BuildNotice(c, call, req.payment_id());
         if (!notice.ok()) return notice.status();
@@ -344,8 +344,8 @@ absl::Status Ledger::OpenGrievance(CallContext& call,
                         "give exactly one of payment_id or entitlement_id");
   }
   LEDGER_RETURN_IF_ERROR(ValidateText("description", req.description(), 500));
-  absl::Status st = RunIdempotent(
-      db_, "OpenGrievance", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "OpenGrievance", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         pb::Grievance g;
         if (req.payment_id() > 0) {
@@ -405,8 +405,8 @@ absl::Status Ledger::ResolveGrievance(CallContext& call,
   LEDGER_RETURN_IF_ERROR(ValidateText("resolution", req.resolution(), 500));
   LEDGER_RETURN_IF_ERROR(
       internal::RequireOfficer(call.principal, "resolve grievances"));
-  absl::Status st = RunIdempotent(
-      db_, "ResolveGrievance", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "ResolveGrievance", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto g = LoadGrievance(c, call, req.grievance_id());
         if (!g.ok()) return g.status();
@@ -607,8 +607,8 @@ absl::Status Ledger::CreatePosting(CallContext& call,
       call.principal, req.school_code(), "publish postings"));
   const int days = req.objection_days() == 0 ? 7 : req.objection_days();
   const std::string term = TermKey(req.term());
-  absl::Status st = RunIdempotent(
-      db_, "CreatePosting", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "CreatePosting", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto rows = c.Query(
             "SELECT id, payee_name, programme_code, amount_fen, stage, grade, "
@@ -689,8 +689,8 @@ absl::Status Ledger::FileObjection(CallContext& call,
       internal::ValidateRecordId("posting_id", req.posting_id()));
   if (req.line_no() <= 0) return InvalidField("line_no", "must be positive");
   LEDGER_RETURN_IF_ERROR(ValidateText("description", req.description(), 500));
-  absl::Status st = RunIdempotent(
-      db_, "FileObjection", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "FileObjection", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto p = LoadPosting(c, req.posting_id());
         if (!p.ok()) return p.status();

@@ -171,8 +171,8 @@ absl::Status Ledger::CreateBatch(CallContext& call,
   const std::string term = TermKey(req.term());
   const int64_t limit = req.max_payments() == 0 ? internal::kMaxBatchPayments
                                                 : req.max_payments();
-  absl::Status st = RunIdempotent(
-      db_, "CreateBatch", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "CreateBatch", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         // Payments are created here too: queue with the other writers.
         LEDGER_RETURN_IF_ERROR(LockJournalHead(c));
@@ -255,8 +255,8 @@ absl::Status Ledger::ApproveBatch(CallContext& call,
       internal::ValidateRecordId("batch_id", req.batch_id()));
   LEDGER_RETURN_IF_ERROR(
       internal::RequireOfficer(call.principal, "approve batches"));
-  absl::Status st = RunIdempotent(
-      db_, "ApproveBatch", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "ApproveBatch", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto b = LoadBatch(c, req.batch_id());
         if (!b.ok()) return b.status();
@@ -296,8 +296,8 @@ absl::Status Ledger::ExecuteBatch(CallContext& call,
       internal::ValidateRecordId("batch_id", req.batch_id()));
   LEDGER_RETURN_IF_ERROR(
       internal::RequireOfficer(call.principal, "execute batches"));
-  absl::Status st = RunIdempotent(
-      db_, "ExecuteBatch", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "ExecuteBatch", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto b = LoadBatch(c, req.batch_id());
         if (!b.ok()) return b.status();
@@ -334,8 +334,8 @@ absl::Status Ledger::CancelBatch(CallContext& call,
   LEDGER_RETURN_IF_ERROR(ValidateText("reason", req.reason(), 200));
   LEDGER_RETURN_IF_ERROR(
       internal::RequireOfficer(call.principal, "cancel batches"));
-  absl::Status st = RunIdempotent(
-      db_, "CancelBatch", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "CancelBatch", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto b = LoadBatch(c, req.batch_id());
         if (!b.ok()) return b.status();
@@ -661,7 +661,7 @@ absl::Status Ledger::DisburseEntitlement(
       internal::RequireOfficer(call.principal, "disburse payments"));
   Disbursed disbursed;
   absl::Status st = group_commit_.Run(
-      "DisburseEntitlement", req.request_id(), req, resp,
+      call.principal, "DisburseEntitlement", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         disbursed = Disbursed();
         // The head lock first: payment writers queue in one order.
@@ -823,8 +823,8 @@ absl::Status Ledger::ReversePayment(CallContext& call,
   LEDGER_RETURN_IF_ERROR(ValidateText("reason", req.reason(), 200));
   LEDGER_RETURN_IF_ERROR(
       internal::RequireOfficer(call.principal, "reverse payments"));
-  absl::Status st = RunIdempotent(
-      db_, "ReversePayment", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "ReversePayment", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto journal = JournalAppender::Open(c);
         if (!journal.ok()) return journal.status();

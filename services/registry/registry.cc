@@ -339,8 +339,8 @@ absl::Status Registry::ImportHouseholds(CallContext& call,
 
   std::vector<std::string> touched;
   std::vector<std::pair<std::string, int64_t>> gauges;
-  absl::Status st = RunIdempotent(
-      db_, "ImportHouseholds", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "ImportHouseholds", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         touched.clear();
         int64_t now = NowSec();
@@ -588,8 +588,8 @@ absl::Status Registry::UpsertSchool(CallContext& call,
   if (!v.empty()) return InvalidFields(v);
   RETURN_IF_ERROR(CheckRegion(call.principal, s.region_code()));
   call.AddRecord(absl::StrCat("school:", s.code()));
-  return RunIdempotent(
-      db_, "UpsertSchool", req.request_id(), req, resp,
+  return host_.requests().Run(
+      call.principal, "UpsertSchool", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto old = c.Query("SELECT region_code FROM schools WHERE code = ?",
                            {s.code()});
@@ -721,8 +721,8 @@ absl::Status Registry::RecordEnrolments(CallContext& call,
   }
 
   std::vector<std::string> touched;
-  absl::Status st = RunIdempotent(
-      db_, "RecordEnrolments", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "RecordEnrolments", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         touched.clear();
         int64_t now = NowSec();
@@ -855,8 +855,8 @@ absl::Status Registry::TransferStudent(CallContext& call,
   }
   if (!v.empty()) return InvalidFields(v);
   std::string hash = IdHash(NormalizeIdNumber(req.id_number()));
-  absl::Status st = RunIdempotent(
-      db_, "TransferStudent", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "TransferStudent", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto to =
             c.Query("SELECT region_code, stages FROM schools WHERE code = ?",
@@ -1055,16 +1055,16 @@ absl::Status Registry::RunIdentification(
     if (!st.ok()) out = st;
     return out;
   });
-  return RunIdempotent(db_, "RunIdentification", req.request_id(), req, resp,
-                       [&](SqlConnection& c) -> absl::Status {
-                         auto s = Identify(c, as_of, [&] {
-                           return stages.valid() ? stages.get()
-                                                 : CountStages(c);
-                         });
-                         if (!s.ok()) return s.status();
-                         *resp->mutable_summary() = *s;
-                         return absl::OkStatus();
-                       });
+  return host_.requests().Run(
+      call.principal, "RunIdentification", req.request_id(), req, resp,
+      [&](SqlConnection& c) -> absl::Status {
+        auto s = Identify(c, as_of, [&] {
+          return stages.valid() ? stages.get() : CountStages(c);
+        });
+        if (!s.ok()) return s.status();
+        *resp->mutable_summary() = *s;
+        return absl::OkStatus();
+      });
 }
 
 // ---------------------------------------------------------------- students
@@ -1491,8 +1491,8 @@ absl::Status Registry::OpenDropoutCase(CallContext& call,
   if (!id.ok()) return id.status();
   RETURN_IF_ERROR(ValidateText("note", req.note(), 500, /*required=*/false));
   call.AddRecord(req.member_id());
-  return RunIdempotent(
-      db_, "OpenDropoutCase", req.request_id(), req, resp,
+  return host_.requests().Run(
+      call.principal, "OpenDropoutCase", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto m = FindMember(c, req.member_id());
         if (!m.ok()) return m.status();
@@ -1551,8 +1551,8 @@ absl::Status Registry::UpdateDropoutCase(
   }
   RETURN_IF_ERROR(ValidateText("note", req.note(), 500));
   call.AddRecord(absl::StrCat("case:", req.case_id()));
-  return RunIdempotent(
-      db_, "UpdateDropoutCase", req.request_id(), req, resp,
+  return host_.requests().Run(
+      call.principal, "UpdateDropoutCase", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto cur =
             c.Query("SELECT state, region_code FROM dropout_cases WHERE id = ?",
@@ -1651,8 +1651,8 @@ absl::Status Registry::SetLeftBehind(CallContext& call,
   }
   call.AddRecord(req.member_id());
   std::string hash;
-  absl::Status st = RunIdempotent(
-      db_, "SetLeftBehind", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "SetLeftBehind", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto m = FindMember(c, req.member_id());
         if (!m.ok()) return m.status();
@@ -1720,8 +1720,8 @@ absl::Status Registry::SetDisabilityPlan(
   if (!v.empty()) return InvalidFields(v);
   call.AddRecord(req.member_id());
   std::string hash;
-  absl::Status st = RunIdempotent(
-      db_, "SetDisabilityPlan", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "SetDisabilityPlan", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto m = FindMember(c, req.member_id());
         if (!m.ok()) return m.status();

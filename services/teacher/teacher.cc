@@ -381,8 +381,8 @@ absl::Status TeacherSupport::ImportTeachers(
   }
 
   std::vector<int64_t> touched;
-  absl::Status st = RunIdempotent(
-      db_, "ImportTeachers", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "ImportTeachers", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         touched.clear();
         const int64_t now = NowSec();
@@ -665,8 +665,8 @@ absl::Status TeacherSupport::DeactivateTeacher(
   TEACHER_RETURN_IF_ERROR(ValidateText("reason", req.reason(), 200));
   call.AddRecord(req.teacher_id());
   std::vector<int64_t> campaigns_touched;
-  absl::Status st = RunIdempotent(
-      db_, "DeactivateTeacher", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "DeactivateTeacher", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         campaigns_touched.clear();
         auto t = c.Query(

@@ -199,8 +199,8 @@ absl::Status TeacherSupport::CreateCampaign(
   }
   if (!v.empty()) return InvalidFields(v);
   TEACHER_RETURN_IF_ERROR(CheckRegion(call.principal, req.region_prefix()));
-  return RunIdempotent(
-      db_, "CreateCampaign", req.request_id(), req, resp,
+  return host_.requests().Run(
+      call.principal, "CreateCampaign", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         const int64_t term = TermIndex(req.term().year(), req.term().season());
         auto overlap = c.Query(
@@ -434,8 +434,8 @@ absl::Status TeacherSupport::AssignCampaign(
   auto fetched = FetchHouseholds(region, &students);
   if (!fetched.ok()) return fetched.status();
   std::vector<HouseholdNeed>& found = *fetched;
-  st = RunIdempotent(
-      db_, "AssignCampaign", req.request_id(), req, resp,
+  st = host_.requests().Run(
+      call.principal, "AssignCampaign", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto lock =
             c.Execute("UPDATE campaigns SET version = version + 1 WHERE id = ?",
@@ -628,8 +628,8 @@ absl::Status TeacherSupport::RecordVisit(CallContext& call,
   call.AddRecord(absl::StrCat("campaign:", v.campaign_id(),
                               " household:", v.household_id()));
   std::string region;
-  absl::Status st = RunIdempotent(
-      db_, "RecordVisit", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "RecordVisit", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto campaign = LoadCampaign(c, v.campaign_id());
         if (!campaign.ok()) return campaign.status();

@@ -174,8 +174,8 @@ absl::Status TeacherSupport::CreateRound(CallContext& call,
   }
   if (!v.empty()) return InvalidFields(v);
   TEACHER_RETURN_IF_ERROR(CheckRegion(call.principal, req.region_prefix()));
-  return RunIdempotent(
-      db_, "CreateRound", req.request_id(), req, resp,
+  return host_.requests().Run(
+      call.principal, "CreateRound", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         const int64_t now = NowSec();
         auto ins = c.Query(
@@ -243,8 +243,8 @@ absl::Status TeacherSupport::PostDemand(CallContext& call,
     }
     if (errors.size() == before) good.push_back({rn, &d});
   }
-  return RunIdempotent(
-      db_, "PostDemand", req.request_id(), req, resp,
+  return host_.requests().Run(
+      call.principal, "PostDemand", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto round = LockRoundForChange(c, req.round_id(), true);
         if (!round.ok()) return round.status();
@@ -355,8 +355,8 @@ absl::Status TeacherSupport::NominateTeachers(
     }
     if (errors.size() == before) good.push_back({rn, *id, &n});
   }
-  return RunIdempotent(
-      db_, "NominateTeachers", req.request_id(), req, resp,
+  return host_.requests().Run(
+      call.principal, "NominateTeachers", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto round = LockRoundForChange(c, req.round_id(), true);
         if (!round.ok()) return round.status();
@@ -455,8 +455,8 @@ absl::Status TeacherSupport::SetPlacementConstraint(
   if (!v.empty()) return InvalidFields(v);
   call.AddRecord(absl::StrCat("round:", req.round_id(), " ", req.teacher_id(),
                               "@", req.school_code()));
-  return RunIdempotent(
-      db_, "SetPlacementConstraint", req.request_id(), req, resp,
+  return host_.requests().Run(
+      call.principal, "SetPlacementConstraint", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto round = LockRoundForChange(c, req.round_id(), true);
         if (!round.ok()) return round.status();
@@ -532,8 +532,8 @@ absl::Status TeacherSupport::SolveRound(CallContext& call,
   TEACHER_RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
   call.AddRecord(absl::StrCat("round:", req.round_id()));
   double solve_seconds = -1;
-  absl::Status st = RunIdempotent(
-      db_, "SolveRound", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "SolveRound", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto round = LockRoundForChange(c, req.round_id(), false);
         if (!round.ok()) return round.status();
@@ -705,8 +705,8 @@ absl::Status TeacherSupport::PublishRound(CallContext& call,
   TEACHER_RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
   call.AddRecord(absl::StrCat("round:", req.round_id()));
   std::vector<std::string> placed;
-  absl::Status st = RunIdempotent(
-      db_, "PublishRound", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "PublishRound", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         placed.clear();
         auto round = LockRoundForChange(c, req.round_id(), false);

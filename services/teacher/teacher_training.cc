@@ -166,8 +166,8 @@ absl::Status TeacherSupport::AllocateTrainingQuota(
   auto seats = AllocateSeats(req.seats(), list, ws, wh);
   if (!seats.ok()) return seats.status();
   call.AddRecord(absl::StrCat("training seats:", req.seats()));
-  return RunIdempotent(
-      db_, "AllocateTrainingQuota", req.request_id(), req, resp,
+  return host_.requests().Run(
+      call.principal, "AllocateTrainingQuota", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto ins = c.Query(
             "INSERT INTO training_programmes(name, level, year, seats, "
@@ -225,8 +225,8 @@ absl::Status TeacherSupport::EnrolTraining(CallContext& call,
     good.push_back({rn, *id});
   }
   call.AddRecord(absl::StrCat("programme:", req.programme_id()));
-  return RunIdempotent(
-      db_, "EnrolTraining", req.request_id(), req, resp,
+  return host_.requests().Run(
+      call.principal, "EnrolTraining", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto prog = c.Query(
             "SELECT region_prefix FROM training_programmes WHERE id = ?",
@@ -345,8 +345,8 @@ absl::Status TeacherSupport::RecordTrainingAttendance(
       take(req.absent_teacher_ids(), "absent_teacher_ids", false));
   call.AddRecord(absl::StrCat("programme:", req.programme_id(),
                               " session:", req.session_date()));
-  return RunIdempotent(
-      db_, "RecordTrainingAttendance", req.request_id(), req, resp,
+  return host_.requests().Run(
+      call.principal, "RecordTrainingAttendance", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         for (const auto& [teacher, present] : marks) {
           auto e = c.Query(
@@ -391,8 +391,8 @@ absl::Status TeacherSupport::CompleteTraining(
                                        100, req.passed()));
   call.AddRecord(
       absl::StrCat("programme:", req.programme_id(), " ", req.teacher_id()));
-  absl::Status st = RunIdempotent(
-      db_, "CompleteTraining", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "CompleteTraining", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto e = c.Query(
             "SELECT e.region_code, e.completed, t.school_code, e.enrolled_at "

@@ -253,16 +253,10 @@ absl::Status VocationalTraining::RestoreNames(
   });
 }
 
-bool VocationalTraining::Answered(const std::string& request_id) {
-  bool seen = false;
-  (void)db_.Read([&](SqlConnection& c) -> absl::Status {
-    auto r =
-        c.Query("SELECT 1 FROM request_log WHERE request_id = ?", {request_id});
-    if (!r.ok()) return r.status();
-    seen = !r->empty();
-    return absl::OkStatus();
-  });
-  return seen;
+bool VocationalTraining::Answered(const Principal& caller,
+                                  const std::string& request_id) {
+  auto seen = host_.requests().Seen(caller, request_id);
+  return seen.ok() && *seen;
 }
 
 void VocationalTraining::RefreshCourseGauges(
@@ -377,8 +371,8 @@ absl::Status VocationalTraining::UpsertCourse(
       CheckSchoolOfficer(p, course.kind(), course.school_code()));
   call.AddRecord(absl::StrCat("course:", course.code()));
   Effects fx;
-  absl::Status st = RunIdempotent(
-      db_, "UpsertCourse", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "UpsertCourse", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         fx = Effects{};
         fx.courses.push_back(course.code());
@@ -734,7 +728,7 @@ absl::Status VocationalTraining::Apply(CallContext& call,
   // The registry is asked before the transaction (never inside it), and not
   // at all for a request already answered.
   rpb::Student member;
-  const bool answered = Answered(req.request_id());
+  const bool answered = Answered(call.principal, req.request_id());
   if (!answered) {
     CourseRow course;
     VOC_RETURN_IF_ERROR(db_.Read([&](SqlConnection& c) -> absl::Status {
@@ -785,8 +779,8 @@ absl::Status VocationalTraining::Apply(CallContext& call,
 
   Effects fx;
   const std::string today = TodayCst();
-  absl::Status st = RunIdempotent(
-      db_, "Apply", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "Apply", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         fx = Effects{};
         if (answered || member.member_id().empty()) {
@@ -898,14 +892,14 @@ absl::Status VocationalTraining::Apply(CallContext& call,
         resp->mutable_application()->clear_name();  // kept out of request_log
         return absl::OkStatus();
       });
-  if (!st.ok() && !answered && Answered(req.request_id())) {
+  if (!st.ok() && !answered && Answered(call.principal, req.request_id())) {
     // A concurrent twin of this request committed first (PostgreSQL runs
     // both transactions at once): answer as a repeat does.
-    st =
-        RunIdempotent(db_, "Apply", req.request_id(), req, resp,
-                      [](SqlConnection&) -> absl::Status {
-                        return absl::AbortedError("request log changed; retry");
-                      });
+    st = host_.requests().Run(
+        call.principal, "Apply", req.request_id(), req, resp,
+        [](SqlConnection&) -> absl::Status {
+          return absl::AbortedError("request log changed; retry");
+        });
     fx = Effects{};
   }
   if (!st.ok()) return st;
@@ -1069,8 +1063,8 @@ absl::Status VocationalTraining::Withdraw(CallContext& call,
   const Principal& p = call.principal;
   call.AddRecord(absl::StrCat("application:", req.application_id()));
   Effects fx;
-  absl::Status st = RunIdempotent(
-      db_, "Withdraw", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "Withdraw", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         fx = Effects{};
         auto app = c.Query(

@@ -198,9 +198,9 @@ class VocationalTraining {
   // transaction, full or masked for `p`.
   absl::Status RestoreNames(const Principal& p,
                             const std::vector<pb::Application*>& apps);
-  // True when request_id was answered before (then RunIdempotent answers
+  // True when `caller` sent request_id before (then RequestLog::Run answers
   // from the log without calling a peer).
-  bool Answered(const std::string& request_id);
+  bool Answered(const Principal& caller, const std::string& request_id);
   // After commit: notify the outbox, count, refresh gauges, drop cache.
   void AfterCommit(const Effects& fx);
   void RefreshCourseGauges(const std::vector<std::string>& codes);

@@ -157,7 +157,7 @@ absl::Status VocationalTraining::RunOffers(CallContext& call,
 
   std::vector<rpb::Student> graduates;
   std::vector<std::pair<int64_t, std::string>> went_on;  // offer id, note
-  if (!Answered(req.request_id())) {
+  if (!Answered(call.principal, req.request_id())) {
     auto listed = FetchGraduates(*region, req.graduation_year());
     if (!listed.ok()) return listed.status();
     graduates = std::move(*listed);
@@ -192,8 +192,8 @@ absl::Status VocationalTraining::RunOffers(CallContext& call,
   }
 
   std::map<std::string, int64_t> created_per_region;
-  absl::Status st = RunIdempotent(
-      db_, "RunOffers", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "RunOffers", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         created_per_region.clear();
         const int64_t now = internal::NowMs();
@@ -331,8 +331,8 @@ absl::Status VocationalTraining::DeclineOffer(
     if (rows->empty()) return absl::NotFoundError("offer_id: no such offer");
     return rows->front();
   };
-  absl::Status st = RunIdempotent(
-      db_, "DeclineOffer", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "DeclineOffer", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto row = load(c);
         if (!row.ok()) return row.status();

@@ -96,8 +96,8 @@ absl::Status VocationalTraining::RecordAttendance(
   const Principal& p = call.principal;
   call.AddRecord(
       absl::StrCat("attendance:", req.course_code(), ":", req.date()));
-  return RunIdempotent(
-      db_, "RecordAttendance", req.request_id(), req, resp,
+  return host_.requests().Run(
+      call.principal, "RecordAttendance", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto course = ReadCourse(c, req.course_code());
         if (!course.ok()) return course.status();
@@ -170,8 +170,8 @@ absl::Status VocationalTraining::RecordCompletion(
   const Principal& p = call.principal;
   call.AddRecord(absl::StrCat("application:", req.application_id()));
   std::string course_code;
-  absl::Status st = RunIdempotent(
-      db_, "RecordCompletion", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "RecordCompletion", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto app = c.Query(
             "SELECT a.state, a.course_region, a.course_code, a.enrolled_at, "
@@ -248,8 +248,8 @@ absl::Status VocationalTraining::RecordOutcome(
   if (!v.empty()) return InvalidFields(v);
   const Principal& p = call.principal;
   call.AddRecord(absl::StrCat("application:", req.application_id()));
-  absl::Status st = RunIdempotent(
-      db_, "RecordOutcome", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "RecordOutcome", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto app = c.Query(
             "SELECT state, course_region, member_region, completed_on FROM "
@@ -448,8 +448,8 @@ absl::Status VocationalTraining::RaiseTermGrants(
   call.AddRecord(absl::StrCat("term-grants:", *region, ":",
                               internal::TermKey(req.term())));
   bool queued_any = false;
-  absl::Status st = RunIdempotent(
-      db_, "RaiseTermGrants", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "RaiseTermGrants", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         queued_any = false;
         auto rows = c.Query(
@@ -566,8 +566,8 @@ absl::Status VocationalTraining::RetryGrants(CallContext& call,
     return absl::PermissionDeniedError(
         "only province, city and county officers may retry grants");
   }
-  absl::Status st = RunIdempotent(
-      db_, "RetryGrants", req.request_id(), req, resp,
+  absl::Status st = host_.requests().Run(
+      call.principal, "RetryGrants", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         int32_t requeued = 0;
         for (int i = 0; i < req.grant_ids_size(); ++i) {

@@ -76,7 +76,7 @@ TEST(IdNumber, RejectsEachRuleWithTheFieldNamed) {
 }
 
 TEST(Masking, HidesBirthDateSequenceAndGivenNames) {
-  EXPECT_EQ(MaskIdNumber("411325201003010015"), "411325********0015");
+  EXPECT_EQ(MaskIdNumber("411325201003010015"), "411325************");
   EXPECT_EQ(MaskName("王小明"), "王**");
   EXPECT_EQ(MaskName("欧阳娜娜"), "欧***");
   EXPECT_EQ(MaskName(""), "");
