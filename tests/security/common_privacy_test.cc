@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <iostream>
 #include <thread>
 
 #include "gmock/gmock.h"
@@ -396,6 +397,9 @@ TEST(Flood, BadTokensCostAFewAuditRowsAndBoundedMemory) {
   EXPECT_LT(events->size(), 2000u);
   // Memory stays flat: the queue, the denial counts and the per-address
   // buckets are bounded (the old unbounded queue grew by one event a call).
+  std::cout << "flood: 40000 bad-token calls; RSS " << rss_before << " -> "
+            << rss_after << " KiB; " << events->size() << " audit rows; "
+            << exhausted.load() << " refused unread\n";
   EXPECT_LT(rss_after - rss_before, 24 * 1024)
       << "RSS grew from " << rss_before << " to " << rss_after << " KiB";
   (*host)->Drain();
