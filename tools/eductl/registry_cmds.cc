@@ -388,6 +388,13 @@ void AddTokenCommand(CLI::App& app, Ctl& ctl, int& exit_code) {
       exit_code = 2;
       return;
     }
+    if (*role == eduaid::Role::kSchoolOfficer &&
+        (o->school.empty() || o->region.size() != 6)) {
+      std::cerr << "error: a school_officer token needs --school CODE and "
+                   "its 6-digit county as --region\n";
+      exit_code = 2;
+      return;
+    }
     std::string secret;
     if (const char* env = std::getenv("EDUAID_JWT_SECRET"); env && *env) {
       secret = env;
