@@ -127,6 +127,20 @@ Scope ScopeOf(const Principal& p, absl::string_view region_prefix) {
   return Scope::kNone;
 }
 
+std::string MaskTeacherId(absl::string_view id_number) {
+  return absl::StrCat(id_number.substr(0, 6), std::string(12, '*'));
+}
+
+SchoolScope SchoolScopeOf(const Principal& p) {
+  if (p.role != Role::kSchoolOfficer) return {};
+  return {1, p.school};
+}
+
+std::string SchoolClause(absl::string_view column) {
+  return absl::StrCat("(? = 0 OR (", column, " = ? AND ", column,
+                      " <> ''))");
+}
+
 absl::Status CheckOverlap(const Principal& p, absl::string_view region_prefix) {
   if (ScopeOf(p, region_prefix) != Scope::kNone) return absl::OkStatus();
   return absl::PermissionDeniedError(absl::StrCat(
@@ -373,7 +387,7 @@ absl::Status TeacherSupport::ImportTeachers(
     p.row_number = rn;
     p.id_hash = IdHash(id);
     p.id_enc = host_.crypto().Encrypt(id, internal::kCtxId);
-    p.id_masked = MaskIdNumber(id);
+    p.id_masked = internal::MaskTeacherId(id);
     p.name_enc = host_.crypto().Encrypt(row.name(), internal::kCtxName);
     p.row = &row;
     p.history = std::move(history);
@@ -579,9 +593,10 @@ std::optional<absl::Status> TeacherSupport::GetTeacherFast(
 
 absl::Status TeacherSupport::FinishGetTeacher(CallContext& call, pb::Teacher t,
                                               pb::GetTeacherResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(CheckRegion(call.principal, t.region_code()));
+  TEACHER_RETURN_IF_ERROR(
+      CheckRecordScope(call.principal, t.region_code(), t.school_code()));
   if (!call.principal.SeesPersonalData()) {
-    t.set_id_number(MaskIdNumber(t.id_number()));
+    t.set_id_number(internal::MaskTeacherId(t.id_number()));
     t.set_name(MaskName(t.name()));
   }
   call.AddRecord(t.teacher_id());
@@ -612,15 +627,20 @@ absl::Status TeacherSupport::ListTeachers(CallContext& call,
   auto after = DecodeIdCursor(req.page_token(), filters);
   if (!after.ok()) return after.status();
   const bool names = call.principal.SeesPersonalData();
+  // A school officer lists its own school's teachers only.
+  const internal::SchoolScope school = internal::SchoolScopeOf(call.principal);
   return db_.Read([&](SqlConnection& c) -> absl::Status {
     auto rows = c.Query(
-        "SELECT id, id_masked, name_enc, school_code, school_name, "
-        "region_code, rural, stage, subjects, title, years_of_service, "
-        "active, left_reason, updated_at FROM teachers "
-        "WHERE region_code LIKE ? AND (? = '' OR school_code = ?) AND "
-        "subjects LIKE ? ESCAPE '\\' AND (? = 1 OR active = 1) AND id > ? "
-        "ORDER BY id LIMIT ?",
-        {*region + "%", req.school_code(), req.school_code(),
+        absl::StrCat(
+            "SELECT id, id_masked, name_enc, school_code, school_name, "
+            "region_code, rural, stage, subjects, title, years_of_service, "
+            "active, left_reason, updated_at FROM teachers "
+            "WHERE region_code LIKE ? AND (? = '' OR school_code = ?) AND ",
+            internal::SchoolClause("school_code"),
+            " AND subjects LIKE ? ESCAPE '\\' AND (? = 1 OR active = 1) AND "
+            "id > ? ORDER BY id LIMIT ?"),
+        {*region + "%", req.school_code(), req.school_code(), school.only,
+         school.school,
          req.subject().empty()
              ? std::string("%")
              : absl::StrCat("%|", internal::EscapeLike(req.subject()), "|%"),
@@ -651,7 +671,7 @@ absl::Status TeacherSupport::ListTeachers(CallContext& call,
     if (rows->size() > static_cast<size_t>(*size)) {
       resp->set_next_page_token(EncodePageToken(absl::StrCat(last), filters));
     }
-    call.AddRecord(absl::StrCat("teachers:", resp->teachers_size()));
+    call.NoteBulkRead(static_cast<size_t>(resp->teachers_size()));
     return absl::OkStatus();
   });
 }
@@ -670,10 +690,12 @@ absl::Status TeacherSupport::DeactivateTeacher(
       [&](SqlConnection& c) -> absl::Status {
         campaigns_touched.clear();
         auto t = c.Query(
-            "SELECT region_code, active FROM teachers WHERE id = ?", {*id});
+            "SELECT region_code, active, school_code FROM teachers WHERE id = ?",
+            {*id});
         if (!t.ok()) return t.status();
         if (t->empty()) return absl::NotFoundError("no such teacher");
-        TEACHER_RETURN_IF_ERROR(CheckRegion(call.principal, t->front().Str(0)));
+        TEACHER_RETURN_IF_ERROR(CheckRecordScope(
+            call.principal, t->front().Str(0), t->front().Str(2)));
         if (t->front().Int(1) == 0) {
           return WithReason(absl::StatusCode::kFailedPrecondition,
                             "ALREADY_INACTIVE",
@@ -750,7 +772,7 @@ absl::Status TeacherSupport::DeactivateTeacher(
         }
         auto loaded = LoadTeacherFromDb(c, *id);
         if (!loaded.ok()) return loaded.status();
-        loaded->set_id_number(MaskIdNumber(loaded->id_number()));
+        loaded->set_id_number(internal::MaskTeacherId(loaded->id_number()));
         loaded->clear_name();  // filled after the transaction
         *resp->mutable_teacher() = std::move(*loaded);
         return absl::OkStatus();

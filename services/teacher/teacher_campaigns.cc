@@ -37,6 +37,19 @@ absl::Status ValidateCampaignId(int64_t id) {
   return absl::OkStatus();
 }
 
+// Narrows campaign_households (unqualified columns) to a school officer's
+// school: households with a student at that school or whose teacher
+// teaches there. Bind HouseholdSchoolParams().
+constexpr char kHouseholdSchoolClause[] =
+    "(? = 0 OR (? <> '' AND (schools LIKE ? ESCAPE '\\' OR teacher_id IN "
+    "(SELECT t.id FROM teachers t WHERE t.school_code = ?))))";
+
+std::vector<SqlValue> HouseholdSchoolParams(const Principal& p) {
+  const internal::SchoolScope s = internal::SchoolScopeOf(p);
+  return {s.only, s.school,
+          absl::StrCat("%|", internal::EscapeLike(s.school), "|%"), s.school};
+}
+
 constexpr char kHouseholdCols[] =
     "household_id, region_code, schools, members, teacher_id, "
     "uncovered_reason, uncovered_detail, first_visit_date, visits, last_risk";
@@ -666,10 +679,13 @@ absl::Status TeacherSupport::RecordVisit(CallContext& call,
                               "is required: the household has no assigned "
                               "teacher");
         }
-        auto t = c.Query("SELECT active FROM teachers WHERE id = ?", {visitor});
+        auto t = c.Query(
+            "SELECT active, school_code FROM teachers WHERE id = ?", {visitor});
         if (!t.ok()) return t.status();
         if (t->empty())
           return absl::NotFoundError("visit.teacher_id: no such teacher");
+        // A school officer records the visits of its own school's teachers.
+        TEACHER_RETURN_IF_ERROR(CheckSchool(call.principal, t->front().Str(1)));
         if (t->front().Int(0) == 0) {
           return WithReason(absl::StatusCode::kFailedPrecondition,
                             "TEACHER_INACTIVE",
@@ -753,13 +769,23 @@ absl::Status TeacherSupport::GetCampaignCoverage(
   if (scope == Scope::kNone) return CheckRegion(p, campaign.region_prefix);
   const std::string region = scope == Scope::kFull ? "" : p.region;
   const bool names = p.SeesPersonalData();
-  call.personal_data = names && group == pb::COVERAGE_GROUPING_TEACHER;
-  const std::string key =
-      CoverageKey(campaign.id, campaign.version, group,
-                  absl::StrCat(region, names ? "|n" : "|m"));
+  // Grouped by teacher, the labels carry the teachers' names.
+  auto note_read = [&] {
+    if (group == pb::COVERAGE_GROUPING_TEACHER) {
+      call.NoteBulkRead(static_cast<size_t>(resp->rows_size()));
+    }
+  };
+  const internal::SchoolScope school = internal::SchoolScopeOf(p);
+  const std::string key = CoverageKey(
+      campaign.id, campaign.version, group,
+      absl::StrCat(region, names ? "|n" : "|m",
+                   school.only ? absl::StrCat("|s:", school.school) : ""));
   if (auto cached = host_.cache().Get(key)) {
     auto plain = host_.crypto().Decrypt(*cached, internal::kCtxCoverage);
-    if (plain.ok() && resp->ParseFromString(*plain)) return absl::OkStatus();
+    if (plain.ok() && resp->ParseFromString(*plain)) {
+      note_read();
+      return absl::OkStatus();
+    }
     resp->Clear();
   }
   const std::string today = TodayCst();
@@ -767,13 +793,18 @@ absl::Status TeacherSupport::GetCampaignCoverage(
   st = db_.Read([&](SqlConnection& c) -> absl::Status {
     TEACHER_RETURN_IF_ERROR(
         FillCampaign(c, campaign, region, resp->mutable_campaign()));
+    std::vector<SqlValue> params = {campaign.id, region + "%"};
+    for (auto& v : HouseholdSchoolParams(p)) params.push_back(std::move(v));
     auto rows = c.Query(
-        "SELECT h.region_code, h.schools, h.teacher_id, h.visits, "
-        "h.last_risk, COALESCE(t.school_code, ''), COALESCE(t.school_name, "
-        "''), COALESCE(t.name_enc, '') FROM campaign_households h LEFT JOIN "
-        "teachers t ON t.id = h.teacher_id WHERE h.campaign_id = ? AND "
-        "h.region_code LIKE ?",
-        {campaign.id, region + "%"});
+        absl::StrCat(
+            "SELECT h.region_code, h.schools, h.teacher_id, h.visits, "
+            "h.last_risk, COALESCE(t.school_code, ''), "
+            "COALESCE(t.school_name, ''), COALESCE(t.name_enc, '') FROM "
+            "campaign_households h LEFT JOIN teachers t ON t.id = "
+            "h.teacher_id WHERE h.campaign_id = ? AND h.region_code LIKE ? "
+            "AND ",
+            kHouseholdSchoolClause),
+        params);
     if (!rows.ok()) return rows.status();
     std::map<std::string, pb::CoverageRow> groups;
     pb::CoverageRow* total = resp->mutable_total();
@@ -836,6 +867,7 @@ absl::Status TeacherSupport::GetCampaignCoverage(
   if (!st.ok()) return st;
   host_.cache().Set(key, host_.crypto().Encrypt(resp->SerializeAsString(),
                                                 internal::kCtxCoverage));
+  note_read();
   return absl::OkStatus();
 }
 
@@ -870,8 +902,10 @@ absl::Status TeacherSupport::ListCampaignHouseholds(
     if (!campaign.ok()) return campaign.status();
     TEACHER_RETURN_IF_ERROR(
         internal::CheckOverlap(call.principal, campaign->region_prefix));
-    std::string where =
-        "campaign_id = ? AND region_code LIKE ? AND (? = 0 OR teacher_id = ?)";
+    std::string where = absl::StrCat(
+        "campaign_id = ? AND region_code LIKE ? AND (? = 0 OR teacher_id = ?) "
+        "AND ",
+        kHouseholdSchoolClause);
     switch (req.filter()) {
       case pb::HOUSEHOLD_FILTER_UNVISITED:
         where += " AND visits = 0";
@@ -888,8 +922,11 @@ absl::Status TeacherSupport::ListCampaignHouseholds(
       default:
         break;
     }
-    const std::vector<SqlValue> base = {campaign->id, *region + "%", teacher,
-                                        teacher};
+    std::vector<SqlValue> base = {campaign->id, *region + "%", teacher,
+                                  teacher};
+    for (auto& v : HouseholdSchoolParams(call.principal)) {
+      base.push_back(std::move(v));
+    }
     std::vector<SqlValue> params = base;
     params.push_back(*last);
     params.push_back(int64_t{*size + 1});
@@ -916,6 +953,7 @@ absl::Status TeacherSupport::ListCampaignHouseholds(
     return absl::OkStatus();
   });
   if (!st.ok()) return st;
+  call.NoteBulkRead(static_cast<size_t>(resp->households_size()));
   return FillHouseholdNames(call.principal, resp->mutable_households());
 }
 

@@ -266,6 +266,12 @@ absl::Status TeacherSupport::PostDemand(CallContext& call,
                              ": the school lies outside the caller's region "
                              "scope; nothing was posted"));
           }
+          if (!call.principal.CoversSchool(d->school_code())) {
+            return absl::PermissionDeniedError(
+                absl::StrCat("row ", rn,
+                             ": a school officer posts its own school's "
+                             "demand only; nothing was posted"));
+          }
           absl::StatusOr<int64_t> r;
           if (d->slots() == 0) {
             r = c.Execute(
@@ -366,7 +372,8 @@ absl::Status TeacherSupport::NominateTeachers(
         int64_t accepted = 0;
         for (const auto& g : good) {
           auto t = c.Query(
-              "SELECT region_code, rural, active FROM teachers WHERE id = ?",
+              "SELECT region_code, rural, active, school_code FROM teachers "
+              "WHERE id = ?",
               {g.teacher});
           if (!t.ok()) return t.status();
           if (t->empty()) {
@@ -379,6 +386,12 @@ absl::Status TeacherSupport::NominateTeachers(
                 absl::StrCat("row ", g.rn,
                              ": the teacher lies outside the caller's region "
                              "scope; nothing was nominated"));
+          }
+          if (!call.principal.CoversSchool(t->front().Str(3))) {
+            return absl::PermissionDeniedError(
+                absl::StrCat("row ", g.rn,
+                             ": the teacher is not of the caller's school; "
+                             "nothing was nominated"));
           }
           if (g.n->withdraw()) {
             auto del = c.Execute(
@@ -777,7 +790,12 @@ absl::Status TeacherSupport::GetRound(CallContext& call,
   TEACHER_RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
   call.AddRecord(absl::StrCat("round:", req.round_id()));
   const Principal& p = call.principal;
-  std::unordered_map<int64_t, std::string> region_of;
+  std::unordered_map<int64_t, std::string> region_of, school_of;
+  // What a caller who does not cover the whole round sees: records of its
+  // region and, for a school officer, of its school.
+  auto mine = [&p](const std::string& region, const std::string& school) {
+    return p.Covers(region) && p.CoversSchool(school);
+  };
   absl::Status st = db_.Read([&](SqlConnection& c) -> absl::Status {
     auto round = LoadRound(c, req.round_id());
     if (!round.ok()) return round.status();
@@ -785,7 +803,8 @@ absl::Status TeacherSupport::GetRound(CallContext& call,
     if (scope == Scope::kNone) {
       return CheckRegion(p, round->region_prefix);
     }
-    const bool full = scope == Scope::kFull;
+    const bool full =
+        scope == Scope::kFull && p.role != Role::kSchoolOfficer;
     TEACHER_RETURN_IF_ERROR(FillRound(c, *round, resp->mutable_round()));
     auto drows = c.Query(
         "SELECT school_code, subject, school_name, region_code, stage, slots "
@@ -793,7 +812,7 @@ absl::Status TeacherSupport::GetRound(CallContext& call,
         {round->id});
     if (!drows.ok()) return drows.status();
     for (const auto& r : *drows) {
-      if (!full && !p.Covers(r.Str(3))) continue;
+      if (!full && !mine(r.Str(3), r.Str(0))) continue;
       auto* d = resp->add_demands();
       d->set_school_code(r.Str(0));
       d->set_subject(r.Str(1));
@@ -810,7 +829,8 @@ absl::Status TeacherSupport::GetRound(CallContext& call,
     if (!nrows.ok()) return nrows.status();
     for (const auto& r : *nrows) {
       region_of[r.Int(0)] = r.Str(3);
-      if (!full && !p.Covers(r.Str(3))) continue;
+      school_of[r.Int(0)] = r.Str(2);
+      if (!full && !mine(r.Str(3), r.Str(2))) continue;
       auto* n = resp->add_nominations();
       n->set_teacher_id(TeacherIdString(r.Int(0)));
       for (auto& s : internal::SplitList(r.Str(1)))
@@ -825,7 +845,7 @@ absl::Status TeacherSupport::GetRound(CallContext& call,
         {round->id});
     if (!crows.ok()) return crows.status();
     for (const auto& r : *crows) {
-      if (!full && !p.Covers(region_of[r.Int(0)])) continue;
+      if (!full && !mine(region_of[r.Int(0)], school_of[r.Int(0)])) continue;
       auto* pc = resp->add_constraints();
       pc->set_teacher_id(TeacherIdString(r.Int(0)));
       pc->set_school_code(r.Str(1));
@@ -840,34 +860,35 @@ absl::Status TeacherSupport::GetRound(CallContext& call,
         return absl::DataLossError("the stored solution cannot be read");
       }
       if (!full) {
-        pb::Solution mine;
+        pb::Solution part;
         for (const auto& pl : s.placements()) {
-          if (p.Covers(pl.region_code()) || p.Covers(pl.source_region_code())) {
-            *mine.add_placements() = pl;
+          if (mine(pl.region_code(), pl.school_code()) ||
+              mine(pl.source_region_code(), pl.source_school_code())) {
+            *part.add_placements() = pl;
           }
         }
         for (const auto& u : s.unfilled()) {
-          if (p.Covers(u.region_code())) *mine.add_unfilled() = u;
+          if (mine(u.region_code(), u.school_code())) *part.add_unfilled() = u;
         }
         for (const auto& u : s.unplaced_teachers()) {
           auto id = ParseTeacherId("teacher_id", u.teacher_id());
-          if (id.ok() && p.Covers(region_of[*id])) {
-            *mine.add_unplaced_teachers() = u;
+          if (id.ok() && mine(region_of[*id], school_of[*id])) {
+            *part.add_unplaced_teachers() = u;
           }
         }
-        mine.set_solve_micros(s.solve_micros());
+        part.set_solve_micros(s.solve_micros());
         for (const auto& d : resp->demands()) {
-          mine.set_demanded_slots(mine.demanded_slots() + d.slots());
+          part.set_demanded_slots(part.demanded_slots() + d.slots());
         }
-        for (const auto& pl : mine.placements()) {
-          if (p.Covers(pl.region_code())) {
-            mine.set_filled_slots(mine.filled_slots() + 1);
+        for (const auto& pl : part.placements()) {
+          if (mine(pl.region_code(), pl.school_code())) {
+            part.set_filled_slots(part.filled_slots() + 1);
           }
-          mine.set_total_cost(mine.total_cost() + pl.cost());
+          part.set_total_cost(part.total_cost() + pl.cost());
         }
-        mine.set_teachers(resp->nominations_size());
-        mine.set_demand_lines(resp->demands_size());
-        s = std::move(mine);
+        part.set_teachers(resp->nominations_size());
+        part.set_demand_lines(resp->demands_size());
+        s = std::move(part);
       }
       *resp->mutable_solution() = std::move(s);
     }
@@ -888,7 +909,9 @@ absl::Status TeacherSupport::GetRound(CallContext& call,
   if (resp->has_solution()) {
     TEACHER_RETURN_IF_ERROR(FillSolutionNames(p, resp->mutable_solution()));
   }
-  call.personal_data = p.SeesPersonalData() && resp->nominations_size() > 0;
+  call.NoteBulkRead(static_cast<size_t>(
+      resp->nominations_size() +
+      (resp->has_solution() ? resp->solution().placements_size() : 0)));
   return absl::OkStatus();
 }
 

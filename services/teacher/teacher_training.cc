@@ -240,9 +240,10 @@ absl::Status TeacherSupport::EnrolTraining(CallContext& call,
         int64_t accepted = 0;
         const int64_t now = NowSec();
         for (const auto& [rn, teacher] : good) {
-          auto t =
-              c.Query("SELECT region_code, active FROM teachers WHERE id = ?",
-                      {teacher});
+          auto t = c.Query(
+              "SELECT region_code, active, school_code FROM teachers WHERE "
+              "id = ?",
+              {teacher});
           if (!t.ok()) return t.status();
           if (t->empty()) {
             AddRowError(rn, "teacher_id", "no such teacher", &tx_errors);
@@ -254,6 +255,12 @@ absl::Status TeacherSupport::EnrolTraining(CallContext& call,
                 absl::StrCat("row ", rn,
                              ": the teacher lies outside the caller's region "
                              "scope; nobody was enrolled"));
+          }
+          if (!call.principal.CoversSchool(t->front().Str(2))) {
+            return absl::PermissionDeniedError(
+                absl::StrCat("row ", rn,
+                             ": the teacher is not of the caller's school; "
+                             "nobody was enrolled"));
           }
           if (t->front().Int(1) == 0) {
             AddRowError(rn, "teacher_id", "the teacher has left", &tx_errors);
@@ -350,8 +357,9 @@ absl::Status TeacherSupport::RecordTrainingAttendance(
       [&](SqlConnection& c) -> absl::Status {
         for (const auto& [teacher, present] : marks) {
           auto e = c.Query(
-              "SELECT region_code, completed FROM training_enrolments WHERE "
-              "programme_id = ? AND teacher_id = ?",
+              "SELECT e.region_code, e.completed, t.school_code FROM "
+              "training_enrolments e JOIN teachers t ON t.id = e.teacher_id "
+              "WHERE e.programme_id = ? AND e.teacher_id = ?",
               {req.programme_id(), teacher});
           if (!e.ok()) return e.status();
           if (e->empty()) {
@@ -361,8 +369,8 @@ absl::Status TeacherSupport::RecordTrainingAttendance(
                                            " is not enrolled in the "
                                            "programme; nothing was recorded"));
           }
-          TEACHER_RETURN_IF_ERROR(
-              CheckRegion(call.principal, e->front().Str(0)));
+          TEACHER_RETURN_IF_ERROR(CheckRecordScope(
+              call.principal, e->front().Str(0), e->front().Str(2)));
           auto up = c.Execute(
               "INSERT INTO training_attendance(programme_id, teacher_id, "
               "session_date, present) VALUES(?,?,?,?) ON CONFLICT("
@@ -406,7 +414,8 @@ absl::Status TeacherSupport::CompleteTraining(
                             "teacher_id: the teacher is not enrolled in the "
                             "programme");
         }
-        TEACHER_RETURN_IF_ERROR(CheckRegion(call.principal, e->front().Str(0)));
+        TEACHER_RETURN_IF_ERROR(CheckRecordScope(
+            call.principal, e->front().Str(0), e->front().Str(2)));
         if (e->front().Int(1) != 0) {
           return WithReason(absl::StatusCode::kFailedPrecondition,
                             "ALREADY_COMPLETED",
@@ -471,6 +480,7 @@ absl::Status TeacherSupport::GetTrainingProgramme(
     TEACHER_RETURN_IF_ERROR(FillProgramme(c, req.programme_id(), region,
                                           resp->mutable_programme()));
     if (!req.include_enrolments()) return absl::OkStatus();
+    const internal::SchoolScope school = internal::SchoolScopeOf(p);
     auto rows = c.Query(
         "SELECT e.teacher_id, e.region_code, t.school_code, e.enrolled_at, "
         "e.completed, e.passed, e.hours, e.certificate_ref, e.completed_at, "
@@ -480,9 +490,10 @@ absl::Status TeacherSupport::GetTrainingProgramme(
         "(SELECT COUNT(*) FROM training_attendance a WHERE a.programme_id = "
         " e.programme_id AND a.teacher_id = e.teacher_id) "
         "FROM training_enrolments e JOIN teachers t ON t.id = e.teacher_id "
-        "WHERE e.programme_id = ? AND e.region_code LIKE ? ORDER BY "
-        "e.teacher_id",
-        {req.programme_id(), region + "%"});
+        "WHERE e.programme_id = ? AND e.region_code LIKE ? AND " +
+            internal::SchoolClause("t.school_code") +
+            " ORDER BY e.teacher_id",
+        {req.programme_id(), region + "%", school.only, school.school});
     if (!rows.ok()) return rows.status();
     for (const auto& r : *rows) {
       auto* e = resp->add_enrolments();
@@ -508,7 +519,9 @@ absl::Status TeacherSupport::GetTrainingProgramme(
     auto id = ParseTeacherId("teacher_id", e.teacher_id());
     if (id.ok()) e.set_name((*names)[*id]);
   }
-  call.personal_data = p.SeesPersonalData() && resp->enrolments_size() > 0;
+  if (req.include_enrolments()) {
+    call.NoteBulkRead(static_cast<size_t>(resp->enrolments_size()));
+  }
   return absl::OkStatus();
 }
 

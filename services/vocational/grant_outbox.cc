@@ -130,23 +130,26 @@ std::string GrantOutbox::RequestIdFor(int64_t application_id,
 
 absl::StatusOr<bool> GrantOutbox::Enqueue(
     SqlConnection& c, int64_t application_id, const std::string& member_region,
-    const std::string& term_key, lpb::CreateEntitlementRequest request) {
+    const std::string& term_key, const std::string& originator_subject,
+    lpb::CreateEntitlementRequest request) {
   if (instance_id_.empty()) {
     return absl::FailedPreconditionError("grant outbox not started");
   }
   request.set_request_id(
       RequestIdFor(application_id, request.programme_code(), term_key));
+  request.set_originator_subject(originator_subject);
   const int64_t now = NowMs();
   auto ins = c.Execute(
       "INSERT INTO grant_outbox(application_id, programme_code, term, "
       "member_id, member_region, request_id, payload, state, attempts, "
       "next_attempt_ms, last_error, entitlement_id, outcome, created_at, "
-      "delivered_at) VALUES(?,?,?,?,?,?,?,?,0,?,'',0,'',?,0) "
+      "delivered_at, originator_subject) "
+      "VALUES(?,?,?,?,?,?,?,?,0,?,'',0,'',?,0,?) "
       "ON CONFLICT(application_id, programme_code, term) DO NOTHING",
       {application_id, request.programme_code(), term_key, request.member_id(),
        member_region, request.request_id(),
        crypto_.Encrypt(request.SerializeAsString(), kCtxPayload), kGrantPending,
-       now, now});
+       now, now, originator_subject});
   if (!ins.ok()) return ins.status();
   return *ins == 1;
 }
@@ -192,7 +195,8 @@ GrantOutbox::Pass GrantOutbox::DeliverDue() {
   std::vector<SqlRow> rows;
   absl::Status st = db_.Read([&](SqlConnection& c) -> absl::Status {
     auto r = c.Query(
-        "SELECT id, request_id, payload, attempts FROM grant_outbox "
+        "SELECT id, request_id, payload, attempts, originator_subject "
+        "FROM grant_outbox "
         "WHERE state = ? AND next_attempt_ms <= ? ORDER BY id LIMIT ?",
         {kGrantPending, NowMs(), int64_t{options_.batch}});
     if (!r.ok()) return r.status();
@@ -219,6 +223,9 @@ GrantOutbox::Pass GrantOutbox::DeliverDue() {
       continue;
     }
     req.set_request_id(row.Str(1));
+    // The column, not the payload, is authoritative: rows queued before it
+    // existed carry the applying officer from the migration.
+    req.set_originator_subject(row.Str(4));
     lpb::CreateEntitlementResponse resp;
     grpc::ClientContext ctx;
     ledger_->Prepare(&ctx);

@@ -80,13 +80,17 @@ class GrantOutbox {
   void Notify();
 
   // Inside the caller's transaction `c`: queues `request` (its request_id
-  // is set here) as the grant of `programme_code` for `application_id` in
-  // `term_key`, unless that grant was queued before. Returns true when a
-  // row was added. `member_region` scopes the row for lists. Requires
-  // Start() to have succeeded (FAILED_PRECONDITION otherwise).
+  // and originator_subject are set here) as the grant of `programme_code`
+  // for `application_id` in `term_key`, unless that grant was queued
+  // before. Returns true when a row was added. `member_region` scopes the
+  // row for lists; `originator_subject` is the officer whose call caused
+  // the grant, stored with the row and sent to the ledger, which then
+  // refuses that person as its payer. Requires Start() to have succeeded
+  // (FAILED_PRECONDITION otherwise).
   absl::StatusOr<bool> Enqueue(SqlConnection& c, int64_t application_id,
                                const std::string& member_region,
                                const std::string& term_key,
+                               const std::string& originator_subject,
                                lpb::CreateEntitlementRequest request);
 
   // The request id of the grant of (application, programme, term): the

@@ -128,6 +128,16 @@ std::vector<Migration> Migrations() {
        "id);"
        "CREATE INDEX grant_outbox_region ON grant_outbox(member_region, id);"},
       RequestLogMigration(2),
+      // The officer whose call queued a grant (a subject, not personal
+      // data): sent to the ledger as originator_subject, who may then not
+      // pay it (two-person rule). Rows queued before take the officer who
+      // made the application.
+      {3, "grant outbox: originator subject",
+       "ALTER TABLE grant_outbox ADD COLUMN originator_subject TEXT NOT NULL "
+       "DEFAULT '';"
+       "UPDATE grant_outbox SET originator_subject = COALESCE((SELECT "
+       "a.created_by FROM applications a WHERE a.id = "
+       "grant_outbox.application_id), '');"},
   };
 }
 

@@ -56,7 +56,7 @@ constexpr char kApplicationSelect[] =
     "(SELECT COALESCE(SUM(t.present), 0) FROM attendance t "
     " WHERE t.application_id = a.id), "
     "(SELECT COALESCE(SUM(t.hours), 0) FROM attendance t "
-    " WHERE t.application_id = a.id) "
+    " WHERE t.application_id = a.id), c.school_code "
     "FROM applications a JOIN courses c ON c.code = a.course_code ";
 
 const char* KindLabel(int64_t kind) {
@@ -163,17 +163,6 @@ std::vector<FieldViolation> ValidateCourse(const pb::Course& c) {
     must_be_empty(c.duration_years() != 0, "duration_years", "training class");
   }
   return v;
-}
-
-// School officers manage only the majors of their own school.
-absl::Status CheckSchoolOfficer(const Principal& p, int64_t kind,
-                                const std::string& school_code) {
-  if (p.role != Role::kSchoolOfficer) return absl::OkStatus();
-  if (kind == kMajor && !p.school.empty() && p.school == school_code) {
-    return absl::OkStatus();
-  }
-  return absl::PermissionDeniedError(
-      "a school officer manages only the majors of their own school");
 }
 
 }  // namespace
@@ -367,8 +356,7 @@ absl::Status VocationalTraining::UpsertCourse(
         "only officers may change the catalogue");
   }
   VOC_RETURN_IF_ERROR(CheckRegion(p, course.region_code()));
-  VOC_RETURN_IF_ERROR(
-      CheckSchoolOfficer(p, course.kind(), course.school_code()));
+  VOC_RETURN_IF_ERROR(CheckSchool(p, course.school_code()));
   call.AddRecord(absl::StrCat("course:", course.code()));
   Effects fx;
   absl::Status st = host_.requests().Run(
@@ -401,8 +389,7 @@ absl::Status VocationalTraining::UpsertCourse(
           auto old = LockCourse(c, course.code());
           if (!old.ok()) return old.status();
           VOC_RETURN_IF_ERROR(CheckRegion(p, old->region));
-          VOC_RETURN_IF_ERROR(
-              CheckSchoolOfficer(p, old->kind, old->school_code));
+          VOC_RETURN_IF_ERROR(CheckSchool(p, old->school_code));
           if (old->kind != course.kind()) {
             return WithReason(absl::StatusCode::kFailedPrecondition,
                               "KIND_CHANGE",
@@ -499,7 +486,8 @@ absl::Status VocationalTraining::GetCourse(CallContext& call,
     host_.cache().Set(key, course.SerializeAsString(),
                       std::chrono::seconds(60));
   }
-  VOC_RETURN_IF_ERROR(CheckRegion(call.principal, course.region_code()));
+  VOC_RETURN_IF_ERROR(CheckRecordScope(call.principal, course.region_code(),
+                                       course.school_code()));
   *resp->mutable_course() = std::move(course);
   return absl::OkStatus();
 }
@@ -520,13 +508,15 @@ absl::Status VocationalTraining::ListCourses(CallContext& call,
       absl::StrCat("courses|", *region, "|", req.kind());
   auto last = DecodePageToken(req.page_token(), filters);
   if (!last.ok()) return last.status();
+  const internal::SchoolScope school = internal::SchoolScopeOf(call.principal);
   return db_.Read([&](SqlConnection& c) -> absl::Status {
     auto rows = c.Query(
         absl::StrCat(kCourseSelectWithCounts,
-                     "WHERE region_code LIKE ? AND (? = 0 OR kind = ?) AND "
-                     "code > ? ORDER BY code LIMIT ?"),
-        {*region + "%", int64_t{req.kind()}, int64_t{req.kind()}, *last,
-         int64_t{*size + 1}});
+                     "WHERE region_code LIKE ? AND (? = 0 OR kind = ?) AND ",
+                     internal::SchoolClause("school_code"),
+                     " AND code > ? ORDER BY code LIMIT ?"),
+        {*region + "%", int64_t{req.kind()}, int64_t{req.kind()}, school.only,
+         school.school, *last, int64_t{*size + 1}});
     if (!rows.ok()) return rows.status();
     for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(*size);
          ++i) {
@@ -573,6 +563,7 @@ void VocationalTraining::FillApplication(const SqlRow& r, const Principal& p,
   a->set_attendance_days(static_cast<int32_t>(r.Int(27)));
   a->set_present_days(static_cast<int32_t>(r.Int(28)));
   a->set_present_hours(static_cast<int32_t>(r.Int(29)));
+  a->set_course_school_code(r.Str(30));
 }
 
 absl::Status VocationalTraining::FillWaitlistPosition(SqlConnection& c,
@@ -626,7 +617,8 @@ absl::StatusOr<pb::Application> VocationalTraining::LoadApplication(
 absl::StatusOr<int> VocationalTraining::QueueGrants(SqlConnection& c,
                                                     int64_t id,
                                                     const CourseRow& course,
-                                                    const cpb::Term& term) {
+                                                    const cpb::Term& term,
+                                                    const Principal& originator) {
   auto rows = c.Query(
       "SELECT member_id, member_region, name_enc, boarder FROM applications "
       "WHERE id = ?",
@@ -660,7 +652,8 @@ absl::StatusOr<int> VocationalTraining::QueueGrants(SqlConnection& c,
                      ") vocational application ", id),
         200));
     e.set_payee_name(name);
-    auto added = outbox_.Enqueue(c, id, r.Str(1), internal::TermKey(term), e);
+    auto added = outbox_.Enqueue(c, id, r.Str(1), internal::TermKey(term),
+                                 originator.subject, e);
     if (!added.ok()) return added.status();
     if (*added) ++queued;
   }
@@ -694,7 +687,7 @@ absl::Status VocationalTraining::PromoteWaitlisted(
     if (!up.ok()) return up.status();
     if (*up != 1) return absl::AbortedError("waitlist changed meanwhile");
     if (course.kind == kMajor) {
-      auto queued = QueueGrants(c, id, course, course.intake);
+      auto queued = QueueGrants(c, id, course, course.intake, p);
       if (!queued.ok()) return queued.status();
       fx->grants_queued |= *queued > 0;
     }
@@ -737,16 +730,13 @@ absl::Status VocationalTraining::Apply(CallContext& call,
       course = std::move(*row);
       return absl::OkStatus();
     }));
-    VOC_RETURN_IF_ERROR(CheckSchoolOfficer(p, course.kind, course.school_code));
-    auto fetched = FetchMember("member_id", req.member_id());
+    // School officers apply only to their own school's majors.
+    VOC_RETURN_IF_ERROR(CheckSchool(p, course.school_code));
+    // The caller acts for the applicant's household: its county must lie
+    // in the caller's scope (the course may be taught elsewhere).
+    auto fetched = FetchMemberInScope(p, "member_id", req.member_id());
     if (!fetched.ok()) return fetched.status();
     member = std::move(*fetched);
-    if (!p.Covers(course.region) && !p.Covers(member.region_code())) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "neither the course nor the applicant's household lies in the "
-          "caller's region scope '",
-          p.region, "'"));
-    }
     if (member.household_status() != cpb::HOUSEHOLD_STATUS_POOR &&
         member.household_status() != cpb::HOUSEHOLD_STATUS_LIFTED) {
       return WithReason(absl::StatusCode::kFailedPrecondition, "NOT_REGISTERED",
@@ -881,7 +871,7 @@ absl::Status VocationalTraining::Apply(CallContext& call,
           fx.enrolled_labels.push_back(
               {KindLabel(course->kind), course->region});
           if (course->kind == kMajor) {
-            auto queued = QueueGrants(c, id, *course, course->intake);
+            auto queued = QueueGrants(c, id, *course, course->intake, p);
             if (!queued.ok()) return queued.status();
             fx.grants_queued = *queued > 0;
           }
@@ -903,11 +893,9 @@ absl::Status VocationalTraining::Apply(CallContext& call,
     fx = Effects{};
   }
   if (!st.ok()) return st;
-  if (answered && !p.Covers(resp->application().course_region_code()) &&
-      !p.Covers(resp->application().member_region_code())) {
-    const std::string region = resp->application().member_region_code();
+  if (answered && !p.Covers(resp->application().member_region_code())) {
     resp->Clear();
-    return CheckRegion(p, region);
+    return internal::MemberNotInScope("member_id");
   }
   VOC_RETURN_IF_ERROR(RestoreNames(p, {resp->mutable_application()}));
   call.personal_data = p.SeesPersonalData();
@@ -929,6 +917,7 @@ absl::Status VocationalTraining::GetApplication(
         !p.Covers(a->member_region_code())) {
       return CheckRegion(p, a->member_region_code());
     }
+    VOC_RETURN_IF_ERROR(CheckSchool(p, a->course_school_code()));
     call.personal_data = p.SeesPersonalData();
     *resp->mutable_application() = std::move(*a);
     return absl::OkStatus();
@@ -966,16 +955,19 @@ absl::Status VocationalTraining::ListApplications(
                    "|", req.member_id());
   auto after = internal::DecodeIdCursor(req.page_token(), filters);
   if (!after.ok()) return after.status();
+  const internal::SchoolScope school = internal::SchoolScopeOf(p);
   return db_.Read([&](SqlConnection& c) -> absl::Status {
     auto rows = c.Query(
         absl::StrCat(kApplicationSelect,
                      "WHERE (a.course_region LIKE ? OR a.member_region LIKE ?) "
                      "AND (? = '' OR a.course_code = ?) AND (? = 0 OR "
-                     "a.state = ?) AND (? = '' OR a.member_id = ?) AND "
-                     "a.id > ? ORDER BY a.id LIMIT ?"),
+                     "a.state = ?) AND (? = '' OR a.member_id = ?) AND ",
+                     internal::SchoolClause("c.school_code"),
+                     " AND a.id > ? ORDER BY a.id LIMIT ?"),
         {*region + "%", *region + "%", req.course_code(), req.course_code(),
          int64_t{req.state()}, int64_t{req.state()}, req.member_id(),
-         req.member_id(), *after, int64_t{*size + 1}});
+         req.member_id(), school.only, school.school, *after,
+         int64_t{*size + 1}});
     if (!rows.ok()) return rows.status();
     for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(*size);
          ++i) {
@@ -991,8 +983,7 @@ absl::Status VocationalTraining::ListApplications(
           absl::StrCat(resp->applications(*size - 1).application_id()),
           filters));
     }
-    call.personal_data = p.SeesPersonalData() && resp->applications_size() > 0;
-    call.AddRecord(absl::StrCat("applications:", resp->applications_size()));
+    call.NoteBulkRead(static_cast<size_t>(resp->applications_size()));
     return absl::OkStatus();
   });
 }
@@ -1008,7 +999,7 @@ absl::Status VocationalTraining::GetWaitlist(CallContext& call,
   return db_.Read([&](SqlConnection& c) -> absl::Status {
     auto row = ReadCourse(c, req.course_code());
     if (!row.ok()) return row.status();
-    VOC_RETURN_IF_ERROR(CheckRegion(p, row->region));
+    VOC_RETURN_IF_ERROR(CheckRecordScope(p, row->region, row->school_code));
     auto course = CourseWithCounts(c, *row);
     if (!course.ok()) return course.status();
     *resp->mutable_course() = std::move(*course);
@@ -1044,7 +1035,7 @@ absl::Status VocationalTraining::GetWaitlist(CallContext& call,
           " in higher tiers, ", same, " of the same tier who applied earlier"));
       ++per_tier[tier];
     }
-    call.personal_data = p.SeesPersonalData() && resp->entries_size() > 0;
+    call.NoteBulkRead(static_cast<size_t>(resp->entries_size()));
     return absl::OkStatus();
   });
 }
@@ -1081,8 +1072,7 @@ absl::Status VocationalTraining::Withdraw(CallContext& call,
         }
         auto course = LockCourse(c, code);
         if (!course.ok()) return course.status();
-        VOC_RETURN_IF_ERROR(
-            CheckSchoolOfficer(p, course->kind, course->school_code));
+        VOC_RETURN_IF_ERROR(CheckSchool(p, course->school_code));
         fx.courses.push_back(code);
         // Read again under the course lock: the state is now stable.
         auto cur = c.Query("SELECT state FROM applications WHERE id = ?",

@@ -162,6 +162,14 @@ class VocationalTraining {
   // INVALID_ARGUMENT name `field`; UNAVAILABLE when the registry fails.
   absl::StatusOr<rpb::Student> FetchMember(const std::string& field,
                                            const std::string& member_id);
+  // The member when the registry knows it and its household's county lies
+  // within `p`'s scope. NOT_FOUND with one and the same message whether the
+  // member does not exist or belongs to a household outside the scope (an
+  // answer must not tell the two apart; member ids are guessable).
+  // INVALID_ARGUMENT / UNAVAILABLE as FetchMember.
+  absl::StatusOr<rpb::Student> FetchMemberInScope(const Principal& p,
+                                                  const std::string& field,
+                                                  const std::string& member_id);
   // Junior-high graduates under `region` with no school since, whose
   // graduation the registry recorded in graduation year `year`.
   absl::StatusOr<std::vector<rpb::Student>> FetchGraduates(
@@ -180,10 +188,12 @@ class VocationalTraining {
       const Principal& p,
       google::protobuf::RepeatedPtrField<pb::Application>* promoted,
       Effects* fx);
-  // Queues the grants of application `id` (a major) for `term`.
+  // Queues the grants of application `id` (a major) for `term`, caused
+  // by the call of `originator` (its subject is the ledger's originator).
   absl::StatusOr<int> QueueGrants(SqlConnection& c, int64_t id,
                                   const CourseRow& course,
-                                  const cpb::Term& term);
+                                  const cpb::Term& term,
+                                  const Principal& originator);
   absl::StatusOr<pb::Application> LoadApplication(SqlConnection& c, int64_t id,
                                                   const Principal& p,
                                                   bool with_grants);

@@ -174,6 +174,21 @@ std::string WaitlistRule(int64_t kind) {
          "earlier application first; (4) lower application number first.";
 }
 
+SchoolScope SchoolScopeOf(const Principal& p) {
+  if (p.role != Role::kSchoolOfficer) return {};
+  return {1, p.school};
+}
+
+std::string SchoolClause(absl::string_view column) {
+  return absl::StrCat("(? = 0 OR (", column, " = ? AND ", column,
+                      " <> ''))");
+}
+
+absl::Status MemberNotInScope(absl::string_view field) {
+  return absl::NotFoundError(absl::StrCat(
+      field, ": no registered household member with this id in your scope"));
+}
+
 void FillGrant(const SqlRow& r, ::eduaid::vocational::v1::Grant* g) {
   namespace pb = ::eduaid::vocational::v1;
   g->set_grant_id(r.Int(0));
@@ -193,6 +208,7 @@ void FillGrant(const SqlRow& r, ::eduaid::vocational::v1::Grant* g) {
     g->set_next_attempt_at(FormatTs(r.Int(13)));
   }
   g->set_region_code(r.Str(14));
+  g->set_originator_subject(r.Str(15));
 }
 
 std::string TruncateUtf8(absl::string_view s, size_t max_chars) {

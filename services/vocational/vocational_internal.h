@@ -52,6 +52,10 @@ std::string AddDays(absl::string_view date, int days);
 bool IsCode(absl::string_view s, size_t max);
 // A registry member id: 1..64 of [A-Za-z0-9._:-].
 absl::Status ValidateMemberId(absl::string_view field, absl::string_view id);
+// NOT_FOUND naming `field`: the one answer for a member id the registry
+// does not know and for one whose household lies outside the caller's
+// scope.
+absl::Status MemberNotInScope(absl::string_view field);
 // A positive record id.
 absl::Status ValidateRecordId(absl::string_view field, int64_t id);
 // 2000..2100 and a season, naming `<field>.year` / `<field>.season`.
@@ -71,6 +75,18 @@ std::string TermStart(const cpb::Term& term);
 // Province, city or county officer, or another eduaid service.
 bool IsOfficerOrService(const Principal& p);
 
+// How a list narrows to a school officer's school. Bind `only` and
+// `school` to kSchoolClause (with the column named): school officers see
+// only records of their token's school, never records of no school; every
+// other role is not narrowed by school.
+struct SchoolScope {
+  int64_t only = 0;
+  std::string school;
+};
+SchoolScope SchoolScopeOf(const Principal& p);
+// "(? = 0 OR (<column> = ? AND <column> <> ''))".
+std::string SchoolClause(absl::string_view column);
+
 // The last id of a page token issued for `filters` (0 for ""), or
 // INVALID_ARGUMENT naming page_token.
 absl::StatusOr<int64_t> DecodeIdCursor(absl::string_view token,
@@ -88,7 +104,7 @@ int64_t TierOf(int64_t kind, cpb::HouseholdStatus status, bool holds_offer);
 inline constexpr char kGrantColumns[] =
     "id, application_id, member_id, programme_code, term, state, request_id, "
     "attempts, last_error, entitlement_id, outcome, created_at, delivered_at, "
-    "next_attempt_ms, member_region";
+    "next_attempt_ms, member_region, originator_subject";
 void FillGrant(const SqlRow& r, ::eduaid::vocational::v1::Grant* g);
 
 // `s` cut to at most `max_chars` code points (valid UTF-8 stays valid).

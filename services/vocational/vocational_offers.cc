@@ -56,6 +56,17 @@ absl::StatusOr<rpb::Student> VocationalTraining::FetchMember(
   }
 }
 
+absl::StatusOr<rpb::Student> VocationalTraining::FetchMemberInScope(
+    const Principal& p, const std::string& field,
+    const std::string& member_id) {
+  auto member = FetchMember(field, member_id);
+  const bool unknown = member.status().code() == absl::StatusCode::kNotFound;
+  if (unknown || (member.ok() && !p.Covers(member->region_code()))) {
+    return internal::MemberNotInScope(field);
+  }
+  return member;
+}
+
 absl::StatusOr<std::vector<rpb::Student>> VocationalTraining::FetchGraduates(
     const std::string& region, int year) {
   std::vector<rpb::Student> out;
@@ -178,7 +189,7 @@ absl::Status VocationalTraining::RunOffers(CallContext& call,
     }));
     // Not a graduate with no school any more: ask where the member went.
     for (const auto& [offer_id, member_id] : open) {
-      auto s = FetchMember("member_id", member_id);
+      auto s = FetchMemberInScope(p, "member_id", member_id);
       if (s.status().code() == absl::StatusCode::kNotFound) continue;
       if (!s.ok()) return s.status();
       const auto& cur = s->current_enrolment();
@@ -268,8 +279,14 @@ absl::Status VocationalTraining::ListOffers(CallContext& call,
   if (!after.ok()) return after.status();
   const std::string today = TodayCst();
   std::string state_clause;
-  std::vector<SqlValue> params = {*region + "%", int64_t{req.graduation_year()},
-                                  int64_t{req.graduation_year()}, *after};
+  // A school officer sees the offers to its own junior high's graduates.
+  const internal::SchoolScope school = internal::SchoolScopeOf(p);
+  std::vector<SqlValue> params = {*region + "%",
+                                  int64_t{req.graduation_year()},
+                                  int64_t{req.graduation_year()},
+                                  school.only,
+                                  school.school,
+                                  *after};
   switch (req.state()) {
     case pb::OFFER_STATE_UNSPECIFIED:
       state_clause = "";
@@ -291,7 +308,9 @@ absl::Status VocationalTraining::ListOffers(CallContext& call,
     auto rows = c.Query(
         absl::StrCat("SELECT ", kOfferColumns,
                      " FROM offers WHERE region_code LIKE ? AND (? = 0 OR "
-                     "graduation_year = ?) AND id > ?",
+                     "graduation_year = ?) AND ",
+                     internal::SchoolClause("junior_high_school"),
+                     " AND id > ?",
                      state_clause, " ORDER BY id LIMIT ?"),
         params);
     if (!rows.ok()) return rows.status();
@@ -303,8 +322,7 @@ absl::Status VocationalTraining::ListOffers(CallContext& call,
       resp->set_next_page_token(EncodePageToken(
           absl::StrCat(resp->offers(*size - 1).offer_id()), filters));
     }
-    call.personal_data = p.SeesPersonalData() && resp->offers_size() > 0;
-    call.AddRecord(absl::StrCat("offers:", resp->offers_size()));
+    call.NoteBulkRead(static_cast<size_t>(resp->offers_size()));
     return absl::OkStatus();
   });
 }
@@ -336,7 +354,7 @@ absl::Status VocationalTraining::DeclineOffer(
       [&](SqlConnection& c) -> absl::Status {
         auto row = load(c);
         if (!row.ok()) return row.status();
-        VOC_RETURN_IF_ERROR(CheckRegion(p, row->Str(3)));
+        VOC_RETURN_IF_ERROR(CheckRecordScope(p, row->Str(3), row->Str(5)));
         pb::OfferState state =
             EffectiveOfferState(row->Int(7), row->Str(9), today);
         if (state != pb::OFFER_STATE_OPEN) {
@@ -361,7 +379,7 @@ absl::Status VocationalTraining::DeclineOffer(
   return db_.Read([&](SqlConnection& c) -> absl::Status {
     auto row = load(c);
     if (!row.ok()) return row.status();
-    VOC_RETURN_IF_ERROR(CheckRegion(p, row->Str(3)));
+    VOC_RETURN_IF_ERROR(CheckRecordScope(p, row->Str(3), row->Str(5)));
     pb::Offer shown;
     FillOffer(*row, p, today, &shown);
     resp->mutable_offer()->set_name(shown.name());
@@ -415,7 +433,11 @@ absl::Status VocationalTraining::ListUnplacedGraduates(
     return absl::OkStatus();
   }));
   std::vector<pb::UnplacedGraduate> out;
+  int64_t seen = 0;
   for (const auto& g : *graduates) {
+    // A school officer sees its own junior high's graduates only.
+    if (!p.CoversSchool(g.current_enrolment().school_code())) continue;
+    ++seen;
     if (applied.count(g.member_id())) continue;
     auto it = offers.find(g.member_id());
     LastOffer last = it == offers.end() ? LastOffer{} : it->second;
@@ -459,13 +481,13 @@ absl::Status VocationalTraining::ListUnplacedGraduates(
               }
               return a.member_id() < b.member_id();
             });
-  resp->set_graduates_seen(static_cast<int64_t>(graduates->size()));
+  resp->set_graduates_seen(seen);
   resp->set_total(static_cast<int64_t>(out.size()));
   for (size_t i = 0; i < out.size() && i < static_cast<size_t>(max_items);
        ++i) {
     *resp->add_graduates() = std::move(out[i]);
   }
-  call.personal_data = p.SeesPersonalData() && resp->graduates_size() > 0;
+  call.NoteBulkRead(static_cast<size_t>(resp->graduates_size()));
   call.AddRecord(absl::StrCat("unplaced:", resp->total()));
   return absl::OkStatus();
 }

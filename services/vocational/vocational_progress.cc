@@ -101,7 +101,8 @@ absl::Status VocationalTraining::RecordAttendance(
       [&](SqlConnection& c) -> absl::Status {
         auto course = ReadCourse(c, req.course_code());
         if (!course.ok()) return course.status();
-        VOC_RETURN_IF_ERROR(CheckRegion(p, course->region));
+        VOC_RETURN_IF_ERROR(
+            CheckRecordScope(p, course->region, course->school_code));
         if (course->kind != kMajor && (req.date() < course->start_date ||
                                        req.date() > course->end_date)) {
           return InvalidField(
@@ -183,12 +184,7 @@ absl::Status VocationalTraining::RecordCompletion(
           return absl::NotFoundError("application_id: no such application");
         }
         const SqlRow& a = app->front();
-        VOC_RETURN_IF_ERROR(CheckRegion(p, a.Str(1)));
-        if (p.role == Role::kSchoolOfficer &&
-            (a.Int(4) != kMajor || a.Str(5) != p.school)) {
-          return absl::PermissionDeniedError(
-              "a school officer records completions of their own school only");
-        }
+        VOC_RETURN_IF_ERROR(CheckRecordScope(p, a.Str(1), a.Str(5)));
         course_code = a.Str(2);
         if (a.Int(0) != kEnrolled) {
           return WithReason(
@@ -252,8 +248,9 @@ absl::Status VocationalTraining::RecordOutcome(
       call.principal, "RecordOutcome", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         auto app = c.Query(
-            "SELECT state, course_region, member_region, completed_on FROM "
-            "applications WHERE id = ?",
+            "SELECT a.state, a.course_region, a.member_region, "
+            "a.completed_on, c.school_code FROM applications a JOIN courses "
+            "c ON c.code = a.course_code WHERE a.id = ?",
             {req.application_id()});
         if (!app.ok()) return app.status();
         if (app->empty()) {
@@ -263,6 +260,7 @@ absl::Status VocationalTraining::RecordOutcome(
         if (!p.Covers(a.Str(1)) && !p.Covers(a.Str(2))) {
           return CheckRegion(p, a.Str(2));
         }
+        VOC_RETURN_IF_ERROR(CheckSchool(p, a.Str(4)));
         if (a.Int(0) != kCompleted) {
           return WithReason(
               absl::StatusCode::kFailedPrecondition, "APPLICATION_STATE",
@@ -310,8 +308,13 @@ absl::Status VocationalTraining::GetReport(CallContext& call,
       req.group_by() == pb::REPORT_GROUPING_UNSPECIFIED
           ? pb::REPORT_GROUPING_REGION
           : req.group_by();
+  // A school officer's report covers its own school's majors.
+  const internal::SchoolScope school = internal::SchoolScopeOf(call.principal);
   const std::vector<SqlValue> filter = {*region + "%", int64_t{req.kind()},
-                                        int64_t{req.kind()}};
+                                        int64_t{req.kind()}, school.only,
+                                        school.school};
+  const std::string school_clause =
+      absl::StrCat(" AND ", internal::SchoolClause("c.school_code"), " ");
   std::map<std::string, Tally> groups;
   Tally total;
   VOC_RETURN_IF_ERROR(db_.Read([&](SqlConnection& c) -> absl::Status {
@@ -330,8 +333,9 @@ absl::Status VocationalTraining::GetReport(CallContext& call,
         "COALESCE(SUM(CASE WHEN a.state = 4 AND a.outcome = 3 "
         " THEN 1 ELSE 0 END), 0) "
         "FROM courses c LEFT JOIN applications a ON a.course_code = c.code "
-        "WHERE c.region_code LIKE ? AND (? = 0 OR c.kind = ?) "
-        "GROUP BY c.code, c.name, c.kind, c.region_code, c.school_code, "
+        "WHERE c.region_code LIKE ? AND (? = 0 OR c.kind = ?) " +
+            school_clause +
+            "GROUP BY c.code, c.name, c.kind, c.region_code, c.school_code, "
         "c.school_name, c.provider, c.capacity, c.taken ORDER BY c.code",
         filter);
     if (!courses.ok()) return courses.status();
@@ -339,14 +343,16 @@ absl::Status VocationalTraining::GetReport(CallContext& call,
         "SELECT a.course_code, COUNT(*), COALESCE(SUM(t.present), 0) "
         "FROM attendance t JOIN applications a ON a.id = t.application_id "
         "JOIN courses c ON c.code = a.course_code WHERE c.region_code LIKE ? "
-        "AND (? = 0 OR c.kind = ?) GROUP BY a.course_code",
+        "AND (? = 0 OR c.kind = ?)" +
+            school_clause + "GROUP BY a.course_code",
         filter);
     if (!attendance.ok()) return attendance.status();
     auto grants = c.Query(
         "SELECT a.course_code, g.state, COUNT(*) FROM grant_outbox g "
         "JOIN applications a ON a.id = g.application_id "
         "JOIN courses c ON c.code = a.course_code WHERE c.region_code LIKE ? "
-        "AND (? = 0 OR c.kind = ?) GROUP BY a.course_code, g.state",
+        "AND (? = 0 OR c.kind = ?)" +
+            school_clause + "GROUP BY a.course_code, g.state",
         filter);
     if (!grants.ok()) return grants.status();
     std::map<std::string, std::pair<int64_t, int64_t>> days;
@@ -472,7 +478,7 @@ absl::Status VocationalTraining::RaiseTermGrants(
             continue;
           }
           ++seen;
-          auto n = QueueGrants(c, r.Int(0), course, req.term());
+          auto n = QueueGrants(c, r.Int(0), course, req.term(), p);
           if (!n.ok()) return n.status();
           queued += *n;
           already +=
@@ -512,15 +518,22 @@ absl::Status VocationalTraining::ListGrants(CallContext& call,
       "grants|", *region, "|", req.application_id(), "|", req.state());
   auto after = internal::DecodeIdCursor(req.page_token(), filters);
   if (!after.ok()) return after.status();
+  // A school officer sees the grants of its own school's majors.
+  const internal::SchoolScope school = internal::SchoolScopeOf(call.principal);
+  const std::string school_clause = absl::StrCat(
+      "(? = 0 OR EXISTS (SELECT 1 FROM applications a JOIN courses c ON "
+      "c.code = a.course_code WHERE a.id = grant_outbox.application_id AND ",
+      internal::SchoolClause("c.school_code"), "))");
   return db_.Read([&](SqlConnection& c) -> absl::Status {
     auto rows = c.Query(
         absl::StrCat("SELECT ", internal::kGrantColumns,
                      " FROM grant_outbox WHERE member_region LIKE ? AND "
                      "(? = 0 OR application_id = ?) AND (? = 0 OR state = ?) "
-                     "AND id > ? ORDER BY id LIMIT ?"),
+                     "AND ",
+                     school_clause, " AND id > ? ORDER BY id LIMIT ?"),
         {*region + "%", req.application_id(), req.application_id(),
-         int64_t{req.state()}, int64_t{req.state()}, *after,
-         int64_t{*size + 1}});
+         int64_t{req.state()}, int64_t{req.state()}, school.only, school.only,
+         school.school, *after, int64_t{*size + 1}});
     if (!rows.ok()) return rows.status();
     for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(*size);
          ++i) {
@@ -531,9 +544,11 @@ absl::Status VocationalTraining::ListGrants(CallContext& call,
           absl::StrCat(resp->grants(*size - 1).grant_id()), filters));
     }
     auto backlog = c.Query(
-        "SELECT COUNT(*) FROM grant_outbox WHERE member_region LIKE ? AND "
-        "state = ?",
-        {*region + "%", kGrantPending});
+        absl::StrCat("SELECT COUNT(*) FROM grant_outbox WHERE member_region "
+                     "LIKE ? AND state = ? AND ",
+                     school_clause),
+        {*region + "%", kGrantPending, school.only, school.only,
+         school.school});
     if (!backlog.ok()) return backlog.status();
     resp->set_backlog(backlog->front().Int(0));
     return absl::OkStatus();
