@@ -127,10 +127,6 @@ Scope ScopeOf(const Principal& p, absl::string_view region_prefix) {
   return Scope::kNone;
 }
 
-std::string MaskTeacherId(absl::string_view id_number) {
-  return absl::StrCat(id_number.substr(0, 6), std::string(12, '*'));
-}
-
 SchoolScope SchoolScopeOf(const Principal& p) {
   if (p.role != Role::kSchoolOfficer) return {};
   return {1, p.school};
@@ -387,7 +383,7 @@ absl::Status TeacherSupport::ImportTeachers(
     p.row_number = rn;
     p.id_hash = IdHash(id);
     p.id_enc = host_.crypto().Encrypt(id, internal::kCtxId);
-    p.id_masked = internal::MaskTeacherId(id);
+    p.id_masked = MaskIdNumber(id);
     p.name_enc = host_.crypto().Encrypt(row.name(), internal::kCtxName);
     p.row = &row;
     p.history = std::move(history);
@@ -596,7 +592,7 @@ absl::Status TeacherSupport::FinishGetTeacher(CallContext& call, pb::Teacher t,
   TEACHER_RETURN_IF_ERROR(
       CheckRecordScope(call.principal, t.region_code(), t.school_code()));
   if (!call.principal.SeesPersonalData()) {
-    t.set_id_number(internal::MaskTeacherId(t.id_number()));
+    t.set_id_number(MaskIdNumber(t.id_number()));
     t.set_name(MaskName(t.name()));
   }
   call.AddRecord(t.teacher_id());
@@ -772,7 +768,7 @@ absl::Status TeacherSupport::DeactivateTeacher(
         }
         auto loaded = LoadTeacherFromDb(c, *id);
         if (!loaded.ok()) return loaded.status();
-        loaded->set_id_number(internal::MaskTeacherId(loaded->id_number()));
+        loaded->set_id_number(MaskIdNumber(loaded->id_number()));
         loaded->clear_name();  // filled after the transaction
         *resp->mutable_teacher() = std::move(*loaded);
         return absl::OkStatus();

@@ -83,12 +83,6 @@ absl::Status CheckOverlap(const Principal& p, absl::string_view region_prefix);
 // Days from `from` to `to` (YYYY-MM-DD); 0 when either is malformed.
 int DaysBetween(absl::string_view from, absl::string_view to);
 
-// The masked form of a teacher's ID number stored in teachers.id_masked
-// and shown to agencies: the six-digit region and twelve asterisks
-// ("411325************"), nothing of the birth date, sequence or check
-// digit (docs/SECURITY.md).
-std::string MaskTeacherId(absl::string_view id_number);
-
 // How a list narrows to a school officer's school. Bind `only` and
 // `school` to SchoolClause(column): school officers see only records of
 // their token's school, never records of no school; other roles are not
