@@ -9,7 +9,7 @@
 #   make buf-check      buf lint and buf breaking against deploy/release/protos-v1
 #   make metrics-check  run the built servers as the dev and prod overlays
 #                       configure them; metric names of alerts/dashboard exported
-#   make redis-tls-check  run prod's Redis (TLS, password) and a pod's TLS
+#   make redis-tls-check run prod's Redis (TLS, password) and a pod's TLS
 #                       sidecar (stunnel) from the rendered overlay (quick)
 #   make deploy-check   k8s-check + buf-check + metrics-check + redis-tls-check (for CI)
 
