@@ -136,6 +136,11 @@ done <"$tmp/used"
 # then the same rules against known mistakes (tests/deploy/envoy_check.py).
 descriptor=""
 for b in build build-*; do [ -f "$b/eduaid_descriptor.pb" ] && { descriptor="$b/eduaid_descriptor.pb"; break; }; done
+# Reading the descriptor set needs Debian's python3-protobuf.
+if [ -n "$descriptor" ] && ! /usr/bin/python3 -c 'import google.protobuf' 2>/dev/null; then
+  echo "k8s-check: installing python3-protobuf (to read $descriptor)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-protobuf >/dev/null || true
+fi
 if /usr/bin/python3 "$here/envoy_check.py" deploy/envoy/envoy.yaml "$descriptor" >"$tmp/e.out" 2>&1; then
   ok "Envoy: $(cat "$tmp/e.out")"; else bad "Envoy"; sed 's/^/       /' "$tmp/e.out"; fi
 if /usr/bin/python3 "$here/envoy_check.py" --selftest deploy/envoy/envoy.yaml >"$tmp/e.out" 2>&1; then
