@@ -192,7 +192,7 @@ for overlay in $overlays; do
     fi
   done
   # prod refuses HS256: the same arguments (other ports) plus an HS256
-  # secret in the environment must not start.
+  # secret in the environment must not start, and must say why (HS256).
   if [ "$overlay" = prod ]; then
     for svc in "${built[@]}"; do
       exe="$build/services/$svc/${svc}_server"
@@ -203,7 +203,7 @@ for overlay in $overlays; do
       EDUAID_SHARE_DIR="$root" node "$here/render_args.mjs" "$rendered" "$svc" "$r/$svc" "$((offset + 500))" "redis://127.0.0.1:$redis_port" >"$work/$svc-hs.json"
       mapfile -d '' -t hargv < <($PY -c 'import json,sys; sys.stdout.write("\0".join(json.load(open(sys.argv[1]))["args"]))' "$work/$svc-hs.json")
       check "prod/$svc: refuses to start with an HS256 secret (--jwt-allow-hs256=false)" \
-        bash -c 'cd "$0" && EDUAID_JWT_SECRET=$(cat etc/eduaid/jwt-secret/secret) timeout 20 "$@"; rc=$?; echo "exit $rc"; [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]' \
+        bash -c 'cd "$0" && EDUAID_JWT_SECRET=$(cat etc/eduaid/jwt-secret/secret) timeout 20 "$@" >out.log 2>&1; rc=$?; tail -3 out.log; echo "exit $rc"; [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -qi hs256 out.log' \
         "$r/$svc" "$exe" "${hargv[@]}" || true
     done
   fi
