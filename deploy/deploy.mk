@@ -9,14 +9,16 @@
 #   make buf-check      buf lint and buf breaking against deploy/release/protos-v1
 #   make metrics-check  run the built servers as the dev and prod overlays
 #                       configure them; metric names of alerts/dashboard exported
-#   make deploy-check   k8s-check + buf-check + metrics-check (for CI)
+#   make redis-tls-check run prod's Redis (TLS, password) and a pod's TLS
+#                       sidecar (stunnel) from the rendered overlay (quick)
+#   make deploy-check   k8s-check + buf-check + metrics-check + redis-tls-check (for CI)
 
 # This file may be read before the Makefile's first rule: keep `all` the default.
 ifeq ($(.DEFAULT_GOAL),)
 .DEFAULT_GOAL := all
 endif
 
-.PHONY: images images-test k8s-check buf-check metrics-check deploy-check
+.PHONY: images images-test k8s-check buf-check metrics-check redis-tls-check deploy-check
 
 images:
 	bash scripts/images.sh build
@@ -33,4 +35,7 @@ buf-check:
 metrics-check: build
 	bash tests/deploy/suite_check.sh $(BUILD_DIR)
 
-deploy-check: k8s-check buf-check metrics-check
+redis-tls-check:
+	bash tests/deploy/redis_tls_check.sh
+
+deploy-check: k8s-check buf-check metrics-check redis-tls-check

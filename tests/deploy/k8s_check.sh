@@ -21,6 +21,8 @@
 #      comparison is tests/deploy/suite_check.sh (`make metrics-check`);
 #   7. the Envoy configuration names the four services and, when the build's
 #      descriptor set exists, every service it names that the build has;
+#      every listener is TLS requiring a client certificate, every cluster
+#      mTLS (tests/deploy/envoy_check.py, with its own mutation selftest);
 #   8. the image's build stage installs every build package scripts/deps.sh
 #      lists (so a new dependency cannot break only the image build).
 # Tools: kubectl (with kustomize), node/npm (installs tests/deploy/node_modules
@@ -129,36 +131,20 @@ while IFS=$'\t' read -r name file; do
 done <"$tmp/used"
 [ "$unknown" -eq 0 ] && ok "metric names: $(grep -vc '^record:' "$tmp/used") uses, all registered or in the contract"
 
-# 7. Envoy: the four services, and the descriptor set's services.
+# 7. Envoy: the four services (and the descriptor set's), TLS with a
+# required client certificate on every listener, mTLS to every cluster;
+# then the same rules against known mistakes (tests/deploy/envoy_check.py).
 descriptor=""
 for b in build build-*; do [ -f "$b/eduaid_descriptor.pb" ] && { descriptor="$b/eduaid_descriptor.pb"; break; }; done
-if /usr/bin/python3 - deploy/envoy/envoy.yaml "$descriptor" >"$tmp/e.out" 2>&1 <<'PY'; then ok "Envoy: $(cat "$tmp/e.out")"; else bad "Envoy"; sed 's/^/       /' "$tmp/e.out"; fi
-import sys, yaml
-want = {"eduaid.registry.v1.StudentRegistryService", "eduaid.ledger.v1.SubsidyLedgerService",
-        "eduaid.teacher.v1.TeacherSupportService", "eduaid.vocational.v1.VocationalTrainingService"}
-cfg = yaml.safe_load(open(sys.argv[1]))
-hcm = cfg["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
-tr = next(f for f in hcm["http_filters"] if f["name"] == "envoy.filters.http.grpc_json_transcoder")["typed_config"]
-named = set(tr["services"])
-if named != want:
-    sys.exit(f"transcoder services {sorted(named)} != {sorted(want)}")
-routes = {r["match"]["prefix"].strip("/"): r["route"]["cluster"] for r in hcm["route_config"]["virtual_hosts"][0]["routes"]}
-clusters = {c["name"] for c in cfg["static_resources"]["clusters"]}
-for s in want:
-    if s not in routes or routes[s] not in clusters:
-        sys.exit(f"no route/cluster for {s}")
-msg = "4 services routed"
-if len(sys.argv) > 2 and sys.argv[2]:
-    from google.protobuf import descriptor_pb2
-    fds = descriptor_pb2.FileDescriptorSet()
-    fds.ParseFromString(open(sys.argv[2], "rb").read())
-    have = {f"{f.package}.{s.name}" for f in fds.file for s in f.service}
-    extra = have & {x for x in have if x.startswith("eduaid.")} - want
-    if extra:
-        sys.exit(f"descriptor set has services Envoy does not route: {sorted(extra)}")
-    msg += f"; descriptor set {sys.argv[2]} has {len(have & want)} of them"
-print(msg)
-PY
+# Reading the descriptor set needs Debian's python3-protobuf.
+if [ -n "$descriptor" ] && ! /usr/bin/python3 -c 'import google.protobuf' 2>/dev/null; then
+  echo "k8s-check: installing python3-protobuf (to read $descriptor)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-protobuf >/dev/null || true
+fi
+if /usr/bin/python3 "$here/envoy_check.py" deploy/envoy/envoy.yaml "$descriptor" >"$tmp/e.out" 2>&1; then
+  ok "Envoy: $(cat "$tmp/e.out")"; else bad "Envoy"; sed 's/^/       /' "$tmp/e.out"; fi
+if /usr/bin/python3 "$here/envoy_check.py" --selftest deploy/envoy/envoy.yaml >"$tmp/e.out" 2>&1; then
+  ok "$(tail -1 "$tmp/e.out")"; else bad "Envoy selftest"; sed 's/^/       /' "$tmp/e.out"; fi
 
 # 8. The image build stage keeps up with scripts/deps.sh (run/test-only
 # tools excepted).

@@ -52,7 +52,10 @@ for (let i = 0; i < args.length; i++) {
   let a = args[i];
   let name = a;
   let value;
-  if (a.startsWith("--") && a.includes("=")) {
+  // "--flag=value" stays one item: a boolean flag (--jwt-allow-hs256=false)
+  // takes its value only in that form.
+  const joined = a.startsWith("--") && a.includes("=");
+  if (joined) {
     name = a.slice(0, a.indexOf("="));
     value = a.slice(a.indexOf("=") + 1);
   } else if (a.startsWith("--") && i + 1 < args.length && !args[i + 1].startsWith("--")) {
@@ -66,7 +69,8 @@ for (let i = 0; i < args.length; i++) {
     else if (name === "--database") value = movePath(value);
     else if (name === "--redis") value = redisUrl ?? value;
     else value = movePath(value);
-    out.push(name, value);
+    if (joined) out.push(`${name}=${value}`);
+    else out.push(name, value);
   } else out.push(a);
 }
 const secretFiles = [];
@@ -83,7 +87,9 @@ const ports = Object.fromEntries((c.ports || []).map((p) => [p.name, p.container
 const plainEnv = Object.fromEntries((c.env || []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
 const flagValue = (n) => {
   const i = out.indexOf(n);
-  return i < 0 ? "" : out[i + 1];
+  if (i >= 0) return out[i + 1];
+  const j = out.findIndex((a) => a.startsWith(`${n}=`));
+  return j < 0 ? "" : out[j].slice(n.length + 1);
 };
 console.log(JSON.stringify({
   args: out, env: plainEnv, secretFiles, ports,

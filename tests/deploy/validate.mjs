@@ -15,7 +15,11 @@
 //    files, a drain that fits in the termination grace period, and for prod:
 //    HPA, PDB, NetworkPolicies that make each service reachable only by its
 //    callers, ServiceMonitor, PrometheusRule with the alerts the runbook
-//    documents, the CloudNativePG Cluster and a persistent Redis.
+//    documents, the CloudNativePG Cluster and a persistent Redis; Redis with
+//    TLS only, client certificates and a password from a Secret, reached by
+//    each service through its pod's TLS sidecar (stunnel on 127.0.0.1,
+//    verifying Redis's certificate) with the password from that Secret;
+//    HS256 refused (--jwt-allow-hs256=false) by every service.
 import { readFileSync, writeFileSync, mkdtempSync, rmSync, existsSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { execFileSync } from "node:child_process";
@@ -309,6 +313,109 @@ function reachers(target, port) {
   return result.sort();
 }
 
+// ---- prod: Redis over TLS with a password (components/redis-tls) ----------
+// "key value" lines of a redis.conf; "key = value" lines of a stunnel.conf
+// (comments and [sections] left out: eduaid's has one service).
+function confMap(text, sep) {
+  const out = {};
+  for (const raw of String(text || "").split("\n")) {
+    const l = raw.trim();
+    if (!l || l.startsWith("#") || l.startsWith(";") || l.startsWith("[")) continue;
+    const m = sep === "=" ? l.match(/^([^=\s]+)\s*=\s*(.*)$/) : l.match(/^(\S+)\s*(.*)$/);
+    if (m) out[m[1]] = m[2].replace(/^"(.*)"$/, "$1");
+  }
+  return out;
+}
+const dirOf = (p) => String(p || "").replace(/\/[^/]*$/, "");
+// The volume a container sees at a path (the longest mount that holds it).
+function volumeAt(pod, c, path) {
+  const m = (c.volumeMounts || []).filter((x) => path === x.mountPath || path.startsWith(`${x.mountPath}/`))
+    .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+  return m && (pod.volumes || []).find((v) => v.name === m.name);
+}
+// The text of the ConfigMap files a container has mounted, by file name.
+function mountedConfigFiles(pod, c) {
+  const files = {};
+  for (const m of c.volumeMounts || []) {
+    const v = (pod.volumes || []).find((x) => x.name === m.name);
+    const cm = v?.configMap && find("ConfigMap", v.configMap.name);
+    for (const [k, text] of Object.entries(cm?.data || {})) files[`${m.mountPath}/${k}`] = text;
+  }
+  return files;
+}
+
+// Returns what the services need to reach it: {secret, port, host} or null.
+function checkRedisServer() {
+  const sts = of("StatefulSet").find((s) => s.metadata.labels?.["app.kubernetes.io/name"] === "redis");
+  if (!sts) return null;
+  const pod = sts.spec.template.spec;
+  const c = pod.containers.find((x) => x.name === "redis") || pod.containers[0];
+  const confText = Object.entries(mountedConfigFiles(pod, c)).filter(([k]) => k.endsWith(".conf")).map(([, v]) => v).join("\n");
+  const conf = confMap(confText, " ");
+  const where = `${id(sts)} redis.conf`;
+  if (conf.port !== "0") fail(`${where}: prod Redis must not listen in plaintext ("port 0"; is ${conf.port ?? "6379 (default)"})`);
+  if (!/^\d+$/.test(conf["tls-port"] || "") || conf["tls-port"] === "0") fail(`${where}: no tls-port`);
+  for (const k of ["tls-cert-file", "tls-key-file", "tls-ca-cert-file"]) {
+    if (!conf[k]) fail(`${where}: no ${k}`);
+    else if (!volumeAt(pod, c, conf[k])?.secret) fail(`${where}: ${k} ${conf[k]} is not on a Secret volume`);
+  }
+  if (conf["tls-auth-clients"] && conf["tls-auth-clients"] !== "yes") fail(`${where}: tls-auth-clients ${conf["tls-auth-clients"]}: client certificates must be required`);
+  if (conf.requirepass !== undefined || /^\s*user\s.*\s>/m.test(confText)) fail(`${where}: a password in a ConfigMap; take it from a Secret`);
+  // The password: an include file or ACL file, from a Secret directly or
+  // written from one by an init container into a volume Redis mounts.
+  const file = conf.aclfile || conf.include;
+  if (!file) {
+    fail(`${where}: no password (requirepass in an include file or an aclfile, from a Secret)`);
+    return null;
+  }
+  const v = volumeAt(pod, c, file);
+  let secret = v?.secret?.secretName;
+  if (v && !secret) {
+    for (const ic of pod.initContainers || []) {
+      if (!(ic.volumeMounts || []).some((m) => m.name === v.name)) continue;
+      const s = (ic.volumeMounts || []).map((m) => pod.volumes.find((x) => x.name === m.name)).find((x) => x?.secret);
+      if (s) secret = s.secret.secretName;
+    }
+  }
+  if (!secret) fail(`${where}: the password file ${file} does not come from a Secret`);
+  const svc = of("Service").find((s) => matches({ matchLabels: s.spec.selector }, sts.spec.template.metadata.labels) &&
+    s.spec.ports.some((p) => String(p.port) === conf["tls-port"]));
+  if (!svc) fail(`no Service exposes Redis's tls-port ${conf["tls-port"]}`);
+  return { secret, port: conf["tls-port"], host: svc?.metadata.name };
+}
+
+// One service's path to Redis: 127.0.0.1 -> TLS sidecar -> Redis, password
+// from the Secret Redis uses.
+function checkRedisClient(svc, dep, c, redis) {
+  const pod = dep.spec.template.spec;
+  const cm = find("ConfigMap", `eduaid-${svc}-config`)?.data || {};
+  const url = String(cm.EDUAID_REDIS || "");
+  const local = url.match(/^redis:\/\/(127\.0\.0\.1|localhost):(\d+)\/?$/);
+  if (!local) return fail(`${svc}: prod reaches Redis as ${url}; only through the pod's TLS sidecar (redis://127.0.0.1:PORT)`);
+  const pw = (c.env || []).find((e) => e.name === "EDUAID_REDIS_PASSWORD");
+  if (!pw?.valueFrom?.secretKeyRef) fail(`${id(dep)}: EDUAID_REDIS_PASSWORD must come from a Secret`);
+  else if (redis?.secret && pw.valueFrom.secretKeyRef.name !== redis.secret) {
+    fail(`${id(dep)}: EDUAID_REDIS_PASSWORD from Secret ${pw.valueFrom.secretKeyRef.name}, Redis reads ${redis.secret}`);
+  }
+  const sidecars = [...(pod.initContainers || []).filter((x) => x.restartPolicy === "Always"), ...pod.containers.filter((x) => x !== c)];
+  const proxies = sidecars.map((sc) => ({ sc, files: mountedConfigFiles(pod, sc) }))
+    .map(({ sc, files }) => ({ sc, conf: confMap((sc.args || []).map((a) => files[a]).find(Boolean), "=") }))
+    .filter(({ conf }) => conf.accept);
+  const proxy = proxies.find(({ conf }) => conf.accept.endsWith(`:${local[2]}`) || conf.accept === local[2]);
+  if (!proxy) return fail(`${id(dep)}: no TLS sidecar (stunnel, configured by its argument) accepts Redis on port ${local[2]}`);
+  const p = proxy.conf;
+  const what = `${id(dep)}/${proxy.sc.name} stunnel.conf`;
+  if (p.accept !== `127.0.0.1:${local[2]}`) fail(`${what}: accept ${p.accept}: only 127.0.0.1 may reach the plaintext side`);
+  if (p.client !== "yes") fail(`${what}: client = yes missing`);
+  if (redis && p.connect !== `${redis.host}:${redis.port}`) fail(`${what}: connect ${p.connect}, want ${redis.host}:${redis.port}`);
+  if (!(p.verifyChain === "yes" || p.verifyPeer === "yes") || !p.CAfile) fail(`${what}: Redis's certificate is not verified (verifyChain = yes and CAfile)`);
+  if (!p.checkHost) fail(`${what}: Redis's certificate name is not checked (checkHost)`);
+  if (!p.cert || !p.key) fail(`${what}: no client certificate (cert, key); Redis requires one`);
+  for (const f of [p.CAfile, p.cert, p.key].filter(Boolean)) {
+    if (!volumeAt(pod, proxy.sc, f)?.secret) fail(`${what}: ${f} is not on a Secret volume`);
+  }
+}
+
 function checkSuite() {
   const all = yaml.dump(docs);
   if (all.includes("--insecure-no-auth")) fail("--insecure-no-auth appears in the rendered manifests");
@@ -321,6 +428,7 @@ function checkSuite() {
     }
   }
   if (profile !== "prod") return;
+  const redisTls = checkRedisServer();
   for (const svc of Object.keys(SERVICES)) {
     const dep = find("Deployment", `eduaid-${svc}`);
     if (!dep) continue;
@@ -339,7 +447,9 @@ function checkSuite() {
     if (cm.EDUAID_JWT_SECRET_FILE) fail(`${svc}: prod must not use an HS256 secret`);
     if (!cm.EDUAID_JWT_PUBLIC_KEYS) fail(`${svc}: prod needs --jwt-public-keys`);
     if (flag(argv, "--drain-seconds") !== "20") fail(`${svc}: expected --drain-seconds 20`);
-    for (const c of dep.spec.template.spec.containers) {
+    if (flag(argv, "--jwt-allow-hs256") !== "false") fail(`${svc}: prod must refuse HS256 tokens (--jwt-allow-hs256=false)`);
+    checkRedisClient(svc, dep, dep.spec.template.spec.containers[0], redisTls);
+    for (const c of [...(dep.spec.template.spec.initContainers || []), ...dep.spec.template.spec.containers]) {
       if (c.image.startsWith("localhost/")) fail(`${id(dep)}: prod image ${c.image} is a local build`);
     }
   }
@@ -421,6 +531,18 @@ const MUTATIONS = {
   "no default deny": (ds) => { ds.splice(ds.findIndex((d) => d.metadata.name === "eduaid-default-deny"), 1); },
   "no journal alert": (ds) => { for (const r of ds.filter((d) => d.kind === "PrometheusRule")) for (const g of r.spec.groups) g.rules = g.rules.filter((x) => !/journal/.test(x.expr || "")); },
   "Redis without persistence": (ds) => { delete ds.find((d) => d.kind === "StatefulSet").spec.volumeClaimTemplates; },
+  "Redis plaintext port": (ds) => { const cm = ds.find((d) => d.metadata.name === "eduaid-redis-config"); cm.data["redis.conf"] = cm.data["redis.conf"].replace(/^port 0$/m, "port 6379"); },
+  "Redis without password": (ds) => { const cm = ds.find((d) => d.metadata.name === "eduaid-redis-config"); cm.data["redis.conf"] = cm.data["redis.conf"].replace(/^include .*$/m, ""); },
+  "Redis password in the ConfigMap": (ds) => { const cm = ds.find((d) => d.metadata.name === "eduaid-redis-config"); cm.data["redis.conf"] += "requirepass hunter2\n"; },
+  "Redis client certificates optional": (ds) => { const cm = ds.find((d) => d.metadata.name === "eduaid-redis-config"); cm.data["redis.conf"] = cm.data["redis.conf"].replace(/^tls-auth-clients .*$/m, "tls-auth-clients optional"); },
+  "service connects to Redis directly": (ds) => { ds.find((d) => d.metadata.name === "eduaid-ledger-config").data.EDUAID_REDIS = "redis://eduaid-redis:6379"; },
+  "no TLS sidecar": (ds) => { delete ds.find((d) => d.metadata.name === "eduaid-registry" && d.kind === "Deployment").spec.template.spec.initContainers; },
+  "sidecar does not verify Redis": (ds) => { const cm = ds.find((d) => d.metadata.name === "eduaid-redis-tls-proxy"); cm.data["stunnel.conf"] = cm.data["stunnel.conf"].replace(/^verifyChain = yes$/m, "verifyChain = no"); },
+  "sidecar ignores Redis's name": (ds) => { const cm = ds.find((d) => d.metadata.name === "eduaid-redis-tls-proxy"); cm.data["stunnel.conf"] = cm.data["stunnel.conf"].replace(/^checkHost.*$/m, ""); },
+  "sidecar open to the network": (ds) => { const cm = ds.find((d) => d.metadata.name === "eduaid-redis-tls-proxy"); cm.data["stunnel.conf"] = cm.data["stunnel.conf"].replace(/^accept = 127\.0\.0\.1:/m, "accept = 0.0.0.0:"); },
+  "no Redis password for a service": (ds) => { const c = ds.find((d) => d.metadata.name === "eduaid-teacher" && d.kind === "Deployment").spec.template.spec.containers[0]; c.env = c.env.filter((e) => e.name !== "EDUAID_REDIS_PASSWORD"); },
+  "HS256 allowed in prod": (ds) => { const c = ds.find((d) => d.metadata.name === "eduaid-vocational" && d.kind === "Deployment").spec.template.spec.containers[0]; c.args = c.args.filter((a) => !a.startsWith("--jwt-allow-hs256")); },
+  "--jwt-allow-hs256=true in prod": (ds) => { const c = ds.find((d) => d.metadata.name === "eduaid-ledger" && d.kind === "Deployment").spec.template.spec.containers[0]; c.args = c.args.map((a) => a.startsWith("--jwt-allow-hs256") ? "--jwt-allow-hs256=true" : a); },
 };
 
 async function runAll(withTypes) {
@@ -438,6 +560,7 @@ if (process.env.EDUAID_SELFTEST === "1") {
     docs = JSON.parse(original);
     mutate(docs);
     const found = await runAll(what === "misspelt field");
+    if (process.env.EDUAID_SELFTEST_VERBOSE === "1") console.log(`  ${what}: ${found.join(" | ")}`);
     if (found.length === 0) {
       console.log(`  FAIL selftest: the mutation "${what}" was not caught`);
       missed++;
