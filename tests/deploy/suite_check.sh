@@ -16,10 +16,6 @@
 #   - prod: a server given an HS256 secret ($EDUAID_JWT_SECRET) refuses to
 #     start (the overlay's --jwt-allow-hs256=false).
 #
-# Flags in PENDING_FLAGS (new in issue 12) that a binary built before them
-# does not know are left out with a NOTE (CLI11 refuses unknown flags), and
-# their runtime check is skipped; any other flag the binary refuses fails.
-#
 #   tests/deploy/suite_check.sh [BUILD_DIR]     (default build)
 #   OVERLAY=dev|prod (default: both, one after the other)
 #   PORT_OFFSET=10000: ports move by this much (gRPC 60051.., metrics
@@ -111,23 +107,6 @@ for k in sys.argv[2].split("."): v=v[k]
 print(v)' "$1" "$2"
 }
 
-PENDING_FLAGS=(--jwt-allow-hs256)
-# knows EXE FLAG: the binary's --help lists the flag.
-knows() { "$1" --help 2>&1 | grep -q -- "$2"; }
-# without_pending EXE ARG...: the args, less the pending flags EXE lacks.
-without_pending() {
-  local exe=$1 a name
-  shift
-  for a in "$@"; do
-    name=${a%%=*}
-    if [[ " ${PENDING_FLAGS[*]} " == *" $name "* ]] && ! knows "$exe" "$name"; then
-      log "NOTE $(basename "$exe") predates $name: started without it (the overlay sets $a)" >&2
-      continue
-    fi
-    printf '%s\0' "$a"
-  done
-}
-
 fails=0
 check() { # description, command...
   local what=$1
@@ -159,7 +138,6 @@ for overlay in $overlays; do
     cp -r "$r/etc/eduaid/$svc-service-token" "$sr/etc/eduaid/service-token"
     EDUAID_SHARE_DIR="$root" node "$here/render_args.mjs" "$rendered" "$svc" "$sr" "$offset" "redis://127.0.0.1:$redis_port" >"$work/$svc.json"
     mapfile -d '' -t argv < <($PY -c 'import json,sys; sys.stdout.write("\0".join(json.load(open(sys.argv[1]))["args"]))' "$work/$svc.json")
-    mapfile -d '' -t argv < <(without_pending "$build/services/$svc/${svc}_server" "${argv[@]}")
     ports="$(jq_ "$work/$svc.json" ports.grpc) $(jq_ "$work/$svc.json" ports.metrics) $(jq_ "$work/$svc.json" ports.health)"
     sports[$svc]=$ports
     (cd "$sr" && exec env -u EDUAID_DATA_KEY -u EDUAID_JWT_SECRET "$build/services/$svc/${svc}_server" "${argv[@]}") \
@@ -196,10 +174,6 @@ for overlay in $overlays; do
   if [ "$overlay" = prod ]; then
     for svc in "${built[@]}"; do
       exe="$build/services/$svc/${svc}_server"
-      if ! knows "$exe" --jwt-allow-hs256; then
-        log "SKIP prod/$svc: HS256 refusal not checked ($(basename "$exe") predates --jwt-allow-hs256)"
-        continue
-      fi
       EDUAID_SHARE_DIR="$root" node "$here/render_args.mjs" "$rendered" "$svc" "$r/$svc" "$((offset + 500))" "redis://127.0.0.1:$redis_port" >"$work/$svc-hs.json"
       mapfile -d '' -t hargv < <($PY -c 'import json,sys; sys.stdout.write("\0".join(json.load(open(sys.argv[1]))["args"]))' "$work/$svc-hs.json")
       check "prod/$svc: refuses to start with an HS256 secret (--jwt-allow-hs256=false)" \
