@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "services/ledger/policy.h"
@@ -234,8 +235,82 @@ absl::Status JournalAppender::Flush() {
       .status();
 }
 
-absl::StatusOr<pb::VerifyJournalResponse> VerifyJournalChain(Database& db) {
+absl::StatusOr<pb::JournalAnchor> ReadJournalHead(SqlConnection& conn) {
+  auto rows =
+      conn.Query("SELECT last_id, last_hash FROM journal_head WHERE id = 1");
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return absl::InternalError("journal_head row is missing");
+  pb::JournalAnchor head;
+  head.set_entries((*rows)[0].Int(0));
+  head.set_head_hash((*rows)[0].Str(1));
+  return head;
+}
+
+std::string JournalGuardsSql(SqlDialect dialect) {
+  // The head may stay (the lock statement rewrites it unchanged) or move
+  // forward to an entry that exists with that hash, the first new entry
+  // linking to the old head.
+  constexpr char kHeadMoves[] =
+      "NEW.id = OLD.id AND ((NEW.last_id = OLD.last_id AND NEW.last_hash = "
+      "OLD.last_hash) OR (NEW.last_id > OLD.last_id AND EXISTS (SELECT 1 "
+      "FROM journal j WHERE j.id = NEW.last_id AND j.hash = NEW.last_hash) "
+      "AND EXISTS (SELECT 1 FROM journal j WHERE j.id = OLD.last_id + 1 AND "
+      "j.prev_hash = OLD.last_hash)))";
+  if (dialect == SqlDialect::kSqlite) {
+    return absl::StrCat(
+        "CREATE TRIGGER IF NOT EXISTS journal_no_update BEFORE UPDATE ON "
+        "journal BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;"
+        "CREATE TRIGGER IF NOT EXISTS journal_no_delete BEFORE DELETE ON "
+        "journal BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;"
+        // INSERT OR REPLACE (and REPLACE INTO) deletes the row it replaces
+        // without firing DELETE triggers (recursive_triggers is off): an
+        // insert must come after the head and over no entry.
+        "CREATE TRIGGER IF NOT EXISTS journal_append_after_head BEFORE INSERT "
+        "ON journal WHEN NEW.id <= (SELECT last_id FROM journal_head WHERE "
+        "id = 1) OR EXISTS (SELECT 1 FROM journal j WHERE j.id = NEW.id) "
+        "BEGIN SELECT RAISE(ABORT, 'journal is append-only: an entry is "
+        "added after the head only'); END;"
+        "CREATE TRIGGER IF NOT EXISTS journal_head_no_insert BEFORE INSERT ON "
+        "journal_head WHEN EXISTS (SELECT 1 FROM journal_head) BEGIN SELECT "
+        "RAISE(ABORT, 'journal_head is kept by the ledger'); END;"
+        "CREATE TRIGGER IF NOT EXISTS journal_head_no_delete BEFORE DELETE ON "
+        "journal_head BEGIN SELECT RAISE(ABORT, 'journal_head is kept by the "
+        "ledger'); END;"
+        "CREATE TRIGGER IF NOT EXISTS journal_head_forward BEFORE UPDATE ON "
+        "journal_head WHEN NOT (",
+        kHeadMoves,
+        ") BEGIN SELECT RAISE(ABORT, 'journal_head only moves forward along "
+        "the chain'); END;");
+  }
+  // PostgreSQL has no REPLACE; ON CONFLICT DO UPDATE fires the UPDATE
+  // trigger. TRUNCATE fires no row trigger: statement triggers refuse it.
+  return absl::StrCat(
+      "CREATE OR REPLACE FUNCTION ledger_journal_append_only() RETURNS "
+      "trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'journal is "
+      "append-only'; END $$;"
+      "CREATE OR REPLACE TRIGGER journal_append_only BEFORE UPDATE OR "
+      "DELETE ON journal FOR EACH ROW EXECUTE FUNCTION "
+      "ledger_journal_append_only();"
+      "CREATE OR REPLACE TRIGGER journal_no_truncate BEFORE TRUNCATE ON "
+      "journal FOR EACH STATEMENT EXECUTE FUNCTION "
+      "ledger_journal_append_only();"
+      "CREATE OR REPLACE FUNCTION ledger_journal_head_forward() RETURNS "
+      "trigger LANGUAGE plpgsql AS $$ BEGIN IF TG_OP = 'UPDATE' AND (",
+      kHeadMoves,
+      ") THEN RETURN NEW; END IF; RAISE EXCEPTION 'journal_head only moves "
+      "forward along the chain'; END $$;"
+      "CREATE OR REPLACE TRIGGER journal_head_forward BEFORE INSERT OR "
+      "UPDATE OR DELETE ON journal_head FOR EACH ROW EXECUTE FUNCTION "
+      "ledger_journal_head_forward();"
+      "CREATE OR REPLACE TRIGGER journal_head_no_truncate BEFORE TRUNCATE ON "
+      "journal_head FOR EACH STATEMENT EXECUTE FUNCTION "
+      "ledger_journal_append_only();");
+}
+
+absl::StatusOr<pb::VerifyJournalResponse> VerifyJournalChain(
+    Database& db, const std::vector<pb::JournalAnchor>& anchors) {
   pb::VerifyJournalResponse resp;
+  for (const auto& a : anchors) *resp.add_anchors_checked() = a;
   absl::Status st = db.Read([&](SqlConnection& c) -> absl::Status {
     auto head =
         c.Query("SELECT last_id, last_hash FROM journal_head WHERE id = 1");
@@ -284,6 +359,15 @@ absl::StatusOr<pb::VerifyJournalResponse> VerifyJournalChain(Database& db) {
           broken(e.id, "entry is not a valid double entry");
           return absl::OkStatus();
         }
+        for (const auto& a : anchors) {
+          if (a.entries() == e.id &&
+              !absl::StartsWith(e.hash, a.head_hash())) {
+            broken(e.id, absl::StrCat("entry ", e.id, " differs from the "
+                                      "anchor (", a.source(), "): the journal "
+                                      "was rewritten after it"));
+            return absl::OkStatus();
+          }
+        }
         running = e.hash;
         resp.set_entries_checked(resp.entries_checked() + 1);
         ++expected;
@@ -292,6 +376,15 @@ absl::StatusOr<pb::VerifyJournalResponse> VerifyJournalChain(Database& db) {
     if (running != head_hash) {
       broken(head_id, "journal_head does not match the last entry");
       return absl::OkStatus();
+    }
+    for (const auto& a : anchors) {
+      if (a.entries() > head_id) {
+        broken(head_id + 1,
+               absl::StrCat("the journal ends at entry ", head_id,
+                            " but an anchor (", a.source(), ") recorded ",
+                            a.entries(), " entries: entries vanished"));
+        return absl::OkStatus();
+      }
     }
     auto beyond = c.Query(
         "SELECT id FROM journal WHERE id > ? ORDER BY id LIMIT 1", {head_id});

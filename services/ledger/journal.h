@@ -92,6 +92,7 @@ class JournalAppender {
   absl::Status Flush();
 
   int64_t last_id() const { return last_id_; }
+  const std::string& last_hash() const { return last_hash_; }
 
  private:
   explicit JournalAppender(SqlConnection* conn) : conn_(conn) {}
@@ -105,8 +106,24 @@ class JournalAppender {
 
 // Recomputes the chain up to the head and reports the first broken link:
 // an id gap, a prev_hash that does not link, a hash that does not match the
-// entry's content, or a head that does not match the last entry.
-absl::StatusOr<pb::VerifyJournalResponse> VerifyJournalChain(Database& db);
+// entry's content, or a head that does not match the last entry. Then the
+// chain must extend every anchor in `anchors` (entry `entries` exists and
+// its hash starts with `head_hash`): otherwise entries vanished or were
+// rewritten, even when the head was reset to match. The anchors checked
+// are listed in the answer.
+absl::StatusOr<pb::VerifyJournalResponse> VerifyJournalChain(
+    Database& db, const std::vector<pb::JournalAnchor>& anchors = {});
+
+// The head of the chain (last_id, last_hash) as the database has it.
+absl::StatusOr<pb::JournalAnchor> ReadJournalHead(SqlConnection& conn);
+
+// The statements that make the journal append-only in `dialect`: no
+// UPDATE, DELETE or TRUNCATE of journal entries, no INSERT over or before
+// an existing entry (SQLite's INSERT OR REPLACE deletes without firing
+// DELETE triggers), and a head (journal_head) that is never inserted,
+// deleted or truncated and only moves forward along the chain.
+// Idempotent.
+std::string JournalGuardsSql(SqlDialect dialect);
 
 }  // namespace eduaid::ledger
 

@@ -9,9 +9,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "prometheus/counter.h"
+#include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "services/common/crypto.h"
 #include "services/common/idempotency.h"
@@ -77,28 +79,21 @@ absl::Status RequireOfficerOrSchool(const Principal& p,
                                     absl::string_view school_code,
                                     absl::string_view action) {
   if (IsOfficer(p)) return absl::OkStatus();
-  if (p.role == Role::kSchoolOfficer && !p.school.empty() &&
-      p.school == school_code) {
+  if (p.role == Role::kSchoolOfficer && p.CoversSchool(school_code)) {
     return absl::OkStatus();
   }
   return absl::PermissionDeniedError(
       absl::StrCat("only officers, or the school's own officer, may ", action));
 }
 
-absl::Status CheckSchoolScope(const Principal& p,
-                              absl::string_view school_code) {
-  if (p.role != Role::kSchoolOfficer || p.school.empty()) {
-    return absl::OkStatus();
-  }
-  if (p.school == school_code) return absl::OkStatus();
-  return absl::PermissionDeniedError(
-      "record belongs to another school than the caller's");
-}
-
 absl::StatusOr<std::string> ScopeSchoolFilter(const Principal& p,
                                               absl::string_view requested) {
-  if (p.role != Role::kSchoolOfficer || p.school.empty()) {
-    return std::string(requested);
+  if (p.role != Role::kSchoolOfficer) return std::string(requested);
+  // A school officer is held to the school its token names; a token that
+  // names none reaches no school (never every school).
+  if (p.school.empty()) {
+    return absl::PermissionDeniedError(
+        "a school officer's token must name its school");
   }
   if (!requested.empty() && requested != p.school) {
     return absl::PermissionDeniedError(
@@ -175,7 +170,22 @@ Ledger::Ledger(ServiceHost& host, LedgerOptions options)
                            .Help("Journal verifications that found a broken "
                                  "link")
                            .Register(host.metrics())
-                           .Add({})) {
+                           .Add({})),
+      journal_entries_(prometheus::BuildGauge()
+                           .Name("eduaid_ledger_journal_entries")
+                           .Help("Entries in the journal (its head id), as "
+                                 "this process last saw it: an anchor kept "
+                                 "outside the database")
+                           .Register(host.metrics())
+                           .Add({})),
+      journal_head_prefix_(
+          prometheus::BuildGauge()
+              .Name("eduaid_ledger_journal_head_hash_prefix")
+              .Help("The first 12 hex digits (48 bits) of the journal head's "
+                    "hash as a number; with eduaid_ledger_journal_entries an "
+                    "anchor for VerifyJournal")
+              .Register(host.metrics())
+              .Add({})) {
   // Every failure reason exists from the start, so that rate() and alerts
   // see a zero rather than no series.
   for (const char* reason :
@@ -188,25 +198,27 @@ Ledger::~Ledger() = default;
 
 absl::Status Ledger::Start() {
   absl::Status st = db_.Transact([&](SqlConnection& c) -> absl::Status {
-    if (c.dialect() == SqlDialect::kSqlite) {
-      return c.ExecScript(
-          "CREATE TRIGGER IF NOT EXISTS journal_no_update BEFORE UPDATE ON "
-          "journal BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;"
-          "CREATE TRIGGER IF NOT EXISTS journal_no_delete BEFORE DELETE ON "
-          "journal BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;");
+    if (c.dialect() == SqlDialect::kPostgres) {
+      // Replicas starting together queue here ("eduaidlj").
+      auto lock = c.Query("SELECT pg_advisory_xact_lock(7306093556742253418)");
+      if (!lock.ok()) return lock.status();
     }
-    // Replicas starting together queue here ("eduaidlj").
-    auto lock = c.Query("SELECT pg_advisory_xact_lock(7306093556742253418)");
-    if (!lock.ok()) return lock.status();
-    return c.ExecScript(
-        "CREATE OR REPLACE FUNCTION ledger_journal_append_only() RETURNS "
-        "trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'journal is "
-        "append-only'; END $$;"
-        "CREATE OR REPLACE TRIGGER journal_append_only BEFORE UPDATE OR "
-        "DELETE ON journal FOR EACH ROW EXECUTE FUNCTION "
-        "ledger_journal_append_only();");
+    return c.ExecScript(JournalGuardsSql(c.dialect()));
   });
   if (!st.ok()) return st;
+  auto anchor = LastRecordedAnchor();
+  if (!anchor.ok()) return anchor.status();
+  {
+    absl::MutexLock lock(&anchor_mu_);
+    last_anchor_ = *anchor;
+  }
+  // A journal that no longer extends its anchor is reported (log, metric,
+  // audit, VerifyJournal) but does not stop the ledger from serving.
+  {
+    absl::MutexLock run(&anchor_run_mu_);
+    st = AnchorJournal();
+  }
+  if (!st.ok() && st.code() != absl::StatusCode::kDataLoss) return st;
   std::vector<int64_t> resume;
   st = db_.Read([&](SqlConnection& c) -> absl::Status {
     auto rows = c.Query("SELECT id FROM batches WHERE state = ? ORDER BY id",
@@ -223,6 +235,137 @@ absl::Status Ledger::Start() {
   return absl::OkStatus();
 }
 
+// ---------------------------------------------------------------- anchors
+
+namespace {
+
+// "journal:<entries>:<hash>" of an anchor audit event.
+std::string AnchorRecord(const pb::JournalAnchor& a) {
+  return absl::StrCat("journal:", a.entries(), ":", a.head_hash());
+}
+
+std::optional<pb::JournalAnchor> ParseAnchorRecord(absl::string_view record) {
+  std::vector<absl::string_view> parts = absl::StrSplit(record, ':');
+  pb::JournalAnchor a;
+  int64_t entries = 0;
+  if (parts.size() != 3 || parts[0] != "journal" ||
+      !absl::SimpleAtoi(parts[1], &entries) || entries < 0 ||
+      parts[2].size() != 64) {
+    return std::nullopt;
+  }
+  a.set_entries(entries);
+  a.set_head_hash(std::string(parts[2]));
+  return a;
+}
+
+}  // namespace
+
+void Ledger::SetHeadGauges(int64_t entries, const std::string& hash) {
+  gauge_entries_ = entries;
+  journal_entries_.Set(static_cast<double>(entries));
+  int64_t prefix = 0;
+  if (hash.size() >= 12 && absl::SimpleHexAtoi(hash.substr(0, 12), &prefix)) {
+    journal_head_prefix_.Set(static_cast<double>(prefix));
+  }
+}
+
+void Ledger::NoteJournalHead(int64_t entries, const std::string& hash,
+                             bool force) {
+  {
+    absl::MutexLock lock(&anchor_mu_);
+    if (entries > gauge_entries_) SetHeadGauges(entries, hash);
+    if (!force &&
+        NowMs() - last_anchor_ms_ < options_.journal_anchor_interval.count()) {
+      return;
+    }
+  }
+  if (force) {
+    anchor_run_mu_.Lock();
+  } else if (!anchor_run_mu_.TryLock()) {
+    return;  // another thread is anchoring right now
+  }
+  AnchorJournal().IgnoreError();  // logged and counted there
+  anchor_run_mu_.Unlock();
+}
+
+absl::Status Ledger::AnchorJournal() {
+  pb::JournalAnchor prior;
+  {
+    absl::MutexLock lock(&anchor_mu_);
+    prior = last_anchor_;
+    last_anchor_ms_ = NowMs();
+  }
+  pb::JournalAnchor head;
+  bool extends = true;
+  absl::Status st = db_.Read([&](SqlConnection& c) -> absl::Status {
+    auto h = ReadJournalHead(c);
+    if (!h.ok()) return h.status();
+    head = std::move(*h);
+    if (prior.entries() == 0) return absl::OkStatus();
+    auto rows = c.Query("SELECT hash FROM journal WHERE id = ?",
+                        {prior.entries()});
+    if (!rows.ok()) return rows.status();
+    extends = head.entries() >= prior.entries() && !rows->empty() &&
+              absl::StartsWith((*rows)[0].Str(0), prior.head_hash());
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  AuditEvent event;
+  event.subject = internal::kSystemActor;
+  event.role = "system";
+  event.method = internal::kJournalAnchorMethod;
+  if (!extends) {
+    verify_failures_.Increment();
+    Log(LogLevel::kError,
+        "the journal no longer extends its last anchor: entries vanished or "
+        "were rewritten",
+        {{"anchor_entries", absl::StrCat(prior.entries())},
+         {"anchor_head_hash", prior.head_hash()},
+         {"entries", absl::StrCat(head.entries())},
+         {"head_hash", head.head_hash()}});
+    event.records = absl::StrCat(AnchorRecord(head), ";anchor=",
+                                 AnchorRecord(prior));
+    event.result = "DataLoss";
+    host_.audit().Record(std::move(event));
+    return absl::DataLossError(absl::StrCat(
+        "the journal (", head.entries(), " entries) does not extend the anchor "
+        "of ", prior.entries(), " entries"));
+  }
+  absl::MutexLock lock(&anchor_mu_);
+  if (head.entries() > gauge_entries_ || gauge_entries_ == 0) {
+    SetHeadGauges(head.entries(), head.head_hash());
+  }
+  if (head.entries() == 0 || head.entries() <= last_anchor_.entries()) {
+    return absl::OkStatus();  // nothing new to anchor
+  }
+  event.records = AnchorRecord(head);
+  event.result = "OK";
+  host_.audit().Record(std::move(event));
+  Log(LogLevel::kInfo, "journal anchor",
+      {{"entries", absl::StrCat(head.entries())},
+       {"head_hash", head.head_hash()}});
+  last_anchor_ = std::move(head);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<pb::JournalAnchor> Ledger::LastRecordedAnchor() {
+  host_.audit().Flush();
+  // Replicas anchor independently: the newest few, the largest of them.
+  auto events =
+      host_.audit().Query("", internal::kJournalAnchorMethod, 0, 20);
+  if (!events.ok()) return events.status();
+  pb::JournalAnchor best;
+  for (const auto& [id, e] : *events) {
+    if (e.subject != internal::kSystemActor || e.result != "OK") continue;
+    std::optional<pb::JournalAnchor> a = ParseAnchorRecord(e.records);
+    if (a && a->entries() > best.entries()) {
+      best = std::move(*a);
+      best.set_recorded_at(FormatTs(e.ts_ms));
+    }
+  }
+  return best;
+}
+
 // ---------------------------------------------------------------- helpers
 
 std::string Ledger::Encrypt(absl::string_view value,
@@ -235,6 +378,23 @@ std::string Ledger::Decrypt(absl::string_view value,
   if (value.empty()) return "";
   auto plain = host_.crypto().Decrypt(value, context);
   return plain.ok() ? *plain : std::string("(unreadable)");
+}
+
+std::optional<std::string> Ledger::CacheGet(const std::string& key) {
+  std::optional<std::string> sealed = host_.cache().Get(key);
+  if (!sealed) return std::nullopt;
+  auto plain = host_.crypto().Decrypt(
+      *sealed, absl::StrCat(internal::kCtxCachePrefix, key));
+  // A value written under another key, or tampered with: a miss; the
+  // caller reloads from the database and overwrites it.
+  if (!plain.ok()) return std::nullopt;
+  return std::move(*plain);
+}
+
+void Ledger::CachePut(const std::string& key, absl::string_view value) {
+  host_.cache().Set(
+      key, host_.crypto().Encrypt(
+               value, absl::StrCat(internal::kCtxCachePrefix, key)));
 }
 
 std::string Ledger::ShowName(CallContext& call,
@@ -395,7 +555,7 @@ absl::Status Ledger::ListProgrammes(CallContext& call,
   if (by_term) LEDGER_RETURN_IF_ERROR(ValidateTerm("term", req.term()));
   pb::ListProgrammesResponse all;
   const std::string key = CacheKey("ledger", kStandardsCacheEntity, "all");
-  std::optional<std::string> cached = host_.cache().Get(key);
+  std::optional<std::string> cached = CacheGet(key);
   if (!cached || !all.ParseFromString(*cached)) {
     all.Clear();
     absl::Status st = db_.Read([&](SqlConnection& c) -> absl::Status {
@@ -405,7 +565,7 @@ absl::Status Ledger::ListProgrammes(CallContext& call,
       return absl::OkStatus();
     });
     if (!st.ok()) return st;
-    host_.cache().Set(key, all.SerializeAsString());
+    CachePut(key, all.SerializeAsString());
   }
   if (!by_term) {
     *resp = std::move(all);
@@ -431,7 +591,44 @@ absl::Status Ledger::VerifyJournal(CallContext& call,
     return absl::PermissionDeniedError(
         "only officers and auditors may verify the journal");
   }
-  auto result = VerifyJournalChain(db_);
+  std::vector<pb::JournalAnchor> anchors;
+  if (req.expected_entries() < 0) {
+    return InvalidField("expected_entries", "must not be negative");
+  }
+  if (req.expected_entries() > 0 || !req.expected_head_hash().empty()) {
+    const std::string& h = req.expected_head_hash();
+    const bool hex = std::all_of(h.begin(), h.end(), [](char c) {
+      return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    });
+    if (h.size() < 12 || h.size() > 64 || !hex) {
+      return InvalidField("expected_head_hash",
+                          "must be 12..64 lower-case hex characters");
+    }
+    if (req.expected_entries() == 0) {
+      return InvalidField("expected_entries",
+                          "must be positive with expected_head_hash");
+    }
+    pb::JournalAnchor& a = anchors.emplace_back();
+    a.set_entries(req.expected_entries());
+    a.set_head_hash(h);
+    a.set_source("request");
+  }
+  // The audit log's anchor, and this process's own: deleting the audit
+  // rows does not hide vanished entries from a running ledger.
+  auto recorded = LastRecordedAnchor();
+  if (!recorded.ok()) return recorded.status();
+  if (recorded->entries() > 0) {
+    recorded->set_source("audit_log");
+    anchors.push_back(std::move(*recorded));
+  }
+  {
+    absl::MutexLock lock(&anchor_mu_);
+    if (last_anchor_.entries() > 0) {
+      pb::JournalAnchor& a = anchors.emplace_back(last_anchor_);
+      a.set_source("process");
+    }
+  }
+  auto result = VerifyJournalChain(db_, anchors);
   if (!result.ok()) return result.status();
   *resp = std::move(*result);
   if (!resp->ok()) {
@@ -520,8 +717,11 @@ absl::Status Ledger::ListJournalEntries(
   if (!size.ok()) return size.status();
   auto region = ScopeRegionFilter(call.principal, req.region_prefix());
   if (!region.ok()) return region.status();
+  // A school officer sees the entries of its school's payments only.
+  auto school = internal::ScopeSchoolFilter(call.principal, "");
+  if (!school.ok()) return school.status();
   const std::string filters =
-      absl::StrCat("journal|", *region, "|", req.payment_id());
+      absl::StrCat("journal|", *region, "|", req.payment_id(), "|", *school);
   auto after_key = DecodePageToken(req.page_token(), filters);
   if (!after_key.ok()) return after_key.status();
   int64_t after = 0;
@@ -532,9 +732,11 @@ absl::Status Ledger::ListJournalEntries(
     auto rows = c.Query(
         absl::StrCat("SELECT ", kJournalColumns,
                      " FROM journal WHERE id > ? AND region_code LIKE ? AND "
-                     "(? = 0 OR payment_id = ?) ORDER BY id LIMIT ?"),
-        {after, *region + "%", req.payment_id(), req.payment_id(),
-         int64_t{*size + 1}});
+                     "(? = 0 OR payment_id = ?) AND (? = '' OR payment_id IN "
+                     "(SELECT id FROM payments WHERE school_code = ?)) "
+                     "ORDER BY id LIMIT ?"),
+        {after, *region + "%", req.payment_id(), req.payment_id(), *school,
+         *school, int64_t{*size + 1}});
     if (!rows.ok()) return rows.status();
     int64_t last = 0;
     for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(*size);
@@ -598,6 +800,7 @@ void Ledger::FillEntitlement(SqlConnection& c, CallContext& call,
   e->set_cancel_reason(r.Str(18));
   e->set_created_by(r.Str(19));
   e->set_created_at(FormatTs(r.Int(20)));
+  e->set_originator_subject(r.Str(21));
 }
 
 }  // namespace eduaid::ledger

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@
 #include "eduaid/registry/v1/registry.grpc.pb.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
+#include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "services/common/server.h"
 #include "services/common/service_host.h"
@@ -60,6 +62,10 @@ struct LedgerOptions {
   int execute_chunk_pause_ms = 0;
   // Single payments sharing one transaction at most.
   int max_group_commit = 256;
+  // The journal's head is anchored outside its table (audit log, a log
+  // line) at start, at the end of every batch, and after other appends at
+  // most this often.
+  std::chrono::milliseconds journal_anchor_interval{60000};
 };
 
 class Ledger {
@@ -183,6 +189,9 @@ class Ledger {
     int64_t started_at_ms = 0;
     int64_t finished_at_ms = 0;
     Disbursed disbursed;
+    // The journal's head after the chunk.
+    int64_t head_entries = 0;
+    std::string head_hash;
   };
   // What the journal needs to know of a payment.
   struct PaymentRef {
@@ -244,12 +253,37 @@ class Ledger {
   void FillGrievance(CallContext& call, const SqlRow& row, pb::Grievance* g);
   absl::StatusOr<pb::Posting> LoadPosting(SqlConnection& c, int64_t posting_id);
 
+  // ---- journal anchors (ledger.cc)
+  // After a commit that appended to the journal (`entries`, `hash`: the
+  // head it left): updates the gauges and, when `force` or the last anchor
+  // is older than the interval, anchors the head (AnchorJournal). `force`
+  // waits for a running anchor; otherwise a running one suffices.
+  void NoteJournalHead(int64_t entries, const std::string& hash, bool force);
+  // Records the database's journal head as an anchor (audit log event
+  // kJournalAnchorMethod, a log line, the gauges) when it extends the last
+  // anchor. DATA_LOSS when it does not (entries vanished or were
+  // rewritten): logged, counted in the verify failures and recorded as a
+  // failed anchor; the last good anchor stays.
+  absl::Status AnchorJournal();
+  // The largest of the newest anchors the audit log holds (entries 0 when
+  // none).
+  absl::StatusOr<pb::JournalAnchor> LastRecordedAnchor();
+  void SetHeadGauges(int64_t entries, const std::string& hash)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(anchor_mu_);
+
   // ---- records and personal data (ledger.cc)
   absl::StatusOr<pb::Entitlement> LoadEntitlement(SqlConnection& c,
                                                   CallContext& call,
                                                   int64_t entitlement_id);
   void FillEntitlement(SqlConnection& c, CallContext& call, const SqlRow& row,
                        pb::Entitlement* e);
+  // Cache-aside through Redis with every value encrypted and bound to its
+  // key (the key is the associated data): Redis never holds a value in
+  // clear, and an entry copied under another key does not decrypt there
+  // (a miss), so what a hit returns is what this ledger stored under that
+  // key.
+  std::optional<std::string> CacheGet(const std::string& key);
+  void CachePut(const std::string& key, absl::string_view value);
   std::string Encrypt(absl::string_view value, absl::string_view context) const;
   std::string Decrypt(absl::string_view value, absl::string_view context) const;
   // A payee name for the caller: full for roles that see personal data in
@@ -270,6 +304,15 @@ class Ledger {
   prometheus::Histogram& batch_duration_;
   prometheus::Family<prometheus::Counter>& payment_failures_;
   prometheus::Counter& verify_failures_;
+  prometheus::Gauge& journal_entries_;
+  prometheus::Gauge& journal_head_prefix_;
+
+  // Held while an anchor is taken (one at a time per process).
+  absl::Mutex anchor_run_mu_;
+  absl::Mutex anchor_mu_;
+  pb::JournalAnchor last_anchor_ ABSL_GUARDED_BY(anchor_mu_);
+  int64_t last_anchor_ms_ ABSL_GUARDED_BY(anchor_mu_) = 0;
+  int64_t gauge_entries_ ABSL_GUARDED_BY(anchor_mu_) = 0;
 
   absl::Mutex standards_mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<const pb::ProgrammeStandard>>

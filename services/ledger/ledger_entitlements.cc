@@ -108,7 +108,8 @@ constexpr char kInsertEntitlement[] =
     "INSERT INTO entitlements (member_id, programme_code, term, standard_id, "
     "exclusive_group, region_code, school_code, school_name, stage, grade, "
     "boarder, amount_fen, state, reason, payee_name, due_date, created_by, "
-    "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+    "created_at, updated_at, originator_subject) VALUES "
+    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
     "ON CONFLICT (member_id, programme_code, term) DO NOTHING RETURNING id";
 
 }  // namespace
@@ -265,7 +266,7 @@ absl::Status Ledger::GenerateEntitlements(
                  int64_t{el.waiver ? pb::ENTITLEMENT_STATE_WAIVED
                                    : pb::ENTITLEMENT_STATE_OPEN},
                  reason, name_enc, DueDate(*sp, req.term()),
-                 call.principal.subject, now, now});
+                 call.principal.subject, now, now, call.principal.subject});
             if (!inserted.ok()) return inserted.status();
             if (!inserted->empty()) {
               if (el.waiver) {
@@ -359,13 +360,23 @@ absl::Status Ledger::CreateEntitlement(CallContext& call,
   }
   check(ValidateText("reason", req.reason(), 200));
   check(ValidateText("payee_name", req.payee_name(), 50));
+  // Only a service speaks for someone else; anyone else originates what
+  // they raise, whatever the field says.
+  const bool on_behalf = call.principal.role == Role::kService &&
+                         !req.originator_subject().empty();
+  if (on_behalf) {
+    check(ValidateText("originator_subject", req.originator_subject(), 128));
+  }
   if (!v.empty()) return InvalidFields(v);
+  const std::string originator =
+      on_behalf ? req.originator_subject() : call.principal.subject;
   if (!internal::IsOfficer(call.principal) &&
       call.principal.role != Role::kService) {
     return absl::PermissionDeniedError(
         "only officers and services may raise entitlements");
   }
-  LEDGER_RETURN_IF_ERROR(CheckRegion(call.principal, req.region_code()));
+  LEDGER_RETURN_IF_ERROR(CheckRecordScope(call.principal, req.region_code(),
+                                          req.school_code()));
 
   const std::string term = TermKey(req.term());
   absl::Status st = host_.requests().Run(
@@ -435,7 +446,8 @@ absl::Status Ledger::CreateEntitlement(CallContext& call,
              int64_t{waiver ? pb::ENTITLEMENT_STATE_WAIVED
                             : pb::ENTITLEMENT_STATE_OPEN},
              req.reason(), Encrypt(req.payee_name(), kCtxPayeeName),
-             DueDate(*sp, req.term()), call.principal.subject, now, now});
+             DueDate(*sp, req.term()), call.principal.subject, now, now,
+             originator});
         if (!inserted.ok()) return inserted.status();
         if (inserted->empty()) {
           return WithReason(absl::StatusCode::kFailedPrecondition,
@@ -513,6 +525,7 @@ absl::Status Ledger::ListEntitlements(CallContext& call,
     if (rows->size() > static_cast<size_t>(*size)) {
       resp->set_next_page_token(EncodePageToken(absl::StrCat(last), filters));
     }
+    call.NoteBulkRead(resp->entitlements_size());
     call.AddRecord(absl::StrCat("entitlements:", resp->entitlements_size()));
     return absl::OkStatus();
   });
@@ -532,7 +545,8 @@ absl::Status Ledger::CancelEntitlement(CallContext& call,
       [&](SqlConnection& c) -> absl::Status {
         auto e = LoadEntitlement(c, call, req.entitlement_id());
         if (!e.ok()) return e.status();
-        LEDGER_RETURN_IF_ERROR(CheckRegion(call.principal, e->region_code()));
+        LEDGER_RETURN_IF_ERROR(CheckRecordScope(
+            call.principal, e->region_code(), e->school_code()));
         switch (e->state()) {
           case pb::ENTITLEMENT_STATE_OPEN:
           case pb::ENTITLEMENT_STATE_BATCHED:
@@ -820,6 +834,13 @@ absl::Status Ledger::Reconcile(CallContext& call,
     return absl::OkStatus();
   });
   if (!st.ok()) return st;
+  // The gap lists name students (masked).
+  call.NoteBulkRead(
+      resp->missing_entitlements().items_size() +
+      resp->paid_not_eligible().items_size() +
+      resp->unpaid_overdue().items_size() +
+      resp->unacknowledged_notices().items_size() +
+      resp->without_follow_up().items_size());
   call.AddRecord(absl::StrCat("reconcile:", *region, ":", term));
   return absl::OkStatus();
 }

@@ -22,9 +22,14 @@ namespace eduaid::ledger::internal {
 // Associated data of the encrypted columns.
 inline constexpr char kCtxPayeeName[] = "ledger.payee_name";
 inline constexpr char kCtxNote[] = "ledger.note";
+// Prefix of the associated data of a cached value; the cache key follows.
+inline constexpr char kCtxCachePrefix[] = "ledger.cache|";
 
-// Who the ledger itself acts as (policy loaded at start-up).
+// Who the ledger itself acts as (policy loaded at start-up, anchors).
 inline constexpr char kSystemActor[] = "system:ledger";
+// The audit log's method of a journal anchor (no RPC has this name); its
+// records are "journal:<entries>:<head hash>".
+inline constexpr char kJournalAnchorMethod[] = "JournalAnchor";
 
 // Largest batch.
 inline constexpr int kMaxBatchPayments = 200000;
@@ -45,11 +50,9 @@ absl::Status RequireOfficer(const Principal& p, absl::string_view action);
 absl::Status RequireOfficerOrSchool(const Principal& p,
                                     absl::string_view school_code,
                                     absl::string_view action);
-// A school officer sees only records of their own school.
-absl::Status CheckSchoolScope(const Principal& p,
-                              absl::string_view school_code);
 // The school filter a list must apply for `p` ("" = none), or
-// PERMISSION_DENIED when a school officer asks for another school.
+// PERMISSION_DENIED when a school officer asks for another school or its
+// token names no school. (Single records: CheckRecordScope.)
 absl::StatusOr<std::string> ScopeSchoolFilter(const Principal& p,
                                               absl::string_view requested);
 
@@ -67,7 +70,8 @@ inline constexpr char kEntitlementColumns[] =
     "e.id, e.member_id, e.programme_code, e.term, e.standard_id, "
     "e.region_code, e.school_code, e.school_name, e.stage, e.grade, "
     "e.boarder, e.amount_fen, e.state, e.reason, e.payee_name, e.due_date, "
-    "e.batch_id, e.payment_id, e.cancel_reason, e.created_by, e.created_at";
+    "e.batch_id, e.payment_id, e.cancel_reason, e.created_by, e.created_at, "
+    "e.originator_subject";
 
 // Columns read by FillPayment (p joined with entitlements e).
 inline constexpr char kPaymentColumns[] =

@@ -74,8 +74,7 @@ absl::StatusOr<pb::Notice> Ledger::BuildNotice(SqlConnection& c,
         absl::StrCat("payment ", payment_id, " does not exist"));
   }
   const SqlRow& r = (*rows)[0];
-  LEDGER_RETURN_IF_ERROR(CheckRegion(call.principal, r.Str(1)));
-  LEDGER_RETURN_IF_ERROR(internal::CheckSchoolScope(call.principal, r.Str(10)));
+  LEDGER_RETURN_IF_ERROR(CheckRecordScope(call.principal, r.Str(1), r.Str(10)));
   const int64_t state = r.Int(5);
   if (state != pb::PAYMENT_STATE_PAID && state != pb::PAYMENT_STATE_REVERSED) {
     return WithReason(absl::StatusCode::kFailedPrecondition, "PAYMENT_STATE",
@@ -377,7 +376,8 @@ absl::Status Ledger::OpenGrievance(CallContext& call,
           g.set_region_code((*rows)[0].Str(1));
           g.set_school_code((*rows)[0].Str(2));
         }
-        LEDGER_RETURN_IF_ERROR(CheckRegion(call.principal, g.region_code()));
+        LEDGER_RETURN_IF_ERROR(CheckRecordScope(
+            call.principal, g.region_code(), g.school_code()));
         LEDGER_RETURN_IF_ERROR(internal::RequireOfficerOrSchool(
             call.principal, g.school_code(), "open grievances"));
         g.set_source(pb::GRIEVANCE_SOURCE_DIRECT);
@@ -410,7 +410,8 @@ absl::Status Ledger::ResolveGrievance(CallContext& call,
       [&](SqlConnection& c) -> absl::Status {
         auto g = LoadGrievance(c, call, req.grievance_id());
         if (!g.ok()) return g.status();
-        LEDGER_RETURN_IF_ERROR(CheckRegion(call.principal, g->region_code()));
+        LEDGER_RETURN_IF_ERROR(CheckRecordScope(
+            call.principal, g->region_code(), g->school_code()));
         if (g->state() != pb::GRIEVANCE_STATE_OPEN) {
           return WithReason(absl::StatusCode::kFailedPrecondition,
                             "GRIEVANCE_STATE",
@@ -479,6 +480,8 @@ absl::Status Ledger::ListGrievances(CallContext& call,
     if (rows->size() > static_cast<size_t>(*size)) {
       resp->set_next_page_token(EncodePageToken(absl::StrCat(last), filters));
     }
+    // Grievance texts may name people.
+    call.NoteBulkRead(resp->grievances_size());
     return absl::OkStatus();
   });
 }
@@ -493,9 +496,8 @@ absl::Status Ledger::GetPaymentChain(CallContext& call,
   return db_.Read([&](SqlConnection& c) -> absl::Status {
     auto p = LoadPayment(c, call, req.payment_id());
     if (!p.ok()) return p.status();
-    LEDGER_RETURN_IF_ERROR(CheckRegion(call.principal, p->region_code()));
     LEDGER_RETURN_IF_ERROR(
-        internal::CheckSchoolScope(call.principal, p->school_code()));
+        CheckRecordScope(call.principal, p->region_code(), p->school_code()));
     auto e = LoadEntitlement(c, call, p->entitlement_id());
     if (!e.ok()) return e.status();
     if (p->state() == pb::PAYMENT_STATE_PAID ||
@@ -661,6 +663,7 @@ absl::Status Ledger::CreatePosting(CallContext& call,
         return absl::OkStatus();
       });
   if (!st.ok()) return st;
+  call.NoteBulkRead(resp->posting().lines_size());
   call.AddRecord(absl::StrCat("posting:", resp->posting().posting_id()));
   return absl::OkStatus();
 }
@@ -673,9 +676,11 @@ absl::Status Ledger::GetPosting(CallContext& call,
   return db_.Read([&](SqlConnection& c) -> absl::Status {
     auto p = LoadPosting(c, req.posting_id());
     if (!p.ok()) return p.status();
-    LEDGER_RETURN_IF_ERROR(CheckRegion(call.principal, p->region_code()));
     LEDGER_RETURN_IF_ERROR(
-        internal::CheckSchoolScope(call.principal, p->school_code()));
+        CheckRecordScope(call.principal, p->region_code(), p->school_code()));
+    // The lines name students (masked).
+    call.NoteBulkRead(p->lines_size());
+    call.AddRecord(absl::StrCat("posting:", p->posting_id()));
     *resp->mutable_posting() = std::move(*p);
     return absl::OkStatus();
   });
@@ -694,9 +699,8 @@ absl::Status Ledger::FileObjection(CallContext& call,
       [&](SqlConnection& c) -> absl::Status {
         auto p = LoadPosting(c, req.posting_id());
         if (!p.ok()) return p.status();
-        LEDGER_RETURN_IF_ERROR(CheckRegion(call.principal, p->region_code()));
-        LEDGER_RETURN_IF_ERROR(
-            internal::CheckSchoolScope(call.principal, p->school_code()));
+        LEDGER_RETURN_IF_ERROR(CheckRecordScope(
+            call.principal, p->region_code(), p->school_code()));
         if (TodayCst() > p->objection_until()) {
           return WithReason(
               absl::StatusCode::kFailedPrecondition, "OBJECTION_PERIOD_OVER",

@@ -260,7 +260,8 @@ absl::Status Ledger::ApproveBatch(CallContext& call,
       [&](SqlConnection& c) -> absl::Status {
         auto b = LoadBatch(c, req.batch_id());
         if (!b.ok()) return b.status();
-        LEDGER_RETURN_IF_ERROR(CheckRegion(call.principal, b->region_prefix()));
+        LEDGER_RETURN_IF_ERROR(CheckRecordScope(
+            call.principal, b->region_prefix(), b->school_code()));
         if (b->state() != pb::BATCH_STATE_CREATED) {
           return BatchStateError(*b, "BATCH_STATE_CREATED");
         }
@@ -270,6 +271,20 @@ absl::Status Ledger::ApproveBatch(CallContext& call,
               absl::StrCat("batch ", b->batch_id(),
                            " was created by this principal; a different "
                            "principal must approve it (two-person rule)"));
+        }
+        auto own = c.Query(
+            "SELECT COUNT(*) FROM payments p JOIN entitlements e ON e.id = "
+            "p.entitlement_id WHERE p.batch_id = ? AND "
+            "e.originator_subject = ?",
+            {b->batch_id(), call.principal.subject});
+        if (!own.ok()) return own.status();
+        if (const int64_t n = (*own)[0].Int(0); n > 0) {
+          return WithReason(
+              absl::StatusCode::kFailedPrecondition, "SAME_APPROVER",
+              absl::StrCat("batch ", b->batch_id(), " holds ", n,
+                           " entitlement(s) originated by this principal; "
+                           "a different principal must approve it "
+                           "(two-person rule)"));
         }
         auto n = c.Execute(
             "UPDATE batches SET state = ?, approved_by = ?, approved_at = ? "
@@ -301,7 +316,8 @@ absl::Status Ledger::ExecuteBatch(CallContext& call,
       [&](SqlConnection& c) -> absl::Status {
         auto b = LoadBatch(c, req.batch_id());
         if (!b.ok()) return b.status();
-        LEDGER_RETURN_IF_ERROR(CheckRegion(call.principal, b->region_prefix()));
+        LEDGER_RETURN_IF_ERROR(CheckRecordScope(
+            call.principal, b->region_prefix(), b->school_code()));
         if (b->state() != pb::BATCH_STATE_APPROVED) {
           return BatchStateError(*b, "BATCH_STATE_APPROVED");
         }
@@ -339,7 +355,8 @@ absl::Status Ledger::CancelBatch(CallContext& call,
       [&](SqlConnection& c) -> absl::Status {
         auto b = LoadBatch(c, req.batch_id());
         if (!b.ok()) return b.status();
-        LEDGER_RETURN_IF_ERROR(CheckRegion(call.principal, b->region_prefix()));
+        LEDGER_RETURN_IF_ERROR(CheckRecordScope(
+            call.principal, b->region_prefix(), b->school_code()));
         if (b->state() != pb::BATCH_STATE_CREATED &&
             b->state() != pb::BATCH_STATE_APPROVED) {
           return BatchStateError(*b, "BATCH_STATE_CREATED or APPROVED");
@@ -391,8 +408,12 @@ absl::Status Ledger::GetBatch(CallContext& call, const pb::GetBatchRequest& req,
   const std::string key =
       CacheKey("ledger", kBatchCacheEntity, absl::StrCat(req.batch_id()));
   pb::Batch batch;
-  std::optional<std::string> cached = host_.cache().Get(key);
-  if (!cached || !batch.ParseFromString(*cached)) {
+  // A hit is authentic and bound to this batch's key (CacheGet), and only
+  // final batches are cached, so its region and school are the record's.
+  std::optional<std::string> cached = CacheGet(key);
+  if (!cached || !batch.ParseFromString(*cached) ||
+      batch.batch_id() != req.batch_id()) {
+    batch.Clear();
     absl::Status st = db_.Read([&](SqlConnection& c) -> absl::Status {
       auto b = LoadBatch(c, req.batch_id());
       if (!b.ok()) return b.status();
@@ -402,10 +423,11 @@ absl::Status Ledger::GetBatch(CallContext& call, const pb::GetBatchRequest& req,
     if (!st.ok()) return st;
     // Only a batch that can no longer change is cached.
     if (FinalBatchState(batch.state())) {
-      host_.cache().Set(key, batch.SerializeAsString());
+      CachePut(key, batch.SerializeAsString());
     }
   }
-  LEDGER_RETURN_IF_ERROR(CheckRegion(call.principal, batch.region_prefix()));
+  LEDGER_RETURN_IF_ERROR(CheckRecordScope(call.principal, batch.region_prefix(),
+                                          batch.school_code()));
   *resp->mutable_batch() = std::move(batch);
   return absl::OkStatus();
 }
@@ -422,8 +444,10 @@ absl::Status Ledger::ListBatches(CallContext& call,
   if (!size.ok()) return size.status();
   auto region = ScopeRegionFilter(call.principal, req.region_prefix());
   if (!region.ok()) return region.status();
+  auto school = internal::ScopeSchoolFilter(call.principal, "");
+  if (!school.ok()) return school.status();
   const std::string filters =
-      absl::StrCat("batches|", *region, "|", req.state());
+      absl::StrCat("batches|", *region, "|", req.state(), "|", *school);
   auto after_key = DecodePageToken(req.page_token(), filters);
   if (!after_key.ok()) return after_key.status();
   int64_t after = 0;
@@ -433,9 +457,10 @@ absl::Status Ledger::ListBatches(CallContext& call,
   return db_.Read([&](SqlConnection& c) -> absl::Status {
     auto rows = c.Query(
         "SELECT id FROM batches WHERE id > ? AND region_prefix LIKE ? AND "
-        "(? = 0 OR state = ?) ORDER BY id LIMIT ?",
+        "(? = 0 OR state = ?) AND (? = '' OR school_code = ?) ORDER BY id "
+        "LIMIT ?",
         {after, *region + "%", int64_t{req.state()}, int64_t{req.state()},
-         int64_t{*size + 1}});
+         *school, *school, int64_t{*size + 1}});
     if (!rows.ok()) return rows.status();
     int64_t last = 0;
     for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(*size);
@@ -478,6 +503,11 @@ void Ledger::RunBatchStep(int64_t batch_id) {
     pause_ms = std::max(pause_ms, 1000);
   } else {
     CountDisbursed(result->disbursed);
+    // The end of a batch is always anchored.
+    if (result->head_entries > 0) {
+      NoteJournalHead(result->head_entries, result->head_hash,
+                      /*force=*/result->finished);
+    }
     if (result->finished) {
       if (result->finished_at_ms > 0 && result->started_at_ms > 0) {
         batch_duration_.Observe(
@@ -548,6 +578,8 @@ absl::StatusOr<Ledger::ChunkResult> Ledger::ExecuteChunk(int64_t batch_id) {
       out.finished = true;
       return absl::OkStatus();
     }
+    out.head_entries = journal->last_id();
+    out.head_hash = journal->last_hash();
     const std::string executed_by = (*batch)[0].Str(1);
     out.started_at_ms = (*batch)[0].Int(2);
     auto chunk = c.Query(
@@ -626,6 +658,8 @@ absl::StatusOr<Ledger::ChunkResult> Ledger::ExecuteChunk(int64_t batch_id) {
       }
     }
     LEDGER_RETURN_IF_ERROR(journal->Flush());
+    out.head_entries = journal->last_id();
+    out.head_hash = journal->last_hash();
     auto counters = c.Execute(
         "UPDATE batches SET paid_count = paid_count + ?, paid_fen = paid_fen "
         "+ ?, failed_count = failed_count + ? WHERE id = ?",
@@ -660,17 +694,20 @@ absl::Status Ledger::DisburseEntitlement(
   LEDGER_RETURN_IF_ERROR(
       internal::RequireOfficer(call.principal, "disburse payments"));
   Disbursed disbursed;
+  pb::JournalAnchor head;
   absl::Status st = group_commit_.Run(
       call.principal, "DisburseEntitlement", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         disbursed = Disbursed();
+        head.Clear();
         // The head lock first: payment writers queue in one order.
         auto journal = JournalAppender::Open(c);
         if (!journal.ok()) return journal.status();
         auto rows = c.Query(
             "SELECT id, member_id, programme_code, term, region_code, "
-            "school_code, amount_fen, state, created_by, standard_id, "
-            "batch_id, payment_id, payee_name FROM entitlements WHERE id = ?",
+            "school_code, amount_fen, state, originator_subject, "
+            "standard_id, batch_id, payment_id, payee_name FROM entitlements "
+            "WHERE id = ?",
             {req.entitlement_id()});
         if (!rows.ok()) return rows.status();
         if (rows->empty()) {
@@ -678,7 +715,8 @@ absl::Status Ledger::DisburseEntitlement(
               "entitlement ", req.entitlement_id(), " does not exist"));
         }
         const SqlRow& r = (*rows)[0];
-        LEDGER_RETURN_IF_ERROR(CheckRegion(call.principal, r.Str(4)));
+        LEDGER_RETURN_IF_ERROR(
+            CheckRecordScope(call.principal, r.Str(4), r.Str(5)));
         if (r.Int(7) != pb::ENTITLEMENT_STATE_OPEN) {
           return NotPayable(r.Int(0), r.Int(7), r.Int(10), r.Int(11));
         }
@@ -686,8 +724,9 @@ absl::Status Ledger::DisburseEntitlement(
           return WithReason(
               absl::StatusCode::kFailedPrecondition, "SAME_APPROVER",
               absl::StrCat("entitlement ", r.Int(0),
-                           " was raised by this principal; a different "
-                           "principal must pay it (two-person rule)"));
+                           " was originated by this principal (raised by it "
+                           "or on its behalf); a different principal must "
+                           "pay it (two-person rule)"));
         }
         const int64_t now = NowMs();
         PaymentRef ref;
@@ -710,6 +749,8 @@ absl::Status Ledger::DisburseEntitlement(
         ref.payment_id = (*ins)[0].Int(0);
         LEDGER_RETURN_IF_ERROR(JournalPayment(c, *journal, ref, now));
         LEDGER_RETURN_IF_ERROR(journal->Flush());
+        head.set_entries(journal->last_id());
+        head.set_head_hash(journal->last_hash());
         auto n = c.Execute(
             "UPDATE entitlements SET state = ?, payment_id = ?, updated_at = ? "
             "WHERE id = ? AND state = ?",
@@ -745,7 +786,10 @@ absl::Status Ledger::DisburseEntitlement(
     return st;
   }
   // A repeat answered from the request log moved no money now.
-  if (!disbursed.fen.empty()) CountDisbursed(disbursed);
+  if (!disbursed.fen.empty()) {
+    CountDisbursed(disbursed);
+    NoteJournalHead(head.entries(), head.head_hash(), /*force=*/false);
+  }
   call.AddRecord(absl::StrCat("payment:", resp->payment().payment_id()));
   return absl::OkStatus();
 }
@@ -809,6 +853,7 @@ absl::Status Ledger::ListPayments(CallContext& call,
     if (rows->size() > static_cast<size_t>(*size)) {
       resp->set_next_page_token(EncodePageToken(absl::StrCat(last), filters));
     }
+    call.NoteBulkRead(resp->payments_size());
     call.AddRecord(absl::StrCat("payments:", resp->payments_size()));
     return absl::OkStatus();
   });
@@ -823,14 +868,17 @@ absl::Status Ledger::ReversePayment(CallContext& call,
   LEDGER_RETURN_IF_ERROR(ValidateText("reason", req.reason(), 200));
   LEDGER_RETURN_IF_ERROR(
       internal::RequireOfficer(call.principal, "reverse payments"));
+  pb::JournalAnchor head;
   absl::Status st = host_.requests().Run(
       call.principal, "ReversePayment", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
+        head.Clear();
         auto journal = JournalAppender::Open(c);
         if (!journal.ok()) return journal.status();
         auto p = LoadPayment(c, call, req.payment_id());
         if (!p.ok()) return p.status();
-        LEDGER_RETURN_IF_ERROR(CheckRegion(call.principal, p->region_code()));
+        LEDGER_RETURN_IF_ERROR(CheckRecordScope(
+            call.principal, p->region_code(), p->school_code()));
         if (p->state() != pb::PAYMENT_STATE_PAID) {
           return WithReason(
               absl::StatusCode::kFailedPrecondition, "PAYMENT_STATE",
@@ -857,6 +905,8 @@ absl::Status Ledger::ReversePayment(CallContext& call,
           ToProto(r, resp->add_reversal_entries());
         }
         LEDGER_RETURN_IF_ERROR(journal->Flush());
+        head.set_entries(journal->last_id());
+        head.set_head_hash(journal->last_hash());
         auto n = c.Execute(
             "UPDATE payments SET state = ?, reversed_at = ?, reversed_by = ?, "
             "reversal_reason = ? WHERE id = ? AND state = ?",
@@ -878,6 +928,9 @@ absl::Status Ledger::ReversePayment(CallContext& call,
         return absl::OkStatus();
       });
   if (!st.ok()) return st;
+  if (head.entries() > 0) {
+    NoteJournalHead(head.entries(), head.head_hash(), /*force=*/false);
+  }
   call.AddRecord(absl::StrCat("payment:", req.payment_id()));
   return absl::OkStatus();
 }

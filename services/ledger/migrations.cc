@@ -217,6 +217,13 @@ DROP TABLE journal;
 ALTER TABLE journal_keyed RENAME TO journal;
 CREATE INDEX journal_payment ON journal (payment_id);
 )sql"});
+  // Who caused an entitlement, for the two-person rule: the creator for
+  // direct calls, the officer behind a service's call (vocational grants).
+  // Existing rows were all raised by their creator.
+  m.push_back({6, "entitlements remember their originator", R"sql(
+ALTER TABLE entitlements ADD COLUMN originator_subject TEXT NOT NULL DEFAULT '';
+UPDATE entitlements SET originator_subject = created_by;
+)sql"});
   return m;
 }
 

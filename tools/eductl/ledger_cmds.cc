@@ -1250,8 +1250,16 @@ void AddReportCommands(CLI::App& ledger, Env env) {
   {
     auto* cmd = ledger.add_subcommand("verify-journal",
                                       "Recompute the journal's hash chain");
-    cmd->callback([env]() mutable {
+    auto entries = std::make_shared<int64_t>(0);
+    auto head_hash = std::make_shared<std::string>();
+    cmd->add_option("--expected-entries", *entries,
+                    "Anchor kept outside the ledger: entries it had");
+    cmd->add_option("--expected-head-hash", *head_hash,
+                    "Anchor: its head hash (or its first 12+ hex digits)");
+    cmd->callback([env, entries, head_hash]() mutable {
       lpb::VerifyJournalRequest req;
+      req.set_expected_entries(*entries);
+      req.set_expected_head_hash(*head_hash);
       lpb::VerifyJournalResponse resp;
       auto ctx = env.ctl.Context();
       if (!env.Check(env.stub()->VerifyJournal(ctx.get(), req, &resp))) return;
