@@ -71,11 +71,30 @@ int AgeFromMonth(const std::string& birth_month, const std::string& today) {
   return AgeOn(birth_month + "-01", today);
 }
 
-// An SQL condition: member `m` lies in a scope (region prefix, and for a
-// school officer a current enrolment at the school). Bind with ScopeParams.
-constexpr char kMemberInScope[] =
-    "m.region_code LIKE ? AND (? = '' OR EXISTS (SELECT 1 FROM enrolments se "
-    "WHERE se.id_hash = m.id_hash AND se.current = 1 AND se.school_code = ?))";
+// An SQL condition: member `m` lies in the scope of `region` (a prefix)
+// and `school` ("" = any, else a current enrolment there); appends its
+// parameters to `params`. A county code is matched by equality, so a
+// county's counts are an index range, not a scan of the province.
+std::string MemberInScope(const std::string& region, const std::string& school,
+                          std::vector<SqlValue>* params) {
+  std::string sql;
+  if (region.empty()) {
+    sql = "1 = 1";
+  } else if (region.size() == 6) {
+    sql = "m.region_code = ?";
+    params->emplace_back(region);
+  } else {
+    sql = "m.region_code LIKE ?";
+    params->emplace_back(region + "%");
+  }
+  if (!school.empty()) {
+    sql +=
+        " AND EXISTS (SELECT 1 FROM enrolments se WHERE se.id_hash = "
+        "m.id_hash AND se.current = 1 AND se.school_code = ?)";
+    params->emplace_back(school);
+  }
+  return sql;
+}
 
 // An SQL condition: dropout case `d` is of a child whose current enrolment
 // is at the school bound twice ('' = any school).
@@ -83,13 +102,6 @@ constexpr char kCaseAtSchool[] =
     "(? = '' OR EXISTS (SELECT 1 FROM members cm JOIN enrolments ce ON "
     "ce.id_hash = cm.id_hash AND ce.current = 1 WHERE cm.id = d.member_id AND "
     "ce.school_code = ?))";
-
-void AddScopeParams(const std::string& region, const std::string& school,
-                    std::vector<SqlValue>* params) {
-  params->emplace_back(region + "%");
-  params->emplace_back(school);
-  params->emplace_back(school);
-}
 
 // What a write answers about a student: enough to confirm the change, no
 // more (the answer is kept as the request's idempotency record): the ID
@@ -267,7 +279,7 @@ std::string Registry::IdHash(const std::string& id_number) const {
   // lands in one part of the unique index instead of dirtying a random
   // index page per row, which made every commit write most of the index to
   // the WAL (3x less commit time at 400k rows). The prefix says no more
-  // than the school, region and birth date stored in clear beside it.
+  // than the region stored in clear beside it (and in the masked form).
   return absl::StrCat(id_number.substr(0, 6),
                       host_.crypto().ShortIndex(id_number, kCtxHash));
 }
@@ -858,7 +870,8 @@ absl::Status Registry::RecordEnrolments(CallContext& call,
             // other school's record (docs/REGISTRY.md, rosters).
             const bool held_elsewhere = !call.principal.Covers(o.Str(8)) ||
                                         !call.principal.CoversSchool(o.Str(1));
-            if (held_elsewhere && row.status() != pb::ENROLMENT_STATUS_ENROLLED) {
+            if (held_elsewhere &&
+                row.status() != pb::ENROLMENT_STATUS_ENROLLED) {
               row_error(p.row_number, "status",
                         "the child's current enrolment is held at a school "
                         "outside the caller's scope: only a move-in "
@@ -1040,13 +1053,16 @@ absl::Status Registry::TransferStudent(CallContext& call,
 
 absl::StatusOr<Registry::StageCounts> Registry::CountStages(
     SqlConnection& c, const Scope& scope) {
+  std::vector<SqlValue> params;
+  const std::string in_scope =
+      MemberInScope(scope.region, scope.school, &params);
   auto rows = c.Query(
-      "SELECT e.stage, CASE WHEN e.status IN (1, 3) THEN 1 ELSE 0 END AS "
-      "in_school, COUNT(*) FROM members m JOIN enrolments e ON e.id_hash = "
-      "m.id_hash AND e.current = 1 WHERE m.region_code LIKE ? AND "
-      "(? = '' OR e.school_code = ?) GROUP BY e.stage, in_school "
-      "ORDER BY e.stage",
-      {scope.region + "%", scope.school, scope.school});
+      absl::StrCat(
+          "SELECT e.stage, CASE WHEN e.status IN (1, 3) THEN 1 ELSE 0 END AS "
+          "in_school, COUNT(*) FROM members m JOIN enrolments e ON e.id_hash = "
+          "m.id_hash AND e.current = 1 WHERE ",
+          in_scope, " GROUP BY e.stage, in_school ORDER BY e.stage"),
+      params);
   if (!rows.ok()) return rows.status();
   StageCounts out;
   for (const auto& r : *rows) {
@@ -1061,14 +1077,17 @@ absl::StatusOr<int64_t> Registry::RefreshOutOfSchool(
     const std::string& member_filter, const std::vector<SqlValue>& params,
     const Scope& scope) {
   const auto [lo, hi] = SchoolAgeMonths(as_of);
+  // `member_filter` empty: every member (the full pass).
+  const std::string and_filter =
+      member_filter.empty() ? "" : absl::StrCat(" AND ", member_filter);
   std::vector<SqlValue> up_params = {as_of, run_id, run_id, lo, hi};
   up_params.insert(up_params.end(), params.begin(), params.end());
   auto up = c.Execute(
       absl::StrCat(
           "INSERT INTO out_of_school(member_id, first_seen, since_run, "
           "last_run, resolved_at) SELECT m.id, ?, ?, ?, NULL FROM members m "
-          "WHERE m.birth_month > ? AND m.birth_month <= ? AND ",
-          member_filter,
+          "WHERE m.birth_month > ? AND m.birth_month <= ?",
+          and_filter,
           " AND NOT EXISTS ("
           " SELECT 1 FROM enrolments e WHERE e.id_hash = m.id_hash AND "
           " e.current = 1 AND (e.status IN (1, 3) OR (e.status = 5 AND "
@@ -1085,21 +1104,25 @@ absl::StatusOr<int64_t> Registry::RefreshOutOfSchool(
   // in school (or aged out): count those in scope, then resolve them all.
   std::vector<SqlValue> back_params = {run_id};
   back_params.insert(back_params.end(), params.begin(), params.end());
-  AddScopeParams(scope.region, scope.school, &back_params);
+  const std::string in_scope =
+      MemberInScope(scope.region, scope.school, &back_params);
   auto back = c.Query(
       absl::StrCat("SELECT COUNT(*) FROM out_of_school o JOIN members m ON "
                    "m.id = o.member_id WHERE o.resolved_at IS NULL AND "
-                   "o.last_run <> ? AND ",
-                   member_filter, " AND ", kMemberInScope),
+                   "o.last_run <> ?",
+                   and_filter, " AND ", in_scope),
       back_params);
   if (!back.ok()) return back.status();
   std::vector<SqlValue> res_params = {as_of, run_id};
   res_params.insert(res_params.end(), params.begin(), params.end());
   auto resolved = c.Execute(
-      absl::StrCat("UPDATE out_of_school SET resolved_at = ? WHERE "
-                   "resolved_at IS NULL AND last_run <> ? AND member_id IN "
-                   "(SELECT m.id FROM members m WHERE ",
-                   member_filter, ")"),
+      member_filter.empty()
+          ? std::string("UPDATE out_of_school SET resolved_at = ? WHERE "
+                        "resolved_at IS NULL AND last_run <> ?")
+          : absl::StrCat("UPDATE out_of_school SET resolved_at = ? WHERE "
+                         "resolved_at IS NULL AND last_run <> ? AND member_id "
+                         "IN (SELECT m.id FROM members m WHERE ",
+                         member_filter, ")"),
       res_params);
   if (!resolved.ok()) return resolved.status();
   return back->front().Int(0);
@@ -1119,7 +1142,7 @@ absl::StatusOr<pb::IdentificationSummary> Registry::Identify(
   int64_t run_id = run->front().Int(0);
   int64_t back_in_school = 0;
   if (touched == nullptr) {
-    auto back = RefreshOutOfSchool(c, as_of, run_id, "1 = 1", {}, scope);
+    auto back = RefreshOutOfSchool(c, as_of, run_id, "", {}, scope);
     if (!back.ok()) return back.status();
     back_in_school = *back;
   } else {
@@ -1142,7 +1165,8 @@ absl::StatusOr<pb::IdentificationSummary> Registry::Identify(
   // Members, the school-age band and the open list in one scan of the
   // members in scope.
   std::vector<SqlValue> params = {lo, hi, run_id};
-  AddScopeParams(scope.region, scope.school, &params);
+  const std::string in_scope =
+      MemberInScope(scope.region, scope.school, &params);
   auto counts = c.Query(
       absl::StrCat(
           "SELECT COUNT(*), COALESCE(SUM(CASE WHEN m.birth_month > ? AND "
@@ -1151,7 +1175,7 @@ absl::StatusOr<pb::IdentificationSummary> Registry::Identify(
           "0), COALESCE(SUM(CASE WHEN o.since_run = ? THEN 1 ELSE 0 END), 0) "
           "FROM members m LEFT JOIN out_of_school o ON o.member_id = m.id AND "
           "o.resolved_at IS NULL WHERE ",
-          kMemberInScope),
+          in_scope),
       params);
   if (!counts.ok()) return counts.status();
   const SqlRow& r = counts->front();
@@ -1419,9 +1443,8 @@ absl::Status Registry::ListStudents(CallContext& call,
   const std::string* region = &scope->region;
   std::string school = req.school_code();
   if (!scope->school.empty()) {
-    RETURN_IF_ERROR(CheckSchool(call.principal, school.empty()
-                                                    ? scope->school
-                                                    : school));
+    RETURN_IF_ERROR(
+        CheckSchool(call.principal, school.empty() ? scope->school : school));
     school = scope->school;
   }
   int64_t status = req.status() == pb::ENROLMENT_STATUS_UNSPECIFIED
@@ -1538,11 +1561,11 @@ absl::Status Registry::ListOutOfSchool(CallContext& call,
       resp->set_next_page_token(EncodePageToken(absl::StrCat(last), filters));
     }
     std::vector<SqlValue> params;
-    AddScopeParams(scope->region, school, &params);
+    const std::string in_scope = MemberInScope(scope->region, school, &params);
     auto total = c.Query(
         absl::StrCat("SELECT COUNT(*) FROM out_of_school o JOIN members m ON "
                      "m.id = o.member_id WHERE o.resolved_at IS NULL AND ",
-                     kMemberInScope),
+                     in_scope),
         params);
     if (!total.ok()) return total.status();
     resp->set_total(total->front().Int(0));
@@ -1952,8 +1975,8 @@ absl::Status Registry::SetDisabilityPlan(
           if (!s.ok()) return s.status();
           if (s->empty())
             return InvalidField("plan.school_code", "no such school");
-          RETURN_IF_ERROR(CheckRecordScope(
-              call.principal, s->front().Str(0), plan.school_code()));
+          RETURN_IF_ERROR(CheckRecordScope(call.principal, s->front().Str(0),
+                                           plan.school_code()));
         }
         auto r = c.Execute(
             "INSERT INTO disability_plans(member_id, category, placement, "
@@ -1993,10 +2016,11 @@ absl::Status Registry::ListSpecialGroups(
   auto after = DecodeIdCursor(req.page_token(), filters);
   if (!after.ok()) return after.status();
   const bool names = call.principal.SeesPersonalData();
-  std::vector<SqlValue> in_scope;
-  AddScopeParams(scope->region, scope->school, &in_scope);
+  std::vector<SqlValue> scope_params;
+  const std::string in_scope =
+      MemberInScope(scope->region, scope->school, &scope_params);
   return db_.Read([&](SqlConnection& c) -> absl::Status {
-    std::vector<SqlValue> params = in_scope;
+    std::vector<SqlValue> params = scope_params;
     params.emplace_back(*after);
     params.emplace_back(int64_t{*size + 1});
     auto rows = c.Query(
@@ -2008,7 +2032,7 @@ absl::Status Registry::ListSpecialGroups(
             "FROM members m LEFT JOIN left_behind lb ON lb.member_id = m.id "
             "LEFT JOIN disability_plans dp ON dp.member_id = m.id "
             "WHERE (lb.member_id IS NOT NULL OR dp.member_id IS NOT NULL) AND ",
-            kMemberInScope, " AND m.id > ? ORDER BY m.id LIMIT ?"),
+            in_scope, " AND m.id > ? ORDER BY m.id LIMIT ?"),
         params);
     if (!rows.ok()) return rows.status();
     int64_t last = 0;
@@ -2042,15 +2066,15 @@ absl::Status Registry::ListSpecialGroups(
     if (rows->size() > static_cast<size_t>(*size)) {
       resp->set_next_page_token(EncodePageToken(absl::StrCat(last), filters));
     }
-    std::vector<SqlValue> both = in_scope;
-    both.insert(both.end(), in_scope.begin(), in_scope.end());
+    std::vector<SqlValue> both = scope_params;
+    both.insert(both.end(), scope_params.begin(), scope_params.end());
     auto totals = c.Query(
         absl::StrCat("SELECT (SELECT COUNT(*) FROM left_behind lb JOIN "
                      "members m ON m.id = lb.member_id WHERE ",
-                     kMemberInScope,
+                     in_scope,
                      "), (SELECT COUNT(*) FROM disability_plans dp JOIN "
                      "members m ON m.id = dp.member_id WHERE ",
-                     kMemberInScope, ")"),
+                     in_scope, ")"),
         both);
     if (!totals.ok()) return totals.status();
     resp->set_left_behind_total(totals->front().Int(0));

@@ -127,8 +127,7 @@ class Registry {
     int64_t identified = 0;
     std::vector<std::pair<int, int64_t>> in_school;  // (stage, students)
   };
-  absl::StatusOr<StageCounts> CountStages(SqlConnection& c,
-                                          const Scope& scope);
+  absl::StatusOr<StageCounts> CountStages(SqlConnection& c, const Scope& scope);
   // Recomputes the out-of-school list as of `as_of` in `c`'s transaction:
   // for every member when `touched` is null (RunIdentification), else only
   // for the members whose blind indexes `touched` holds (what a write

@@ -42,8 +42,8 @@ int ThisYear() { return std::stoi(TodayCst().substr(0, 4)); }
 // A child of about `age` born on 17 May, so the birth date is not guessable
 // from the year alone.
 std::string ChildId(int age, int seq, const std::string& region = "411325") {
-  return synthetic::MakeIdNumber(region, std::to_string(ThisYear() - age) + "0517",
-                                 seq);
+  return synthetic::MakeIdNumber(
+      region, std::to_string(ThisYear() - age) + "0517", seq);
 }
 
 pb::HouseholdMemberRow Member(const std::string& household,
@@ -190,9 +190,9 @@ class RegistryPrivacyTest : public ::testing::TestWithParam<std::string> {
   // The registry's cache key of an ID number (its blind index behind the
   // issuing county, as Registry::IdHash builds it).
   std::string CacheKeyOf(const std::string& id) {
-    return CacheKey("registry", "student",
-                    id.substr(0, 6) + host_->crypto().ShortIndex(
-                                          id, "registry.id_number"));
+    return CacheKey(
+        "registry", "student",
+        id.substr(0, 6) + host_->crypto().ShortIndex(id, "registry.id_number"));
   }
 
   int n_ = 0;
@@ -262,8 +262,8 @@ TEST_P(RegistryPrivacyTest, BirthDateIsNeitherStoredInClearNorListed) {
   ASSERT_EQ(oos.size(), 1u);
   EXPECT_EQ(oos[0].birth_date(), "");
   EXPECT_EQ(oos[0].birth_year(), ThisYear() - 9);
-  EXPECT_EQ(oos[0].age(), AgeOn(std::to_string(ThisYear() - 9) + "-05-01",
-                                TodayCst()));
+  EXPECT_EQ(oos[0].age(),
+            AgeOn(std::to_string(ThisYear() - 9) + "-05-01", TodayCst()));
 
   // GetStudent: the birth date only beside the full ID number.
   pb::Student s;
@@ -308,8 +308,8 @@ TEST_P(RegistryPrivacyTest, MigrationKeepsOnlyTheBirthMonthAndRegionMask) {
   ASSERT_TRUE((*db)->Migrate(all).ok());
   ASSERT_TRUE((*db)
                   ->Read([](SqlConnection& c) -> absl::Status {
-                    auto r = c.Query(
-                        "SELECT birth_month, id_masked FROM members");
+                    auto r =
+                        c.Query("SELECT birth_month, id_masked FROM members");
                     if (!r.ok()) return r.status();
                     EXPECT_EQ((*r)[0].Str(0), "2016-05");
                     EXPECT_EQ((*r)[0].Str(1), "411325************");
@@ -347,7 +347,8 @@ TEST_P(RegistryPrivacyTest, ACacheValueUnderAnotherKeyIsAMiss) {
 // per call with the count.
 TEST_P(RegistryPrivacyTest, BulkReadsAreAuditedOncePerCallWithTheCount) {
   AddSchool("P4", "411325");
-  const std::string a = ChildId(10, 31), b = ChildId(11, 33), c = ChildId(9, 35);
+  const std::string a = ChildId(10, 31), b = ChildId(11, 33),
+                    c = ChildId(9, 35);
   pb::ImportHouseholdsResponse imp;
   ASSERT_TRUE(Import({Member("HD1", "411325", a, "李一"),
                       Member("HD1", "411325", b, "李二"),
@@ -553,8 +554,8 @@ TEST_P(RegistryPrivacyTest, RostersMayMoveAChildInButNotCloseOrReadElsewhere) {
   AddSchool("A25", "411325");
   AddSchool("A26", "411326");
   AddSchool("B25", "411325");
-  const std::string x = ChildId(10, 61, "411326"), y = ChildId(10, 63, "411326"),
-                    z = ChildId(10, 65);
+  const std::string x = ChildId(10, 61, "411326"),
+                    y = ChildId(10, 63, "411326"), z = ChildId(10, 65);
   pb::ImportHouseholdsResponse imp;
   ASSERT_TRUE(Import({Member("HG1", "411326", x, "郑一"),
                       Member("HG2", "411326", y, "郑二"),
@@ -583,7 +584,8 @@ TEST_P(RegistryPrivacyTest, RostersMayMoveAChildInButNotCloseOrReadElsewhere) {
             grpc::StatusCode::PERMISSION_DENIED);
 
   // Moving in is allowed and closes the old enrolment as transferred.
-  ASSERT_TRUE(Enrol(x, "A25", pb::ENROLMENT_STATUS_ENROLLED, &enr, county).ok());
+  ASSERT_TRUE(
+      Enrol(x, "A25", pb::ENROLMENT_STATUS_ENROLLED, &enr, county).ok());
   EXPECT_EQ(enr.accepted_rows(), 1);
   ASSERT_TRUE(Get(x, &s).ok());
   EXPECT_EQ(s.current_enrolment().school_code(), "A25");
@@ -615,8 +617,7 @@ TEST_P(RegistryPrivacyTest, RostersMayMoveAChildInButNotCloseOrReadElsewhere) {
 TEST_P(RegistryPrivacyTest, GetStudentDoesNotTellElsewhereFromNowhere) {
   const std::string elsewhere = ChildId(10, 71, "411326");
   pb::ImportHouseholdsResponse imp;
-  ASSERT_TRUE(
-      Import({Member("HH1", "411326", elsewhere, "冯一")}, &imp).ok());
+  ASSERT_TRUE(Import({Member("HH1", "411326", elsewhere, "冯一")}, &imp).ok());
   pb::Student s, found;
   ASSERT_TRUE(Get(elsewhere, &found).ok());
   const std::string county = CountyToken("411325");
