@@ -304,8 +304,8 @@ int main(int argc, char** argv) {
   {
     std::string cmd = "sqlite3 " + dir.path() +
                       "/registry.db \"SELECT COUNT(*) FROM members m WHERE "
-                      "m.birth_date > '2010-09-01'"
-                      " AND m.birth_date <= '2020-09-01' AND NOT EXISTS "
+                      "m.birth_month > '2010-09'"
+                      " AND m.birth_month <= '2020-09' AND NOT EXISTS "
                       "(SELECT 1 FROM enrolments e"
                       " WHERE e.id_hash = m.id_hash AND e.current = 1 AND "
                       "(e.status IN (1,3) OR"

@@ -98,6 +98,15 @@ std::vector<Migration> Migrations() {
        " note TEXT NOT NULL,"
        " updated_at BIGINT NOT NULL);"},
       RequestLogMigration(3),
+      // A masked ID number beside the clear birth date and sex narrowed the
+      // number to about 1,000 candidates (docs/REGISTRY.md): keep the birth
+      // month only, and mask the ID number down to its region. On SQLite
+      // the old values stay in free pages until VACUUM (docs/RUNBOOK.md).
+      {4, "members: birth month instead of birth date, region-only mask",
+       "ALTER TABLE members ADD COLUMN birth_month TEXT NOT NULL DEFAULT '';"
+       "UPDATE members SET birth_month = substr(birth_date, 1, 7),"
+       " id_masked = substr(id_masked, 1, 6) || '************';"
+       "ALTER TABLE members DROP COLUMN birth_date;"},
   };
 }
 

@@ -24,8 +24,12 @@ namespace cpb = ::eduaid::common::v1;
 constexpr char kCtxId[] = "registry.members.id_number";
 constexpr char kCtxName[] = "registry.members.name";
 constexpr char kCtxCarer[] = "registry.left_behind.carer_name";
-constexpr char kCtxCache[] = "registry.cache.student";
 constexpr char kCtxHash[] = "registry.id_number";
+
+// GetStudent's answers for a key that matches no one the caller may see.
+constexpr char kNoSuchIdNumber[] =
+    "no registered household member has this ID number";
+constexpr char kNoSuchMember[] = "no such member";
 
 #define RETURN_IF_ERROR(expr)  \
   do {                         \
@@ -44,6 +48,68 @@ std::string FormatTs(int64_t sec) {
 std::string YearsBefore(const std::string& date, int years) {
   int y = std::stoi(date.substr(0, 4)) - years;
   return absl::StrCat(y, date.substr(4));
+}
+
+// The school-age band (6..15 years on `as_of`) by birth month, the only
+// birth data kept in clear: born after the first month and no later than
+// the second ("YYYY-MM"). A child born in the month six years before
+// `as_of` counts as six for the whole month.
+std::pair<std::string, std::string> SchoolAgeMonths(const std::string& as_of) {
+  return {YearsBefore(as_of, 16).substr(0, 7),
+          YearsBefore(as_of, 6).substr(0, 7)};
+}
+
+int BirthYearOf(const std::string& birth_month) {
+  int y = 0;
+  return absl::SimpleAtoi(birth_month.substr(0, 4), &y) ? y : 0;
+}
+
+// Whole years on `today` of a child born in `birth_month`, counted from the
+// first of the month (the rule of SchoolAgeMonths).
+int AgeFromMonth(const std::string& birth_month, const std::string& today) {
+  if (birth_month.size() != 7) return 0;
+  return AgeOn(birth_month + "-01", today);
+}
+
+// An SQL condition: member `m` lies in the scope of `region` (a prefix)
+// and `school` ("" = any, else a current enrolment there); appends its
+// parameters to `params`. A county code is matched by equality, so a
+// county's counts are an index range, not a scan of the province.
+std::string MemberInScope(const std::string& region, const std::string& school,
+                          std::vector<SqlValue>* params) {
+  std::string sql;
+  if (region.empty()) {
+    sql = "1 = 1";
+  } else if (region.size() == 6) {
+    sql = "m.region_code = ?";
+    params->emplace_back(region);
+  } else {
+    sql = "m.region_code LIKE ?";
+    params->emplace_back(region + "%");
+  }
+  if (!school.empty()) {
+    sql +=
+        " AND EXISTS (SELECT 1 FROM enrolments se WHERE se.id_hash = "
+        "m.id_hash AND se.current = 1 AND se.school_code = ?)";
+    params->emplace_back(school);
+  }
+  return sql;
+}
+
+// An SQL condition: dropout case `d` is of a child whose current enrolment
+// is at the school bound twice ('' = any school).
+constexpr char kCaseAtSchool[] =
+    "(? = '' OR EXISTS (SELECT 1 FROM members cm JOIN enrolments ce ON "
+    "ce.id_hash = cm.id_hash AND ce.current = 1 WHERE cm.id = d.member_id AND "
+    "ce.school_code = ?))";
+
+// What a write answers about a student: enough to confirm the change, no
+// more (the answer is kept as the request's idempotency record): the ID
+// number masked, no birth date, no enrolment history.
+void TrimWriteAnswer(pb::Student* s) {
+  s->set_id_number(MaskIdNumber(s->id_number()));
+  s->clear_birth_date();
+  s->clear_enrolment_history();
 }
 
 bool IsCode(absl::string_view s, size_t max) {
@@ -213,9 +279,24 @@ std::string Registry::IdHash(const std::string& id_number) const {
   // lands in one part of the unique index instead of dirtying a random
   // index page per row, which made every commit write most of the index to
   // the WAL (3x less commit time at 400k rows). The prefix says no more
-  // than the school, region and birth date stored in clear beside it.
+  // than the region stored in clear beside it (and in the masked form).
   return absl::StrCat(id_number.substr(0, 6),
                       host_.crypto().ShortIndex(id_number, kCtxHash));
+}
+
+absl::StatusOr<Registry::Scope> Registry::ScopeOf(
+    const Principal& p, absl::string_view region_filter) {
+  auto region = ScopeRegionFilter(p, region_filter);
+  if (!region.ok()) return region.status();
+  Scope scope{*region, ""};
+  if (p.role == Role::kSchoolOfficer) {
+    if (p.school.empty()) {
+      return absl::PermissionDeniedError(
+          "a school officer's token must name its school");
+    }
+    scope.school = p.school;
+  }
+  return scope;
 }
 
 std::string Registry::StudentCacheKey(const std::string& id_hash) const {
@@ -248,7 +329,7 @@ absl::Status Registry::ImportHouseholds(CallContext& call,
   struct Prepared {
     int64_t row_number;
     std::string household_id, region, id_hash, id_enc, id_masked, name_enc,
-        birth_date;
+        birth_month;
     int64_t year, status, male, relation;
   };
   std::vector<Prepared> good;
@@ -331,7 +412,7 @@ absl::Status Registry::ImportHouseholds(CallContext& call,
     p.id_enc = host_.crypto().Encrypt(id, kCtxId);
     p.id_masked = MaskIdNumber(id);
     p.name_enc = host_.crypto().Encrypt(row.name(), kCtxName);
-    p.birth_date = info->birth_date();
+    p.birth_month = info->birth_date().substr(0, 7);
     p.male = info->male;
     p.relation = row.relation();
     good.push_back(std::move(p));
@@ -488,7 +569,7 @@ absl::Status Registry::ImportHouseholds(CallContext& call,
         std::unordered_set<std::string> members_new;
         ins = insert_new(
             "INSERT INTO members(id_hash, id_enc, id_masked, name_enc, "
-            "household_id, region_code, birth_date, male, relation, "
+            "household_id, region_code, birth_month, male, relation, "
             "updated_at) VALUES ",
             "(?,?,?,?,?,?,?,?,?,?)",
             " ON CONFLICT(id_hash) DO NOTHING RETURNING id_hash", good.size(),
@@ -500,7 +581,7 @@ absl::Status Registry::ImportHouseholds(CallContext& call,
               v.emplace_back(p.name_enc);
               v.emplace_back(p.household_id);
               v.emplace_back(p.region);
-              v.emplace_back(p.birth_date);
+              v.emplace_back(p.birth_month);
               v.emplace_back(p.male);
               v.emplace_back(p.relation);
               v.emplace_back(now);
@@ -540,7 +621,11 @@ absl::Status Registry::ImportHouseholds(CallContext& call,
                                 static_cast<int64_t>(good.size()));
         for (auto& e : errors) *resp->add_errors() = e;
         if (!req.skip_identification()) {
-          auto summary = Identify(c, TodayCst());
+          // Only what this write touched is re-identified, and the caller
+          // hears of its own scope only; RunIdentification is the full pass.
+          auto scope = ScopeOf(call.principal);
+          if (!scope.ok()) return scope.status();
+          auto summary = Identify(c, TodayCst(), &touched, *scope);
           if (!summary.ok()) return summary.status();
           *resp->mutable_identification() = *summary;
         }
@@ -757,10 +842,11 @@ absl::Status Registry::RecordEnrolments(CallContext& call,
                       "no such school (UpsertSchool first)");
             continue;
           }
-          if (!call.principal.Covers(sit->second.region)) {
+          if (!call.principal.Covers(sit->second.region) ||
+              !call.principal.CoversSchool(row.school_code())) {
             return absl::PermissionDeniedError(absl::StrCat(
                 "row ", p.row_number,
-                ": school lies outside the caller's region scope; nothing was "
+                ": school lies outside the caller's scope; nothing was "
                 "recorded"));
           }
           if (!absl::StrContains(sit->second.stages,
@@ -770,13 +856,28 @@ absl::Status Registry::RecordEnrolments(CallContext& call,
             continue;
           }
           auto cur = c.Query(
-              "SELECT id, school_code, stage, grade, term_year, term_season, "
-              "status, boarder FROM enrolments WHERE id_hash = ? AND current = "
-              "1",
+              "SELECT e.id, e.school_code, e.stage, e.grade, e.term_year, "
+              "e.term_season, e.status, e.boarder, COALESCE(s.region_code, "
+              "'') FROM enrolments e LEFT JOIN schools s ON s.code = "
+              "e.school_code WHERE e.id_hash = ? AND e.current = 1",
               {p.id_hash});
           if (!cur.ok()) return cur.status();
           if (!cur->empty()) {
             const SqlRow& o = cur->front();
+            // A child whose current enrolment is held outside the caller's
+            // scope may move in (a new ENROLLED row here closes the old one
+            // as TRANSFERRED); any other status would close or change the
+            // other school's record (docs/REGISTRY.md, rosters).
+            const bool held_elsewhere = !call.principal.Covers(o.Str(8)) ||
+                                        !call.principal.CoversSchool(o.Str(1));
+            if (held_elsewhere &&
+                row.status() != pb::ENROLMENT_STATUS_ENROLLED) {
+              row_error(p.row_number, "status",
+                        "the child's current enrolment is held at a school "
+                        "outside the caller's scope: only a move-in "
+                        "(ENROLLED) may be recorded");
+              continue;
+            }
             if (o.Str(1) == row.school_code() && o.Int(2) == row.stage() &&
                 o.Int(3) == row.grade() && o.Int(4) == row.term().year() &&
                 o.Int(5) == row.term().season() && o.Int(6) == row.status() &&
@@ -815,7 +916,11 @@ absl::Status Registry::RecordEnrolments(CallContext& call,
         resp->set_unchanged_rows(unchanged);
         resp->set_rejected_rows(req.rows_size() - accepted - unchanged);
         if (!req.skip_identification()) {
-          auto summary = Identify(c, TodayCst());
+          // Only what this write touched is re-identified, and the caller
+          // hears of its own scope only; RunIdentification is the full pass.
+          auto scope = ScopeOf(call.principal);
+          if (!scope.ok()) return scope.status();
+          auto summary = Identify(c, TodayCst(), &touched, *scope);
           if (!summary.ok()) return summary.status();
           *resp->mutable_identification() = *summary;
         }
@@ -864,6 +969,9 @@ absl::Status Registry::TransferStudent(CallContext& call,
         if (!to.ok()) return to.status();
         if (to->empty())
           return InvalidField("to_school_code", "no such school");
+        // The receiving side records a move (docs/REGISTRY.md, rosters).
+        RETURN_IF_ERROR(CheckRecordScope(call.principal, to->front().Str(0),
+                                         req.to_school_code()));
         if (!absl::StrContains(to->front().Str(1),
                                absl::StrCat(",", req.stage(), ","))) {
           return InvalidField("stage",
@@ -884,11 +992,6 @@ absl::Status Registry::TransferStudent(CallContext& call,
               "the child has no current enrolment to transfer from");
         }
         const SqlRow& o = cur->front();
-        if (!call.principal.Covers(o.Str(12)) &&
-            !call.principal.Covers(to->front().Str(0))) {
-          return absl::PermissionDeniedError(
-              "neither school lies in the caller's region scope");
-        }
         if (o.Str(1) == req.to_school_code()) {
           return WithReason(
               absl::StatusCode::kFailedPrecondition, "SAME_SCHOOL",
@@ -909,10 +1012,19 @@ absl::Status Registry::TransferStudent(CallContext& call,
              int64_t{req.grade()}, int64_t{req.term().year()},
              int64_t{req.term().season()}, o.Int(8), now, reason});
         if (!ins.ok()) return ins.status();
-        FillEnrolment(o, 1, resp->mutable_previous());
-        resp->mutable_previous()->set_status(pb::ENROLMENT_STATUS_TRANSFERRED);
-        resp->mutable_previous()->set_current(false);
-        resp->mutable_previous()->set_reason(reason);
+        auto* prev = resp->mutable_previous();
+        if (call.principal.Covers(o.Str(12)) &&
+            call.principal.CoversSchool(o.Str(1))) {
+          FillEnrolment(o, 1, prev);
+          prev->set_reason(reason);
+        } else {
+          // The other side's school is not the caller's to read.
+          prev->set_reason(call.principal.Covers(o.Str(12))
+                               ? "transferred in from another school"
+                               : "transferred in from another county");
+        }
+        prev->set_status(pb::ENROLMENT_STATUS_TRANSFERRED);
+        prev->set_current(false);
         auto* n = resp->mutable_current();
         n->set_school_code(req.to_school_code());
         n->set_stage(req.stage());
@@ -939,12 +1051,18 @@ absl::Status Registry::TransferStudent(CallContext& call,
 // ----------------------------------------------------------------
 // identification
 
-absl::StatusOr<Registry::StageCounts> Registry::CountStages(SqlConnection& c) {
+absl::StatusOr<Registry::StageCounts> Registry::CountStages(
+    SqlConnection& c, const Scope& scope) {
+  std::vector<SqlValue> params;
+  const std::string in_scope =
+      MemberInScope(scope.region, scope.school, &params);
   auto rows = c.Query(
-      "SELECT e.stage, CASE WHEN e.status IN (1, 3) THEN 1 ELSE 0 END AS "
-      "in_school, COUNT(*) FROM members m JOIN enrolments e ON e.id_hash = "
-      "m.id_hash AND e.current = 1 GROUP BY e.stage, in_school "
-      "ORDER BY e.stage");
+      absl::StrCat(
+          "SELECT e.stage, CASE WHEN e.status IN (1, 3) THEN 1 ELSE 0 END AS "
+          "in_school, COUNT(*) FROM members m JOIN enrolments e ON e.id_hash = "
+          "m.id_hash AND e.current = 1 WHERE ",
+          in_scope, " GROUP BY e.stage, in_school ORDER BY e.stage"),
+      params);
   if (!rows.ok()) return rows.status();
   StageCounts out;
   for (const auto& r : *rows) {
@@ -954,47 +1072,111 @@ absl::StatusOr<Registry::StageCounts> Registry::CountStages(SqlConnection& c) {
   return out;
 }
 
+absl::StatusOr<int64_t> Registry::RefreshOutOfSchool(
+    SqlConnection& c, const std::string& as_of, int64_t run_id,
+    const std::string& member_filter, const std::vector<SqlValue>& params,
+    const Scope& scope) {
+  const auto [lo, hi] = SchoolAgeMonths(as_of);
+  // `member_filter` empty: every member (the full pass).
+  const std::string and_filter =
+      member_filter.empty() ? "" : absl::StrCat(" AND ", member_filter);
+  std::vector<SqlValue> up_params = {as_of, run_id, run_id, lo, hi};
+  up_params.insert(up_params.end(), params.begin(), params.end());
+  auto up = c.Execute(
+      absl::StrCat(
+          "INSERT INTO out_of_school(member_id, first_seen, since_run, "
+          "last_run, resolved_at) SELECT m.id, ?, ?, ?, NULL FROM members m "
+          "WHERE m.birth_month > ? AND m.birth_month <= ?",
+          and_filter,
+          " AND NOT EXISTS ("
+          " SELECT 1 FROM enrolments e WHERE e.id_hash = m.id_hash AND "
+          " e.current = 1 AND (e.status IN (1, 3) OR (e.status = 5 AND "
+          " e.stage >= 3))) "
+          "ON CONFLICT(member_id) DO UPDATE SET last_run = excluded.last_run, "
+          "first_seen = CASE WHEN out_of_school.resolved_at IS NULL THEN "
+          "out_of_school.first_seen ELSE excluded.first_seen END, "
+          "since_run = CASE WHEN out_of_school.resolved_at IS NULL THEN "
+          "out_of_school.since_run ELSE excluded.since_run END, "
+          "resolved_at = NULL"),
+      up_params);
+  if (!up.ok()) return up.status();
+  // The members of the filter still open but not seen by this run are back
+  // in school (or aged out): count those in scope, then resolve them all.
+  std::vector<SqlValue> back_params = {run_id};
+  back_params.insert(back_params.end(), params.begin(), params.end());
+  const std::string in_scope =
+      MemberInScope(scope.region, scope.school, &back_params);
+  auto back = c.Query(
+      absl::StrCat("SELECT COUNT(*) FROM out_of_school o JOIN members m ON "
+                   "m.id = o.member_id WHERE o.resolved_at IS NULL AND "
+                   "o.last_run <> ?",
+                   and_filter, " AND ", in_scope),
+      back_params);
+  if (!back.ok()) return back.status();
+  std::vector<SqlValue> res_params = {as_of, run_id};
+  res_params.insert(res_params.end(), params.begin(), params.end());
+  auto resolved = c.Execute(
+      member_filter.empty()
+          ? std::string("UPDATE out_of_school SET resolved_at = ? WHERE "
+                        "resolved_at IS NULL AND last_run <> ?")
+          : absl::StrCat("UPDATE out_of_school SET resolved_at = ? WHERE "
+                         "resolved_at IS NULL AND last_run <> ? AND member_id "
+                         "IN (SELECT m.id FROM members m WHERE ",
+                         member_filter, ")"),
+      res_params);
+  if (!resolved.ok()) return resolved.status();
+  return back->front().Int(0);
+}
+
 absl::StatusOr<pb::IdentificationSummary> Registry::Identify(
     SqlConnection& c, const std::string& as_of,
+    const std::vector<std::string>* touched, const Scope& scope,
     const std::function<absl::StatusOr<StageCounts>()>& stages) {
   pb::IdentificationSummary sum;
-  const std::string lo = YearsBefore(as_of, 16);  // exclusive: age <= 15
-  const std::string hi = YearsBefore(as_of, 6);   // inclusive: age >= 6
+  const auto [lo, hi] = SchoolAgeMonths(as_of);
   auto run = c.Query(
       "INSERT INTO identification_runs(as_of, started_at, summary) "
       "VALUES(?,?,'') RETURNING run_id",
       {as_of, NowSec()});
   if (!run.ok()) return run.status();
   int64_t run_id = run->front().Int(0);
-  auto up = c.Execute(
-      "INSERT INTO out_of_school(member_id, first_seen, since_run, last_run, "
-      "resolved_at) SELECT m.id, ?, ?, ?, NULL FROM members m "
-      "WHERE m.birth_date > ? AND m.birth_date <= ? AND NOT EXISTS ("
-      " SELECT 1 FROM enrolments e WHERE e.id_hash = m.id_hash AND "
-      " e.current = 1 AND (e.status IN (1, 3) OR (e.status = 5 AND "
-      " e.stage >= 3))) "
-      "ON CONFLICT(member_id) DO UPDATE SET last_run = excluded.last_run, "
-      "first_seen = CASE WHEN out_of_school.resolved_at IS NULL THEN "
-      "out_of_school.first_seen ELSE excluded.first_seen END, "
-      "since_run = CASE WHEN out_of_school.resolved_at IS NULL THEN "
-      "out_of_school.since_run ELSE excluded.since_run END, "
-      "resolved_at = NULL",
-      {as_of, run_id, run_id, lo, hi});
-  if (!up.ok()) return up.status();
-  auto back = c.Execute(
-      "UPDATE out_of_school SET resolved_at = ? WHERE resolved_at IS NULL AND "
-      "last_run <> ?",
-      {as_of, run_id});
-  if (!back.ok()) return back.status();
-  // Two passes instead of five: members and the school-age band in one
-  // scan; identified students and those in school per stage in one join.
+  int64_t back_in_school = 0;
+  if (touched == nullptr) {
+    auto back = RefreshOutOfSchool(c, as_of, run_id, "", {}, scope);
+    if (!back.ok()) return back.status();
+    back_in_school = *back;
+  } else {
+    // The members this write touched, in chunks of 400 blind indexes.
+    std::vector<std::string> hashes(touched->begin(), touched->end());
+    std::sort(hashes.begin(), hashes.end());
+    hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
+    constexpr size_t kChunk = 400;
+    for (size_t i = 0; i < hashes.size(); i += kChunk) {
+      const size_t k = std::min(kChunk, hashes.size() - i);
+      std::string filter = "m.id_hash IN (?";
+      for (size_t j = 1; j < k; ++j) filter += ",?";
+      filter += ")";
+      std::vector<SqlValue> params(hashes.begin() + i, hashes.begin() + i + k);
+      auto back = RefreshOutOfSchool(c, as_of, run_id, filter, params, scope);
+      if (!back.ok()) return back.status();
+      back_in_school += *back;
+    }
+  }
+  // Members, the school-age band and the open list in one scan of the
+  // members in scope.
+  std::vector<SqlValue> params = {lo, hi, run_id};
+  const std::string in_scope =
+      MemberInScope(scope.region, scope.school, &params);
   auto counts = c.Query(
-      "SELECT COUNT(*), COALESCE(SUM(CASE WHEN birth_date > ? AND birth_date "
-      "<= ? THEN 1 ELSE 0 END), 0), "
-      "(SELECT COUNT(*) FROM out_of_school WHERE resolved_at IS NULL), "
-      "(SELECT COUNT(*) FROM out_of_school WHERE resolved_at IS NULL AND "
-      " since_run = ?) FROM members",
-      {lo, hi, run_id});
+      absl::StrCat(
+          "SELECT COUNT(*), COALESCE(SUM(CASE WHEN m.birth_month > ? AND "
+          "m.birth_month <= ? THEN 1 ELSE 0 END), 0), "
+          "COALESCE(SUM(CASE WHEN o.member_id IS NOT NULL THEN 1 ELSE 0 END), "
+          "0), COALESCE(SUM(CASE WHEN o.since_run = ? THEN 1 ELSE 0 END), 0) "
+          "FROM members m LEFT JOIN out_of_school o ON o.member_id = m.id AND "
+          "o.resolved_at IS NULL WHERE ",
+          in_scope),
+      params);
   if (!counts.ok()) return counts.status();
   const SqlRow& r = counts->front();
   sum.set_run_id(run_id);
@@ -1003,8 +1185,9 @@ absl::StatusOr<pb::IdentificationSummary> Registry::Identify(
   sum.set_school_age(r.Int(1));
   sum.set_out_of_school(r.Int(2));
   sum.set_newly_out_of_school(r.Int(3));
-  sum.set_back_in_school(*back);
-  absl::StatusOr<StageCounts> counted = stages ? stages() : CountStages(c);
+  sum.set_back_in_school(back_in_school);
+  absl::StatusOr<StageCounts> counted =
+      stages ? stages() : CountStages(c, scope);
   if (!counted.ok()) return counted.status();
   sum.set_identified(counted->identified);
   for (const auto& [stage, students] : counted->in_school) {
@@ -1018,7 +1201,9 @@ absl::StatusOr<pb::IdentificationSummary> Registry::Identify(
   if (!save.ok()) return save.status();
   auto per_region = c.Query(
       "SELECT m.region_code, COUNT(*) FROM out_of_school o JOIN members m ON "
-      "m.id = o.member_id WHERE o.resolved_at IS NULL GROUP BY m.region_code");
+      "m.id = o.member_id WHERE o.resolved_at IS NULL AND m.region_code LIKE "
+      "? GROUP BY m.region_code",
+      {scope.region + "%"});
   if (per_region.ok()) {
     for (const auto& pr : *per_region) {
       out_of_school_gauge_->Add({{"region", pr.Str(0)}})
@@ -1049,7 +1234,7 @@ absl::Status Registry::RunIdentification(
   auto stages = std::async(std::launch::async, [this] {
     absl::StatusOr<StageCounts> out;
     absl::Status st = db_.Read([&](SqlConnection& c) {
-      out = CountStages(c);
+      out = CountStages(c, Scope{});
       return out.status();
     });
     if (!st.ok()) out = st;
@@ -1058,8 +1243,8 @@ absl::Status Registry::RunIdentification(
   return host_.requests().Run(
       call.principal, "RunIdentification", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
-        auto s = Identify(c, as_of, [&] {
-          return stages.valid() ? stages.get() : CountStages(c);
+        auto s = Identify(c, as_of, nullptr, Scope{}, [&] {
+          return stages.valid() ? stages.get() : CountStages(c, Scope{});
         });
         if (!s.ok()) return s.status();
         *resp->mutable_summary() = *s;
@@ -1073,15 +1258,12 @@ absl::StatusOr<pb::Student> Registry::LoadStudentFromDb(
     SqlConnection& c, const std::string& id_hash) {
   auto m = c.Query(
       "SELECT m.id, m.id_enc, m.name_enc, m.household_id, m.region_code, "
-      "h.status, h.registration_year, m.birth_date, m.male, m.relation "
+      "h.status, h.registration_year, m.birth_month, m.male, m.relation "
       "FROM members m JOIN households h ON h.household_id = m.household_id "
       "WHERE m.id_hash = ?",
       {id_hash});
   if (!m.ok()) return m.status();
-  if (m->empty()) {
-    return absl::NotFoundError(
-        "no registered household member has this ID number");
-  }
+  if (m->empty()) return absl::NotFoundError(kNoSuchIdNumber);
   const SqlRow& r = m->front();
   pb::Student s;
   int64_t member = r.Int(0);
@@ -1092,7 +1274,12 @@ absl::StatusOr<pb::Student> Registry::LoadStudentFromDb(
   s.set_region_code(r.Str(4));
   s.set_household_status(static_cast<cpb::HouseholdStatus>(r.Int(5)));
   s.set_registration_year(static_cast<int32_t>(r.Int(6)));
-  s.set_birth_date(r.Str(7));
+  // The birth date is kept in clear nowhere: it is read from the ID number
+  // (dropped again wherever the ID number is masked).
+  if (auto info = ValidateIdNumber("id_number", s.id_number()); info.ok()) {
+    s.set_birth_date(info->birth_date());
+  }
+  s.set_birth_year(BirthYearOf(r.Str(7)));
   s.set_male(r.Int(8) != 0);
   s.set_relation(static_cast<pb::Relation>(r.Int(9)));
   auto hist =
@@ -1135,9 +1322,12 @@ absl::StatusOr<pb::Student> Registry::LoadStudentFromDb(
 }
 
 absl::StatusOr<pb::Student> Registry::LoadStudent(const std::string& id_hash) {
+  // Each value is bound to its own key (associated data): a value copied
+  // under another student's key does not decrypt, and the read falls back
+  // to the database.
   const std::string key = StudentCacheKey(id_hash);
   if (auto cached = host_.cache().Get(key)) {
-    auto plain = host_.crypto().Decrypt(*cached, kCtxCache);
+    auto plain = host_.crypto().Decrypt(*cached, key);
     pb::Student s;
     if (plain.ok() && s.ParseFromString(*plain)) return s;
   }
@@ -1149,14 +1339,14 @@ absl::StatusOr<pb::Student> Registry::LoadStudent(const std::string& id_hash) {
     return absl::OkStatus();
   });
   if (!st.ok()) return st;
-  host_.cache().Set(key,
-                    host_.crypto().Encrypt(s.SerializeAsString(), kCtxCache));
+  host_.cache().Set(key, host_.crypto().Encrypt(s.SerializeAsString(), key));
   return s;
 }
 
 void Registry::MaskStudent(const Principal& p, pb::Student* s) const {
   if (p.SeesPersonalData()) return;
   s->set_id_number(MaskIdNumber(s->id_number()));
+  s->clear_birth_date();
   s->set_name(MaskName(s->name()));
   if (s->has_left_behind()) {
     s->mutable_left_behind()->set_carer_name(
@@ -1178,7 +1368,7 @@ absl::Status Registry::GetStudent(CallContext& call,
     absl::Status st = db_.Read([&](SqlConnection& c) -> absl::Status {
       auto r = c.Query("SELECT id_hash FROM members WHERE id = ?", {*id});
       if (!r.ok()) return r.status();
-      if (r->empty()) return absl::NotFoundError("no such member");
+      if (r->empty()) return absl::NotFoundError(kNoSuchMember);
       hash = r->front().Str(0);
       return absl::OkStatus();
     });
@@ -1188,12 +1378,28 @@ absl::Status Registry::GetStudent(CallContext& call,
   }
   auto s = LoadStudent(hash);
   if (!s.ok()) return s.status();
-  return FinishGetStudent(call, std::move(*s), resp);
+  return FinishGetStudent(call, std::move(*s),
+                          req.key_case() == pb::GetStudentRequest::kIdNumber
+                              ? kNoSuchIdNumber
+                              : kNoSuchMember,
+                          resp);
 }
 
 absl::Status Registry::FinishGetStudent(CallContext& call, pb::Student s,
+                                        absl::string_view not_found,
                                         pb::GetStudentResponse* resp) const {
-  RETURN_IF_ERROR(CheckRegion(call.principal, s.region_code()));
+  // Whether a child outside the caller's scope is registered at all is
+  // itself personal data (a registered poor household): such a child is
+  // answered exactly as one that does not exist. The audit still records
+  // the refusal (an event is written because personal_data is set; it is
+  // stored as false for a call that did not succeed).
+  if (!CheckRecordScope(call.principal, s.region_code(),
+                        s.current_enrolment().school_code())
+           .ok()) {
+    call.AddRecord(absl::StrCat("out-of-scope:", s.member_id()));
+    call.personal_data = true;
+    return absl::NotFoundError(not_found);
+  }
   MaskStudent(call.principal, &s);
   call.AddRecord(s.member_id());
   call.personal_data = call.principal.SeesPersonalData();
@@ -1207,13 +1413,14 @@ std::optional<absl::Status> Registry::GetStudentFast(
   if (req.key_case() != pb::GetStudentRequest::kIdNumber) return std::nullopt;
   auto info = ValidateIdNumber("id_number", req.id_number());
   if (!info.ok()) return info.status();
-  auto cached = host_.cache().GetLocal(
-      StudentCacheKey(IdHash(NormalizeIdNumber(req.id_number()))));
+  const std::string key =
+      StudentCacheKey(IdHash(NormalizeIdNumber(req.id_number())));
+  auto cached = host_.cache().GetLocal(key);
   if (!cached) return std::nullopt;
-  auto plain = host_.crypto().Decrypt(*cached, kCtxCache);
+  auto plain = host_.crypto().Decrypt(*cached, key);
   pb::Student s;
   if (!plain.ok() || !s.ParseFromString(*plain)) return std::nullopt;
-  return FinishGetStudent(call, std::move(s), resp);
+  return FinishGetStudent(call, std::move(s), kNoSuchIdNumber, resp);
 }
 
 absl::Status Registry::ListStudents(CallContext& call,
@@ -1231,16 +1438,14 @@ absl::Status Registry::ListStudents(CallContext& call,
   }
   auto size = ValidatePageSize("page_size", req.page_size(), 100, 1000);
   if (!size.ok()) return size.status();
-  auto region = ScopeRegionFilter(call.principal, req.region_prefix());
-  if (!region.ok()) return region.status();
+  auto scope = ScopeOf(call.principal, req.region_prefix());
+  if (!scope.ok()) return scope.status();
+  const std::string* region = &scope->region;
   std::string school = req.school_code();
-  if (call.principal.role == Role::kSchoolOfficer &&
-      !call.principal.school.empty()) {
-    if (!school.empty() && school != call.principal.school) {
-      return absl::PermissionDeniedError(
-          "a school officer sees only their school");
-    }
-    school = call.principal.school;
+  if (!scope->school.empty()) {
+    RETURN_IF_ERROR(
+        CheckSchool(call.principal, school.empty() ? scope->school : school));
+    school = scope->school;
   }
   int64_t status = req.status() == pb::ENROLMENT_STATUS_UNSPECIFIED
                        ? pb::ENROLMENT_STATUS_ENROLLED
@@ -1254,7 +1459,7 @@ absl::Status Registry::ListStudents(CallContext& call,
     auto rows = c.Query(
         absl::StrCat(
             "SELECT m.id, m.id_masked, m.name_enc, m.household_id, "
-            "m.region_code, h.status, h.registration_year, m.birth_date, "
+            "m.region_code, h.status, h.registration_year, m.birth_month, "
             "m.male, m.relation, ",
             kEnrolmentCols,
             " FROM members m JOIN households h ON h.household_id = "
@@ -1280,7 +1485,7 @@ absl::Status Registry::ListStudents(CallContext& call,
       s->set_region_code(r.Str(4));
       s->set_household_status(static_cast<cpb::HouseholdStatus>(r.Int(5)));
       s->set_registration_year(static_cast<int32_t>(r.Int(6)));
-      s->set_birth_date(r.Str(7));
+      s->set_birth_year(BirthYearOf(r.Str(7)));
       s->set_male(r.Int(8) != 0);
       s->set_relation(static_cast<pb::Relation>(r.Int(9)));
       FillEnrolment(r, 10, s->mutable_current_enrolment());
@@ -1288,7 +1493,7 @@ absl::Status Registry::ListStudents(CallContext& call,
     if (rows->size() > static_cast<size_t>(*size)) {
       resp->set_next_page_token(EncodePageToken(absl::StrCat(last), filters));
     }
-    call.AddRecord(absl::StrCat("students:", resp->students_size()));
+    call.NoteBulkRead(resp->students_size());
     return absl::OkStatus();
   });
 }
@@ -1299,18 +1504,22 @@ absl::Status Registry::ListOutOfSchool(CallContext& call,
   RETURN_IF_ERROR(ValidateRegionPrefix("region_prefix", req.region_prefix()));
   auto size = ValidatePageSize("page_size", req.page_size(), 100, 1000);
   if (!size.ok()) return size.status();
-  auto region = ScopeRegionFilter(call.principal, req.region_prefix());
-  if (!region.ok()) return region.status();
-  std::string filters = absl::StrCat("oos|", *region);
+  // A school officer sees the children whose last enrolment is at its
+  // school (dropped out of it).
+  auto scope = ScopeOf(call.principal, req.region_prefix());
+  if (!scope.ok()) return scope.status();
+  const std::string& school = scope->school;
+  std::string filters = absl::StrCat("oos|", scope->region, "|", school);
   auto after = DecodeIdCursor(req.page_token(), filters);
   if (!after.ok()) return after.status();
   const bool names = call.principal.SeesPersonalData();
   const std::string today = TodayCst();
+  const std::string region_like = scope->region + "%";
   return db_.Read([&](SqlConnection& c) -> absl::Status {
     auto rows = c.Query(
         absl::StrCat(
             "SELECT m.id, m.id_masked, m.name_enc, m.household_id, "
-            "m.region_code, m.birth_date, o.first_seen, "
+            "m.region_code, m.birth_month, o.first_seen, "
             "(SELECT d.state FROM dropout_cases d WHERE d.member_id = m.id "
             " ORDER BY d.id DESC LIMIT 1), "
             "CASE WHEN e.id IS NULL THEN 0 ELSE 1 END, ",
@@ -1318,9 +1527,10 @@ absl::Status Registry::ListOutOfSchool(CallContext& call,
             " FROM out_of_school o JOIN members m ON m.id = o.member_id "
             "LEFT JOIN enrolments e ON e.id_hash = m.id_hash AND e.current = 1 "
             "LEFT JOIN schools s ON s.code = e.school_code "
-            "WHERE o.resolved_at IS NULL AND m.region_code LIKE ? AND m.id > ? "
+            "WHERE o.resolved_at IS NULL AND m.region_code LIKE ? AND "
+            "(? = '' OR e.school_code = ?) AND m.id > ? "
             "ORDER BY m.id LIMIT ?"),
-        {*region + "%", *after, int64_t{*size + 1}});
+        {region_like, school, school, *after, int64_t{*size + 1}});
     if (!rows.ok()) return rows.status();
     int64_t last = 0;
     for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(*size);
@@ -1334,8 +1544,8 @@ absl::Status Registry::ListOutOfSchool(CallContext& call,
       ch->set_name(names ? name : MaskName(name));
       ch->set_household_id(r.Str(3));
       ch->set_region_code(r.Str(4));
-      ch->set_birth_date(r.Str(5));
-      ch->set_age(AgeOn(r.Str(5), today));
+      ch->set_birth_year(BirthYearOf(r.Str(5)));
+      ch->set_age(AgeFromMonth(r.Str(5), today));
       ch->set_first_seen(r.Str(6));
       absl::CivilDay first, now;
       if (absl::ParseCivilTime(r.Str(6), &first) &&
@@ -1350,12 +1560,16 @@ absl::Status Registry::ListOutOfSchool(CallContext& call,
     if (rows->size() > static_cast<size_t>(*size)) {
       resp->set_next_page_token(EncodePageToken(absl::StrCat(last), filters));
     }
+    std::vector<SqlValue> params;
+    const std::string in_scope = MemberInScope(scope->region, school, &params);
     auto total = c.Query(
-        "SELECT COUNT(*) FROM out_of_school o JOIN members m ON m.id = "
-        "o.member_id WHERE o.resolved_at IS NULL AND m.region_code LIKE ?",
-        {*region + "%"});
+        absl::StrCat("SELECT COUNT(*) FROM out_of_school o JOIN members m ON "
+                     "m.id = o.member_id WHERE o.resolved_at IS NULL AND ",
+                     in_scope),
+        params);
     if (!total.ok()) return total.status();
     resp->set_total(total->front().Int(0));
+    call.NoteBulkRead(resp->children_size());
     return absl::OkStatus();
   });
 }
@@ -1364,8 +1578,13 @@ absl::Status Registry::GetCoverage(CallContext& call,
                                    const pb::GetCoverageRequest& req,
                                    pb::GetCoverageResponse* resp) {
   RETURN_IF_ERROR(ValidateRegionPrefix("region_prefix", req.region_prefix()));
-  auto region = ScopeRegionFilter(call.principal, req.region_prefix());
-  if (!region.ok()) return region.status();
+  // A school officer gets its school's figures: the members whose current
+  // enrolment is there (its out-of-school children are those who dropped
+  // out of it).
+  auto scope = ScopeOf(call.principal, req.region_prefix());
+  if (!scope.ok()) return scope.status();
+  const std::string* region = &scope->region;
+  const std::string& school = scope->school;
   return db_.Read([&](SqlConnection& c) -> absl::Status {
     auto run = c.Query(
         "SELECT run_id, as_of FROM identification_runs ORDER BY run_id DESC "
@@ -1379,8 +1598,8 @@ absl::Status Registry::GetCoverage(CallContext& call,
     resp->set_as_of(as_of);
     auto rows = c.Query(
         "SELECT m.region_code, COUNT(DISTINCT m.household_id), COUNT(*), "
-        "SUM(CASE WHEN m.birth_date > ? AND m.birth_date <= ? THEN 1 ELSE 0 "
-        "END), "
+        "SUM(CASE WHEN m.birth_month > ? AND m.birth_month <= ? THEN 1 ELSE "
+        "0 END), "
         "SUM(CASE WHEN e.id IS NOT NULL THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN e.status IN (1, 3) THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN o.member_id IS NOT NULL THEN 1 ELSE 0 END), "
@@ -1392,14 +1611,17 @@ absl::Status Registry::GetCoverage(CallContext& call,
         " o.resolved_at IS NULL "
         "LEFT JOIN left_behind lb ON lb.member_id = m.id "
         "LEFT JOIN disability_plans dp ON dp.member_id = m.id "
-        "WHERE m.region_code LIKE ? GROUP BY m.region_code "
-        "ORDER BY m.region_code",
-        {YearsBefore(as_of, 16), YearsBefore(as_of, 6), *region + "%"});
+        "WHERE m.region_code LIKE ? AND (? = '' OR e.school_code = ?) "
+        "GROUP BY m.region_code ORDER BY m.region_code",
+        {SchoolAgeMonths(as_of).first, SchoolAgeMonths(as_of).second,
+         *region + "%", school, school});
     if (!rows.ok()) return rows.status();
     auto cases = c.Query(
-        "SELECT region_code, COUNT(*) FROM dropout_cases WHERE region_code "
-        "LIKE ? AND state NOT IN (3, 4) GROUP BY region_code",
-        {*region + "%"});
+        absl::StrCat("SELECT d.region_code, COUNT(*) FROM dropout_cases d "
+                     "WHERE d.region_code LIKE ? AND d.state NOT IN (3, 4) "
+                     "AND ",
+                     kCaseAtSchool, " GROUP BY d.region_code"),
+        {*region + "%", school, school});
     if (!cases.ok()) return cases.status();
     std::unordered_map<std::string, int64_t> open;
     for (const auto& r : *cases) open[r.Str(0)] = r.Int(1);
@@ -1439,11 +1661,15 @@ absl::StatusOr<Registry::MemberRef> Registry::FindMember(
     SqlConnection& c, const std::string& member_id) {
   auto id = ParseMemberId("member_id", member_id);
   if (!id.ok()) return id.status();
-  auto r = c.Query("SELECT id, id_hash, region_code FROM members WHERE id = ?",
-                   {*id});
+  auto r = c.Query(
+      "SELECT m.id, m.id_hash, m.region_code, COALESCE((SELECT e.school_code "
+      "FROM enrolments e WHERE e.id_hash = m.id_hash AND e.current = 1), '') "
+      "FROM members m WHERE m.id = ?",
+      {*id});
   if (!r.ok()) return r.status();
   if (r->empty()) return absl::NotFoundError("no such member");
-  return MemberRef{r->front().Int(0), r->front().Str(1), r->front().Str(2)};
+  return MemberRef{r->front().Int(0), r->front().Str(1), r->front().Str(2),
+                   r->front().Str(3)};
 }
 
 absl::StatusOr<pb::DropoutCase> Registry::LoadCase(SqlConnection& c,
@@ -1496,7 +1722,8 @@ absl::Status Registry::OpenDropoutCase(CallContext& call,
       [&](SqlConnection& c) -> absl::Status {
         auto m = FindMember(c, req.member_id());
         if (!m.ok()) return m.status();
-        RETURN_IF_ERROR(CheckRegion(call.principal, m->region_code));
+        RETURN_IF_ERROR(
+            CheckRecordScope(call.principal, m->region_code, m->school_code));
         auto oos = c.Query(
             "SELECT 1 FROM out_of_school WHERE member_id = ? AND "
             "resolved_at IS NULL",
@@ -1554,12 +1781,16 @@ absl::Status Registry::UpdateDropoutCase(
   return host_.requests().Run(
       call.principal, "UpdateDropoutCase", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
-        auto cur =
-            c.Query("SELECT state, region_code FROM dropout_cases WHERE id = ?",
-                    {req.case_id()});
+        auto cur = c.Query(
+            "SELECT d.state, d.region_code, COALESCE((SELECT ce.school_code "
+            "FROM members cm JOIN enrolments ce ON ce.id_hash = cm.id_hash AND "
+            "ce.current = 1 WHERE cm.id = d.member_id), '') FROM "
+            "dropout_cases d WHERE d.id = ?",
+            {req.case_id()});
         if (!cur.ok()) return cur.status();
         if (cur->empty()) return absl::NotFoundError("no such dropout case");
-        RETURN_IF_ERROR(CheckRegion(call.principal, cur->front().Str(1)));
+        RETURN_IF_ERROR(CheckRecordScope(call.principal, cur->front().Str(1),
+                                         cur->front().Str(2)));
         int64_t from = cur->front().Int(0);
         if (!AllowedTransition(from, req.state())) {
           return WithReason(
@@ -1597,16 +1828,23 @@ absl::Status Registry::ListDropoutCases(CallContext& call,
   }
   auto size = ValidatePageSize("page_size", req.page_size(), 50, 500);
   if (!size.ok()) return size.status();
-  auto region = ScopeRegionFilter(call.principal, req.region_prefix());
-  if (!region.ok()) return region.status();
-  std::string filters = absl::StrCat("cases|", *region, "|", req.state());
+  // A school officer sees the cases of children whose current enrolment
+  // is at its school.
+  auto scope = ScopeOf(call.principal, req.region_prefix());
+  if (!scope.ok()) return scope.status();
+  std::string filters = absl::StrCat("cases|", scope->region, "|",
+                                     scope->school, "|", req.state());
   auto after = DecodeIdCursor(req.page_token(), filters);
   if (!after.ok()) return after.status();
   return db_.Read([&](SqlConnection& c) -> absl::Status {
     auto ids = c.Query(
-        "SELECT id FROM dropout_cases WHERE region_code LIKE ? AND "
-        "(? = 0 OR state = ?) AND id > ? ORDER BY id LIMIT ?",
-        {*region + "%", int64_t{req.state()}, int64_t{req.state()}, *after,
+        absl::StrCat("SELECT d.id FROM dropout_cases d WHERE d.region_code "
+                     "LIKE ? AND ",
+                     kCaseAtSchool,
+                     " AND (? = 0 OR d.state = ?) AND d.id > ? ORDER BY d.id "
+                     "LIMIT ?"),
+        {scope->region + "%", scope->school, scope->school,
+         int64_t{req.state()}, int64_t{req.state()}, *after,
          int64_t{*size + 1}});
     if (!ids.ok()) return ids.status();
     for (size_t i = 0; i < ids->size() && i < static_cast<size_t>(*size); ++i) {
@@ -1618,6 +1856,7 @@ absl::Status Registry::ListDropoutCases(CallContext& call,
       resp->set_next_page_token(
           EncodePageToken(absl::StrCat((*ids)[*size - 1].Int(0)), filters));
     }
+    call.NoteBulkRead(resp->cases_size());
     return absl::OkStatus();
   });
 }
@@ -1656,7 +1895,8 @@ absl::Status Registry::SetLeftBehind(CallContext& call,
       [&](SqlConnection& c) -> absl::Status {
         auto m = FindMember(c, req.member_id());
         if (!m.ok()) return m.status();
-        RETURN_IF_ERROR(CheckRegion(call.principal, m->region_code));
+        RETURN_IF_ERROR(
+            CheckRecordScope(call.principal, m->region_code, m->school_code));
         hash = m->id_hash;
         absl::StatusOr<int64_t> r;
         if (req.clear()) {
@@ -1679,6 +1919,7 @@ absl::Status Registry::SetLeftBehind(CallContext& call,
         if (!r.ok()) return r.status();
         auto s = LoadStudentFromDb(c, m->id_hash);
         if (!s.ok()) return s.status();
+        TrimWriteAnswer(&*s);
         *resp->mutable_student() = std::move(*s);
         return absl::OkStatus();
       });
@@ -1725,14 +1966,17 @@ absl::Status Registry::SetDisabilityPlan(
       [&](SqlConnection& c) -> absl::Status {
         auto m = FindMember(c, req.member_id());
         if (!m.ok()) return m.status();
-        RETURN_IF_ERROR(CheckRegion(call.principal, m->region_code));
+        RETURN_IF_ERROR(
+            CheckRecordScope(call.principal, m->region_code, m->school_code));
         hash = m->id_hash;
         if (needs_school) {
-          auto s = c.Query("SELECT 1 FROM schools WHERE code = ?",
+          auto s = c.Query("SELECT region_code FROM schools WHERE code = ?",
                            {plan.school_code()});
           if (!s.ok()) return s.status();
           if (s->empty())
             return InvalidField("plan.school_code", "no such school");
+          RETURN_IF_ERROR(CheckRecordScope(call.principal, s->front().Str(0),
+                                           plan.school_code()));
         }
         auto r = c.Execute(
             "INSERT INTO disability_plans(member_id, category, placement, "
@@ -1748,6 +1992,7 @@ absl::Status Registry::SetDisabilityPlan(
         if (!r.ok()) return r.status();
         auto s = LoadStudentFromDb(c, m->id_hash);
         if (!s.ok()) return s.status();
+        TrimWriteAnswer(&*s);
         *resp->mutable_student() = std::move(*s);
         return absl::OkStatus();
       });
@@ -1764,23 +2009,31 @@ absl::Status Registry::ListSpecialGroups(
   RETURN_IF_ERROR(ValidateRegionPrefix("region_prefix", req.region_prefix()));
   auto size = ValidatePageSize("page_size", req.page_size(), 100, 1000);
   if (!size.ok()) return size.status();
-  auto region = ScopeRegionFilter(call.principal, req.region_prefix());
-  if (!region.ok()) return region.status();
-  std::string filters = absl::StrCat("special|", *region);
+  auto scope = ScopeOf(call.principal, req.region_prefix());
+  if (!scope.ok()) return scope.status();
+  std::string filters =
+      absl::StrCat("special|", scope->region, "|", scope->school);
   auto after = DecodeIdCursor(req.page_token(), filters);
   if (!after.ok()) return after.status();
   const bool names = call.principal.SeesPersonalData();
+  std::vector<SqlValue> scope_params;
+  const std::string in_scope =
+      MemberInScope(scope->region, scope->school, &scope_params);
   return db_.Read([&](SqlConnection& c) -> absl::Status {
+    std::vector<SqlValue> params = scope_params;
+    params.emplace_back(*after);
+    params.emplace_back(int64_t{*size + 1});
     auto rows = c.Query(
-        "SELECT m.id, m.id_masked, m.name_enc, m.region_code, "
-        "lb.member_id, lb.carer_name_enc, lb.carer_relation, "
-        "lb.parents_location, lb.updated_at, dp.member_id, dp.category, "
-        "dp.placement, dp.school_code, dp.note, dp.updated_at "
-        "FROM members m LEFT JOIN left_behind lb ON lb.member_id = m.id "
-        "LEFT JOIN disability_plans dp ON dp.member_id = m.id "
-        "WHERE (lb.member_id IS NOT NULL OR dp.member_id IS NOT NULL) AND "
-        "m.region_code LIKE ? AND m.id > ? ORDER BY m.id LIMIT ?",
-        {*region + "%", *after, int64_t{*size + 1}});
+        absl::StrCat(
+            "SELECT m.id, m.id_masked, m.name_enc, m.region_code, "
+            "lb.member_id, lb.carer_name_enc, lb.carer_relation, "
+            "lb.parents_location, lb.updated_at, dp.member_id, dp.category, "
+            "dp.placement, dp.school_code, dp.note, dp.updated_at "
+            "FROM members m LEFT JOIN left_behind lb ON lb.member_id = m.id "
+            "LEFT JOIN disability_plans dp ON dp.member_id = m.id "
+            "WHERE (lb.member_id IS NOT NULL OR dp.member_id IS NOT NULL) AND ",
+            in_scope, " AND m.id > ? ORDER BY m.id LIMIT ?"),
+        params);
     if (!rows.ok()) return rows.status();
     int64_t last = 0;
     for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(*size);
@@ -1813,16 +2066,20 @@ absl::Status Registry::ListSpecialGroups(
     if (rows->size() > static_cast<size_t>(*size)) {
       resp->set_next_page_token(EncodePageToken(absl::StrCat(last), filters));
     }
+    std::vector<SqlValue> both = scope_params;
+    both.insert(both.end(), scope_params.begin(), scope_params.end());
     auto totals = c.Query(
-        "SELECT (SELECT COUNT(*) FROM left_behind lb JOIN members m ON m.id = "
-        "lb.member_id WHERE m.region_code LIKE ?), (SELECT COUNT(*) FROM "
-        "disability_plans dp JOIN members m ON m.id = dp.member_id WHERE "
-        "m.region_code LIKE ?)",
-        {*region + "%", *region + "%"});
+        absl::StrCat("SELECT (SELECT COUNT(*) FROM left_behind lb JOIN "
+                     "members m ON m.id = lb.member_id WHERE ",
+                     in_scope,
+                     "), (SELECT COUNT(*) FROM disability_plans dp JOIN "
+                     "members m ON m.id = dp.member_id WHERE ",
+                     in_scope, ")"),
+        both);
     if (!totals.ok()) return totals.status();
     resp->set_left_behind_total(totals->front().Int(0));
     resp->set_disability_plan_total(totals->front().Int(1));
-    call.personal_data = names && resp->entries_size() > 0;
+    call.NoteBulkRead(resp->entries_size());
     return absl::OkStatus();
   });
 }

@@ -110,20 +110,41 @@ class Registry {
     int64_t id = 0;
     std::string id_hash;
     std::string region_code;
+    std::string school_code;  // of the current enrolment, "" when none
   };
+  // What a caller may see of counts and lists: a region prefix and, for a
+  // school officer, its school (members whose current enrolment is there).
+  struct Scope {
+    std::string region;
+    std::string school;
+  };
+  // The caller's scope; PERMISSION_DENIED for a school officer without a
+  // school claim (never "unrestricted").
+  static absl::StatusOr<Scope> ScopeOf(const Principal& p,
+                                       absl::string_view region_filter = "");
   // Students with a current enrolment, and those in school per stage.
   struct StageCounts {
     int64_t identified = 0;
     std::vector<std::pair<int, int64_t>> in_school;  // (stage, students)
   };
-  absl::StatusOr<StageCounts> CountStages(SqlConnection& c);
-  // Recomputes the out-of-school list as of `as_of` in `c`'s transaction.
-  // `stages`, when given, supplies the per-stage counts (computed
-  // elsewhere, e.g. on a reader in parallel); otherwise they are counted
-  // in `c`.
+  absl::StatusOr<StageCounts> CountStages(SqlConnection& c, const Scope& scope);
+  // Recomputes the out-of-school list as of `as_of` in `c`'s transaction:
+  // for every member when `touched` is null (RunIdentification), else only
+  // for the members whose blind indexes `touched` holds (what a write
+  // changed). The summary counts only what lies in `scope`. `stages`, when
+  // given, supplies the per-stage counts (computed elsewhere, e.g. on a
+  // reader in parallel); otherwise they are counted in `c`.
   absl::StatusOr<pb::IdentificationSummary> Identify(
       SqlConnection& c, const std::string& as_of,
+      const std::vector<std::string>* touched, const Scope& scope,
       const std::function<absl::StatusOr<StageCounts>()>& stages = nullptr);
+  // Upserts the out-of-school rows of the members `member_filter` selects
+  // (an SQL condition on `m` with `params`) and resolves theirs no longer
+  // out of school; returns the number resolved within `scope`.
+  absl::StatusOr<int64_t> RefreshOutOfSchool(
+      SqlConnection& c, const std::string& as_of, int64_t run_id,
+      const std::string& member_filter, const std::vector<SqlValue>& params,
+      const Scope& scope);
   // The full (unmasked) student, from cache or database.
   absl::StatusOr<pb::Student> LoadStudent(const std::string& id_hash);
   absl::StatusOr<pb::Student> LoadStudentFromDb(SqlConnection& c,
@@ -133,8 +154,11 @@ class Registry {
   absl::StatusOr<pb::DropoutCase> LoadCase(SqlConnection& c, int64_t case_id,
                                            const Principal& p);
   void MaskStudent(const Principal& p, pb::Student* s) const;
-  // Region check, masking and audit fields common to both GetStudent paths.
+  // Scope check, masking and audit fields common to both GetStudent paths.
+  // A student outside the caller's scope is answered as one that does not
+  // exist (NOT_FOUND with `not_found`), and audited as a refusal.
   absl::Status FinishGetStudent(CallContext& call, pb::Student s,
+                                absl::string_view not_found,
                                 pb::GetStudentResponse* resp) const;
   std::string StudentCacheKey(const std::string& id_hash) const;
   std::string IdHash(const std::string& id_number) const;

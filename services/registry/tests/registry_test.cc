@@ -338,9 +338,11 @@ TEST_P(RegistryTest, RegionScopesHoldForReadsListsAndBulkPaths) {
           .ok());
   pb::Student s;
   EXPECT_TRUE(Get(ChildId(10, 61), &s, CountyToken("411325")).ok());
+  // A child registered elsewhere is answered as one not registered at all
+  // (issue 12, point 13).
   EXPECT_EQ(
       Get(ChildId(10, 63, "411326"), &s, CountyToken("411325")).error_code(),
-      grpc::StatusCode::PERMISSION_DENIED);
+      grpc::StatusCode::NOT_FOUND);
 
   pb::ListOutOfSchoolRequest req;
   pb::ListOutOfSchoolResponse list;
@@ -727,7 +729,7 @@ TEST_P(RegistryTest, TheInProcessTierServesRepeatsAndForgetsOnWrites) {
   ASSERT_TRUE(Get(id, &s, TestToken(Role::kAgency, "411325")).ok());
   EXPECT_EQ(s.name(), "韩*");
   EXPECT_EQ(Get(id, &s, CountyToken("411326")).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+            grpc::StatusCode::NOT_FOUND);
   pb::RecordEnrolmentsResponse eresp;
   ASSERT_TRUE(Enrol(id, "SL1", cpb::SCHOOL_STAGE_PRIMARY, 3,
                     pb::ENROLMENT_STATUS_ENROLLED, &eresp)
