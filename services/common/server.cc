@@ -138,6 +138,11 @@ void CallContext::NoteBulkRead(size_t count) {
   records = records.empty() ? note : absl::StrCat(note, ",", records);
 }
 
+void CallContext::NoteHiddenDenial(absl::string_view record) {
+  hidden_denial = true;
+  AddRecord(absl::StrCat("out-of-scope:", record));
+}
+
 ServiceRuntime::ServiceRuntime(const ServerConfig& config, Authenticator* auth,
                                AuditLog* audit, prometheus::Registry* registry)
     : rate_limit_(config.rate_limit_per_second),
@@ -192,7 +197,8 @@ void ServiceRuntime::Audit(const CallContext& call,
                            const absl::Status& status) {
   if (!audit_) return;
   bool denied = status.code() == absl::StatusCode::kPermissionDenied ||
-                status.code() == absl::StatusCode::kUnauthenticated;
+                status.code() == absl::StatusCode::kUnauthenticated ||
+                call.hidden_denial;
   if (!(call.mutating || call.personal_data || call.bulk_read || denied)) {
     return;
   }
@@ -203,6 +209,8 @@ void ServiceRuntime::Audit(const CallContext& call,
   e.method = call.method;
   e.records = call.records;
   e.result = GrpcCodeName(static_cast<grpc::StatusCode>(status.code()));
+  // What the caller was told, and what it was: a refusal.
+  if (call.hidden_denial) e.result += " (out of scope)";
   e.personal_data = call.personal_data && status.ok();
   audit_->Record(std::move(e));
 }

@@ -111,7 +111,12 @@ struct CallContext {
   // A list or bulk read that returned `count` records carrying a name or an
   // ID number (masked or not): audited once per call, with the count.
   void NoteBulkRead(size_t count);
+  // A record outside the caller's scope, answered as if it did not exist
+  // (so the answer is no existence oracle): audited as a denial all the
+  // same, with `record` (an id, never personal data).
+  void NoteHiddenDenial(absl::string_view record);
   bool bulk_read = false;
+  bool hidden_denial = false;
 };
 
 // Shared by the handlers of one service. Thread-safe.

@@ -1391,13 +1391,11 @@ absl::Status Registry::FinishGetStudent(CallContext& call, pb::Student s,
   // Whether a child outside the caller's scope is registered at all is
   // itself personal data (a registered poor household): such a child is
   // answered exactly as one that does not exist. The audit still records
-  // the refusal (an event is written because personal_data is set; it is
-  // stored as false for a call that did not succeed).
+  // the refusal.
   if (!CheckRecordScope(call.principal, s.region_code(),
                         s.current_enrolment().school_code())
            .ok()) {
-    call.AddRecord(absl::StrCat("out-of-scope:", s.member_id()));
-    call.personal_data = true;
+    call.NoteHiddenDenial(s.member_id());
     return absl::NotFoundError(not_found);
   }
   MaskStudent(call.principal, &s);

@@ -735,6 +735,9 @@ absl::Status VocationalTraining::Apply(CallContext& call,
     // The caller acts for the applicant's household: its county must lie
     // in the caller's scope (the course may be taught elsewhere).
     auto fetched = FetchMemberInScope(p, "member_id", req.member_id());
+    if (fetched.status().code() == absl::StatusCode::kNotFound) {
+      call.NoteHiddenDenial(req.member_id());
+    }
     if (!fetched.ok()) return fetched.status();
     member = std::move(*fetched);
     if (member.household_status() != cpb::HOUSEHOLD_STATUS_POOR &&
@@ -895,6 +898,7 @@ absl::Status VocationalTraining::Apply(CallContext& call,
   if (!st.ok()) return st;
   if (answered && !p.Covers(resp->application().member_region_code())) {
     resp->Clear();
+    call.NoteHiddenDenial(req.member_id());
     return internal::MemberNotInScope("member_id");
   }
   VOC_RETURN_IF_ERROR(RestoreNames(p, {resp->mutable_application()}));

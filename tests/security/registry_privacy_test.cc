@@ -642,7 +642,7 @@ TEST_P(RegistryPrivacyTest, GetStudentDoesNotTellElsewhereFromNowhere) {
 
   int refusals = 0;
   for (const auto& e : Audit("GetStudent")) {
-    if (e.result() == "NotFound" &&
+    if (e.result() == "NotFound (out of scope)" &&
         e.records().find("out-of-scope:" + found.member_id()) !=
             std::string::npos) {
       ++refusals;
