@@ -4,6 +4,12 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 DEPS_STAMP := $(BUILD_DIR)/.deps-ok
 
+# ccache keyed by paths relative to the checkout and not by the build
+# directory, so a fresh clone elsewhere (CI) reuses what an earlier build
+# of the same sources compiled, for the normal and the sanitizer builds.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+
 .PHONY: all deps configure build test run bench soak lint format clean e2e asan fuzz
 
 -include deploy/deploy.mk
