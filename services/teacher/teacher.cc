@@ -127,16 +127,6 @@ Scope ScopeOf(const Principal& p, absl::string_view region_prefix) {
   return Scope::kNone;
 }
 
-SchoolScope SchoolScopeOf(const Principal& p) {
-  if (p.role != Role::kSchoolOfficer) return {};
-  return {1, p.school};
-}
-
-std::string SchoolClause(absl::string_view column) {
-  return absl::StrCat("(? = 0 OR (", column, " = ? AND ", column,
-                      " <> ''))");
-}
-
 absl::Status CheckOverlap(const Principal& p, absl::string_view region_prefix) {
   if (ScopeOf(p, region_prefix) != Scope::kNone) return absl::OkStatus();
   return absl::PermissionDeniedError(absl::StrCat(

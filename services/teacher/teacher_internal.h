@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "eduaid/common/v1/common.pb.h"
 #include "services/common/auth.h"
+#include "services/common/school_scope.h"
 #include "services/common/sql.h"
 #include "services/teacher/teacher.h"
 
@@ -83,17 +84,10 @@ absl::Status CheckOverlap(const Principal& p, absl::string_view region_prefix);
 // Days from `from` to `to` (YYYY-MM-DD); 0 when either is malformed.
 int DaysBetween(absl::string_view from, absl::string_view to);
 
-// How a list narrows to a school officer's school. Bind `only` and
-// `school` to SchoolClause(column): school officers see only records of
-// their token's school, never records of no school; other roles are not
-// narrowed by school.
-struct SchoolScope {
-  int64_t only = 0;
-  std::string school;
-};
-SchoolScope SchoolScopeOf(const Principal& p);
-// "(? = 0 OR (<column> = ? AND <column> <> ''))".
-std::string SchoolClause(absl::string_view column);
+// The school scope of lists: services/common/school_scope.h.
+using ::eduaid::SchoolClause;
+using ::eduaid::SchoolScope;
+using ::eduaid::SchoolScopeOf;
 
 }  // namespace internal
 

@@ -174,16 +174,6 @@ std::string WaitlistRule(int64_t kind) {
          "earlier application first; (4) lower application number first.";
 }
 
-SchoolScope SchoolScopeOf(const Principal& p) {
-  if (p.role != Role::kSchoolOfficer) return {};
-  return {1, p.school};
-}
-
-std::string SchoolClause(absl::string_view column) {
-  return absl::StrCat("(? = 0 OR (", column, " = ? AND ", column,
-                      " <> ''))");
-}
-
 absl::Status MemberNotInScope(absl::string_view field) {
   return absl::NotFoundError(absl::StrCat(
       field, ": no registered household member with this id in your scope"));

@@ -12,6 +12,7 @@
 #include "eduaid/common/v1/common.pb.h"
 #include "eduaid/vocational/v1/vocational.pb.h"
 #include "services/common/auth.h"
+#include "services/common/school_scope.h"
 #include "services/common/sql.h"
 
 #define VOC_RETURN_IF_ERROR(expr) \
@@ -75,17 +76,10 @@ std::string TermStart(const cpb::Term& term);
 // Province, city or county officer, or another eduaid service.
 bool IsOfficerOrService(const Principal& p);
 
-// How a list narrows to a school officer's school. Bind `only` and
-// `school` to kSchoolClause (with the column named): school officers see
-// only records of their token's school, never records of no school; every
-// other role is not narrowed by school.
-struct SchoolScope {
-  int64_t only = 0;
-  std::string school;
-};
-SchoolScope SchoolScopeOf(const Principal& p);
-// "(? = 0 OR (<column> = ? AND <column> <> ''))".
-std::string SchoolClause(absl::string_view column);
+// The school scope of lists: services/common/school_scope.h.
+using ::eduaid::SchoolClause;
+using ::eduaid::SchoolScope;
+using ::eduaid::SchoolScopeOf;
 
 // The last id of a page token issued for `filters` (0 for ""), or
 // INVALID_ARGUMENT naming page_token.
