@@ -532,7 +532,6 @@ TEST_P(LedgerSecurityTest, VerifyJournalRefusesAMalformedAnchor) {
 // ---------------------------------------------------------------- point 15
 
 TEST_P(LedgerSecurityTest, SwappedBatchCacheEntryIsNotServed) {
-  if (GetParam() != "sqlite") GTEST_SKIP() << "the cache is the same on both";
   const pb::Batch neixiang = PayNeixiang("张小明等 2018 autumn");
   Generate(te::XichuanOfficer(), "411326");
   pb::Batch xichuan;
