@@ -120,6 +120,17 @@ build_one() {
   log "built $image in $((SECONDS - start)) s"
 }
 
+# The Redis TLS client sidecar of prod pods (k8s/components/redis-tls):
+# Debian's stunnel4, no project code. The build checks stunnel runs.
+build_proxy() {
+  local image="${IMAGE_PREFIX}redis-tls-proxy:${TAG}"
+  local args=(build -f deploy/docker/Dockerfile.redis-tls-proxy -t "$image")
+  [ "$ENGINE" = podman ] && args+=(--pull=never --network host --layers)
+  log "building $image"
+  "$ENGINE" "${args[@]}" deploy/docker >"$IMAGES_WORK/build-redis-tls-proxy.log" 2>&1 ||
+    { tail -20 "$IMAGES_WORK/build-redis-tls-proxy.log" >&2; log "build of the Redis TLS proxy failed"; return 1; }
+}
+
 cmd=${1:-build}
 [ $# -gt 0 ] && shift
 case "$cmd" in
@@ -137,6 +148,9 @@ case "$cmd" in
       exit 1
     fi
     for svc in "${services[@]}"; do build_one "$svc"; done
+    # With no service named: every image prod needs, the sidecar too.
+    [ $# -eq 0 ] && build_proxy
     ;;
-  *) echo "usage: $0 [build [SERVICE...] | base | list]" >&2; exit 2 ;;
+  proxy) mkdir -p "$IMAGES_WORK"; prepare; build_proxy ;;
+  *) echo "usage: $0 [build [SERVICE...] | proxy | base | list]" >&2; exit 2 ;;
 esac

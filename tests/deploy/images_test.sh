@@ -153,6 +153,14 @@ for name in "${containers[@]}"; do
     fails=$((fails + 1))
   fi
 done
+# The prod pods' Redis TLS sidecar: built from Debian's stunnel4, runs as
+# uid 10001 and starts (prints its version) from the image alone.
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  check "redis-tls-proxy image builds" bash scripts/images.sh proxy || true
+fi
+proxy_image="${IMAGE_PREFIX:-localhost/eduaid-}redis-tls-proxy:${TAG}"
+check "redis-tls-proxy runs stunnel as uid 10001" \
+  bash -c "podman run --rm --network host --entrypoint /bin/sh '$proxy_image' -c 'test \$(id -u) = 10001 && stunnel4 -version 2>&1 | grep -q \"^stunnel 5\"'" || true
 log "total $((SECONDS - start_all)) s"
 if [ "$fails" -gt 0 ]; then
   log "$fails check(s) failed"
