@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 
 #include "absl/strings/str_cat.h"
 
@@ -106,6 +107,7 @@ void AuditLog::DrainAggregates(std::vector<AuditEvent>& batch) {
     e.records = absl::StrCat("dropped=", dropped_);
     e.result = "ResourceExhausted";
     batch.push_back(std::move(e));
+    ++queued_seq_;  // counted like every event in a batch
     dropped_ = 0;
   }
 }
@@ -127,31 +129,40 @@ void AuditLog::Loop() {
       if (stopping_) return;
       continue;
     }
+    // At most kMaxBatch events a transaction: what waits stays in the
+    // bounded queue, so memory is the queue's bound plus one batch.
     std::vector<AuditEvent> batch;
-    batch.swap(queue_);
-    DrainAggregates(batch);
-    int64_t seq = queued_seq_;
+    const size_t n = std::min(queue_.size(), kMaxBatch);
+    batch.reserve(n + denials_.size() + 1);
+    std::move(queue_.begin(), queue_.begin() + n, std::back_inserter(batch));
+    queue_.erase(queue_.begin(), queue_.begin() + n);
+    if (queue_.empty()) DrainAggregates(batch);
     lock.unlock();
     absl::Status st = Write(batch);
+    lock.lock();
     if (!st.ok()) {
+      lock.unlock();
       Log(LogLevel::kError, "audit write failed; retrying",
           {{"error", std::string(st.message())}});
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       lock.lock();
-      // Keep what fits under the bound; count the rest as dropped.
+      // Keep what fits under the bound; count the rest as dropped (and as
+      // done, so Flush() does not wait for it).
       const size_t room =
           kMaxQueued > queue_.size() ? kMaxQueued - queue_.size() : 0;
       const size_t keep = std::min(room, batch.size());
-      dropped_ += static_cast<int64_t>(batch.size() - keep);
-      if (drop_counter_ && batch.size() > keep) {
-        drop_counter_->Increment(static_cast<double>(batch.size() - keep));
+      const size_t lost = batch.size() - keep;
+      dropped_ += static_cast<int64_t>(lost);
+      flushed_seq_ += static_cast<int64_t>(lost);
+      if (drop_counter_ && lost > 0) {
+        drop_counter_->Increment(static_cast<double>(lost));
       }
-      queue_.insert(queue_.begin(), batch.begin(), batch.begin() + keep);
+      queue_.insert(queue_.begin(), std::make_move_iterator(batch.begin()),
+                    std::make_move_iterator(batch.begin() + keep));
       if (stopping_) return;
       continue;
     }
-    lock.lock();
-    flushed_seq_ = seq;
+    flushed_seq_ += static_cast<int64_t>(batch.size());
     cv_.notify_all();
   }
 }

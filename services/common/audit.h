@@ -6,6 +6,7 @@
 #define EDUAID_COMMON_AUDIT_H_
 
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -66,6 +67,7 @@ class AuditLog {
 
   static constexpr size_t kMaxQueued = 50000;
   static constexpr size_t kMaxDenialKeys = 1024;
+  static constexpr size_t kMaxBatch = 1024;  // events a transaction
 
   // Writes everything queued so far.
   void Flush();
@@ -85,7 +87,7 @@ class AuditLog {
   std::condition_variable cv_;
   // Turns the aggregated denials and the drop count into events.
   void DrainAggregates(std::vector<AuditEvent>& batch);
-  std::vector<AuditEvent> queue_;             // guarded by mu_
+  std::deque<AuditEvent> queue_;              // guarded by mu_
   struct DenialKey {
     std::string peer, method, result;
     bool operator==(const DenialKey& o) const {

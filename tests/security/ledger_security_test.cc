@@ -64,15 +64,6 @@ std::string OfficerC() {
 std::string VocationalService() {
   return testing::TestToken(Role::kService, "", 3600, "svc-vocational");
 }
-std::string SchoolOfficer(const std::string& school) {
-  TokenClaims claims;
-  claims.subject = "school-officer-" + school;
-  claims.role = Role::kSchoolOfficer;
-  claims.region = "411325";
-  claims.school = school;
-  return MintHs256Token(claims, testing::kTestJwtSecret);
-}
-
 // A plain hiredis connection for looking at Redis from the side.
 class RedisSide {
  public:
@@ -130,13 +121,9 @@ class LedgerSecurityTest : public ::testing::TestWithParam<std::string> {
     registry_ = te::RegistryProcess::Shared();
     ASSERT_TRUE(registry_->ok()) << registry_->error();
     redis_ = std::make_unique<testing::TestRedis>();
-    if (GetParam() == "postgres") {
-      auto* pg = testing::TestPostgres::Get();
-      ASSERT_NE(pg, nullptr) << "PostgreSQL must be installed for these tests";
-      url_ = pg->NewDatabaseUrl();
-    } else {
-      url_ = "sqlite://" + dir_.path() + "/ledger.db";
-    }
+    url_ = testing::DatabaseUrlFor(GetParam(), dir_, "ledger");
+    ASSERT_FALSE(url_.empty())
+        << "PostgreSQL must be installed for these tests";
     StartLedger();
   }
 
@@ -381,8 +368,8 @@ TEST_P(LedgerSecurityTest, ServiceRaisedGrantCannotBePaidByItsOriginator) {
 
 TEST_P(LedgerSecurityTest, OnlyAServiceMayNameAnotherOriginator) {
   pb::Entitlement by_officer;
-  ASSERT_OK_CALL(RaiseGrant(te::OfficerB(), "m-700002", "officer-a",
-                            &by_officer));
+  ASSERT_OK_CALL(
+      RaiseGrant(te::OfficerB(), "m-700002", "officer-a", &by_officer));
   EXPECT_EQ(by_officer.originator_subject(), "officer-b")
       << "an officer originates what it raises, whatever the field says";
   EXPECT_EQ(Reason(Disburse(te::OfficerB(), by_officer.entitlement_id())),
@@ -414,7 +401,8 @@ TEST_P(LedgerSecurityTest, OriginatorMayNotApproveTheBatchThatPaysIt) {
 
 // ---------------------------------------------------------------- point 12
 
-TEST_P(LedgerSecurityTest, JournalCannotBeEmptiedOrRewoundWithoutDroppingGuards) {
+TEST_P(LedgerSecurityTest,
+       JournalCannotBeEmptiedOrRewoundWithoutDroppingGuards) {
   PayNeixiang();
   pb::VerifyJournalResponse clean = Verify();
   ASSERT_TRUE(clean.ok()) << clean.problem();
@@ -576,8 +564,8 @@ TEST_P(LedgerSecurityTest, SwappedBatchCacheEntryIsNotServed) {
   // Swap the two entries: each key now holds the other batch's value.
   ASSERT_TRUE(redis.Command({"SET", key_a, *value_b}));
   ASSERT_TRUE(redis.Command({"SET", key_b, *value_a}));
-  grpc::Status foreign = GetBatch(te::XichuanOfficer(), neixiang.batch_id(),
-                                  &got);
+  grpc::Status foreign =
+      GetBatch(te::XichuanOfficer(), neixiang.batch_id(), &got);
   EXPECT_EQ(foreign.error_code(), grpc::StatusCode::PERMISSION_DENIED)
       << "Xichuan read Neixiang's batch through a swapped entry: "
       << got.region_prefix();
@@ -682,7 +670,8 @@ TEST_P(LedgerSecurityTest, SchoolOfficerWithoutSchoolReachesNothing) {
 
 TEST_P(LedgerSecurityTest, SchoolOfficerSeesItsOwnSchoolOnly) {
   const pb::Batch batch = PayNeixiang();
-  const std::string school_a = SchoolOfficer("S411325A");
+  const std::string school_a =
+      testing::SchoolOfficerToken("S411325A", "411325");
   pb::ListPaymentsRequest payments;
   pb::ListPaymentsResponse all;
   ASSERT_OK_CALL(Call(&Stub::ListPayments, te::OfficerA(), payments, &all));
@@ -706,8 +695,7 @@ TEST_P(LedgerSecurityTest, SchoolOfficerSeesItsOwnSchoolOnly) {
   pb::ListJournalEntriesRequest journal;
   journal.set_page_size(1000);
   pb::ListJournalEntriesResponse entries;
-  ASSERT_OK_CALL(
-      Call(&Stub::ListJournalEntries, school_a, journal, &entries));
+  ASSERT_OK_CALL(Call(&Stub::ListJournalEntries, school_a, journal, &entries));
   ASSERT_GT(entries.entries_size(), 0);
   for (const auto& e : entries.entries()) {
     EXPECT_NE(e.payment_id(), other_school)

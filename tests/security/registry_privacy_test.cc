@@ -27,16 +27,6 @@ std::string ProvinceToken() { return TestToken(Role::kProvinceOfficer, ""); }
 std::string CountyToken(const std::string& region) {
   return TestToken(Role::kCountyOfficer, region);
 }
-std::string SchoolToken(const std::string& school,
-                        const std::string& region = "411325") {
-  TokenClaims c;
-  c.subject = "test-school-" + school;
-  c.role = Role::kSchoolOfficer;
-  c.region = region;
-  c.school = school;
-  return MintHs256Token(c, testing::kTestJwtSecret);
-}
-
 int ThisYear() { return std::stoi(TodayCst().substr(0, 4)); }
 
 // A child of about `age` born on 17 May, so the birth date is not guessable
@@ -64,13 +54,9 @@ class RegistryPrivacyTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     redis_ = std::make_unique<testing::TestRedis>();
-    if (GetParam() == "postgres") {
-      auto* pg = testing::TestPostgres::Get();
-      ASSERT_NE(pg, nullptr) << "PostgreSQL must be installed for these tests";
-      url_ = pg->NewDatabaseUrl();
-    } else {
-      url_ = "sqlite://" + dir_.path() + "/registry.db";
-    }
+    url_ = testing::DatabaseUrlFor(GetParam(), dir_, "registry");
+    ASSERT_FALSE(url_.empty())
+        << "PostgreSQL must be installed for these tests";
     config_ = testing::TestServerConfig(
         "registry", "eduaid.registry.v1.StudentRegistryService", url_,
         redis_->url());
@@ -406,7 +392,7 @@ TEST_P(RegistryPrivacyTest, SchoolOfficersAreHeldToTheirSchool) {
   ASSERT_TRUE(Enrol(other, "S2", pb::ENROLMENT_STATUS_ENROLLED, &enr).ok());
   ASSERT_TRUE(
       Enrol(dropped, "S2", pb::ENROLMENT_STATUS_DROPPED_OUT, &enr).ok());
-  const std::string s1 = SchoolToken("S1");
+  const std::string s1 = testing::SchoolOfficerToken("S1", "411325");
 
   pb::Student s;
   EXPECT_TRUE(Get(mine, &s, s1).ok());
@@ -449,7 +435,7 @@ TEST_P(RegistryPrivacyTest, SchoolOfficersAreHeldToTheirSchool) {
   auto c4 = ClientContextWith(s1);
   ASSERT_TRUE(stub_->ListDropoutCases(c4.get(), dl, &cases).ok());
   EXPECT_EQ(cases.cases_size(), 0);
-  auto c4b = ClientContextWith(SchoolToken("S2"));
+  auto c4b = ClientContextWith(testing::SchoolOfficerToken("S2", "411325"));
   ASSERT_TRUE(stub_->ListDropoutCases(c4b.get(), dl, &cases).ok());
   EXPECT_EQ(cases.cases_size(), 1);
 
@@ -489,7 +475,8 @@ TEST_P(RegistryPrivacyTest, SchoolOfficersAreHeldToTheirSchool) {
   ASSERT_EQ(list.students_size(), 1);
   EXPECT_EQ(list.students(0).current_enrolment().school_code(), "S1");
   EXPECT_TRUE(OutOfSchool(s1, "").empty());
-  EXPECT_EQ(OutOfSchool(SchoolToken("S2"), "").size(), 1u);
+  EXPECT_EQ(OutOfSchool(testing::SchoolOfficerToken("S2", "411325"), "").size(),
+            1u);
   pb::GetCoverageRequest creq;
   pb::GetCoverageResponse cov;
   auto c10 = ClientContextWith(s1);
@@ -500,7 +487,7 @@ TEST_P(RegistryPrivacyTest, SchoolOfficersAreHeldToTheirSchool) {
 
   // A school officer without a school claim sees nothing (it is not
   // "unrestricted").
-  auto c11 = ClientContextWith(SchoolToken(""));
+  auto c11 = ClientContextWith(testing::SchoolOfficerToken("", "411325"));
   EXPECT_FALSE(stub_->ListStudents(c11.get(), lreq, &list).ok());
 }
 

@@ -27,15 +27,6 @@ constexpr char kCounty[] = "411325";
 constexpr char kSchoolA[] = "S411325A";
 constexpr char kSchoolB[] = "S411325B";
 
-std::string SchoolOfficerToken(const std::string& school) {
-  TokenClaims claims;
-  claims.subject = "school-officer-" + school;
-  claims.role = Role::kSchoolOfficer;
-  claims.region = kCounty;
-  claims.school = school;
-  return MintHs256Token(claims, testing::kTestJwtSecret);
-}
-
 pb::TeacherRow Row(int seq, const std::string& school) {
   pb::TeacherRow r;
   r.set_row_number(seq);
@@ -100,8 +91,8 @@ class TeacherPrivacyTest : public ::testing::Test {
     std::vector<std::string> out;
     EXPECT_TRUE(host_->db()
                     .Read([&](SqlConnection& c) -> absl::Status {
-                      auto r = c.Query(
-                          "SELECT id_masked FROM teachers ORDER BY id");
+                      auto r =
+                          c.Query("SELECT id_masked FROM teachers ORDER BY id");
                       if (!r.ok()) return r.status();
                       for (const auto& row : *r) out.push_back(row.Str(0));
                       return absl::OkStatus();
@@ -178,22 +169,22 @@ TEST_F(TeacherPrivacyTest, MigrationRewritesMaskedIdsStoredInTheOldForm) {
   {
     auto host = ServiceHost::Create(config_, before);
     ASSERT_TRUE(host.ok()) << host.status();
-    ASSERT_TRUE((*host)
-                    ->db()
-                    .Transact([&](SqlConnection& c) -> absl::Status {
-                      return c
-                          .Execute(
-                              "INSERT INTO teachers(id_hash, id_enc, "
-                              "id_masked, name_enc, school_code, school_name, "
-                              "region_code, rural, stage, subjects, title, "
-                              "years_of_service, updated_at, active, "
-                              "left_reason) VALUES('h7', '', ?, '', ?, '', ?, "
-                              "0, 0, '|数学|', '', 1, 0, 1, '')",
-                              {old_form, std::string(kSchoolA),
-                               std::string(kCounty)})
-                          .status();
-                    })
-                    .ok());
+    ASSERT_TRUE(
+        (*host)
+            ->db()
+            .Transact([&](SqlConnection& c) -> absl::Status {
+              return c
+                  .Execute(
+                      "INSERT INTO teachers(id_hash, id_enc, "
+                      "id_masked, name_enc, school_code, school_name, "
+                      "region_code, rural, stage, subjects, title, "
+                      "years_of_service, updated_at, active, "
+                      "left_reason) VALUES('h7', '', ?, '', ?, '', ?, "
+                      "0, 0, '|数学|', '', 1, 0, 1, '')",
+                      {old_form, std::string(kSchoolA), std::string(kCounty)})
+                  .status();
+            })
+            .ok());
   }
   StartService(Migrations());
   const auto masked = MaskedColumn();
@@ -227,7 +218,7 @@ TEST_F(TeacherPrivacyTest, SchoolOfficerIsHeldToItsSchool) {
   const auto ids = Import({Row(21, kSchoolA), Row(22, kSchoolB)});
   ASSERT_EQ(ids.size(), 2u);
   const std::string mine = ids[0], other = ids[1];
-  const std::string token = SchoolOfficerToken(kSchoolA);
+  const std::string token = testing::SchoolOfficerToken(kSchoolA, kCounty);
 
   pb::ListTeachersResponse listed;
   ASSERT_TRUE(List(token, &listed).ok());
@@ -261,7 +252,7 @@ TEST_F(TeacherPrivacyTest, SchoolOfficerIsHeldToItsSchool) {
   // No school claim is never "every school": such a token (refused at
   // verification once the claim is mandatory) lists nobody.
   pb::ListTeachersResponse none;
-  (void)List(SchoolOfficerToken(""), &none);
+  (void)List(testing::SchoolOfficerToken("", kCounty), &none);
   EXPECT_EQ(none.teachers_size(), 0);
 }
 

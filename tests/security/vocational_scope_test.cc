@@ -32,7 +32,8 @@
 #include "tools/gen/synthetic.h"
 
 #ifndef REGISTRY_SERVER
-#error "vocational_scope_test needs REGISTRY_SERVER (the registry_server binary)"
+#error \
+    "vocational_scope_test needs REGISTRY_SERVER (the registry_server binary)"
 #endif
 
 namespace eduaid::vocational {
@@ -49,15 +50,6 @@ constexpr char kSchoolB[] = "V411325B";
 
 std::string ProvinceToken() { return TestToken(Role::kProvinceOfficer, ""); }
 
-std::string SchoolOfficerToken(const std::string& school) {
-  TokenClaims claims;
-  claims.subject = "school-officer-" + school;
-  claims.role = Role::kSchoolOfficer;
-  claims.region = kHome;
-  claims.school = school;
-  return MintHs256Token(claims, testing::kTestJwtSecret);
-}
-
 bool WaitUntil(const std::function<bool()>& done, int timeout_ms) {
   auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -72,9 +64,9 @@ bool WaitUntil(const std::function<bool()>& done, int timeout_ms) {
 // requests (the real ledger's own rules are the ledger's tests).
 class RecordingLedger final : public lpb::SubsidyLedgerService::Service {
  public:
-  grpc::Status CreateEntitlement(grpc::ServerContext*,
-                                 const lpb::CreateEntitlementRequest* req,
-                                 lpb::CreateEntitlementResponse* resp) override {
+  grpc::Status CreateEntitlement(
+      grpc::ServerContext*, const lpb::CreateEntitlementRequest* req,
+      lpb::CreateEntitlementResponse* resp) override {
     std::lock_guard<std::mutex> lock(mu_);
     auto [it, fresh] = by_request_.try_emplace(req->request_id(), *req);
     if (fresh) order_.push_back(req->request_id());
@@ -261,8 +253,7 @@ class VocationalScopeTest : public ::testing::Test {
   }
 
   std::vector<int64_t> Stored() {
-    return {Count("applications"), Count("grant_outbox"),
-            Count("request_log")};
+    return {Count("applications"), Count("grant_outbox"), Count("request_log")};
   }
 
   std::vector<AuditEvent> AuditOf(const std::string& method) {
@@ -414,7 +405,7 @@ TEST_F(VocationalScopeTest, SchoolOfficerIsHeldToItsSchool) {
   pb::ApplyResponse in_a, in_b;
   ASSERT_TRUE(Apply("M-A", Member(kHome), ProvinceToken(), &in_a).ok());
   ASSERT_TRUE(Apply("M-B", Member(kHome), ProvinceToken(), &in_b).ok());
-  const std::string token = SchoolOfficerToken(kSchoolA);
+  const std::string token = testing::SchoolOfficerToken(kSchoolA, kHome);
 
   // Reads: only its own school's applications and courses.
   pb::ListApplicationsRequest list;

@@ -259,4 +259,13 @@ std::string TestPostgres::NewDatabaseUrl() {
   return "postgres://postgres@127.0.0.1:" + std::to_string(port_) + "/" + name;
 }
 
+std::string DatabaseUrlFor(const std::string& backend, const TempDir& dir,
+                           const std::string& name) {
+  if (backend == "postgres") {
+    TestPostgres* pg = TestPostgres::Get();
+    return pg ? pg->NewDatabaseUrl() : "";
+  }
+  return "sqlite://" + dir.path() + "/" + name + ".db";
+}
+
 }  // namespace eduaid::testing

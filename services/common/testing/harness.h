@@ -86,6 +86,12 @@ class TestPostgres {
   int next_db_ = 0;
 };
 
+// The database URL of a parameterised test's backend: "postgres" gives a
+// fresh database of the shared TestPostgres ("" when PostgreSQL is not
+// installed), anything else the SQLite file `dir`/`name`.db.
+std::string DatabaseUrlFor(const std::string& backend, const TempDir& dir,
+                           const std::string& name);
+
 }  // namespace eduaid::testing
 
 #endif  // EDUAID_COMMON_TESTING_HARNESS_H_

@@ -50,6 +50,16 @@ std::string TestToken(Role role, const std::string& region, int ttl_seconds,
   return MintHs256Token(claims, kTestJwtSecret);
 }
 
+std::string SchoolOfficerToken(const std::string& school,
+                               const std::string& region) {
+  TokenClaims claims;
+  claims.subject = "school-officer-" + school;
+  claims.role = Role::kSchoolOfficer;
+  claims.region = region;
+  claims.school = school;
+  return MintHs256Token(claims, kTestJwtSecret);
+}
+
 std::unique_ptr<grpc::ClientContext> ClientContextWith(
     const std::string& token) {
   auto ctx = std::make_unique<grpc::ClientContext>();

@@ -30,6 +30,12 @@ ServerConfig TestServerConfig(const std::string& service,
 std::string TestToken(Role role, const std::string& region,
                       int ttl_seconds = 3600, const std::string& subject = "");
 
+// A school officer's token for `school` of county `region` (subject
+// "school-officer-<school>"), signed with kTestJwtSecret. An empty `school`
+// mints the token servers must refuse.
+std::string SchoolOfficerToken(const std::string& school,
+                               const std::string& region);
+
 // A client context with the bearer token and a 10 s deadline.
 std::unique_ptr<grpc::ClientContext> ClientContextWith(
     const std::string& token);

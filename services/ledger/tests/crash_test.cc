@@ -50,13 +50,9 @@ class LedgerCrashTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     te::ExportTestKeys();
-    if (GetParam() == "postgres") {
-      auto* pg = testing::TestPostgres::Get();
-      ASSERT_NE(pg, nullptr) << "PostgreSQL must be installed for these tests";
-      url_ = pg->NewDatabaseUrl();
-    } else {
-      url_ = "sqlite://" + dir_.path() + "/ledger.db";
-    }
+    url_ = testing::DatabaseUrlFor(GetParam(), dir_, "ledger");
+    ASSERT_FALSE(url_.empty())
+        << "PostgreSQL must be installed for these tests";
     port_ = testing::FreePort();
   }
 

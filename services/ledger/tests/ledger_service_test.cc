@@ -65,13 +65,9 @@ class LedgerTest : public ::testing::TestWithParam<std::string> {
     registry_ = te::RegistryProcess::Shared();
     ASSERT_TRUE(registry_->ok()) << registry_->error();
     redis_ = std::make_unique<testing::TestRedis>();
-    if (GetParam() == "postgres") {
-      auto* pg = testing::TestPostgres::Get();
-      ASSERT_NE(pg, nullptr) << "PostgreSQL must be installed for these tests";
-      url_ = pg->NewDatabaseUrl();
-    } else {
-      url_ = "sqlite://" + dir_.path() + "/ledger.db";
-    }
+    url_ = testing::DatabaseUrlFor(GetParam(), dir_, "ledger");
+    ASSERT_FALSE(url_.empty())
+        << "PostgreSQL must be installed for these tests";
     config_ = testing::TestServerConfig(
         "ledger", "eduaid.ledger.v1.SubsidyLedgerService", url_, redis_->url());
     auto host = ServiceHost::Create(config_, Migrations());

@@ -52,13 +52,8 @@ class RegistryTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     redis_ = std::make_unique<testing::TestRedis>();
     std::string url;
-    if (GetParam() == "postgres") {
-      auto* pg = testing::TestPostgres::Get();
-      ASSERT_NE(pg, nullptr) << "PostgreSQL must be installed for these tests";
-      url = pg->NewDatabaseUrl();
-    } else {
-      url = "sqlite://" + dir_.path() + "/registry.db";
-    }
+    url = testing::DatabaseUrlFor(GetParam(), dir_, "registry");
+    ASSERT_FALSE(url.empty()) << "PostgreSQL must be installed for these tests";
     config_ = testing::TestServerConfig(
         "registry", "eduaid.registry.v1.StudentRegistryService", url,
         redis_->url());

@@ -226,13 +226,8 @@ class TeacherTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     redis_ = std::make_unique<testing::TestRedis>();
     std::string url;
-    if (GetParam() == "postgres") {
-      auto* pg = testing::TestPostgres::Get();
-      ASSERT_NE(pg, nullptr) << "PostgreSQL must be installed for these tests";
-      url = pg->NewDatabaseUrl();
-    } else {
-      url = "sqlite://" + dir_.path() + "/teacher.db";
-    }
+    url = testing::DatabaseUrlFor(GetParam(), dir_, "teacher");
+    ASSERT_FALSE(url.empty()) << "PostgreSQL must be installed for these tests";
     registry_port_ = testing::FreePort();
     config_ = testing::TestServerConfig(
         "teacher", "eduaid.teacher.v1.TeacherSupportService", url,

@@ -189,13 +189,8 @@ class VocationalTest : public ::testing::TestWithParam<std::string> {
     region_ = "41" + std::to_string(7001 + regions++);
     redis_ = std::make_unique<testing::TestRedis>();
     std::string url;
-    if (GetParam() == "postgres") {
-      auto* pg = testing::TestPostgres::Get();
-      ASSERT_NE(pg, nullptr) << "PostgreSQL must be installed for these tests";
-      url = pg->NewDatabaseUrl();
-    } else {
-      url = "sqlite://" + dir_.path() + "/vocational.db";
-    }
+    url = testing::DatabaseUrlFor(GetParam(), dir_, "vocational");
+    ASSERT_FALSE(url.empty()) << "PostgreSQL must be installed for these tests";
     config_ = testing::TestServerConfig(
         "vocational", "eduaid.vocational.v1.VocationalTrainingService", url,
         redis_->url());
