@@ -149,7 +149,9 @@ case "$cmd" in
     fi
     for svc in "${services[@]}"; do build_one "$svc"; done
     # With no service named: every image prod needs, the sidecar too.
-    [ $# -eq 0 ] && build_proxy
+    # (An `if`, not `[ ] && ...`: as the last command a false test would
+    # be this script's exit status.)
+    if [ $# -eq 0 ]; then build_proxy; fi
     ;;
   proxy) mkdir -p "$IMAGES_WORK"; prepare; build_proxy ;;
   *) echo "usage: $0 [build [SERVICE...] | proxy | base | list]" >&2; exit 2 ;;
