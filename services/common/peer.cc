@@ -4,8 +4,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "services/common/auth.h"
+#include "services/common/status.h"
 
 namespace eduaid {
 namespace {
@@ -71,6 +73,49 @@ void PeerChannel::Prepare(grpc::ClientContext* ctx,
   if (tokens_) {
     std::string token = tokens_->Token();
     if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+  }
+}
+
+absl::Status PeerError(absl::string_view peer, const grpc::Status& status,
+                       absl::string_view what) {
+  const std::string cause =
+      absl::StrCat(GrpcCodeName(status.error_code()), ": ",
+                   status.error_message());
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+    case grpc::StatusCode::ABORTED:
+    case grpc::StatusCode::CANCELLED:
+      return WithReason(absl::StatusCode::kUnavailable, "PEER_UNAVAILABLE",
+                        absl::StrCat(peer, " could not ", what, ": ", cause,
+                                     "; nothing was stored, retry later"));
+    case grpc::StatusCode::NOT_FOUND:
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::OUT_OF_RANGE:
+    case grpc::StatusCode::ALREADY_EXISTS: {
+      const absl::Status original = FromGrpcStatus(status);
+      absl::Status out(original.code(),
+                       absl::StrCat(peer, ": ", what, ": ",
+                                    status.error_message()));
+      original.ForEachPayload(
+          [&out](absl::string_view url, const absl::Cord& payload) {
+            out.SetPayload(url, payload);
+          });
+      return out;
+    }
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return WithReason(
+          absl::StatusCode::kInternal, "PEER_REFUSED",
+          absl::StrCat(peer, " refused this service's credentials to ", what,
+                       ": ", cause,
+                       "; an operator must fix the service token or its "
+                       "role (a retry will not help)"));
+    default:
+      return WithReason(absl::StatusCode::kInternal, "PEER_FAILED",
+                        absl::StrCat(peer, " failed to ", what, ": ", cause));
   }
 }
 

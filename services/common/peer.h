@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
@@ -52,6 +53,25 @@ class PeerChannel {
   ServiceTokenSource* tokens_;
   std::shared_ptr<grpc::Channel> channel_;
 };
+
+// A peer's failure as this service reports it to its own caller, keeping
+// the failure's meaning (one mapping for every service). `peer` names the
+// peer for a reader ("the registry (dns:///registry:50051)"), `what` the
+// step that failed ("list the region's students").
+//  - UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, CANCELLED:
+//    UNAVAILABLE (reason PEER_UNAVAILABLE): a retry may cure it, and the
+//    caller is told nothing was stored.
+//  - NOT_FOUND, INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE,
+//    ALREADY_EXISTS: the same code, the peer's message behind `peer` and
+//    `what`, its details (field violations, ErrorInfo) kept: the answer is
+//    about the caller's request, and a retry would get the same.
+//  - PERMISSION_DENIED, UNAUTHENTICATED: INTERNAL (reason PEER_REFUSED):
+//    the peer refused this service's own credentials, which an operator
+//    must fix; the caller's own rights are not in question.
+//  - anything else (INTERNAL, UNKNOWN, UNIMPLEMENTED, DATA_LOSS): INTERNAL
+//    (reason PEER_FAILED) with the peer's code and message as the cause.
+absl::Status PeerError(absl::string_view peer, const grpc::Status& status,
+                       absl::string_view what);
 
 }  // namespace eduaid
 

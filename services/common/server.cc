@@ -9,6 +9,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "eduaid/common/v1/common.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -124,25 +125,6 @@ void AddCommonFlags(CLI::App& app, ServerConfig& c) {
       ->capture_default_str();
 }
 
-void CallContext::AddRecord(absl::string_view id) {
-  if (records.size() > 512) return;
-  if (!records.empty()) records.push_back(',');
-  records.append(id.data(), id.size());
-  if (records.size() > 512) records.append(",...");
-}
-
-void CallContext::NoteBulkRead(size_t count) {
-  bulk_read = true;
-  if (principal.SeesPersonalData()) personal_data = true;
-  std::string note = absl::StrCat("listed=", count);
-  records = records.empty() ? note : absl::StrCat(note, ",", records);
-}
-
-void CallContext::NoteHiddenDenial(absl::string_view record) {
-  hidden_denial = true;
-  AddRecord(absl::StrCat("out-of-scope:", record));
-}
-
 ServiceRuntime::ServiceRuntime(const ServerConfig& config, Authenticator* auth,
                                AuditLog* audit, prometheus::Registry* registry)
     : rate_limit_(config.rate_limit_per_second),
@@ -153,6 +135,7 @@ ServiceRuntime::ServiceRuntime(const ServerConfig& config, Authenticator* auth,
                        config.rate_limit_per_second * 2),
       peer_failures_(config.unauthenticated_rate_limit,
                      config.unauthenticated_rate_limit * 10) {
+  policies_ = DeclaredPolicies(config.grpc_service);
   auto& denied = prometheus::BuildCounter()
                      .Name("eduaid_requests_denied_total")
                      .Help("Calls refused before reaching the service logic")
@@ -172,11 +155,32 @@ ServiceRuntime::ServiceRuntime(const ServerConfig& config, Authenticator* auth,
   }
 }
 
-void ServiceRuntime::RestrictRoles(const std::string& method,
-                                   std::initializer_list<Role> roles) {
-  uint32_t mask = 0;
-  for (Role r : roles) mask |= 1u << static_cast<int>(r);
-  method_roles_[method] = mask;
+absl::flat_hash_map<std::string, MethodPolicy> DeclaredPolicies(
+    absl::string_view grpc_service) {
+  absl::flat_hash_map<std::string, MethodPolicy> out;
+  const auto* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          std::string(grpc_service));
+  if (service == nullptr) return out;
+  for (int i = 0; i < service->method_count(); ++i) {
+    const auto* method = service->method(i);
+    const auto& options = method->options();
+    if (!options.HasExtension(::eduaid::common::v1::policy)) continue;
+    const auto& declared = options.GetExtension(::eduaid::common::v1::policy);
+    MethodPolicy policy;
+    policy.mutating = declared.mutating();
+    for (int role : declared.roles()) {
+      // CallerRole n is Role n - 1 (CALLER_ROLE_UNSPECIFIED is 0).
+      if (role > 0) policy.roles |= 1u << (role - 1);
+    }
+    out[method->name()] = policy;
+  }
+  return out;
+}
+
+void ServiceRuntime::DeclarePolicy(const std::string& method,
+                                   MethodPolicy policy) {
+  policies_[method] = policy;
 }
 
 absl::StatusOr<Principal> ServiceRuntime::Authenticate(
@@ -216,7 +220,7 @@ void ServiceRuntime::Audit(const CallContext& call,
 }
 
 grpc::ServerUnaryReactor* ServiceRuntime::Unary(
-    grpc::CallbackServerContext* ctx, const char* method, bool mutating,
+    grpc::CallbackServerContext* ctx, const char* method,
     const google::protobuf::Message* request,
     std::function<absl::Status(CallContext&)> fn,
     const std::function<std::optional<absl::Status>(CallContext&)>& fast) {
@@ -241,15 +245,19 @@ grpc::ServerUnaryReactor* ServiceRuntime::Unary(
   auto call = std::make_shared<CallContext>();
   call->principal = std::move(*principal);
   call->method = method;
-  call->mutating = mutating;
   absl::Status role_st;
-  if (mutating && !call->principal.CanWrite()) {
-    role_st = CheckWrite(call->principal);
-  } else if (auto it = method_roles_.find(method);
-             it != method_roles_.end() &&
-             !(it->second & (1u << static_cast<int>(call->principal.role)))) {
-    role_st = absl::PermissionDeniedError(absl::StrCat(
-        "role ", RoleName(call->principal.role), " may not call ", method));
+  auto declared = policies_.find(method);
+  if (declared == policies_.end()) {
+    role_st = absl::PermissionDeniedError(
+        absl::StrCat(method, " declares no access policy; refused"));
+  } else {
+    call->mutating = declared->second.mutating;
+    if (call->mutating && !call->principal.CanWrite()) {
+      role_st = CheckWrite(call->principal);
+    } else if (!declared->second.Allows(call->principal.role)) {
+      role_st = absl::PermissionDeniedError(absl::StrCat(
+          "role ", RoleName(call->principal.role), " may not call ", method));
+    }
   }
   if (role_st.ok() && request) {
     // The region filter of a list or bulk call, checked for every method in

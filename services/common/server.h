@@ -24,6 +24,7 @@
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
 #include "services/common/audit.h"
+#include "services/common/call_context.h"
 #include "services/common/auth.h"
 #include "services/common/rate_limit.h"
 #include "services/common/metrics.h"
@@ -99,25 +100,23 @@ struct ServerConfig {
 // TLS, auth) to `app`, with `config`'s current values as defaults.
 void AddCommonFlags(CLI::App& app, ServerConfig& config);
 
-// What one call knows about itself. Handlers fill `records` and
-// `personal_data` so the audit says what was touched.
-struct CallContext {
-  Principal principal;
-  std::string method;
+// Who may call one RPC and whether it changes records. Declared once per
+// method in the service's proto (`option (eduaid.common.v1.policy)`, see
+// protos/eduaid/common/v1/common.proto) and read from the compiled
+// descriptors; docs/SECURITY.md's policy table is checked against it.
+struct MethodPolicy {
+  uint32_t roles = 0;  // bit (1 << Role) for each allowed role
   bool mutating = false;
-  bool personal_data = false;
-  std::string records;
-  void AddRecord(absl::string_view id);
-  // A list or bulk read that returned `count` records carrying a name or an
-  // ID number (masked or not): audited once per call, with the count.
-  void NoteBulkRead(size_t count);
-  // A record outside the caller's scope, answered as if it did not exist
-  // (so the answer is no existence oracle): audited as a denial all the
-  // same, with `record` (an id, never personal data).
-  void NoteHiddenDenial(absl::string_view record);
-  bool bulk_read = false;
-  bool hidden_denial = false;
+  bool Allows(Role role) const {
+    return (roles & (1u << static_cast<int>(role))) != 0;
+  }
 };
+
+// The declared policy of every method of `grpc_service` (e.g.
+// "eduaid.ledger.v1.SubsidyLedgerService") that declares one; methods
+// without the option are absent. Empty for an unknown service.
+absl::flat_hash_map<std::string, MethodPolicy> DeclaredPolicies(
+    absl::string_view grpc_service);
 
 // Shared by the handlers of one service. Thread-safe.
 class ServiceRuntime {
@@ -126,8 +125,10 @@ class ServiceRuntime {
                  AuditLog* audit, prometheus::Registry* registry);
 
   // The handler pattern of every RPC: authenticates the caller from the
-  // `authorization` metadata (UNAUTHENTICATED), refuses writes by read-only
-  // roles when `mutating` (PERMISSION_DENIED), applies the per-principal
+  // `authorization` metadata (UNAUTHENTICATED), holds the caller's role to
+  // the method's declared policy (PERMISSION_DENIED; a method that declares
+  // none is refused as well, so a forgotten declaration fails closed;
+  // read-only roles never pass a mutating method), applies the per-principal
   // rate limit (RESOURCE_EXHAUSTED), then runs `fn` on the worker pool and
   // finishes the call with its status mapped by ToGrpcStatus(). Changes,
   // personal-data reads and denials are audited. Returns the reactor the
@@ -146,18 +147,15 @@ class ServiceRuntime {
   // token is read; unauthenticated calls are audited as one aggregated
   // event per peer and flush, never one row per call.
   grpc::ServerUnaryReactor* Unary(
-      grpc::CallbackServerContext* ctx, const char* method, bool mutating,
+      grpc::CallbackServerContext* ctx, const char* method,
       const google::protobuf::Message* request,
       std::function<absl::Status(CallContext&)> fn,
       const std::function<std::optional<absl::Status>(CallContext&)>& fast =
           nullptr);
 
-  // Limits `method` to `roles`, checked right after authentication and
-  // before the request is looked at (PERMISSION_DENIED, audited). Call while
-  // building the service, before it serves; the policy table in
-  // docs/SECURITY.md lists every method's roles and a test holds both to it.
-  void RestrictRoles(const std::string& method,
-                     std::initializer_list<Role> roles);
+  // Declares the policy of a method that has no proto declaration (the
+  // probe services of tests). Call before serving.
+  void DeclarePolicy(const std::string& method, MethodPolicy policy);
 
   // Authentication alone (for streaming handlers).
   absl::StatusOr<Principal> Authenticate(grpc::CallbackServerContext* ctx);
@@ -176,8 +174,9 @@ class ServiceRuntime {
   prometheus::Counter* denied_permission_;
   prometheus::Counter* rejected_overload_;
   prometheus::Counter* rejected_peer_;
-  absl::flat_hash_map<std::string, uint32_t>
-      method_roles_;  // set before serving
+  // From the service's descriptor at construction (and DeclarePolicy
+  // before serving); read-only while serving.
+  absl::flat_hash_map<std::string, MethodPolicy> policies_;
   // Calls per principal, and failed authentications per peer address.
   TokenBuckets principal_calls_;
   TokenBuckets peer_failures_;

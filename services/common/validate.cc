@@ -281,4 +281,31 @@ int AgeOn(absl::string_view birth_date, absl::string_view on_date) {
   return age;
 }
 
+bool IsCode(absl::string_view s, size_t max) {
+  if (s.empty() || s.size() > max) return false;
+  for (char c : s) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::Status ValidateMemberId(absl::string_view field, absl::string_view id) {
+  bool ok = !id.empty() && id.size() <= 64;
+  for (char c : id) {
+    ok = ok && (absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                c == '.' || c == '_' || c == ':' || c == '-');
+  }
+  if (ok) return absl::OkStatus();
+  return InvalidField(field,
+                      "must be a registry member id (1..64 of "
+                      "A-Z a-z 0-9 . _ : -), e.g. m-123");
+}
+
+absl::Status ValidateRecordId(absl::string_view field, int64_t id) {
+  if (id <= 0) return InvalidField(field, "must be a positive id");
+  return absl::OkStatus();
+}
+
 }  // namespace eduaid

@@ -69,6 +69,16 @@ absl::Status ValidateRegionPrefix(absl::string_view field,
 // A client request id (AIP-155): 1..64 characters of [A-Za-z0-9._:-].
 absl::Status ValidateRequestId(absl::string_view field, absl::string_view id);
 
+// A code (school, programme, course, ...): 1..max of [A-Za-z0-9-].
+bool IsCode(absl::string_view s, size_t max);
+
+// A registry member id ("m-123"): 1..64 of [A-Za-z0-9._:-];
+// INVALID_ARGUMENT naming `field` otherwise.
+absl::Status ValidateMemberId(absl::string_view field, absl::string_view id);
+
+// A positive record id; INVALID_ARGUMENT naming `field` otherwise.
+absl::Status ValidateRecordId(absl::string_view field, int64_t id);
+
 // Page size (AIP-158): negative is INVALID_ARGUMENT; 0 means `def`; values
 // above `max` are clamped to `max`.
 absl::StatusOr<int> ValidatePageSize(absl::string_view field, int32_t size,

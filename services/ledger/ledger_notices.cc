@@ -13,7 +13,7 @@
 #include "services/ledger/journal.h"
 #include "services/ledger/ledger.h"
 #include "services/ledger/ledger_internal.h"
-#include "services/ledger/notice_format.h"
+#include "services/ledger/notice/notice_format.h"
 
 namespace eduaid::ledger {
 namespace {

@@ -4,66 +4,14 @@ namespace eduaid::ledger {
 
 LedgerService::LedgerService(ServiceHost& host, LedgerOptions options)
     : host_(host), logic_(std::make_unique<Ledger>(host, std::move(options))) {
-  // Who may call what (docs/SECURITY.md); checked before the request is
-  // read. Methods not listed are open to every authenticated role, and
-  // mutating ones to every role that may write.
-  host_.runtime().RestrictRoles("LoadPolicy", {Role::kProvinceOfficer});
-  host_.runtime().RestrictRoles(
-      "GenerateEntitlements",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
-  host_.runtime().RestrictRoles("CreateEntitlement",
-                                {Role::kProvinceOfficer, Role::kCityOfficer,
-                                 Role::kCountyOfficer, Role::kService});
-  host_.runtime().RestrictRoles(
-      "CancelEntitlement",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
-  host_.runtime().RestrictRoles(
-      "CreateBatch",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
-  host_.runtime().RestrictRoles(
-      "ApproveBatch",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
-  host_.runtime().RestrictRoles(
-      "ExecuteBatch",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
-  host_.runtime().RestrictRoles(
-      "CancelBatch",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
-  host_.runtime().RestrictRoles(
-      "DisburseEntitlement",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
-  host_.runtime().RestrictRoles(
-      "ReversePayment",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
-  host_.runtime().RestrictRoles("AcknowledgeNotice",
-                                {Role::kProvinceOfficer, Role::kCityOfficer,
-                                 Role::kCountyOfficer, Role::kSchoolOfficer});
-  host_.runtime().RestrictRoles("RecordFollowUp",
-                                {Role::kProvinceOfficer, Role::kCityOfficer,
-                                 Role::kCountyOfficer, Role::kSchoolOfficer});
-  host_.runtime().RestrictRoles("OpenGrievance",
-                                {Role::kProvinceOfficer, Role::kCityOfficer,
-                                 Role::kCountyOfficer, Role::kSchoolOfficer});
-  host_.runtime().RestrictRoles(
-      "ResolveGrievance",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
-  host_.runtime().RestrictRoles("CreatePosting",
-                                {Role::kProvinceOfficer, Role::kCityOfficer,
-                                 Role::kCountyOfficer, Role::kSchoolOfficer});
-  host_.runtime().RestrictRoles("FileObjection",
-                                {Role::kProvinceOfficer, Role::kCityOfficer,
-                                 Role::kCountyOfficer, Role::kSchoolOfficer});
-  host_.runtime().RestrictRoles("VerifyJournal",
-                                {Role::kProvinceOfficer, Role::kCityOfficer,
-                                 Role::kCountyOfficer, Role::kAuditor});
-  host_.runtime().RestrictRoles("ListAuditEvents",
-                                {Role::kProvinceOfficer, Role::kAuditor});
+  // Who may call what is declared once per method in the proto
+  // (option (eduaid.common.v1.policy)) and enforced by the runtime.
 }
 
 grpc::ServerUnaryReactor* LedgerService::LoadPolicy(
     grpc::CallbackServerContext* ctx, const pb::LoadPolicyRequest* req,
     pb::LoadPolicyResponse* resp) {
-  return host_.runtime().Unary(ctx, "LoadPolicy", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "LoadPolicy", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->LoadPolicy(call, *req, resp);
                                });
@@ -72,7 +20,7 @@ grpc::ServerUnaryReactor* LedgerService::LoadPolicy(
 grpc::ServerUnaryReactor* LedgerService::ListProgrammes(
     grpc::CallbackServerContext* ctx, const pb::ListProgrammesRequest* req,
     pb::ListProgrammesResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListProgrammes", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "ListProgrammes", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListProgrammes(call, *req,
                                                                resp);
@@ -83,8 +31,7 @@ grpc::ServerUnaryReactor* LedgerService::GenerateEntitlements(
     grpc::CallbackServerContext* ctx,
     const pb::GenerateEntitlementsRequest* req,
     pb::GenerateEntitlementsResponse* resp) {
-  return host_.runtime().Unary(ctx, "GenerateEntitlements", /*mutating=*/true,
-                               req, [this, req, resp](CallContext& call) {
+  return host_.runtime().Unary(ctx, "GenerateEntitlements", req, [this, req, resp](CallContext& call) {
                                  return logic_->GenerateEntitlements(call, *req,
                                                                      resp);
                                });
@@ -93,7 +40,7 @@ grpc::ServerUnaryReactor* LedgerService::GenerateEntitlements(
 grpc::ServerUnaryReactor* LedgerService::CreateEntitlement(
     grpc::CallbackServerContext* ctx, const pb::CreateEntitlementRequest* req,
     pb::CreateEntitlementResponse* resp) {
-  return host_.runtime().Unary(ctx, "CreateEntitlement", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "CreateEntitlement", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->CreateEntitlement(call, *req,
                                                                   resp);
@@ -103,7 +50,7 @@ grpc::ServerUnaryReactor* LedgerService::CreateEntitlement(
 grpc::ServerUnaryReactor* LedgerService::ListEntitlements(
     grpc::CallbackServerContext* ctx, const pb::ListEntitlementsRequest* req,
     pb::ListEntitlementsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListEntitlements", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "ListEntitlements", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListEntitlements(call, *req,
                                                                  resp);
@@ -113,7 +60,7 @@ grpc::ServerUnaryReactor* LedgerService::ListEntitlements(
 grpc::ServerUnaryReactor* LedgerService::CancelEntitlement(
     grpc::CallbackServerContext* ctx, const pb::CancelEntitlementRequest* req,
     pb::CancelEntitlementResponse* resp) {
-  return host_.runtime().Unary(ctx, "CancelEntitlement", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "CancelEntitlement", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->CancelEntitlement(call, *req,
                                                                   resp);
@@ -123,7 +70,7 @@ grpc::ServerUnaryReactor* LedgerService::CancelEntitlement(
 grpc::ServerUnaryReactor* LedgerService::CreateBatch(
     grpc::CallbackServerContext* ctx, const pb::CreateBatchRequest* req,
     pb::CreateBatchResponse* resp) {
-  return host_.runtime().Unary(ctx, "CreateBatch", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "CreateBatch", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->CreateBatch(call, *req, resp);
                                });
@@ -132,7 +79,7 @@ grpc::ServerUnaryReactor* LedgerService::CreateBatch(
 grpc::ServerUnaryReactor* LedgerService::ApproveBatch(
     grpc::CallbackServerContext* ctx, const pb::ApproveBatchRequest* req,
     pb::ApproveBatchResponse* resp) {
-  return host_.runtime().Unary(ctx, "ApproveBatch", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "ApproveBatch", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ApproveBatch(call, *req, resp);
                                });
@@ -141,7 +88,7 @@ grpc::ServerUnaryReactor* LedgerService::ApproveBatch(
 grpc::ServerUnaryReactor* LedgerService::ExecuteBatch(
     grpc::CallbackServerContext* ctx, const pb::ExecuteBatchRequest* req,
     pb::ExecuteBatchResponse* resp) {
-  return host_.runtime().Unary(ctx, "ExecuteBatch", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "ExecuteBatch", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ExecuteBatch(call, *req, resp);
                                });
@@ -150,7 +97,7 @@ grpc::ServerUnaryReactor* LedgerService::ExecuteBatch(
 grpc::ServerUnaryReactor* LedgerService::CancelBatch(
     grpc::CallbackServerContext* ctx, const pb::CancelBatchRequest* req,
     pb::CancelBatchResponse* resp) {
-  return host_.runtime().Unary(ctx, "CancelBatch", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "CancelBatch", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->CancelBatch(call, *req, resp);
                                });
@@ -159,7 +106,7 @@ grpc::ServerUnaryReactor* LedgerService::CancelBatch(
 grpc::ServerUnaryReactor* LedgerService::GetBatch(
     grpc::CallbackServerContext* ctx, const pb::GetBatchRequest* req,
     pb::GetBatchResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetBatch", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "GetBatch", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->GetBatch(call, *req, resp);
                                });
@@ -168,7 +115,7 @@ grpc::ServerUnaryReactor* LedgerService::GetBatch(
 grpc::ServerUnaryReactor* LedgerService::ListBatches(
     grpc::CallbackServerContext* ctx, const pb::ListBatchesRequest* req,
     pb::ListBatchesResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListBatches", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "ListBatches", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListBatches(call, *req, resp);
                                });
@@ -177,8 +124,7 @@ grpc::ServerUnaryReactor* LedgerService::ListBatches(
 grpc::ServerUnaryReactor* LedgerService::DisburseEntitlement(
     grpc::CallbackServerContext* ctx, const pb::DisburseEntitlementRequest* req,
     pb::DisburseEntitlementResponse* resp) {
-  return host_.runtime().Unary(ctx, "DisburseEntitlement", /*mutating=*/true,
-                               req, [this, req, resp](CallContext& call) {
+  return host_.runtime().Unary(ctx, "DisburseEntitlement", req, [this, req, resp](CallContext& call) {
                                  return logic_->DisburseEntitlement(call, *req,
                                                                     resp);
                                });
@@ -187,7 +133,7 @@ grpc::ServerUnaryReactor* LedgerService::DisburseEntitlement(
 grpc::ServerUnaryReactor* LedgerService::ListPayments(
     grpc::CallbackServerContext* ctx, const pb::ListPaymentsRequest* req,
     pb::ListPaymentsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListPayments", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "ListPayments", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListPayments(call, *req, resp);
                                });
@@ -196,7 +142,7 @@ grpc::ServerUnaryReactor* LedgerService::ListPayments(
 grpc::ServerUnaryReactor* LedgerService::ReversePayment(
     grpc::CallbackServerContext* ctx, const pb::ReversePaymentRequest* req,
     pb::ReversePaymentResponse* resp) {
-  return host_.runtime().Unary(ctx, "ReversePayment", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "ReversePayment", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ReversePayment(call, *req,
                                                                resp);
@@ -206,7 +152,7 @@ grpc::ServerUnaryReactor* LedgerService::ReversePayment(
 grpc::ServerUnaryReactor* LedgerService::GetNotice(
     grpc::CallbackServerContext* ctx, const pb::GetNoticeRequest* req,
     pb::GetNoticeResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetNotice", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "GetNotice", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->GetNotice(call, *req, resp);
                                });
@@ -215,7 +161,7 @@ grpc::ServerUnaryReactor* LedgerService::GetNotice(
 grpc::ServerUnaryReactor* LedgerService::AcknowledgeNotice(
     grpc::CallbackServerContext* ctx, const pb::AcknowledgeNoticeRequest* req,
     pb::AcknowledgeNoticeResponse* resp) {
-  return host_.runtime().Unary(ctx, "AcknowledgeNotice", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "AcknowledgeNotice", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->AcknowledgeNotice(call, *req,
                                                                   resp);
@@ -225,7 +171,7 @@ grpc::ServerUnaryReactor* LedgerService::AcknowledgeNotice(
 grpc::ServerUnaryReactor* LedgerService::RecordFollowUp(
     grpc::CallbackServerContext* ctx, const pb::RecordFollowUpRequest* req,
     pb::RecordFollowUpResponse* resp) {
-  return host_.runtime().Unary(ctx, "RecordFollowUp", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "RecordFollowUp", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->RecordFollowUp(call, *req,
                                                                resp);
@@ -235,7 +181,7 @@ grpc::ServerUnaryReactor* LedgerService::RecordFollowUp(
 grpc::ServerUnaryReactor* LedgerService::OpenGrievance(
     grpc::CallbackServerContext* ctx, const pb::OpenGrievanceRequest* req,
     pb::OpenGrievanceResponse* resp) {
-  return host_.runtime().Unary(ctx, "OpenGrievance", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "OpenGrievance", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->OpenGrievance(call, *req, resp);
                                });
@@ -244,7 +190,7 @@ grpc::ServerUnaryReactor* LedgerService::OpenGrievance(
 grpc::ServerUnaryReactor* LedgerService::ResolveGrievance(
     grpc::CallbackServerContext* ctx, const pb::ResolveGrievanceRequest* req,
     pb::ResolveGrievanceResponse* resp) {
-  return host_.runtime().Unary(ctx, "ResolveGrievance", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "ResolveGrievance", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ResolveGrievance(call, *req,
                                                                  resp);
@@ -254,7 +200,7 @@ grpc::ServerUnaryReactor* LedgerService::ResolveGrievance(
 grpc::ServerUnaryReactor* LedgerService::ListGrievances(
     grpc::CallbackServerContext* ctx, const pb::ListGrievancesRequest* req,
     pb::ListGrievancesResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListGrievances", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "ListGrievances", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListGrievances(call, *req,
                                                                resp);
@@ -264,7 +210,7 @@ grpc::ServerUnaryReactor* LedgerService::ListGrievances(
 grpc::ServerUnaryReactor* LedgerService::GetPaymentChain(
     grpc::CallbackServerContext* ctx, const pb::GetPaymentChainRequest* req,
     pb::GetPaymentChainResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetPaymentChain", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "GetPaymentChain", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->GetPaymentChain(call, *req,
                                                                 resp);
@@ -274,7 +220,7 @@ grpc::ServerUnaryReactor* LedgerService::GetPaymentChain(
 grpc::ServerUnaryReactor* LedgerService::Reconcile(
     grpc::CallbackServerContext* ctx, const pb::ReconcileRequest* req,
     pb::ReconcileResponse* resp) {
-  return host_.runtime().Unary(ctx, "Reconcile", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "Reconcile", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->Reconcile(call, *req, resp);
                                });
@@ -283,7 +229,7 @@ grpc::ServerUnaryReactor* LedgerService::Reconcile(
 grpc::ServerUnaryReactor* LedgerService::CreatePosting(
     grpc::CallbackServerContext* ctx, const pb::CreatePostingRequest* req,
     pb::CreatePostingResponse* resp) {
-  return host_.runtime().Unary(ctx, "CreatePosting", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "CreatePosting", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->CreatePosting(call, *req, resp);
                                });
@@ -292,7 +238,7 @@ grpc::ServerUnaryReactor* LedgerService::CreatePosting(
 grpc::ServerUnaryReactor* LedgerService::GetPosting(
     grpc::CallbackServerContext* ctx, const pb::GetPostingRequest* req,
     pb::GetPostingResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetPosting", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "GetPosting", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->GetPosting(call, *req, resp);
                                });
@@ -301,7 +247,7 @@ grpc::ServerUnaryReactor* LedgerService::GetPosting(
 grpc::ServerUnaryReactor* LedgerService::FileObjection(
     grpc::CallbackServerContext* ctx, const pb::FileObjectionRequest* req,
     pb::FileObjectionResponse* resp) {
-  return host_.runtime().Unary(ctx, "FileObjection", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "FileObjection", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->FileObjection(call, *req, resp);
                                });
@@ -310,7 +256,7 @@ grpc::ServerUnaryReactor* LedgerService::FileObjection(
 grpc::ServerUnaryReactor* LedgerService::VerifyJournal(
     grpc::CallbackServerContext* ctx, const pb::VerifyJournalRequest* req,
     pb::VerifyJournalResponse* resp) {
-  return host_.runtime().Unary(ctx, "VerifyJournal", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "VerifyJournal", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->VerifyJournal(call, *req, resp);
                                });
@@ -319,7 +265,7 @@ grpc::ServerUnaryReactor* LedgerService::VerifyJournal(
 grpc::ServerUnaryReactor* LedgerService::GetTrialBalance(
     grpc::CallbackServerContext* ctx, const pb::GetTrialBalanceRequest* req,
     pb::GetTrialBalanceResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetTrialBalance", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "GetTrialBalance", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->GetTrialBalance(call, *req,
                                                                 resp);
@@ -329,8 +275,7 @@ grpc::ServerUnaryReactor* LedgerService::GetTrialBalance(
 grpc::ServerUnaryReactor* LedgerService::ListJournalEntries(
     grpc::CallbackServerContext* ctx, const pb::ListJournalEntriesRequest* req,
     pb::ListJournalEntriesResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListJournalEntries", /*mutating=*/false,
-                               req, [this, req, resp](CallContext& call) {
+  return host_.runtime().Unary(ctx, "ListJournalEntries", req, [this, req, resp](CallContext& call) {
                                  return logic_->ListJournalEntries(call, *req,
                                                                    resp);
                                });
@@ -339,7 +284,7 @@ grpc::ServerUnaryReactor* LedgerService::ListJournalEntries(
 grpc::ServerUnaryReactor* LedgerService::ListAuditEvents(
     grpc::CallbackServerContext* ctx, const pb::ListAuditEventsRequest* req,
     pb::ListAuditEventsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListAuditEvents", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "ListAuditEvents", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListAuditEvents(call, *req,
                                                                 resp);

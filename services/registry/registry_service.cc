@@ -4,49 +4,14 @@ namespace eduaid::registry {
 
 RegistryService::RegistryService(ServiceHost& host)
     : host_(host), logic_(std::make_unique<Registry>(host)) {
-  // Who may call what (docs/SECURITY.md); checked before the request is
-  // read. Methods not listed are open to every authenticated role, and
-  // mutating ones to every role that may write.
-  host_.runtime().RestrictRoles("ImportHouseholds",
-                                {Role::kProvinceOfficer, Role::kCityOfficer,
-                                 Role::kCountyOfficer, Role::kService});
-  host_.runtime().RestrictRoles("UpsertSchool",
-                                {Role::kProvinceOfficer, Role::kCityOfficer,
-                                 Role::kCountyOfficer, Role::kService});
-  host_.runtime().RestrictRoles(
-      "RecordEnrolments",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer,
-       Role::kSchoolOfficer, Role::kService});
-  host_.runtime().RestrictRoles(
-      "TransferStudent",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer,
-       Role::kSchoolOfficer, Role::kService});
-  host_.runtime().RestrictRoles("RunIdentification",
-                                {Role::kProvinceOfficer, Role::kService});
-  host_.runtime().RestrictRoles(
-      "OpenDropoutCase",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer,
-       Role::kSchoolOfficer, Role::kService});
-  host_.runtime().RestrictRoles(
-      "UpdateDropoutCase",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer,
-       Role::kSchoolOfficer, Role::kService});
-  host_.runtime().RestrictRoles(
-      "SetLeftBehind",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer,
-       Role::kSchoolOfficer, Role::kService});
-  host_.runtime().RestrictRoles(
-      "SetDisabilityPlan",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer,
-       Role::kSchoolOfficer, Role::kService});
-  host_.runtime().RestrictRoles("ListAuditEvents",
-                                {Role::kProvinceOfficer, Role::kAuditor});
+  // Who may call what is declared once per method in the proto
+  // (option (eduaid.common.v1.policy)) and enforced by the runtime.
 }
 
 grpc::ServerUnaryReactor* RegistryService::ImportHouseholds(
     grpc::CallbackServerContext* ctx, const pb::ImportHouseholdsRequest* req,
     pb::ImportHouseholdsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ImportHouseholds", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "ImportHouseholds", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ImportHouseholds(call, *req,
                                                                  resp);
@@ -56,7 +21,7 @@ grpc::ServerUnaryReactor* RegistryService::ImportHouseholds(
 grpc::ServerUnaryReactor* RegistryService::UpsertSchool(
     grpc::CallbackServerContext* ctx, const pb::UpsertSchoolRequest* req,
     pb::UpsertSchoolResponse* resp) {
-  return host_.runtime().Unary(ctx, "UpsertSchool", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "UpsertSchool", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->UpsertSchool(call, *req, resp);
                                });
@@ -65,7 +30,7 @@ grpc::ServerUnaryReactor* RegistryService::UpsertSchool(
 grpc::ServerUnaryReactor* RegistryService::ListSchools(
     grpc::CallbackServerContext* ctx, const pb::ListSchoolsRequest* req,
     pb::ListSchoolsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListSchools", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "ListSchools", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListSchools(call, *req, resp);
                                });
@@ -74,7 +39,7 @@ grpc::ServerUnaryReactor* RegistryService::ListSchools(
 grpc::ServerUnaryReactor* RegistryService::RecordEnrolments(
     grpc::CallbackServerContext* ctx, const pb::RecordEnrolmentsRequest* req,
     pb::RecordEnrolmentsResponse* resp) {
-  return host_.runtime().Unary(ctx, "RecordEnrolments", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "RecordEnrolments", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->RecordEnrolments(call, *req,
                                                                  resp);
@@ -84,7 +49,7 @@ grpc::ServerUnaryReactor* RegistryService::RecordEnrolments(
 grpc::ServerUnaryReactor* RegistryService::TransferStudent(
     grpc::CallbackServerContext* ctx, const pb::TransferStudentRequest* req,
     pb::TransferStudentResponse* resp) {
-  return host_.runtime().Unary(ctx, "TransferStudent", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "TransferStudent", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->TransferStudent(call, *req,
                                                                 resp);
@@ -94,7 +59,7 @@ grpc::ServerUnaryReactor* RegistryService::TransferStudent(
 grpc::ServerUnaryReactor* RegistryService::RunIdentification(
     grpc::CallbackServerContext* ctx, const pb::RunIdentificationRequest* req,
     pb::RunIdentificationResponse* resp) {
-  return host_.runtime().Unary(ctx, "RunIdentification", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "RunIdentification", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->RunIdentification(call, *req,
                                                                   resp);
@@ -105,7 +70,7 @@ grpc::ServerUnaryReactor* RegistryService::GetStudent(
     grpc::CallbackServerContext* ctx, const pb::GetStudentRequest* req,
     pb::GetStudentResponse* resp) {
   return host_.runtime().Unary(
-      ctx, "GetStudent", /*mutating=*/false, req,
+      ctx, "GetStudent", req,
       [this, req, resp](CallContext& call) {
         return logic_->GetStudent(call, *req, resp);
       },
@@ -117,7 +82,7 @@ grpc::ServerUnaryReactor* RegistryService::GetStudent(
 grpc::ServerUnaryReactor* RegistryService::ListStudents(
     grpc::CallbackServerContext* ctx, const pb::ListStudentsRequest* req,
     pb::ListStudentsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListStudents", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "ListStudents", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListStudents(call, *req, resp);
                                });
@@ -126,7 +91,7 @@ grpc::ServerUnaryReactor* RegistryService::ListStudents(
 grpc::ServerUnaryReactor* RegistryService::ListOutOfSchool(
     grpc::CallbackServerContext* ctx, const pb::ListOutOfSchoolRequest* req,
     pb::ListOutOfSchoolResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListOutOfSchool", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "ListOutOfSchool", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListOutOfSchool(call, *req,
                                                                 resp);
@@ -136,7 +101,7 @@ grpc::ServerUnaryReactor* RegistryService::ListOutOfSchool(
 grpc::ServerUnaryReactor* RegistryService::GetCoverage(
     grpc::CallbackServerContext* ctx, const pb::GetCoverageRequest* req,
     pb::GetCoverageResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetCoverage", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "GetCoverage", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->GetCoverage(call, *req, resp);
                                });
@@ -145,7 +110,7 @@ grpc::ServerUnaryReactor* RegistryService::GetCoverage(
 grpc::ServerUnaryReactor* RegistryService::OpenDropoutCase(
     grpc::CallbackServerContext* ctx, const pb::OpenDropoutCaseRequest* req,
     pb::OpenDropoutCaseResponse* resp) {
-  return host_.runtime().Unary(ctx, "OpenDropoutCase", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "OpenDropoutCase", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->OpenDropoutCase(call, *req,
                                                                 resp);
@@ -155,7 +120,7 @@ grpc::ServerUnaryReactor* RegistryService::OpenDropoutCase(
 grpc::ServerUnaryReactor* RegistryService::UpdateDropoutCase(
     grpc::CallbackServerContext* ctx, const pb::UpdateDropoutCaseRequest* req,
     pb::UpdateDropoutCaseResponse* resp) {
-  return host_.runtime().Unary(ctx, "UpdateDropoutCase", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "UpdateDropoutCase", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->UpdateDropoutCase(call, *req,
                                                                   resp);
@@ -165,7 +130,7 @@ grpc::ServerUnaryReactor* RegistryService::UpdateDropoutCase(
 grpc::ServerUnaryReactor* RegistryService::ListDropoutCases(
     grpc::CallbackServerContext* ctx, const pb::ListDropoutCasesRequest* req,
     pb::ListDropoutCasesResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListDropoutCases", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "ListDropoutCases", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListDropoutCases(call, *req,
                                                                  resp);
@@ -175,7 +140,7 @@ grpc::ServerUnaryReactor* RegistryService::ListDropoutCases(
 grpc::ServerUnaryReactor* RegistryService::SetLeftBehind(
     grpc::CallbackServerContext* ctx, const pb::SetLeftBehindRequest* req,
     pb::SetLeftBehindResponse* resp) {
-  return host_.runtime().Unary(ctx, "SetLeftBehind", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "SetLeftBehind", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->SetLeftBehind(call, *req, resp);
                                });
@@ -184,7 +149,7 @@ grpc::ServerUnaryReactor* RegistryService::SetLeftBehind(
 grpc::ServerUnaryReactor* RegistryService::SetDisabilityPlan(
     grpc::CallbackServerContext* ctx, const pb::SetDisabilityPlanRequest* req,
     pb::SetDisabilityPlanResponse* resp) {
-  return host_.runtime().Unary(ctx, "SetDisabilityPlan", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "SetDisabilityPlan", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->SetDisabilityPlan(call, *req,
                                                                   resp);
@@ -194,8 +159,7 @@ grpc::ServerUnaryReactor* RegistryService::SetDisabilityPlan(
 grpc::ServerUnaryReactor* RegistryService::ListSpecialGroups(
     grpc::CallbackServerContext* ctx, const pb::ListSpecialGroupsRequest* req,
     pb::ListSpecialGroupsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListSpecialGroups", /*mutating=*/false,
-                               req, [this, req, resp](CallContext& call) {
+  return host_.runtime().Unary(ctx, "ListSpecialGroups", req, [this, req, resp](CallContext& call) {
                                  return logic_->ListSpecialGroups(call, *req,
                                                                   resp);
                                });
@@ -204,7 +168,7 @@ grpc::ServerUnaryReactor* RegistryService::ListSpecialGroups(
 grpc::ServerUnaryReactor* RegistryService::ListAuditEvents(
     grpc::CallbackServerContext* ctx, const pb::ListAuditEventsRequest* req,
     pb::ListAuditEventsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListAuditEvents", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "ListAuditEvents", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListAuditEvents(call, *req,
                                                                 resp);

@@ -5,62 +5,14 @@ namespace eduaid::teacher {
 TeacherService::TeacherService(ServiceHost& host, TeacherOptions options)
     : host_(host),
       logic_(std::make_unique<TeacherSupport>(host, std::move(options))) {
-  // Who may call what (docs/SECURITY.md); checked before the request is
-  // read. Methods not listed are open to every authenticated role, and
-  // mutating ones to every role that may write.
-  host_.runtime().RestrictRoles(
-      "ImportTeachers",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
-  host_.runtime().RestrictRoles("DeactivateTeacher",
-                                {Role::kProvinceOfficer, Role::kCityOfficer,
-                                 Role::kCountyOfficer, Role::kSchoolOfficer});
-  host_.runtime().RestrictRoles(
-      "CreateRound",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
-  host_.runtime().RestrictRoles("PostDemand",
-                                {Role::kProvinceOfficer, Role::kCityOfficer,
-                                 Role::kCountyOfficer, Role::kSchoolOfficer});
-  host_.runtime().RestrictRoles("NominateTeachers",
-                                {Role::kProvinceOfficer, Role::kCityOfficer,
-                                 Role::kCountyOfficer, Role::kSchoolOfficer});
-  host_.runtime().RestrictRoles(
-      "SetPlacementConstraint",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
-  host_.runtime().RestrictRoles(
-      "SolveRound",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
-  host_.runtime().RestrictRoles(
-      "PublishRound",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
-  host_.runtime().RestrictRoles(
-      "CreateCampaign",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
-  host_.runtime().RestrictRoles(
-      "AssignCampaign",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
-  host_.runtime().RestrictRoles("RecordVisit",
-                                {Role::kProvinceOfficer, Role::kCityOfficer,
-                                 Role::kCountyOfficer, Role::kSchoolOfficer});
-  host_.runtime().RestrictRoles(
-      "AllocateTrainingQuota",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
-  host_.runtime().RestrictRoles("EnrolTraining",
-                                {Role::kProvinceOfficer, Role::kCityOfficer,
-                                 Role::kCountyOfficer, Role::kSchoolOfficer});
-  host_.runtime().RestrictRoles("RecordTrainingAttendance",
-                                {Role::kProvinceOfficer, Role::kCityOfficer,
-                                 Role::kCountyOfficer, Role::kSchoolOfficer});
-  host_.runtime().RestrictRoles("CompleteTraining",
-                                {Role::kProvinceOfficer, Role::kCityOfficer,
-                                 Role::kCountyOfficer, Role::kSchoolOfficer});
-  host_.runtime().RestrictRoles("ListAuditEvents",
-                                {Role::kProvinceOfficer, Role::kAuditor});
+  // Who may call what is declared once per method in the proto
+  // (option (eduaid.common.v1.policy)) and enforced by the runtime.
 }
 
 grpc::ServerUnaryReactor* TeacherService::ImportTeachers(
     grpc::CallbackServerContext* ctx, const pb::ImportTeachersRequest* req,
     pb::ImportTeachersResponse* resp) {
-  return host_.runtime().Unary(ctx, "ImportTeachers", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "ImportTeachers", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ImportTeachers(call, *req,
                                                                resp);
@@ -71,7 +23,7 @@ grpc::ServerUnaryReactor* TeacherService::GetTeacher(
     grpc::CallbackServerContext* ctx, const pb::GetTeacherRequest* req,
     pb::GetTeacherResponse* resp) {
   return host_.runtime().Unary(
-      ctx, "GetTeacher", /*mutating=*/false, req,
+      ctx, "GetTeacher", req,
       [this, req, resp](CallContext& call) {
         return logic_->GetTeacher(call, *req, resp);
       },
@@ -83,7 +35,7 @@ grpc::ServerUnaryReactor* TeacherService::GetTeacher(
 grpc::ServerUnaryReactor* TeacherService::ListTeachers(
     grpc::CallbackServerContext* ctx, const pb::ListTeachersRequest* req,
     pb::ListTeachersResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListTeachers", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "ListTeachers", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListTeachers(call, *req, resp);
                                });
@@ -92,7 +44,7 @@ grpc::ServerUnaryReactor* TeacherService::ListTeachers(
 grpc::ServerUnaryReactor* TeacherService::DeactivateTeacher(
     grpc::CallbackServerContext* ctx, const pb::DeactivateTeacherRequest* req,
     pb::DeactivateTeacherResponse* resp) {
-  return host_.runtime().Unary(ctx, "DeactivateTeacher", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "DeactivateTeacher", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->DeactivateTeacher(call, *req,
                                                                   resp);
@@ -102,7 +54,7 @@ grpc::ServerUnaryReactor* TeacherService::DeactivateTeacher(
 grpc::ServerUnaryReactor* TeacherService::CreateRound(
     grpc::CallbackServerContext* ctx, const pb::CreateRoundRequest* req,
     pb::CreateRoundResponse* resp) {
-  return host_.runtime().Unary(ctx, "CreateRound", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "CreateRound", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->CreateRound(call, *req, resp);
                                });
@@ -111,7 +63,7 @@ grpc::ServerUnaryReactor* TeacherService::CreateRound(
 grpc::ServerUnaryReactor* TeacherService::PostDemand(
     grpc::CallbackServerContext* ctx, const pb::PostDemandRequest* req,
     pb::PostDemandResponse* resp) {
-  return host_.runtime().Unary(ctx, "PostDemand", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "PostDemand", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->PostDemand(call, *req, resp);
                                });
@@ -120,7 +72,7 @@ grpc::ServerUnaryReactor* TeacherService::PostDemand(
 grpc::ServerUnaryReactor* TeacherService::NominateTeachers(
     grpc::CallbackServerContext* ctx, const pb::NominateTeachersRequest* req,
     pb::NominateTeachersResponse* resp) {
-  return host_.runtime().Unary(ctx, "NominateTeachers", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "NominateTeachers", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->NominateTeachers(call, *req,
                                                                  resp);
@@ -131,8 +83,7 @@ grpc::ServerUnaryReactor* TeacherService::SetPlacementConstraint(
     grpc::CallbackServerContext* ctx,
     const pb::SetPlacementConstraintRequest* req,
     pb::SetPlacementConstraintResponse* resp) {
-  return host_.runtime().Unary(ctx, "SetPlacementConstraint", /*mutating=*/true,
-                               req, [this, req, resp](CallContext& call) {
+  return host_.runtime().Unary(ctx, "SetPlacementConstraint", req, [this, req, resp](CallContext& call) {
                                  return logic_->SetPlacementConstraint(
                                      call, *req, resp);
                                });
@@ -141,7 +92,7 @@ grpc::ServerUnaryReactor* TeacherService::SetPlacementConstraint(
 grpc::ServerUnaryReactor* TeacherService::SolveRound(
     grpc::CallbackServerContext* ctx, const pb::SolveRoundRequest* req,
     pb::SolveRoundResponse* resp) {
-  return host_.runtime().Unary(ctx, "SolveRound", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "SolveRound", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->SolveRound(call, *req, resp);
                                });
@@ -150,7 +101,7 @@ grpc::ServerUnaryReactor* TeacherService::SolveRound(
 grpc::ServerUnaryReactor* TeacherService::PublishRound(
     grpc::CallbackServerContext* ctx, const pb::PublishRoundRequest* req,
     pb::PublishRoundResponse* resp) {
-  return host_.runtime().Unary(ctx, "PublishRound", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "PublishRound", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->PublishRound(call, *req, resp);
                                });
@@ -159,7 +110,7 @@ grpc::ServerUnaryReactor* TeacherService::PublishRound(
 grpc::ServerUnaryReactor* TeacherService::GetRound(
     grpc::CallbackServerContext* ctx, const pb::GetRoundRequest* req,
     pb::GetRoundResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetRound", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "GetRound", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->GetRound(call, *req, resp);
                                });
@@ -168,7 +119,7 @@ grpc::ServerUnaryReactor* TeacherService::GetRound(
 grpc::ServerUnaryReactor* TeacherService::ListRounds(
     grpc::CallbackServerContext* ctx, const pb::ListRoundsRequest* req,
     pb::ListRoundsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListRounds", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "ListRounds", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListRounds(call, *req, resp);
                                });
@@ -177,7 +128,7 @@ grpc::ServerUnaryReactor* TeacherService::ListRounds(
 grpc::ServerUnaryReactor* TeacherService::CreateCampaign(
     grpc::CallbackServerContext* ctx, const pb::CreateCampaignRequest* req,
     pb::CreateCampaignResponse* resp) {
-  return host_.runtime().Unary(ctx, "CreateCampaign", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "CreateCampaign", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->CreateCampaign(call, *req,
                                                                resp);
@@ -187,7 +138,7 @@ grpc::ServerUnaryReactor* TeacherService::CreateCampaign(
 grpc::ServerUnaryReactor* TeacherService::AssignCampaign(
     grpc::CallbackServerContext* ctx, const pb::AssignCampaignRequest* req,
     pb::AssignCampaignResponse* resp) {
-  return host_.runtime().Unary(ctx, "AssignCampaign", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "AssignCampaign", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->AssignCampaign(call, *req,
                                                                resp);
@@ -197,7 +148,7 @@ grpc::ServerUnaryReactor* TeacherService::AssignCampaign(
 grpc::ServerUnaryReactor* TeacherService::RecordVisit(
     grpc::CallbackServerContext* ctx, const pb::RecordVisitRequest* req,
     pb::RecordVisitResponse* resp) {
-  return host_.runtime().Unary(ctx, "RecordVisit", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "RecordVisit", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->RecordVisit(call, *req, resp);
                                });
@@ -206,8 +157,7 @@ grpc::ServerUnaryReactor* TeacherService::RecordVisit(
 grpc::ServerUnaryReactor* TeacherService::GetCampaignCoverage(
     grpc::CallbackServerContext* ctx, const pb::GetCampaignCoverageRequest* req,
     pb::GetCampaignCoverageResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetCampaignCoverage", /*mutating=*/false,
-                               req, [this, req, resp](CallContext& call) {
+  return host_.runtime().Unary(ctx, "GetCampaignCoverage", req, [this, req, resp](CallContext& call) {
                                  return logic_->GetCampaignCoverage(call, *req,
                                                                     resp);
                                });
@@ -218,7 +168,7 @@ grpc::ServerUnaryReactor* TeacherService::ListCampaignHouseholds(
     const pb::ListCampaignHouseholdsRequest* req,
     pb::ListCampaignHouseholdsResponse* resp) {
   return host_.runtime().Unary(
-      ctx, "ListCampaignHouseholds", /*mutating=*/false, req,
+      ctx, "ListCampaignHouseholds", req,
       [this, req, resp](CallContext& call) {
         return logic_->ListCampaignHouseholds(call, *req, resp);
       });
@@ -227,7 +177,7 @@ grpc::ServerUnaryReactor* TeacherService::ListCampaignHouseholds(
 grpc::ServerUnaryReactor* TeacherService::ListCampaigns(
     grpc::CallbackServerContext* ctx, const pb::ListCampaignsRequest* req,
     pb::ListCampaignsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListCampaigns", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "ListCampaigns", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListCampaigns(call, *req, resp);
                                });
@@ -237,8 +187,7 @@ grpc::ServerUnaryReactor* TeacherService::AllocateTrainingQuota(
     grpc::CallbackServerContext* ctx,
     const pb::AllocateTrainingQuotaRequest* req,
     pb::AllocateTrainingQuotaResponse* resp) {
-  return host_.runtime().Unary(ctx, "AllocateTrainingQuota", /*mutating=*/true,
-                               req, [this, req, resp](CallContext& call) {
+  return host_.runtime().Unary(ctx, "AllocateTrainingQuota", req, [this, req, resp](CallContext& call) {
                                  return logic_->AllocateTrainingQuota(
                                      call, *req, resp);
                                });
@@ -247,7 +196,7 @@ grpc::ServerUnaryReactor* TeacherService::AllocateTrainingQuota(
 grpc::ServerUnaryReactor* TeacherService::EnrolTraining(
     grpc::CallbackServerContext* ctx, const pb::EnrolTrainingRequest* req,
     pb::EnrolTrainingResponse* resp) {
-  return host_.runtime().Unary(ctx, "EnrolTraining", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "EnrolTraining", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->EnrolTraining(call, *req, resp);
                                });
@@ -258,7 +207,7 @@ grpc::ServerUnaryReactor* TeacherService::RecordTrainingAttendance(
     const pb::RecordTrainingAttendanceRequest* req,
     pb::RecordTrainingAttendanceResponse* resp) {
   return host_.runtime().Unary(
-      ctx, "RecordTrainingAttendance", /*mutating=*/true, req,
+      ctx, "RecordTrainingAttendance", req,
       [this, req, resp](CallContext& call) {
         return logic_->RecordTrainingAttendance(call, *req, resp);
       });
@@ -267,7 +216,7 @@ grpc::ServerUnaryReactor* TeacherService::RecordTrainingAttendance(
 grpc::ServerUnaryReactor* TeacherService::CompleteTraining(
     grpc::CallbackServerContext* ctx, const pb::CompleteTrainingRequest* req,
     pb::CompleteTrainingResponse* resp) {
-  return host_.runtime().Unary(ctx, "CompleteTraining", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "CompleteTraining", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->CompleteTraining(call, *req,
                                                                  resp);
@@ -278,8 +227,7 @@ grpc::ServerUnaryReactor* TeacherService::GetTrainingProgramme(
     grpc::CallbackServerContext* ctx,
     const pb::GetTrainingProgrammeRequest* req,
     pb::GetTrainingProgrammeResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetTrainingProgramme", /*mutating=*/false,
-                               req, [this, req, resp](CallContext& call) {
+  return host_.runtime().Unary(ctx, "GetTrainingProgramme", req, [this, req, resp](CallContext& call) {
                                  return logic_->GetTrainingProgramme(call, *req,
                                                                      resp);
                                });
@@ -290,7 +238,7 @@ grpc::ServerUnaryReactor* TeacherService::ListTrainingProgrammes(
     const pb::ListTrainingProgrammesRequest* req,
     pb::ListTrainingProgrammesResponse* resp) {
   return host_.runtime().Unary(
-      ctx, "ListTrainingProgrammes", /*mutating=*/false, req,
+      ctx, "ListTrainingProgrammes", req,
       [this, req, resp](CallContext& call) {
         return logic_->ListTrainingProgrammes(call, *req, resp);
       });
@@ -299,7 +247,7 @@ grpc::ServerUnaryReactor* TeacherService::ListTrainingProgrammes(
 grpc::ServerUnaryReactor* TeacherService::ListAuditEvents(
     grpc::CallbackServerContext* ctx, const pb::ListAuditEventsRequest* req,
     pb::ListAuditEventsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListAuditEvents", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "ListAuditEvents", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListAuditEvents(call, *req,
                                                                 resp);

@@ -6,47 +6,14 @@ VocationalService::VocationalService(ServiceHost& host,
                                      VocationalOptions options)
     : host_(host),
       logic_(std::make_unique<VocationalTraining>(host, std::move(options))) {
-  // Who may call what (docs/SECURITY.md); checked before the request is
-  // read. Methods not listed are open to every authenticated role, and
-  // mutating ones to every role that may write.
-  host_.runtime().RestrictRoles(
-      "UpsertCourse",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
-  host_.runtime().RestrictRoles(
-      "RunOffers",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
-  host_.runtime().RestrictRoles("DeclineOffer",
-                                {Role::kProvinceOfficer, Role::kCityOfficer,
-                                 Role::kCountyOfficer, Role::kSchoolOfficer});
-  host_.runtime().RestrictRoles("Apply",
-                                {Role::kProvinceOfficer, Role::kCityOfficer,
-                                 Role::kCountyOfficer, Role::kSchoolOfficer});
-  host_.runtime().RestrictRoles("Withdraw",
-                                {Role::kProvinceOfficer, Role::kCityOfficer,
-                                 Role::kCountyOfficer, Role::kSchoolOfficer});
-  host_.runtime().RestrictRoles("RecordAttendance",
-                                {Role::kProvinceOfficer, Role::kCityOfficer,
-                                 Role::kCountyOfficer, Role::kSchoolOfficer});
-  host_.runtime().RestrictRoles("RecordCompletion",
-                                {Role::kProvinceOfficer, Role::kCityOfficer,
-                                 Role::kCountyOfficer, Role::kSchoolOfficer});
-  host_.runtime().RestrictRoles("RecordOutcome",
-                                {Role::kProvinceOfficer, Role::kCityOfficer,
-                                 Role::kCountyOfficer, Role::kSchoolOfficer});
-  host_.runtime().RestrictRoles(
-      "RaiseTermGrants",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
-  host_.runtime().RestrictRoles(
-      "RetryGrants",
-      {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer});
-  host_.runtime().RestrictRoles("ListAuditEvents",
-                                {Role::kProvinceOfficer, Role::kAuditor});
+  // Who may call what is declared once per method in the proto
+  // (option (eduaid.common.v1.policy)) and enforced by the runtime.
 }
 
 grpc::ServerUnaryReactor* VocationalService::UpsertCourse(
     grpc::CallbackServerContext* ctx, const pb::UpsertCourseRequest* req,
     pb::UpsertCourseResponse* resp) {
-  return host_.runtime().Unary(ctx, "UpsertCourse", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "UpsertCourse", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->UpsertCourse(call, *req, resp);
                                });
@@ -55,7 +22,7 @@ grpc::ServerUnaryReactor* VocationalService::UpsertCourse(
 grpc::ServerUnaryReactor* VocationalService::GetCourse(
     grpc::CallbackServerContext* ctx, const pb::GetCourseRequest* req,
     pb::GetCourseResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetCourse", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "GetCourse", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->GetCourse(call, *req, resp);
                                });
@@ -64,7 +31,7 @@ grpc::ServerUnaryReactor* VocationalService::GetCourse(
 grpc::ServerUnaryReactor* VocationalService::ListCourses(
     grpc::CallbackServerContext* ctx, const pb::ListCoursesRequest* req,
     pb::ListCoursesResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListCourses", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "ListCourses", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListCourses(call, *req, resp);
                                });
@@ -73,7 +40,7 @@ grpc::ServerUnaryReactor* VocationalService::ListCourses(
 grpc::ServerUnaryReactor* VocationalService::RunOffers(
     grpc::CallbackServerContext* ctx, const pb::RunOffersRequest* req,
     pb::RunOffersResponse* resp) {
-  return host_.runtime().Unary(ctx, "RunOffers", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "RunOffers", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->RunOffers(call, *req, resp);
                                });
@@ -82,7 +49,7 @@ grpc::ServerUnaryReactor* VocationalService::RunOffers(
 grpc::ServerUnaryReactor* VocationalService::ListOffers(
     grpc::CallbackServerContext* ctx, const pb::ListOffersRequest* req,
     pb::ListOffersResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListOffers", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "ListOffers", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListOffers(call, *req, resp);
                                });
@@ -91,7 +58,7 @@ grpc::ServerUnaryReactor* VocationalService::ListOffers(
 grpc::ServerUnaryReactor* VocationalService::DeclineOffer(
     grpc::CallbackServerContext* ctx, const pb::DeclineOfferRequest* req,
     pb::DeclineOfferResponse* resp) {
-  return host_.runtime().Unary(ctx, "DeclineOffer", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "DeclineOffer", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->DeclineOffer(call, *req, resp);
                                });
@@ -101,8 +68,7 @@ grpc::ServerUnaryReactor* VocationalService::ListUnplacedGraduates(
     grpc::CallbackServerContext* ctx,
     const pb::ListUnplacedGraduatesRequest* req,
     pb::ListUnplacedGraduatesResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListUnplacedGraduates", /*mutating=*/false,
-                               req, [this, req, resp](CallContext& call) {
+  return host_.runtime().Unary(ctx, "ListUnplacedGraduates", req, [this, req, resp](CallContext& call) {
                                  return logic_->ListUnplacedGraduates(
                                      call, *req, resp);
                                });
@@ -111,7 +77,7 @@ grpc::ServerUnaryReactor* VocationalService::ListUnplacedGraduates(
 grpc::ServerUnaryReactor* VocationalService::Apply(
     grpc::CallbackServerContext* ctx, const pb::ApplyRequest* req,
     pb::ApplyResponse* resp) {
-  return host_.runtime().Unary(ctx, "Apply", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "Apply", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->Apply(call, *req, resp);
                                });
@@ -120,7 +86,7 @@ grpc::ServerUnaryReactor* VocationalService::Apply(
 grpc::ServerUnaryReactor* VocationalService::GetApplication(
     grpc::CallbackServerContext* ctx, const pb::GetApplicationRequest* req,
     pb::GetApplicationResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetApplication", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "GetApplication", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->GetApplication(call, *req,
                                                                resp);
@@ -130,7 +96,7 @@ grpc::ServerUnaryReactor* VocationalService::GetApplication(
 grpc::ServerUnaryReactor* VocationalService::ListApplications(
     grpc::CallbackServerContext* ctx, const pb::ListApplicationsRequest* req,
     pb::ListApplicationsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListApplications", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "ListApplications", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListApplications(call, *req,
                                                                  resp);
@@ -140,7 +106,7 @@ grpc::ServerUnaryReactor* VocationalService::ListApplications(
 grpc::ServerUnaryReactor* VocationalService::GetWaitlist(
     grpc::CallbackServerContext* ctx, const pb::GetWaitlistRequest* req,
     pb::GetWaitlistResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetWaitlist", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "GetWaitlist", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->GetWaitlist(call, *req, resp);
                                });
@@ -149,7 +115,7 @@ grpc::ServerUnaryReactor* VocationalService::GetWaitlist(
 grpc::ServerUnaryReactor* VocationalService::Withdraw(
     grpc::CallbackServerContext* ctx, const pb::WithdrawRequest* req,
     pb::WithdrawResponse* resp) {
-  return host_.runtime().Unary(ctx, "Withdraw", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "Withdraw", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->Withdraw(call, *req, resp);
                                });
@@ -158,7 +124,7 @@ grpc::ServerUnaryReactor* VocationalService::Withdraw(
 grpc::ServerUnaryReactor* VocationalService::RecordAttendance(
     grpc::CallbackServerContext* ctx, const pb::RecordAttendanceRequest* req,
     pb::RecordAttendanceResponse* resp) {
-  return host_.runtime().Unary(ctx, "RecordAttendance", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "RecordAttendance", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->RecordAttendance(call, *req,
                                                                  resp);
@@ -168,7 +134,7 @@ grpc::ServerUnaryReactor* VocationalService::RecordAttendance(
 grpc::ServerUnaryReactor* VocationalService::RecordCompletion(
     grpc::CallbackServerContext* ctx, const pb::RecordCompletionRequest* req,
     pb::RecordCompletionResponse* resp) {
-  return host_.runtime().Unary(ctx, "RecordCompletion", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "RecordCompletion", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->RecordCompletion(call, *req,
                                                                  resp);
@@ -178,7 +144,7 @@ grpc::ServerUnaryReactor* VocationalService::RecordCompletion(
 grpc::ServerUnaryReactor* VocationalService::RecordOutcome(
     grpc::CallbackServerContext* ctx, const pb::RecordOutcomeRequest* req,
     pb::RecordOutcomeResponse* resp) {
-  return host_.runtime().Unary(ctx, "RecordOutcome", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "RecordOutcome", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->RecordOutcome(call, *req, resp);
                                });
@@ -187,7 +153,7 @@ grpc::ServerUnaryReactor* VocationalService::RecordOutcome(
 grpc::ServerUnaryReactor* VocationalService::GetReport(
     grpc::CallbackServerContext* ctx, const pb::GetReportRequest* req,
     pb::GetReportResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetReport", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "GetReport", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->GetReport(call, *req, resp);
                                });
@@ -196,7 +162,7 @@ grpc::ServerUnaryReactor* VocationalService::GetReport(
 grpc::ServerUnaryReactor* VocationalService::RaiseTermGrants(
     grpc::CallbackServerContext* ctx, const pb::RaiseTermGrantsRequest* req,
     pb::RaiseTermGrantsResponse* resp) {
-  return host_.runtime().Unary(ctx, "RaiseTermGrants", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "RaiseTermGrants", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->RaiseTermGrants(call, *req,
                                                                 resp);
@@ -206,7 +172,7 @@ grpc::ServerUnaryReactor* VocationalService::RaiseTermGrants(
 grpc::ServerUnaryReactor* VocationalService::ListGrants(
     grpc::CallbackServerContext* ctx, const pb::ListGrantsRequest* req,
     pb::ListGrantsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListGrants", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "ListGrants", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListGrants(call, *req, resp);
                                });
@@ -215,7 +181,7 @@ grpc::ServerUnaryReactor* VocationalService::ListGrants(
 grpc::ServerUnaryReactor* VocationalService::RetryGrants(
     grpc::CallbackServerContext* ctx, const pb::RetryGrantsRequest* req,
     pb::RetryGrantsResponse* resp) {
-  return host_.runtime().Unary(ctx, "RetryGrants", /*mutating=*/true, req,
+  return host_.runtime().Unary(ctx, "RetryGrants", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->RetryGrants(call, *req, resp);
                                });
@@ -224,7 +190,7 @@ grpc::ServerUnaryReactor* VocationalService::RetryGrants(
 grpc::ServerUnaryReactor* VocationalService::ListAuditEvents(
     grpc::CallbackServerContext* ctx, const pb::ListAuditEventsRequest* req,
     pb::ListAuditEventsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListAuditEvents", /*mutating=*/false, req,
+  return host_.runtime().Unary(ctx, "ListAuditEvents", req,
                                [this, req, resp](CallContext& call) {
                                  return logic_->ListAuditEvents(call, *req,
                                                                 resp);

@@ -319,7 +319,7 @@ class ProbeService final : public Health::CallbackService {
                                   const HealthCheckRequest* req,
                                   HealthCheckResponse* resp) override {
     return host_.runtime().Unary(
-        ctx, "Check", false, req, [resp](CallContext&) -> absl::Status {
+        ctx, "Check", req, [resp](CallContext&) -> absl::Status {
           resp->set_status(HealthCheckResponse::SERVING);
           return absl::OkStatus();
         });
@@ -345,6 +345,7 @@ TEST(Flood, BadTokensCostAFewAuditRowsAndBoundedMemory) {
   auto host = ServiceHost::Create(config, {});
   ASSERT_TRUE(host.ok()) << host.status();
   ProbeService probe(**host);
+  (*host)->runtime().DeclarePolicy("Check", MethodPolicy{~0u, false});
   ASSERT_TRUE((*host)->Start({&probe}).ok());
   auto channel =
       grpc::CreateChannel("127.0.0.1:" + std::to_string((*host)->grpc_port()),

@@ -15,6 +15,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "services/common/auth.h"
+#include "services/common/server.h"
 #include "services/common/testing/harness.h"
 #include "services/common/testing/service_testing.h"
 
@@ -166,6 +167,45 @@ std::vector<std::unique_ptr<testing::ChildProcess>>* Matrix::procs_ =
     new std::vector<std::unique_ptr<testing::ChildProcess>>();
 std::map<std::string, int> Matrix::ports_;
 int Matrix::counter_ = 0;
+
+// The policy is declared once, in the protos; the table in docs/SECURITY.md
+// is its readable copy and must say the same, method for method. Every
+// method declares one, and every mutating method takes a request_id.
+TEST(PolicyTable, TheDocumentedTableIsWhatTheProtosDeclare) {
+  auto table = ReadPolicy();
+  ASSERT_FALSE(table.empty()) << "no policy table in " << SECURITY_DOC;
+  int methods = 0;
+  for (const auto& s : Built()) {
+    const auto* svc =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(s.grpc_service);
+    ASSERT_NE(svc, nullptr) << s.grpc_service;
+    const auto declared = DeclaredPolicies(s.grpc_service);
+    EXPECT_EQ(table[s.name].size(), static_cast<size_t>(svc->method_count()))
+        << "rows of " << s.name << " in the table";
+    for (int i = 0; i < svc->method_count(); ++i) {
+      const auto* m = svc->method(i);
+      auto it = declared.find(m->name());
+      if (it == declared.end()) {
+        ADD_FAILURE() << s.name << "." << m->name()
+                      << " declares no option (eduaid.common.v1.policy)";
+        continue;
+      }
+      std::string letters;
+      for (const auto& c : Callers()) {
+        if (it->second.Allows(c.role)) letters.push_back(c.letter);
+      }
+      EXPECT_EQ(table[s.name][m->name()], letters)
+          << s.name << "." << m->name() << ": docs/SECURITY.md says one thing, "
+          << "the proto declares another";
+      if (it->second.mutating) {
+        EXPECT_NE(m->input_type()->FindFieldByName("request_id"), nullptr)
+            << s.name << "." << m->name() << " is mutating but takes no request_id";
+      }
+      ++methods;
+    }
+  }
+  EXPECT_GE(methods, 90);
+}
 
 bool Denied(grpc::StatusCode c) {
   return c == grpc::StatusCode::PERMISSION_DENIED || c == grpc::StatusCode::UNAUTHENTICATED;

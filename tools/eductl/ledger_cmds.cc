@@ -20,7 +20,8 @@
 #include "eduaid/ledger/v1/ledger.grpc.pb.h"
 #include "google/protobuf/text_format.h"
 #include "services/common/status.h"
-#include "services/ledger/notice_format.h"
+#include "services/common/term.h"
+#include "services/ledger/notice/notice_format.h"
 #include "tools/eductl/ctl.h"
 
 namespace eductl {
@@ -173,7 +174,7 @@ void PrintGapList(const char* title, const lpb::GapList& list) {
 std::string RenderPostingText(const lpb::Posting& p) {
   std::string t = absl::StrCat(
       "            资助公示\n\n", p.school_name(), "（", p.school_code(), "） ",
-      ::eduaid::ledger::NoticeTermLabel(p.term()), "\n", "公示日期：",
+      ::eduaid::TermLabel(p.term()), "\n", "公示日期：",
       p.published_on(), "    异议截止：", p.objection_until(), "\n\n");
   absl::StrAppend(
       &t, "序号  姓名      资助项目                              金额（元）\n");
@@ -199,7 +200,7 @@ std::string RenderPostingHtml(const lpb::Posting& p) {
       "</head>\n<body>\n<h1>资助公示</h1>\n";
   absl::StrAppend(&h, "<p>", HtmlEscape(p.school_name()), "（",
                   HtmlEscape(p.school_code()), "） ",
-                  HtmlEscape(::eduaid::ledger::NoticeTermLabel(p.term())),
+                  HtmlEscape(::eduaid::TermLabel(p.term())),
                   "</p>\n<p>公示日期：", HtmlEscape(p.published_on()),
                   "　异议截止：", HtmlEscape(p.objection_until()), "</p>\n");
   absl::StrAppend(&h,

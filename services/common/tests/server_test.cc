@@ -33,9 +33,13 @@ class ProbeService final : public Health::CallbackService {
   grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* ctx,
                                   const HealthCheckRequest* req,
                                   HealthCheckResponse* resp) override {
-    bool mutating = req->service() == "write";
+    // A mutating and a read-only method of the probe, with every role.
     return host_.runtime().Unary(
-        ctx, "Check", mutating, req,
+        ctx,
+        req->service() == "write"        ? "CheckWrite"
+        : req->service() == "undeclared" ? "Undeclared"
+                                         : "Check",
+        req,
         [req, resp](CallContext& call) -> absl::Status {
           if (req->service() == "slow") {
             std::this_thread::sleep_for(std::chrono::milliseconds(600));
@@ -59,6 +63,13 @@ class ServerTest : public ::testing::Test {
     ASSERT_TRUE(host.ok()) << host.status();
     host_ = std::move(*host);
     service_ = std::make_unique<ProbeService>(*host_);
+    MethodPolicy everyone;
+    for (int r = 0; r <= static_cast<int>(Role::kService); ++r) {
+      everyone.roles |= 1u << r;
+    }
+    host_->runtime().DeclarePolicy("Check", everyone);
+    everyone.mutating = true;
+    host_->runtime().DeclarePolicy("CheckWrite", everyone);
     ASSERT_TRUE(host_->Start({service_.get()}).ok());
   }
   void SetUp() override {
@@ -93,6 +104,16 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<ServiceHost> host_;
   std::unique_ptr<ProbeService> service_;
 };
+
+TEST_F(ServerTest, AMethodThatDeclaresNoPolicyIsRefusedForEveryRole) {
+  StartHost(config_);
+  for (Role role : {Role::kProvinceOfficer, Role::kService, Role::kAuditor}) {
+    grpc::Status st = Call(testing::TestToken(role, ""), "undeclared");
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+        << RoleName(role);
+    EXPECT_THAT(st.error_message(), HasSubstr("declares no access policy"));
+  }
+}
 
 TEST_F(ServerTest, EveryCallNeedsAValidTokenAndReadOnlyRolesCannotWrite) {
   StartHost(config_);

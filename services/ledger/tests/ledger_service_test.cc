@@ -19,7 +19,7 @@
 #include "services/common/testing/harness.h"
 #include "services/common/testing/service_testing.h"
 #include "services/common/validate.h"
-#include "services/ledger/notice_format.h"
+#include "services/ledger/notice/notice_format.h"
 #include "services/ledger/tests/ledger_test_env.h"
 
 namespace eduaid::ledger {

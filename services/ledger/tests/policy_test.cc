@@ -9,7 +9,7 @@
 #include "gtest/gtest.h"
 #include "services/common/status.h"
 #include "services/ledger/journal.h"
-#include "services/ledger/notice_format.h"
+#include "services/ledger/notice/notice_format.h"
 
 namespace eduaid::ledger {
 namespace {

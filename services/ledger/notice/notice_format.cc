@@ -1,20 +1,12 @@
-// Written notices (书面告知) of payments, rendered as UTF-8 text and HTML,
-// and the money formats they use. Header-only so that eductl, which
-// renders the letters, and the server, which fills Notice.amount_yuan,
-// share one implementation. Pure functions; thread-safe.
-#ifndef EDUAID_SERVICES_LEDGER_NOTICE_FORMAT_H_
-#define EDUAID_SERVICES_LEDGER_NOTICE_FORMAT_H_
+#include "services/ledger/notice/notice_format.h"
 
-#include <cstdint>
 #include <cstdio>
-#include <string>
 
-#include "eduaid/ledger/v1/ledger.pb.h"
+#include "services/common/term.h"
 
 namespace eduaid::ledger {
 
-// "500.00", "-0.05": yuan from fen, exactly (integer arithmetic only).
-inline std::string FormatYuan(int64_t fen) {
+std::string FormatYuan(int64_t fen) {
   const bool negative = fen < 0;
   // Work in unsigned so that INT64_MIN has a magnitude too.
   const uint64_t magnitude =
@@ -26,10 +18,7 @@ inline std::string FormatYuan(int64_t fen) {
   return buf;
 }
 
-// The amount in capital Chinese numerals as financial documents write it
-// (大写金额): 62500 fen -> "陆佰贰拾伍元整", 100005 -> "壹仟元零伍分".
-// Negative amounts get a leading "负"; 0 -> "零元整".
-inline std::string ChineseAmountInWords(int64_t fen) {
+std::string ChineseAmountInWords(int64_t fen) {
   static const char* const kDigits[] = {"零", "壹", "贰", "叁", "肆",
                                         "伍", "陆", "柒", "捌", "玖"};
   static const char* const kPlace[] = {"", "拾", "佰", "仟"};
@@ -98,9 +87,7 @@ inline std::string ChineseAmountInWords(int64_t fen) {
   return out;
 }
 
-// The education authority that issues a notice for a county of Nanyang
-// (GB/T 2260), or a generic name for other regions.
-inline std::string IssuingAuthority(const std::string& region_code) {
+std::string IssuingAuthority(const std::string& region_code) {
   static const struct {
     const char* code;
     const char* name;
@@ -119,14 +106,7 @@ inline std::string IssuingAuthority(const std::string& region_code) {
   return "行政区划 " + region_code + " 教育主管部门";
 }
 
-inline std::string NoticeTermLabel(const ::eduaid::common::v1::Term& term) {
-  return std::to_string(term.year()) + "年" +
-         (term.season() == ::eduaid::common::v1::SEASON_AUTUMN ? "秋季"
-                                                               : "春季") +
-         "学期";
-}
-
-inline std::string HtmlEscape(const std::string& s) {
+std::string HtmlEscape(const std::string& s) {
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
@@ -153,7 +133,7 @@ inline std::string HtmlEscape(const std::string& s) {
   return out;
 }
 
-inline std::string AckMethodLabel(::eduaid::ledger::v1::AckMethod m) {
+std::string AckMethodLabel(::eduaid::ledger::v1::AckMethod m) {
   namespace pb = ::eduaid::ledger::v1;
   switch (m) {
     case pb::ACK_METHOD_SIGNATURE:
@@ -171,15 +151,14 @@ inline std::string AckMethodLabel(::eduaid::ledger::v1::AckMethod m) {
   }
 }
 
-// The notice as a plain-text letter (UTF-8), with a tear-off receipt.
-inline std::string RenderNoticeText(const ::eduaid::ledger::v1::Notice& n) {
+std::string RenderNoticeText(const ::eduaid::ledger::v1::Notice& n) {
   const std::string authority = IssuingAuthority(n.region_code());
   std::string t;
   t += "                资助告知书\n\n";
   t += "编号：" + n.notice_no() + "\n\n";
   t += n.payee_name() + " 同学及家长：\n\n";
   t += "    根据建档立卡贫困家庭学生资助政策，" + n.payee_name() + " 同学在" +
-       n.school_name() + "就读，" + NoticeTermLabel(n.term()) + "享受“" +
+       n.school_name() + "就读，" + TermLabel(n.term()) + "享受“" +
        n.programme_name() + "”，资助金额人民币 " + n.amount_yuan() +
        " 元（大写：" + ChineseAmountInWords(n.amount_fen()) + "），已于 " +
        n.paid_on() + " 发放。\n\n";
@@ -203,8 +182,7 @@ inline std::string RenderNoticeText(const ::eduaid::ledger::v1::Notice& n) {
   return t;
 }
 
-// The notice as a self-contained HTML page (UTF-8, printable).
-inline std::string RenderNoticeHtml(const ::eduaid::ledger::v1::Notice& n) {
+std::string RenderNoticeHtml(const ::eduaid::ledger::v1::Notice& n) {
   const std::string authority = HtmlEscape(IssuingAuthority(n.region_code()));
   const std::string payee = HtmlEscape(n.payee_name());
   const std::string programme = HtmlEscape(n.programme_name());
@@ -223,7 +201,7 @@ inline std::string RenderNoticeHtml(const ::eduaid::ledger::v1::Notice& n) {
   h += "<p>" + payee + " 同学及家长：</p>\n";
   h += "<p>　　根据建档立卡贫困家庭学生资助政策，" + payee + " 同学在" +
        HtmlEscape(n.school_name()) + "就读，" +
-       HtmlEscape(NoticeTermLabel(n.term())) + "享受“" + programme +
+       HtmlEscape(TermLabel(n.term())) + "享受“" + programme +
        "”，资助金额人民币 <strong>" + yuan + "</strong> 元（大写：" +
        ChineseAmountInWords(n.amount_fen()) + "），已于 " +
        HtmlEscape(n.paid_on()) + " 发放。</p>\n";
@@ -249,5 +227,3 @@ inline std::string RenderNoticeHtml(const ::eduaid::ledger::v1::Notice& n) {
 }
 
 }  // namespace eduaid::ledger
-
-#endif  // EDUAID_SERVICES_LEDGER_NOTICE_FORMAT_H_
