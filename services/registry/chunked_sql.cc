@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "services/common/status_macros.h"
+
 namespace eduaid::registry {
 
 std::string Placeholders(size_t n) {
@@ -28,9 +30,8 @@ absl::Status InsertInChunks(
     sql += tail;
     params.clear();
     for (size_t j = 0; j < k; ++j) bind(i + j, params);
-    auto rows = c.Query(sql, params);
-    if (!rows.ok()) return rows.status();
-    for (const auto& r : *rows) returned->insert(r.Str(0));
+    ASSIGN_OR_RETURN(auto rows, c.Query(sql, params));
+    for (const auto& r : rows) returned->insert(r.Str(0));
     i += k;
   }
   return absl::OkStatus();
@@ -44,9 +45,8 @@ absl::Status QueryInChunks(SqlConnection& c, const std::string& select,
     const size_t k = std::min(kInListChunk, keys.size() - i);
     params.clear();
     for (size_t j = 0; j < k; ++j) params.emplace_back(*keys[i + j]);
-    auto rows = c.Query(select + Placeholders(k), params);
-    if (!rows.ok()) return rows.status();
-    for (const auto& r : *rows) on_row(r);
+    ASSIGN_OR_RETURN(auto rows, c.Query(select + Placeholders(k), params));
+    for (const auto& r : rows) on_row(r);
   }
   return absl::OkStatus();
 }

@@ -1,6 +1,7 @@
 #include "services/registry/coverage_store.h"
 
 #include "absl/strings/str_cat.h"
+#include "services/common/status_macros.h"
 
 namespace eduaid::registry {
 
@@ -45,22 +46,24 @@ void AddCoverage(const pb::RegionCoverage& g, pb::RegionCoverage* total) {
 absl::StatusOr<std::vector<CoverageRecord>> CountCoverage(
     SqlConnection& c, const std::pair<std::string, std::string>& band,
     const std::string& region_prefix, const std::string& school) {
-  auto rows = c.Query(
-      absl::StrCat(
-          "SELECT ", kCoverageColumns,
-          " FROM members m "
-          "LEFT JOIN enrolments e ON e.id_hash = m.id_hash AND e.current = 1 "
-          "LEFT JOIN out_of_school o ON o.member_id = m.id AND "
-          " o.resolved_at IS NULL "
-          "LEFT JOIN left_behind lb ON lb.member_id = m.id "
-          "LEFT JOIN disability_plans dp ON dp.member_id = m.id "
-          "WHERE m.region_code LIKE ? AND (? = '' OR e.school_code = ?) "
-          "GROUP BY m.region_code ORDER BY m.region_code"),
-      {band.first, band.second, region_prefix + "%", school, school});
-  if (!rows.ok()) return rows.status();
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(
+          absl::StrCat(
+              "SELECT ", kCoverageColumns,
+              " FROM members m "
+              "LEFT JOIN enrolments e ON e.id_hash = m.id_hash AND e.current = "
+              "1 "
+              "LEFT JOIN out_of_school o ON o.member_id = m.id AND "
+              " o.resolved_at IS NULL "
+              "LEFT JOIN left_behind lb ON lb.member_id = m.id "
+              "LEFT JOIN disability_plans dp ON dp.member_id = m.id "
+              "WHERE m.region_code LIKE ? AND (? = '' OR e.school_code = ?) "
+              "GROUP BY m.region_code ORDER BY m.region_code"),
+          {band.first, band.second, region_prefix + "%", school, school}));
   std::vector<CoverageRecord> out;
-  out.reserve(rows->size());
-  for (const auto& r : *rows) out.push_back(FromCoverageRow(r));
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(FromCoverageRow(r));
   return out;
 }
 

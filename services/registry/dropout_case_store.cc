@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/clock.h"
+#include "services/common/status_macros.h"
 #include "services/registry/member_store.h"
 
 namespace eduaid::registry {
@@ -52,56 +53,59 @@ void ToProto(const DropoutCaseRecord& d, const std::string& name,
 
 absl::StatusOr<std::optional<DropoutCaseRecord>> FindDropoutCase(
     SqlConnection& c, int64_t id) {
-  auto rows = c.Query(absl::StrCat("SELECT ", kDropoutCaseColumns,
-                                   " FROM dropout_cases d JOIN members m ON "
-                                   "m.id = d.member_id WHERE d.id = ?"),
-                      {id});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return std::nullopt;
-  DropoutCaseRecord d = FromDropoutCaseRow(rows->front());
-  auto events = c.Query(
-      absl::StrCat("SELECT ", kCaseEventColumns,
-                   " FROM dropout_case_events WHERE case_id = ? ORDER BY id"),
-      {id});
-  if (!events.ok()) return events.status();
-  for (const auto& e : *events) d.history.push_back(FromCaseEventRow(e));
+  ASSIGN_OR_RETURN(
+      auto rows, c.Query(absl::StrCat("SELECT ", kDropoutCaseColumns,
+                                      " FROM dropout_cases d JOIN members m ON "
+                                      "m.id = d.member_id WHERE d.id = ?"),
+                         {id}));
+  if (rows.empty()) return std::nullopt;
+  DropoutCaseRecord d = FromDropoutCaseRow(rows.front());
+  ASSIGN_OR_RETURN(
+      auto events,
+      c.Query(absl::StrCat(
+                  "SELECT ", kCaseEventColumns,
+                  " FROM dropout_case_events WHERE case_id = ? ORDER BY id"),
+              {id}));
+  for (const auto& e : events) d.history.push_back(FromCaseEventRow(e));
   return d;
 }
 
 absl::StatusOr<std::optional<CaseScopeRecord>> FindCaseScope(SqlConnection& c,
                                                              int64_t id) {
-  auto rows = c.Query(
-      "SELECT d.state, d.region_code, COALESCE((SELECT ce.school_code "
-      "FROM members cm JOIN enrolments ce ON ce.id_hash = cm.id_hash AND "
-      "ce.current = 1 WHERE cm.id = d.member_id), '') FROM "
-      "dropout_cases d WHERE d.id = ?",
-      {id});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return std::nullopt;
-  const SqlRow& r = rows->front();
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(
+          "SELECT d.state, d.region_code, COALESCE((SELECT ce.school_code "
+          "FROM members cm JOIN enrolments ce ON ce.id_hash = cm.id_hash AND "
+          "ce.current = 1 WHERE cm.id = d.member_id), '') FROM "
+          "dropout_cases d WHERE d.id = ?",
+          {id}));
+  if (rows.empty()) return std::nullopt;
+  const SqlRow& r = rows.front();
   return CaseScopeRecord{r.Int(0), r.Str(1), r.Str(2)};
 }
 
 absl::StatusOr<std::optional<int64_t>> FindActiveCase(SqlConnection& c,
                                                       int64_t member_id) {
-  auto rows = c.Query(
-      "SELECT id FROM dropout_cases WHERE member_id = ? AND state NOT IN "
-      "(3, 4)",
-      {member_id});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return std::nullopt;
-  return rows->front().Int(0);
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(
+          "SELECT id FROM dropout_cases WHERE member_id = ? AND state NOT IN "
+          "(3, 4)",
+          {member_id}));
+  if (rows.empty()) return std::nullopt;
+  return rows.front().Int(0);
 }
 
 absl::StatusOr<int64_t> InsertDropoutCase(SqlConnection& c, int64_t member_id,
                                           const std::string& region_code,
                                           int64_t now) {
-  auto rows = c.Query(
-      "INSERT INTO dropout_cases(member_id, region_code, state, "
-      "opened_at, updated_at) VALUES(?,?,1,?,?) RETURNING id",
-      {member_id, region_code, now, now});
-  if (!rows.ok()) return rows.status();
-  return rows->front().Int(0);
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query("INSERT INTO dropout_cases(member_id, region_code, state, "
+              "opened_at, updated_at) VALUES(?,?,1,?,?) RETURNING id",
+              {member_id, region_code, now, now}));
+  return rows.front().Int(0);
 }
 
 absl::Status SetCaseState(SqlConnection& c, int64_t id, int64_t state,
@@ -126,32 +130,34 @@ absl::Status InsertCaseEvent(SqlConnection& c, int64_t case_id,
 absl::StatusOr<std::vector<int64_t>> ListDropoutCaseIds(
     SqlConnection& c, const std::string& region_prefix,
     const std::string& school, int64_t state, int64_t after, int64_t limit) {
-  auto rows = c.Query(
-      absl::StrCat("SELECT d.id FROM dropout_cases d WHERE d.region_code "
-                   "LIKE ? AND ",
-                   kCaseAtSchool,
-                   " AND (? = 0 OR d.state = ?) AND d.id > ? ORDER BY d.id "
-                   "LIMIT ?"),
-      {region_prefix + "%", school, school, state, state, after, limit});
-  if (!rows.ok()) return rows.status();
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(
+          absl::StrCat("SELECT d.id FROM dropout_cases d WHERE d.region_code "
+                       "LIKE ? AND ",
+                       kCaseAtSchool,
+                       " AND (? = 0 OR d.state = ?) AND d.id > ? ORDER BY d.id "
+                       "LIMIT ?"),
+          {region_prefix + "%", school, school, state, state, after, limit}));
   std::vector<int64_t> out;
-  out.reserve(rows->size());
-  for (const auto& r : *rows) out.push_back(r.Int(0));
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(r.Int(0));
   return out;
 }
 
 absl::StatusOr<std::unordered_map<std::string, int64_t>> CountOpenCases(
     SqlConnection& c, const std::string& region_prefix,
     const std::string& school) {
-  auto rows = c.Query(
-      absl::StrCat("SELECT d.region_code, COUNT(*) FROM dropout_cases d "
-                   "WHERE d.region_code LIKE ? AND d.state NOT IN (3, 4) "
-                   "AND ",
-                   kCaseAtSchool, " GROUP BY d.region_code"),
-      {region_prefix + "%", school, school});
-  if (!rows.ok()) return rows.status();
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(
+          absl::StrCat("SELECT d.region_code, COUNT(*) FROM dropout_cases d "
+                       "WHERE d.region_code LIKE ? AND d.state NOT IN (3, 4) "
+                       "AND ",
+                       kCaseAtSchool, " GROUP BY d.region_code"),
+          {region_prefix + "%", school, school}));
   std::unordered_map<std::string, int64_t> out;
-  for (const auto& r : *rows) out[r.Str(0)] = r.Int(1);
+  for (const auto& r : rows) out[r.Str(0)] = r.Int(1);
   return out;
 }
 

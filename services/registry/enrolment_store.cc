@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/clock.h"
+#include "services/common/status_macros.h"
 
 namespace eduaid::registry {
 namespace cpb = ::eduaid::common::v1;
@@ -49,25 +50,27 @@ bool SameEnrolment(const EnrolmentRecord& e, const pb::EnrolmentRow& row) {
 
 absl::StatusOr<std::optional<EnrolmentRecord>> FindCurrentEnrolment(
     SqlConnection& c, const std::string& id_hash) {
-  auto rows = c.Query(absl::StrCat("SELECT ", kEnrolmentColumns,
-                                   " FROM enrolments e", kEnrolmentSchoolJoin,
-                                   " WHERE e.id_hash = ? AND e.current = 1"),
-                      {id_hash});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return std::nullopt;
-  return FromEnrolmentRow(rows->front());
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(absl::StrCat("SELECT ", kEnrolmentColumns, " FROM enrolments e",
+                           kEnrolmentSchoolJoin,
+                           " WHERE e.id_hash = ? AND e.current = 1"),
+              {id_hash}));
+  if (rows.empty()) return std::nullopt;
+  return FromEnrolmentRow(rows.front());
 }
 
 absl::StatusOr<std::vector<EnrolmentRecord>> EnrolmentHistory(
     SqlConnection& c, const std::string& id_hash) {
-  auto rows = c.Query(
-      absl::StrCat("SELECT ", kEnrolmentColumns, " FROM enrolments e",
-                   kEnrolmentSchoolJoin, " WHERE e.id_hash = ? ORDER BY e.id"),
-      {id_hash});
-  if (!rows.ok()) return rows.status();
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(absl::StrCat("SELECT ", kEnrolmentColumns, " FROM enrolments e",
+                           kEnrolmentSchoolJoin,
+                           " WHERE e.id_hash = ? ORDER BY e.id"),
+              {id_hash}));
   std::vector<EnrolmentRecord> out;
-  out.reserve(rows->size());
-  for (const auto& r : *rows) out.push_back(FromEnrolmentRow(r));
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(FromEnrolmentRow(r));
   return out;
 }
 
@@ -108,16 +111,18 @@ absl::StatusOr<StageCounts> CountStages(SqlConnection& c,
                                         const MemberScope& scope) {
   std::vector<SqlValue> params;
   const std::string in_scope = MemberInScope(scope, &params);
-  auto rows = c.Query(
-      absl::StrCat(
-          "SELECT e.stage, CASE WHEN e.status IN (1, 3) THEN 1 ELSE 0 END AS "
-          "in_school, COUNT(*) FROM members m JOIN enrolments e ON e.id_hash = "
-          "m.id_hash AND e.current = 1 WHERE ",
-          in_scope, " GROUP BY e.stage, in_school ORDER BY e.stage"),
-      params);
-  if (!rows.ok()) return rows.status();
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(absl::StrCat("SELECT e.stage, CASE WHEN e.status IN (1, 3) THEN "
+                           "1 ELSE 0 END AS "
+                           "in_school, COUNT(*) FROM members m JOIN enrolments "
+                           "e ON e.id_hash = "
+                           "m.id_hash AND e.current = 1 WHERE ",
+                           in_scope,
+                           " GROUP BY e.stage, in_school ORDER BY e.stage"),
+              params));
   StageCounts out;
-  for (const auto& r : *rows) {
+  for (const auto& r : rows) {
     out.identified += r.Int(2);
     if (r.Int(1) != 0) out.in_school.emplace_back(r.Int(0), r.Int(2));
   }

@@ -1,6 +1,7 @@
 #include "services/registry/household_store.h"
 
 #include "absl/strings/str_cat.h"
+#include "services/common/status_macros.h"
 #include "services/registry/chunked_sql.h"
 
 namespace eduaid::registry {
@@ -47,7 +48,7 @@ absl::StatusOr<std::unordered_map<std::string, HouseholdRecord>> FindHouseholds(
                       std::string key = h.household_id;
                       out[key] = std::move(h);
                     });
-  if (!st.ok()) return st;
+  RETURN_IF_ERROR(st);
   return out;
 }
 

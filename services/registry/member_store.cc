@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "services/common/status.h"
+#include "services/common/status_macros.h"
 #include "services/common/validate.h"
 #include "services/registry/chunked_sql.h"
 #include "services/registry/rules.h"
@@ -90,7 +91,7 @@ FindRegisteredMembers(SqlConnection& c,
                    " FROM members WHERE id_hash IN "),
       id_hashes,
       [&](const SqlRow& r) { out[r.Str(0)] = FromRegisteredMemberRow(r); });
-  if (!st.ok()) return st;
+  RETURN_IF_ERROR(st);
   return out;
 }
 
@@ -107,11 +108,11 @@ absl::Status UpdateImportedMember(SqlConnection& c, int64_t id,
 
 absl::StatusOr<std::vector<std::string>> HouseholdMemberHashes(
     SqlConnection& c, const std::string& household_id) {
-  auto rows = c.Query("SELECT id_hash FROM members WHERE household_id = ?",
-                      {household_id});
-  if (!rows.ok()) return rows.status();
+  ASSIGN_OR_RETURN(auto rows,
+                   c.Query("SELECT id_hash FROM members WHERE household_id = ?",
+                           {household_id}));
   std::vector<std::string> out;
-  for (const auto& r : *rows) out.push_back(r.Str(0));
+  for (const auto& r : rows) out.push_back(r.Str(0));
   return out;
 }
 
@@ -128,10 +129,10 @@ absl::Status MoveHouseholdMembers(SqlConnection& c,
 
 absl::StatusOr<std::optional<std::string>> FindMemberHash(SqlConnection& c,
                                                           int64_t id) {
-  auto rows = c.Query("SELECT id_hash FROM members WHERE id = ?", {id});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return std::nullopt;
-  return rows->front().Str(0);
+  ASSIGN_OR_RETURN(auto rows,
+                   c.Query("SELECT id_hash FROM members WHERE id = ?", {id}));
+  if (rows.empty()) return std::nullopt;
+  return rows.front().Str(0);
 }
 
 MemberRef FromMemberRefRow(const SqlRow& r) {
@@ -140,20 +141,20 @@ MemberRef FromMemberRefRow(const SqlRow& r) {
 
 absl::StatusOr<std::optional<MemberRef>> FindMemberRef(SqlConnection& c,
                                                        int64_t id) {
-  auto rows = c.Query(absl::StrCat("SELECT ", kMemberRefColumns,
-                                   " FROM members m WHERE m.id = ?"),
-                      {id});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return std::nullopt;
-  return FromMemberRefRow(rows->front());
+  ASSIGN_OR_RETURN(auto rows,
+                   c.Query(absl::StrCat("SELECT ", kMemberRefColumns,
+                                        " FROM members m WHERE m.id = ?"),
+                           {id}));
+  if (rows.empty()) return std::nullopt;
+  return FromMemberRefRow(rows.front());
 }
 
 absl::StatusOr<bool> HasUnprefixedBlindIndexes(SqlConnection& c) {
-  auto rows = c.Query(
-      "SELECT 1 FROM members WHERE length(id_hash) = 32 UNION ALL "
-      "SELECT 1 FROM enrolments WHERE length(id_hash) = 32 LIMIT 1");
-  if (!rows.ok()) return rows.status();
-  return !rows->empty();
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query("SELECT 1 FROM members WHERE length(id_hash) = 32 UNION ALL "
+              "SELECT 1 FROM enrolments WHERE length(id_hash) = 32 LIMIT 1"));
+  return !rows.empty();
 }
 
 // ------------------------------------------------------------ students
@@ -196,34 +197,37 @@ void ToProto(const StudentRecord& m, const std::string& id_number,
 
 absl::StatusOr<std::optional<StudentRecord>> FindStudent(
     SqlConnection& c, const std::string& id_hash) {
-  auto rows = c.Query(
-      absl::StrCat("SELECT ", kStudentColumns,
-                   " FROM members m JOIN households h ON h.household_id = "
-                   "m.household_id WHERE m.id_hash = ?"),
-      {id_hash});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return std::nullopt;
-  return FromStudentRow(rows->front());
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(
+          absl::StrCat("SELECT ", kStudentColumns,
+                       " FROM members m JOIN households h ON h.household_id = "
+                       "m.household_id WHERE m.id_hash = ?"),
+          {id_hash}));
+  if (rows.empty()) return std::nullopt;
+  return FromStudentRow(rows.front());
 }
 
 absl::StatusOr<std::vector<ListedStudent>> ListStudentsPage(
     SqlConnection& c, const StudentListFilter& f) {
-  auto rows = c.Query(
-      absl::StrCat(
-          "SELECT ", kStudentColumns, ", ", kEnrolmentColumns,
-          " FROM members m JOIN households h ON h.household_id = "
-          "m.household_id JOIN enrolments e ON e.id_hash = m.id_hash AND "
-          "e.current = 1",
-          kEnrolmentSchoolJoin,
-          " WHERE m.region_code LIKE ? AND (? = '' OR e.school_code = ?) AND "
-          "(? = 0 OR e.stage = ?) AND e.status = ? AND m.id > ? "
-          "ORDER BY m.id LIMIT ?"),
-      {f.region + "%", f.school, f.school, f.stage, f.stage, f.status, f.after,
-       f.limit});
-  if (!rows.ok()) return rows.status();
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(
+          absl::StrCat(
+              "SELECT ", kStudentColumns, ", ", kEnrolmentColumns,
+              " FROM members m JOIN households h ON h.household_id = "
+              "m.household_id JOIN enrolments e ON e.id_hash = m.id_hash AND "
+              "e.current = 1",
+              kEnrolmentSchoolJoin,
+              " WHERE m.region_code LIKE ? AND (? = '' OR e.school_code = ?) "
+              "AND "
+              "(? = 0 OR e.stage = ?) AND e.status = ? AND m.id > ? "
+              "ORDER BY m.id LIMIT ?"),
+          {f.region + "%", f.school, f.school, f.stage, f.stage, f.status,
+           f.after, f.limit}));
   std::vector<ListedStudent> out;
-  out.reserve(rows->size());
-  for (const auto& r : *rows) {
+  out.reserve(rows.size());
+  for (const auto& r : rows) {
     out.push_back(
         {FromStudentRow(r), FromEnrolmentRow(r, kStudentColumnCount)});
   }

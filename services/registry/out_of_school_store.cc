@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/clock.h"
 #include "services/common/crypto.h"
+#include "services/common/status_macros.h"
 #include "services/registry/member_store.h"
 #include "services/registry/rules.h"
 
@@ -11,12 +12,12 @@ namespace eduaid::registry {
 absl::StatusOr<int64_t> InsertIdentificationRun(SqlConnection& c,
                                                 const std::string& as_of,
                                                 int64_t now) {
-  auto run = c.Query(
-      "INSERT INTO identification_runs(as_of, started_at, summary) "
-      "VALUES(?,?,'') RETURNING run_id",
-      {as_of, now});
-  if (!run.ok()) return run.status();
-  return run->front().Int(0);
+  ASSIGN_OR_RETURN(
+      auto run,
+      c.Query("INSERT INTO identification_runs(as_of, started_at, summary) "
+              "VALUES(?,?,'') RETURNING run_id",
+              {as_of, now}));
+  return run.front().Int(0);
 }
 
 absl::Status SaveRunSummary(SqlConnection& c, int64_t run_id,
@@ -28,13 +29,47 @@ absl::Status SaveRunSummary(SqlConnection& c, int64_t run_id,
 }
 
 absl::StatusOr<std::optional<RunRecord>> LatestRun(SqlConnection& c) {
-  auto rows = c.Query(
-      "SELECT run_id, as_of FROM identification_runs ORDER BY run_id DESC "
-      "LIMIT 1");
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return std::nullopt;
-  return RunRecord{rows->front().Int(0), rows->front().Str(1)};
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(
+          "SELECT run_id, as_of FROM identification_runs ORDER BY run_id DESC "
+          "LIMIT 1"));
+  if (rows.empty()) return std::nullopt;
+  return RunRecord{rows.front().Int(0), rows.front().Str(1)};
 }
+
+namespace {
+
+// RefreshOutOfSchool's upsert: the school-age members (the band bound as
+// two months) of the filter in no school, seen by this run. A row resolved
+// earlier starts over (first_seen, since_run); an open one keeps them.
+constexpr char kUpsertOpenHead[] =
+    "INSERT INTO out_of_school(member_id, first_seen, since_run, last_run, "
+    "resolved_at) SELECT m.id, ?, ?, ?, NULL FROM members m "
+    "WHERE m.birth_month > ? AND m.birth_month <= ?";
+constexpr char kUpsertOpenTail[] =
+    " AND NOT EXISTS ("
+    " SELECT 1 FROM enrolments e WHERE e.id_hash = m.id_hash AND "
+    " e.current = 1 AND (e.status IN (1, 3) OR (e.status = 5 AND "
+    " e.stage >= 3))) "
+    "ON CONFLICT(member_id) DO UPDATE SET last_run = excluded.last_run, "
+    "first_seen = CASE WHEN out_of_school.resolved_at IS NULL THEN "
+    "out_of_school.first_seen ELSE excluded.first_seen END, "
+    "since_run = CASE WHEN out_of_school.resolved_at IS NULL THEN "
+    "out_of_school.since_run ELSE excluded.since_run END, "
+    "resolved_at = NULL";
+constexpr char kResolveUnseen[] =
+    "UPDATE out_of_school SET resolved_at = ? WHERE resolved_at IS NULL AND "
+    "last_run <> ?";
+
+// `head`, then `params` after `tail`.
+std::vector<SqlValue> Concat(std::vector<SqlValue> head,
+                             const std::vector<SqlValue>& tail) {
+  head.insert(head.end(), tail.begin(), tail.end());
+  return head;
+}
+
+}  // namespace
 
 absl::StatusOr<int64_t> RefreshOutOfSchool(SqlConnection& c,
                                            const std::string& as_of,
@@ -43,53 +78,34 @@ absl::StatusOr<int64_t> RefreshOutOfSchool(SqlConnection& c,
                                            const std::vector<SqlValue>& params,
                                            const MemberScope& scope) {
   const auto [lo, hi] = SchoolAgeMonths(as_of);
+  // `member_filter` empty: every member (the full pass).
   const std::string and_filter =
       member_filter.empty() ? "" : absl::StrCat(" AND ", member_filter);
-  std::vector<SqlValue> up_params = {as_of, run_id, run_id, lo, hi};
-  up_params.insert(up_params.end(), params.begin(), params.end());
-  auto up = c.Execute(
-      absl::StrCat(
-          "INSERT INTO out_of_school(member_id, first_seen, since_run, "
-          "last_run, resolved_at) SELECT m.id, ?, ?, ?, NULL FROM members m "
-          "WHERE m.birth_month > ? AND m.birth_month <= ?",
-          and_filter,
-          " AND NOT EXISTS ("
-          " SELECT 1 FROM enrolments e WHERE e.id_hash = m.id_hash AND "
-          " e.current = 1 AND (e.status IN (1, 3) OR (e.status = 5 AND "
-          " e.stage >= 3))) "
-          "ON CONFLICT(member_id) DO UPDATE SET last_run = excluded.last_run, "
-          "first_seen = CASE WHEN out_of_school.resolved_at IS NULL THEN "
-          "out_of_school.first_seen ELSE excluded.first_seen END, "
-          "since_run = CASE WHEN out_of_school.resolved_at IS NULL THEN "
-          "out_of_school.since_run ELSE excluded.since_run END, "
-          "resolved_at = NULL"),
-      up_params);
-  if (!up.ok()) return up.status();
+  RETURN_IF_ERROR(
+      c.Execute(absl::StrCat(kUpsertOpenHead, and_filter, kUpsertOpenTail),
+                Concat({as_of, run_id, run_id, lo, hi}, params))
+          .status());
   // The members of the filter still open but not seen by this run are back
   // in school (or aged out): count those in scope, then resolve them all.
-  std::vector<SqlValue> back_params = {run_id};
-  back_params.insert(back_params.end(), params.begin(), params.end());
+  std::vector<SqlValue> back_params = Concat({run_id}, params);
   const std::string in_scope = MemberInScope(scope, &back_params);
-  auto back = c.Query(
-      absl::StrCat("SELECT COUNT(*) FROM out_of_school o JOIN members m ON "
-                   "m.id = o.member_id WHERE o.resolved_at IS NULL AND "
-                   "o.last_run <> ?",
-                   and_filter, " AND ", in_scope),
-      back_params);
-  if (!back.ok()) return back.status();
-  std::vector<SqlValue> res_params = {as_of, run_id};
-  res_params.insert(res_params.end(), params.begin(), params.end());
-  auto resolved = c.Execute(
-      member_filter.empty()
-          ? std::string("UPDATE out_of_school SET resolved_at = ? WHERE "
-                        "resolved_at IS NULL AND last_run <> ?")
-          : absl::StrCat("UPDATE out_of_school SET resolved_at = ? WHERE "
-                         "resolved_at IS NULL AND last_run <> ? AND member_id "
-                         "IN (SELECT m.id FROM members m WHERE ",
-                         member_filter, ")"),
-      res_params);
-  if (!resolved.ok()) return resolved.status();
-  return back->front().Int(0);
+  ASSIGN_OR_RETURN(
+      auto back,
+      c.Query(absl::StrCat("SELECT COUNT(*) FROM out_of_school o JOIN members "
+                           "m ON m.id = o.member_id WHERE o.resolved_at IS "
+                           "NULL AND o.last_run <> ?",
+                           and_filter, " AND ", in_scope),
+              back_params));
+  RETURN_IF_ERROR(
+      c.Execute(member_filter.empty()
+                    ? std::string(kResolveUnseen)
+                    : absl::StrCat(kResolveUnseen,
+                                   " AND member_id IN (SELECT m.id FROM "
+                                   "members m WHERE ",
+                                   member_filter, ")"),
+                Concat({as_of, run_id}, params))
+          .status());
+  return back.front().Int(0);
 }
 
 absl::StatusOr<MemberCounts> CountMembers(
@@ -97,31 +113,35 @@ absl::StatusOr<MemberCounts> CountMembers(
     int64_t run_id, const MemberScope& scope) {
   std::vector<SqlValue> params = {band.first, band.second, run_id};
   const std::string in_scope = MemberInScope(scope, &params);
-  auto rows = c.Query(
-      absl::StrCat(
-          "SELECT COUNT(*), COALESCE(SUM(CASE WHEN m.birth_month > ? AND "
-          "m.birth_month <= ? THEN 1 ELSE 0 END), 0), "
-          "COALESCE(SUM(CASE WHEN o.member_id IS NOT NULL THEN 1 ELSE 0 END), "
-          "0), COALESCE(SUM(CASE WHEN o.since_run = ? THEN 1 ELSE 0 END), 0) "
-          "FROM members m LEFT JOIN out_of_school o ON o.member_id = m.id AND "
-          "o.resolved_at IS NULL WHERE ",
-          in_scope),
-      params);
-  if (!rows.ok()) return rows.status();
-  const SqlRow& r = rows->front();
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(
+          absl::StrCat(
+              "SELECT COUNT(*), COALESCE(SUM(CASE WHEN m.birth_month > ? AND "
+              "m.birth_month <= ? THEN 1 ELSE 0 END), 0), "
+              "COALESCE(SUM(CASE WHEN o.member_id IS NOT NULL THEN 1 ELSE 0 "
+              "END), "
+              "0), COALESCE(SUM(CASE WHEN o.since_run = ? THEN 1 ELSE 0 END), "
+              "0) "
+              "FROM members m LEFT JOIN out_of_school o ON o.member_id = m.id "
+              "AND "
+              "o.resolved_at IS NULL WHERE ",
+              in_scope),
+          params));
+  const SqlRow& r = rows.front();
   return MemberCounts{r.Int(0), r.Int(1), r.Int(2), r.Int(3)};
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, int64_t>>>
 CountOutOfSchoolByRegion(SqlConnection& c, const std::string& region_prefix) {
-  auto rows = c.Query(
-      "SELECT m.region_code, COUNT(*) FROM out_of_school o JOIN members m ON "
-      "m.id = o.member_id WHERE o.resolved_at IS NULL AND m.region_code LIKE "
-      "? GROUP BY m.region_code",
-      {region_prefix + "%"});
-  if (!rows.ok()) return rows.status();
+  ASSIGN_OR_RETURN(auto rows, c.Query("SELECT m.region_code, COUNT(*) FROM "
+                                      "out_of_school o JOIN members m ON "
+                                      "m.id = o.member_id WHERE o.resolved_at "
+                                      "IS NULL AND m.region_code LIKE "
+                                      "? GROUP BY m.region_code",
+                                      {region_prefix + "%"}));
   std::vector<std::pair<std::string, int64_t>> out;
-  for (const auto& r : *rows) out.emplace_back(r.Str(0), r.Int(1));
+  for (const auto& r : rows) out.emplace_back(r.Str(0), r.Int(1));
   return out;
 }
 
@@ -129,22 +149,24 @@ absl::StatusOr<int64_t> CountOutOfSchool(SqlConnection& c,
                                          const MemberScope& scope) {
   std::vector<SqlValue> params;
   const std::string in_scope = MemberInScope(scope, &params);
-  auto total = c.Query(
-      absl::StrCat("SELECT COUNT(*) FROM out_of_school o JOIN members m ON "
-                   "m.id = o.member_id WHERE o.resolved_at IS NULL AND ",
-                   in_scope),
-      params);
-  if (!total.ok()) return total.status();
-  return total->front().Int(0);
+  ASSIGN_OR_RETURN(
+      auto total,
+      c.Query(
+          absl::StrCat("SELECT COUNT(*) FROM out_of_school o JOIN members m ON "
+                       "m.id = o.member_id WHERE o.resolved_at IS NULL AND ",
+                       in_scope),
+          params));
+  return total.front().Int(0);
 }
 
 absl::StatusOr<bool> IsOutOfSchool(SqlConnection& c, int64_t member_id) {
-  auto rows = c.Query(
-      "SELECT 1 FROM out_of_school WHERE member_id = ? AND resolved_at IS "
-      "NULL",
-      {member_id});
-  if (!rows.ok()) return rows.status();
-  return !rows->empty();
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(
+          "SELECT 1 FROM out_of_school WHERE member_id = ? AND resolved_at IS "
+          "NULL",
+          {member_id}));
+  return !rows.empty();
 }
 
 OutOfSchoolRecord FromOutOfSchoolRow(const SqlRow& r) {
@@ -184,19 +206,21 @@ void ToProto(const OutOfSchoolRecord& o, const std::string& name,
 absl::StatusOr<std::vector<OutOfSchoolRecord>> ListOutOfSchoolPage(
     SqlConnection& c, const std::string& region_prefix,
     const std::string& school, int64_t after, int64_t limit) {
-  auto rows = c.Query(
-      absl::StrCat(
-          "SELECT ", kOutOfSchoolColumns, ", ", kEnrolmentColumns,
-          " FROM out_of_school o JOIN members m ON m.id = o.member_id "
-          "LEFT JOIN enrolments e ON e.id_hash = m.id_hash AND e.current = 1",
-          kEnrolmentSchoolJoin,
-          " WHERE o.resolved_at IS NULL AND m.region_code LIKE ? AND "
-          "(? = '' OR e.school_code = ?) AND m.id > ? ORDER BY m.id LIMIT ?"),
-      {region_prefix + "%", school, school, after, limit});
-  if (!rows.ok()) return rows.status();
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(absl::StrCat(
+                  "SELECT ", kOutOfSchoolColumns, ", ", kEnrolmentColumns,
+                  " FROM out_of_school o JOIN members m ON m.id = o.member_id "
+                  "LEFT JOIN enrolments e ON e.id_hash = m.id_hash AND "
+                  "e.current = 1",
+                  kEnrolmentSchoolJoin,
+                  " WHERE o.resolved_at IS NULL AND m.region_code LIKE ? AND "
+                  "(? = '' OR e.school_code = ?) AND m.id > ? ORDER BY m.id "
+                  "LIMIT ?"),
+              {region_prefix + "%", school, school, after, limit}));
   std::vector<OutOfSchoolRecord> out;
-  out.reserve(rows->size());
-  for (const auto& r : *rows) out.push_back(FromOutOfSchoolRow(r));
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(FromOutOfSchoolRow(r));
   return out;
 }
 

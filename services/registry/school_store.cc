@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "services/common/status_macros.h"
 
 namespace eduaid::registry {
 
@@ -39,12 +40,12 @@ bool OffersStage(const SchoolRecord& s, int64_t stage) {
 
 absl::StatusOr<std::optional<SchoolRecord>> FindSchool(
     SqlConnection& c, const std::string& code) {
-  auto rows = c.Query(
-      absl::StrCat("SELECT ", kSchoolColumns, " FROM schools WHERE code = ?"),
-      {code});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return std::nullopt;
-  return FromSchoolRow(rows->front());
+  ASSIGN_OR_RETURN(auto rows,
+                   c.Query(absl::StrCat("SELECT ", kSchoolColumns,
+                                        " FROM schools WHERE code = ?"),
+                           {code}));
+  if (rows.empty()) return std::nullopt;
+  return FromSchoolRow(rows.front());
 }
 
 absl::Status UpsertSchool(SqlConnection& c, const pb::School& s, int64_t now) {
@@ -63,16 +64,17 @@ absl::Status UpsertSchool(SqlConnection& c, const pb::School& s, int64_t now) {
 absl::StatusOr<std::vector<SchoolRecord>> ListSchoolsPage(
     SqlConnection& c, const std::string& region_prefix, int64_t stage,
     const std::string& after_code, int64_t limit) {
-  auto rows = c.Query(
-      absl::StrCat("SELECT ", kSchoolColumns,
-                   " FROM schools WHERE region_code LIKE ? AND (? = 0 OR "
-                   "stages LIKE ?) AND code > ? ORDER BY code LIMIT ?"),
-      {region_prefix + "%", stage, absl::StrCat("%,", stage, ",%"), after_code,
-       limit});
-  if (!rows.ok()) return rows.status();
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(
+          absl::StrCat("SELECT ", kSchoolColumns,
+                       " FROM schools WHERE region_code LIKE ? AND (? = 0 OR "
+                       "stages LIKE ?) AND code > ? ORDER BY code LIMIT ?"),
+          {region_prefix + "%", stage, absl::StrCat("%,", stage, ",%"),
+           after_code, limit}));
   std::vector<SchoolRecord> out;
-  out.reserve(rows->size());
-  for (const auto& r : *rows) out.push_back(FromSchoolRow(r));
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(FromSchoolRow(r));
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/clock.h"
+#include "services/common/status_macros.h"
 #include "services/registry/member_store.h"
 
 namespace eduaid::registry {
@@ -28,13 +29,13 @@ void ToProto(const LeftBehindRecord& l, const std::string& carer_name,
 
 absl::StatusOr<std::optional<LeftBehindRecord>> FindLeftBehind(
     SqlConnection& c, int64_t member_id) {
-  auto rows = c.Query(absl::StrCat("SELECT ", kLeftBehindColumns,
-                                   " FROM left_behind lb WHERE "
-                                   "lb.member_id = ?"),
-                      {member_id});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return std::nullopt;
-  return FromLeftBehindRow(rows->front());
+  ASSIGN_OR_RETURN(auto rows,
+                   c.Query(absl::StrCat("SELECT ", kLeftBehindColumns,
+                                        " FROM left_behind lb WHERE "
+                                        "lb.member_id = ?"),
+                           {member_id}));
+  if (rows.empty()) return std::nullopt;
+  return FromLeftBehindRow(rows.front());
 }
 
 absl::Status UpsertLeftBehind(SqlConnection& c, int64_t member_id,
@@ -73,13 +74,13 @@ void ToProto(const DisabilityPlanRecord& d, pb::DisabilityPlan* out) {
 
 absl::StatusOr<std::optional<DisabilityPlanRecord>> FindDisabilityPlan(
     SqlConnection& c, int64_t member_id) {
-  auto rows = c.Query(absl::StrCat("SELECT ", kDisabilityPlanColumns,
-                                   " FROM disability_plans dp WHERE "
-                                   "dp.member_id = ?"),
-                      {member_id});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return std::nullopt;
-  return FromDisabilityPlanRow(rows->front());
+  ASSIGN_OR_RETURN(auto rows,
+                   c.Query(absl::StrCat("SELECT ", kDisabilityPlanColumns,
+                                        " FROM disability_plans dp WHERE "
+                                        "dp.member_id = ?"),
+                           {member_id}));
+  if (rows.empty()) return std::nullopt;
+  return FromDisabilityPlanRow(rows.front());
 }
 
 absl::Status UpsertDisabilityPlan(SqlConnection& c, int64_t member_id,
@@ -130,19 +131,21 @@ absl::StatusOr<std::vector<SpecialGroupRecord>> ListSpecialGroupsPage(
   const std::string in_scope = MemberInScope(scope, &params);
   params.emplace_back(after);
   params.emplace_back(limit);
-  auto rows = c.Query(
-      absl::StrCat(
-          "SELECT ", kSpecialGroupMemberColumns, ", lb.member_id, ",
-          kLeftBehindColumns, ", dp.member_id, ", kDisabilityPlanColumns,
-          " FROM members m LEFT JOIN left_behind lb ON lb.member_id = m.id "
-          "LEFT JOIN disability_plans dp ON dp.member_id = m.id "
-          "WHERE (lb.member_id IS NOT NULL OR dp.member_id IS NOT NULL) AND ",
-          in_scope, " AND m.id > ? ORDER BY m.id LIMIT ?"),
-      params);
-  if (!rows.ok()) return rows.status();
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(
+          absl::StrCat(
+              "SELECT ", kSpecialGroupMemberColumns, ", lb.member_id, ",
+              kLeftBehindColumns, ", dp.member_id, ", kDisabilityPlanColumns,
+              " FROM members m LEFT JOIN left_behind lb ON lb.member_id = m.id "
+              "LEFT JOIN disability_plans dp ON dp.member_id = m.id "
+              "WHERE (lb.member_id IS NOT NULL OR dp.member_id IS NOT NULL) "
+              "AND ",
+              in_scope, " AND m.id > ? ORDER BY m.id LIMIT ?"),
+          params));
   std::vector<SpecialGroupRecord> out;
-  out.reserve(rows->size());
-  for (const auto& r : *rows) out.push_back(FromSpecialGroupRow(r));
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(FromSpecialGroupRow(r));
   return out;
 }
 
@@ -152,16 +155,16 @@ absl::StatusOr<std::pair<int64_t, int64_t>> CountSpecialGroups(
   const std::string in_scope = MemberInScope(scope, &params);
   std::vector<SqlValue> both = params;
   both.insert(both.end(), params.begin(), params.end());
-  auto rows =
+  ASSIGN_OR_RETURN(
+      auto rows,
       c.Query(absl::StrCat("SELECT (SELECT COUNT(*) FROM left_behind lb JOIN "
                            "members m ON m.id = lb.member_id WHERE ",
                            in_scope,
                            "), (SELECT COUNT(*) FROM disability_plans dp JOIN "
                            "members m ON m.id = dp.member_id WHERE ",
                            in_scope, ")"),
-              both);
-  if (!rows.ok()) return rows.status();
-  return std::make_pair(rows->front().Int(0), rows->front().Int(1));
+              both));
+  return std::make_pair(rows.front().Int(0), rows.front().Int(1));
 }
 
 }  // namespace eduaid::registry
