@@ -6,14 +6,6 @@
 #include "services/registry/member_store.h"
 
 namespace eduaid::registry {
-namespace {
-
-std::string SecondsTimestamp(int64_t sec) {
-  return FormatTimestamp(sec * 1000, TimestampPrecision::kSeconds);
-}
-
-}  // namespace
-
 CaseEventRecord FromCaseEventRow(const SqlRow& r) {
   return CaseEventRecord{r.Int(0), r.Int(1), r.Str(2), r.Str(3), r.Int(4)};
 }
@@ -37,8 +29,10 @@ void ToProto(const DropoutCaseRecord& d, const std::string& name,
   out->set_member_id(MemberIdString(d.member_id));
   out->set_region_code(d.region_code);
   out->set_state(static_cast<pb::DropoutCaseState>(d.state));
-  out->set_opened_at(SecondsTimestamp(d.opened_at));
-  out->set_updated_at(SecondsTimestamp(d.updated_at));
+  out->set_opened_at(
+      FormatTimestamp(d.opened_at * 1000, TimestampPrecision::kSeconds));
+  out->set_updated_at(
+      FormatTimestamp(d.updated_at * 1000, TimestampPrecision::kSeconds));
   out->set_id_number(d.id_masked);
   out->set_name(name);
   for (const auto& e : d.history) {
@@ -47,7 +41,7 @@ void ToProto(const DropoutCaseRecord& d, const std::string& name,
     h->set_to_state(static_cast<pb::DropoutCaseState>(e.to_state));
     h->set_note(e.note);
     h->set_actor(e.actor);
-    h->set_at(SecondsTimestamp(e.at));
+    h->set_at(FormatTimestamp(e.at * 1000, TimestampPrecision::kSeconds));
   }
 }
 

@@ -6,14 +6,6 @@
 #include "services/registry/member_store.h"
 
 namespace eduaid::registry {
-namespace {
-
-std::string SecondsTimestamp(int64_t sec) {
-  return FormatTimestamp(sec * 1000, TimestampPrecision::kSeconds);
-}
-
-}  // namespace
-
 LeftBehindRecord FromLeftBehindRow(const SqlRow& r, size_t at) {
   return LeftBehindRecord{r.Str(at), r.Str(at + 1), r.Str(at + 2),
                           r.Int(at + 3)};
@@ -24,7 +16,8 @@ void ToProto(const LeftBehindRecord& l, const std::string& carer_name,
   out->set_carer_name(carer_name);
   out->set_carer_relation(l.carer_relation);
   out->set_parents_location(l.parents_location);
-  out->set_updated_at(SecondsTimestamp(l.updated_at));
+  out->set_updated_at(
+      FormatTimestamp(l.updated_at * 1000, TimestampPrecision::kSeconds));
 }
 
 absl::StatusOr<std::optional<LeftBehindRecord>> FindLeftBehind(
@@ -69,7 +62,8 @@ void ToProto(const DisabilityPlanRecord& d, pb::DisabilityPlan* out) {
   out->set_placement(static_cast<pb::Placement>(d.placement));
   out->set_school_code(d.school_code);
   out->set_note(d.note);
-  out->set_updated_at(SecondsTimestamp(d.updated_at));
+  out->set_updated_at(
+      FormatTimestamp(d.updated_at * 1000, TimestampPrecision::kSeconds));
 }
 
 absl::StatusOr<std::optional<DisabilityPlanRecord>> FindDisabilityPlan(
