@@ -10,7 +10,6 @@
 #define EDUAID_SERVICES_REGISTRY_REGISTRY_H_
 
 #include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,10 +18,18 @@
 #include "absl/status/statusor.h"
 #include "eduaid/registry/v1/registry.pb.h"
 #include "prometheus/counter.h"
+#include "prometheus/family.h"
 #include "prometheus/gauge.h"
-#include "services/common/server.h"
-#include "services/common/service_host.h"
+#include "services/common/call_context.h"
 #include "services/common/sql.h"
+#include "services/registry/enrolment_store.h"
+#include "services/registry/member_scope.h"
+#include "services/registry/member_store.h"
+#include "services/registry/rules.h"
+
+namespace eduaid {
+class ServiceHost;
+}  // namespace eduaid
 
 namespace eduaid::registry {
 
@@ -37,9 +44,6 @@ std::vector<Migration> Migrations();
 // children keep only the index, so the database cannot be re-keyed in
 // place; it must be re-created and re-imported.
 absl::Status CheckBlindIndexFormat(Database& db);
-
-// Rows per ImportHouseholds / RecordEnrolments call.
-inline constexpr int kMaxRowsPerCall = 10000;
 
 class Registry {
  public:
@@ -106,28 +110,45 @@ class Registry {
                                pb::ListAuditEventsResponse* resp);
 
  private:
-  struct MemberRef {
-    int64_t id = 0;
-    std::string id_hash;
-    std::string region_code;
-    std::string school_code;  // of the current enrolment, "" when none
-  };
   // What a caller may see of counts and lists: a region prefix and, for a
   // school officer, its school (members whose current enrolment is there).
-  struct Scope {
-    std::string region;
-    std::string school;
-  };
+  using Scope = MemberScope;
   // The caller's scope; PERMISSION_DENIED for a school officer without a
   // school claim (never "unrestricted").
   static absl::StatusOr<Scope> ScopeOf(const Principal& p,
                                        absl::string_view region_filter = "");
-  // Students with a current enrolment, and those in school per stage.
-  struct StageCounts {
-    int64_t identified = 0;
-    std::vector<std::pair<int, int64_t>> in_school;  // (stage, students)
+
+  // What a write changes outside its transaction, collected inside it and
+  // applied by AfterCommit() once it committed.
+  struct Effects {
+    std::vector<std::string> stale_students;  // blind indexes to uncache
+    int64_t rows_accepted = 0;                // bulk rows, for the metrics
+    int64_t rows_rejected = 0;
   };
-  absl::StatusOr<StageCounts> CountStages(SqlConnection& c, const Scope& scope);
+  void AfterCommit(const Effects& fx);
+
+  // ImportHouseholds, by step (registry_households.cc).
+  struct HouseholdImport;
+  absl::StatusOr<HouseholdImport> CheckHouseholdRows(
+      const Principal& p, const pb::ImportHouseholdsRequest& req) const;
+  absl::Status WriteHouseholdRows(SqlConnection& c, const Principal& p,
+                                  const pb::ImportHouseholdsRequest& req,
+                                  const HouseholdImport& import,
+                                  pb::ImportHouseholdsResponse* resp,
+                                  Effects* fx);
+
+  // RecordEnrolments and TransferStudent, by step (registry_enrolments.cc).
+  struct RosterImport;
+  RosterImport CheckRosterRows(const pb::RecordEnrolmentsRequest& req) const;
+  absl::Status WriteRosterRows(SqlConnection& c, const Principal& p,
+                               const pb::RecordEnrolmentsRequest& req,
+                               const RosterImport& roster,
+                               pb::RecordEnrolmentsResponse* resp, Effects* fx);
+  absl::Status WriteTransfer(SqlConnection& c, const Principal& p,
+                             const pb::TransferStudentRequest& req,
+                             const std::string& id_hash,
+                             pb::TransferStudentResponse* resp);
+
   // Recomputes the out-of-school list as of `as_of` in `c`'s transaction:
   // for every member when `touched` is null (RunIdentification), else only
   // for the members whose blind indexes `touched` holds (what a write
@@ -138,22 +159,27 @@ class Registry {
       SqlConnection& c, const std::string& as_of,
       const std::vector<std::string>* touched, const Scope& scope,
       const std::function<absl::StatusOr<StageCounts>()>& stages = nullptr);
-  // Upserts the out-of-school rows of the members `member_filter` selects
-  // (an SQL condition on `m` with `params`) and resolves theirs no longer
-  // out of school; returns the number resolved within `scope`.
-  absl::StatusOr<int64_t> RefreshOutOfSchool(
-      SqlConnection& c, const std::string& as_of, int64_t run_id,
-      const std::string& member_filter, const std::vector<SqlValue>& params,
-      const Scope& scope);
+  // After a bulk write: Identify() over what it `touched`, today, in the
+  // caller's scope (RunIdentification is the full pass).
+  absl::StatusOr<pb::IdentificationSummary> IdentifyTouched(
+      SqlConnection& c, const Principal& p,
+      const std::vector<std::string>& touched);
+  // Sets the out-of-school gauge of every county of the region prefix.
+  void UpdateOutOfSchoolGauge(SqlConnection& c, const std::string& region);
+
   // The full (unmasked) student, from cache or database.
   absl::StatusOr<pb::Student> LoadStudent(const std::string& id_hash);
-  absl::StatusOr<pb::Student> LoadStudentFromDb(SqlConnection& c,
-                                                const std::string& id_hash);
-  absl::StatusOr<MemberRef> FindMember(SqlConnection& c,
-                                       const std::string& member_id);
-  absl::StatusOr<pb::DropoutCase> LoadCase(SqlConnection& c, int64_t case_id,
-                                           const Principal& p);
-  void MaskStudent(const Principal& p, pb::Student* s) const;
+  absl::StatusOr<pb::Student> ReadStudent(SqlConnection& c,
+                                          const std::string& id_hash) const;
+  // The member `member_id` names; NOT_FOUND when there is none.
+  static absl::StatusOr<MemberRef> FindMember(SqlConnection& c,
+                                              const std::string& member_id);
+  // Case `case_id` as `p` may see it; NOT_FOUND when there is none.
+  absl::StatusOr<pb::DropoutCase> ReadCase(SqlConnection& c, int64_t case_id,
+                                           const Principal& p) const;
+  // The answer of a write to a student's record (trimmed in the
+  // transaction), masked for the caller after commit.
+  static void FinishStudentWrite(CallContext& call, pb::Student* s);
   // Scope check, masking and audit fields common to both GetStudent paths.
   // A student outside the caller's scope is answered as one that does not
   // exist (NOT_FOUND with `not_found`), and audited as a refusal.
@@ -171,11 +197,6 @@ class Registry {
   prometheus::Counter* rows_rejected_;
   prometheus::Family<prometheus::Gauge>* out_of_school_gauge_;
 };
-
-// "m-<n>" <-> n.
-std::string MemberIdString(int64_t id);
-absl::StatusOr<int64_t> ParseMemberId(absl::string_view field,
-                                      absl::string_view member_id);
 
 }  // namespace eduaid::registry
 

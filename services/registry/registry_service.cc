@@ -11,11 +11,10 @@ RegistryService::RegistryService(ServiceHost& host)
 grpc::ServerUnaryReactor* RegistryService::ImportHouseholds(
     grpc::CallbackServerContext* ctx, const pb::ImportHouseholdsRequest* req,
     pb::ImportHouseholdsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ImportHouseholds", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->ImportHouseholds(call, *req,
-                                                                 resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "ImportHouseholds", req, [this, req, resp](CallContext& call) {
+        return logic_->ImportHouseholds(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* RegistryService::UpsertSchool(
@@ -39,31 +38,28 @@ grpc::ServerUnaryReactor* RegistryService::ListSchools(
 grpc::ServerUnaryReactor* RegistryService::RecordEnrolments(
     grpc::CallbackServerContext* ctx, const pb::RecordEnrolmentsRequest* req,
     pb::RecordEnrolmentsResponse* resp) {
-  return host_.runtime().Unary(ctx, "RecordEnrolments", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->RecordEnrolments(call, *req,
-                                                                 resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "RecordEnrolments", req, [this, req, resp](CallContext& call) {
+        return logic_->RecordEnrolments(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* RegistryService::TransferStudent(
     grpc::CallbackServerContext* ctx, const pb::TransferStudentRequest* req,
     pb::TransferStudentResponse* resp) {
-  return host_.runtime().Unary(ctx, "TransferStudent", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->TransferStudent(call, *req,
-                                                                resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "TransferStudent", req, [this, req, resp](CallContext& call) {
+        return logic_->TransferStudent(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* RegistryService::RunIdentification(
     grpc::CallbackServerContext* ctx, const pb::RunIdentificationRequest* req,
     pb::RunIdentificationResponse* resp) {
-  return host_.runtime().Unary(ctx, "RunIdentification", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->RunIdentification(call, *req,
-                                                                  resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "RunIdentification", req, [this, req, resp](CallContext& call) {
+        return logic_->RunIdentification(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* RegistryService::GetStudent(
@@ -91,11 +87,10 @@ grpc::ServerUnaryReactor* RegistryService::ListStudents(
 grpc::ServerUnaryReactor* RegistryService::ListOutOfSchool(
     grpc::CallbackServerContext* ctx, const pb::ListOutOfSchoolRequest* req,
     pb::ListOutOfSchoolResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListOutOfSchool", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->ListOutOfSchool(call, *req,
-                                                                resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "ListOutOfSchool", req, [this, req, resp](CallContext& call) {
+        return logic_->ListOutOfSchool(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* RegistryService::GetCoverage(
@@ -110,31 +105,28 @@ grpc::ServerUnaryReactor* RegistryService::GetCoverage(
 grpc::ServerUnaryReactor* RegistryService::OpenDropoutCase(
     grpc::CallbackServerContext* ctx, const pb::OpenDropoutCaseRequest* req,
     pb::OpenDropoutCaseResponse* resp) {
-  return host_.runtime().Unary(ctx, "OpenDropoutCase", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->OpenDropoutCase(call, *req,
-                                                                resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "OpenDropoutCase", req, [this, req, resp](CallContext& call) {
+        return logic_->OpenDropoutCase(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* RegistryService::UpdateDropoutCase(
     grpc::CallbackServerContext* ctx, const pb::UpdateDropoutCaseRequest* req,
     pb::UpdateDropoutCaseResponse* resp) {
-  return host_.runtime().Unary(ctx, "UpdateDropoutCase", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->UpdateDropoutCase(call, *req,
-                                                                  resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "UpdateDropoutCase", req, [this, req, resp](CallContext& call) {
+        return logic_->UpdateDropoutCase(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* RegistryService::ListDropoutCases(
     grpc::CallbackServerContext* ctx, const pb::ListDropoutCasesRequest* req,
     pb::ListDropoutCasesResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListDropoutCases", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->ListDropoutCases(call, *req,
-                                                                 resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "ListDropoutCases", req, [this, req, resp](CallContext& call) {
+        return logic_->ListDropoutCases(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* RegistryService::SetLeftBehind(
@@ -149,30 +141,28 @@ grpc::ServerUnaryReactor* RegistryService::SetLeftBehind(
 grpc::ServerUnaryReactor* RegistryService::SetDisabilityPlan(
     grpc::CallbackServerContext* ctx, const pb::SetDisabilityPlanRequest* req,
     pb::SetDisabilityPlanResponse* resp) {
-  return host_.runtime().Unary(ctx, "SetDisabilityPlan", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->SetDisabilityPlan(call, *req,
-                                                                  resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "SetDisabilityPlan", req, [this, req, resp](CallContext& call) {
+        return logic_->SetDisabilityPlan(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* RegistryService::ListSpecialGroups(
     grpc::CallbackServerContext* ctx, const pb::ListSpecialGroupsRequest* req,
     pb::ListSpecialGroupsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListSpecialGroups", req, [this, req, resp](CallContext& call) {
-                                 return logic_->ListSpecialGroups(call, *req,
-                                                                  resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "ListSpecialGroups", req, [this, req, resp](CallContext& call) {
+        return logic_->ListSpecialGroups(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* RegistryService::ListAuditEvents(
     grpc::CallbackServerContext* ctx, const pb::ListAuditEventsRequest* req,
     pb::ListAuditEventsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListAuditEvents", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->ListAuditEvents(call, *req,
-                                                                resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "ListAuditEvents", req, [this, req, resp](CallContext& call) {
+        return logic_->ListAuditEvents(call, *req, resp);
+      });
 }
 
 }  // namespace eduaid::registry

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "eduaid/registry/v1/registry.grpc.pb.h"
+#include "services/common/service_host.h"
 #include "services/registry/registry.h"
 
 namespace eduaid::registry {

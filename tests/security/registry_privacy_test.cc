@@ -10,6 +10,7 @@
 #include "services/common/crypto.h"
 #include "services/common/status.h"
 #include "services/common/testing/harness.h"
+#include "services/common/testing/service_fixture.h"
 #include "services/common/testing/service_testing.h"
 #include "services/common/validate.h"
 #include "services/registry/registry_service.h"
@@ -50,19 +51,18 @@ pb::HouseholdMemberRow Member(const std::string& household,
   return r;
 }
 
-class RegistryPrivacyTest : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    redis_ = std::make_unique<testing::TestRedis>();
-    url_ = testing::DatabaseUrlFor(GetParam(), dir_, "registry");
-    ASSERT_FALSE(url_.empty())
-        << "PostgreSQL must be installed for these tests";
-    config_ = testing::TestServerConfig(
-        "registry", "eduaid.registry.v1.StudentRegistryService", url_,
-        redis_->url());
-    StartHost();
-  }
+struct RegistryTraits {
+  using Service = RegistryService;
+  using Grpc = pb::StudentRegistryService;
+  static constexpr char kName[] = "registry";
+  static constexpr char kGrpcService[] =
+      "eduaid.registry.v1.StudentRegistryService";
+  static std::vector<Migration> Migrations() { return registry::Migrations(); }
+};
 
+class RegistryPrivacyTest : public testing::ServiceFixture<RegistryTraits> {
+ protected:
+  // Restarts the service on the same database and Redis with `config_`.
   void StartHost() {
     service_.reset();
     host_.reset();
@@ -74,11 +74,6 @@ class RegistryPrivacyTest : public ::testing::TestWithParam<std::string> {
     stub_ = pb::StudentRegistryService::NewStub(
         grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->grpc_port()),
                             grpc::InsecureChannelCredentials()));
-  }
-
-  void TearDown() override {
-    host_.reset();
-    service_.reset();
   }
 
   void AddSchool(const std::string& code, const std::string& region) {
@@ -182,13 +177,6 @@ class RegistryPrivacyTest : public ::testing::TestWithParam<std::string> {
   }
 
   int n_ = 0;
-  testing::TempDir dir_;
-  std::unique_ptr<testing::TestRedis> redis_;
-  std::string url_;
-  ServerConfig config_;
-  std::unique_ptr<ServiceHost> host_;
-  std::unique_ptr<RegistryService> service_;
-  std::unique_ptr<pb::StudentRegistryService::Stub> stub_;
 };
 
 // Point 1: no clear birth date at rest; lists carry the birth year, never
@@ -206,7 +194,7 @@ TEST_P(RegistryPrivacyTest, BirthDateIsNeitherStoredInClearNorListed) {
   ASSERT_TRUE(Enrol(pupil, "P1", pb::ENROLMENT_STATUS_ENROLLED, &enr).ok());
 
   // At rest: the birth month, a region-only mask, nothing else of the date.
-  auto db = Database::Open(url_);
+  auto db = Database::Open(config_.database_url);
   ASSERT_TRUE(db.ok()) << db.status();
   std::vector<SqlRow> rows;
   ASSERT_TRUE((*db)
@@ -670,8 +658,7 @@ TEST_P(RegistryPrivacyTest, SpecialGroupWritesAnswerWithTheMaskedIdNumber) {
   EXPECT_EQ(dpr.student().birth_date(), "");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, RegistryPrivacyTest,
-                         ::testing::Values("sqlite", "postgres"));
+INSTANTIATE_TEST_SUITE_P(Backends, RegistryPrivacyTest, testing::Backends());
 
 }  // namespace
 }  // namespace eduaid::registry

@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "services/common/status.h"
 #include "services/common/testing/harness.h"
+#include "services/common/testing/service_fixture.h"
 #include "services/common/testing/service_testing.h"
 #include "services/common/validate.h"
 #include "services/registry/registry_service.h"
@@ -47,31 +48,17 @@ pb::HouseholdMemberRow Member(const std::string& household,
   return r;
 }
 
-class RegistryTest : public ::testing::TestWithParam<std::string> {
+struct RegistryTraits {
+  using Service = RegistryService;
+  using Grpc = pb::StudentRegistryService;
+  static constexpr char kName[] = "registry";
+  static constexpr char kGrpcService[] =
+      "eduaid.registry.v1.StudentRegistryService";
+  static std::vector<Migration> Migrations() { return registry::Migrations(); }
+};
+
+class RegistryTest : public testing::ServiceFixture<RegistryTraits> {
  protected:
-  void SetUp() override {
-    redis_ = std::make_unique<testing::TestRedis>();
-    std::string url;
-    url = testing::DatabaseUrlFor(GetParam(), dir_, "registry");
-    ASSERT_FALSE(url.empty()) << "PostgreSQL must be installed for these tests";
-    config_ = testing::TestServerConfig(
-        "registry", "eduaid.registry.v1.StudentRegistryService", url,
-        redis_->url());
-    auto host = ServiceHost::Create(config_, Migrations());
-    ASSERT_TRUE(host.ok()) << host.status();
-    host_ = std::move(*host);
-    service_ = std::make_unique<RegistryService>(*host_);
-    ASSERT_TRUE(host_->Start({service_.get()}).ok());
-    stub_ = pb::StudentRegistryService::NewStub(
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->grpc_port()),
-                            grpc::InsecureChannelCredentials()));
-  }
-
-  void TearDown() override {
-    host_.reset();
-    service_.reset();
-  }
-
   void AddSchool(const std::string& code, const std::string& region,
                  std::vector<cpb::SchoolStage> stages,
                  const std::string& name = "内乡县第一小学") {
@@ -138,13 +125,6 @@ class RegistryTest : public ::testing::TestWithParam<std::string> {
   std::string Metrics() {
     return testing::HttpGet(host_->runner().metrics_port(), "/metrics");
   }
-
-  testing::TempDir dir_;
-  std::unique_ptr<testing::TestRedis> redis_;
-  ServerConfig config_;
-  std::unique_ptr<ServiceHost> host_;
-  std::unique_ptr<RegistryService> service_;
-  std::unique_ptr<pb::StudentRegistryService::Stub> stub_;
 };
 
 TEST_P(RegistryTest, ImportThenGetStudentKeepsChineseAndMasksForAgencies) {
@@ -766,8 +746,7 @@ TEST_P(RegistryTest, HealthMetricsAndNoPlaintextPersonalDataAtRest) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, RegistryTest,
-                         ::testing::Values("sqlite", "postgres"));
+INSTANTIATE_TEST_SUITE_P(Backends, RegistryTest, testing::Backends());
 
 }  // namespace
 TEST(RegistryStart, RefusesBlindIndexesOfAnEarlierBuild) {

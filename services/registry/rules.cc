@@ -1,0 +1,245 @@
+#include "services/registry/rules.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/term.h"
+#include "services/common/validate.h"
+
+namespace eduaid::registry {
+namespace {
+
+namespace cpb = ::eduaid::common::v1;
+
+// "YYYY-MM-DD" minus `years`.
+std::string YearsBefore(const std::string& date, int years) {
+  int y = std::stoi(date.substr(0, 4)) - years;
+  return absl::StrCat(y, date.substr(4));
+}
+
+void Add(const absl::Status& st, std::vector<FieldViolation>* v) {
+  for (auto& f : FieldViolationsOf(st)) v->push_back(std::move(f));
+}
+
+}  // namespace
+
+std::pair<std::string, std::string> SchoolAgeMonths(const std::string& as_of) {
+  return {YearsBefore(as_of, 16).substr(0, 7),
+          YearsBefore(as_of, 6).substr(0, 7)};
+}
+
+int BirthYearOf(const std::string& birth_month) {
+  int y = 0;
+  return absl::SimpleAtoi(birth_month.substr(0, 4), &y) ? y : 0;
+}
+
+int AgeFromMonth(const std::string& birth_month, const std::string& today) {
+  if (birth_month.size() != 7) return 0;
+  return AgeOn(birth_month + "-01", today);
+}
+
+int MaxGrade(cpb::SchoolStage stage) {
+  switch (stage) {
+    case cpb::SCHOOL_STAGE_PRESCHOOL:
+      return 3;
+    case cpb::SCHOOL_STAGE_PRIMARY:
+      return 6;
+    case cpb::SCHOOL_STAGE_JUNIOR_HIGH:
+      return 3;
+    case cpb::SCHOOL_STAGE_SENIOR_HIGH:
+      return 3;
+    case cpb::SCHOOL_STAGE_SECONDARY_VOCATIONAL:
+      return 3;
+    case cpb::SCHOOL_STAGE_HIGHER:
+      return 8;
+    default:
+      return 0;
+  }
+}
+
+bool ValidStage(int stage) {
+  return cpb::SchoolStage_IsValid(stage) &&
+         stage != cpb::SCHOOL_STAGE_UNSPECIFIED;
+}
+
+std::vector<FieldViolation> StageGradeViolations(int stage, int grade) {
+  if (!ValidStage(stage)) return {{"stage", "must be a known school stage"}};
+  const int max = MaxGrade(static_cast<cpb::SchoolStage>(stage));
+  if (grade < 1 || grade > max) {
+    return {{"grade", absl::StrCat("must be 1..", max, " for this stage")}};
+  }
+  return {};
+}
+
+bool ClosesAsTransfer(absl::string_view old_school, int64_t old_status,
+                      absl::string_view new_school) {
+  return old_school != new_school &&
+         (old_status == pb::ENROLMENT_STATUS_ENROLLED ||
+          old_status == pb::ENROLMENT_STATUS_SUSPENDED);
+}
+
+std::vector<FieldViolation> SchoolViolations(const pb::School& s) {
+  std::vector<FieldViolation> v;
+  if (!IsCode(s.code(), 20)) {
+    v.push_back({"school.code", "must be 1..20 of A-Z a-z 0-9 -"});
+  }
+  auto add = [&](const absl::Status& st) {
+    for (auto& f : FieldViolationsOf(st)) {
+      v.push_back({"school." + f.field, f.rule});
+    }
+  };
+  add(ValidateText("name", s.name(), 100));
+  add(ValidateRegionCode("region_code", s.region_code()));
+  if (s.stages_size() == 0) v.push_back({"school.stages", "must not be empty"});
+  for (int st : s.stages()) {
+    if (!ValidStage(st)) {
+      v.push_back({"school.stages", "contains an unknown school stage"});
+      break;
+    }
+  }
+  return v;
+}
+
+std::vector<FieldViolation> LeftBehindViolations(const pb::LeftBehind& l) {
+  std::vector<FieldViolation> v;
+  Add(ValidateText("left_behind.carer_name", l.carer_name(), 50), &v);
+  Add(ValidateText("left_behind.carer_relation", l.carer_relation(), 20), &v);
+  Add(ValidateText("left_behind.parents_location", l.parents_location(), 100,
+                   false),
+      &v);
+  return v;
+}
+
+bool PlanNeedsSchool(const pb::DisabilityPlan& plan) {
+  return plan.placement() == pb::PLACEMENT_REGULAR_CLASS ||
+         plan.placement() == pb::PLACEMENT_SPECIAL_SCHOOL;
+}
+
+std::vector<FieldViolation> DisabilityPlanViolations(
+    const pb::DisabilityPlan& plan) {
+  std::vector<FieldViolation> v;
+  Add(ValidateText("plan.category", plan.category(), 20), &v);
+  if (!pb::Placement_IsValid(plan.placement()) ||
+      plan.placement() == pb::PLACEMENT_UNSPECIFIED) {
+    v.push_back({"plan.placement",
+                 "must be REGULAR_CLASS, SPECIAL_SCHOOL or HOME_TEACHING"});
+  }
+  if (PlanNeedsSchool(plan) && !IsCode(plan.school_code(), 20)) {
+    v.push_back(
+        {"plan.school_code",
+         "is required for REGULAR_CLASS and SPECIAL_SCHOOL placements"});
+  }
+  Add(ValidateText("plan.note", plan.note(), 500, false), &v);
+  return v;
+}
+
+absl::Status ValidateRowCount(int rows) {
+  if (rows == 0) return InvalidField("rows", "must not be empty");
+  if (rows > kMaxRowsPerCall) {
+    return InvalidField(
+        "rows", absl::StrCat("at most ", kMaxRowsPerCall, " rows per call"));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<FieldViolation> HouseholdRowViolations(
+    const pb::HouseholdMemberRow& row, int this_year) {
+  std::vector<FieldViolation> v;
+  if (!IsCode(row.household_id(), 32)) {
+    v.push_back({"household_id", "must be 1..32 of A-Z a-z 0-9 -"});
+  }
+  Add(ValidateRegionCode("region_code", row.region_code()), &v);
+  if (row.registration_year() < 2013 || row.registration_year() > this_year) {
+    v.push_back(
+        {"registration_year", absl::StrCat("must be 2013..", this_year)});
+  }
+  if (!cpb::HouseholdStatus_IsValid(row.household_status()) ||
+      row.household_status() == cpb::HOUSEHOLD_STATUS_UNSPECIFIED) {
+    v.push_back({"household_status", "must be POOR or LIFTED"});
+  }
+  if (!pb::Relation_IsValid(row.relation()) ||
+      row.relation() == pb::RELATION_UNSPECIFIED) {
+    v.push_back({"relation", "must be a known relation to the head"});
+  }
+  Add(ValidateText("name", row.name(), 50), &v);
+  Add(ValidateIdNumber("id_number", row.id_number()).status(), &v);
+  return v;
+}
+
+std::vector<FieldViolation> EnrolmentRowViolations(
+    const pb::EnrolmentRow& row) {
+  std::vector<FieldViolation> v;
+  Add(ValidateIdNumber("id_number", row.id_number()).status(), &v);
+  if (!IsCode(row.school_code(), 20)) {
+    v.push_back({"school_code", "must be 1..20 of A-Z a-z 0-9 -"});
+  }
+  for (auto& f : StageGradeViolations(row.stage(), row.grade())) {
+    v.push_back(std::move(f));
+  }
+  Add(ValidateTerm("term", row.term()), &v);
+  if (row.status() != pb::ENROLMENT_STATUS_ENROLLED &&
+      row.status() != pb::ENROLMENT_STATUS_SUSPENDED &&
+      row.status() != pb::ENROLMENT_STATUS_DROPPED_OUT &&
+      row.status() != pb::ENROLMENT_STATUS_GRADUATED) {
+    v.push_back(
+        {"status", "must be ENROLLED, SUSPENDED, DROPPED_OUT or GRADUATED"});
+  }
+  return v;
+}
+
+void AppendRowErrors(int64_t row_number,
+                     const std::vector<FieldViolation>& violations,
+                     std::vector<cpb::RowError>* errors) {
+  for (const auto& v : violations) {
+    cpb::RowError e;
+    e.set_row_number(row_number);
+    e.set_field(v.field);
+    e.set_rule(v.rule);
+    errors->push_back(std::move(e));
+  }
+}
+
+std::string DuplicateRowRule(int64_t first_row) {
+  return absl::StrCat("duplicated in this request (first at row ", first_row,
+                      ")");
+}
+
+bool AllowedTransition(int64_t from, int64_t to) {
+  using S = pb::DropoutCaseState;
+  switch (from) {
+    case S::DROPOUT_CASE_STATE_OPEN:
+    case S::DROPOUT_CASE_STATE_VISITED:
+      return to == S::DROPOUT_CASE_STATE_VISITED ||
+             to == S::DROPOUT_CASE_STATE_RETURNED ||
+             to == S::DROPOUT_CASE_STATE_EXEMPT ||
+             to == S::DROPOUT_CASE_STATE_ESCALATED;
+    case S::DROPOUT_CASE_STATE_ESCALATED:
+      return to == S::DROPOUT_CASE_STATE_VISITED ||
+             to == S::DROPOUT_CASE_STATE_RETURNED ||
+             to == S::DROPOUT_CASE_STATE_EXEMPT;
+    default:
+      return false;
+  }
+}
+
+std::string NameFor(bool sees_personal_data, const std::string& name) {
+  return sees_personal_data ? name : MaskName(name);
+}
+
+void MaskStudent(bool sees_personal_data, pb::Student* s) {
+  if (sees_personal_data) return;
+  s->set_id_number(MaskIdNumber(s->id_number()));
+  s->clear_birth_date();
+  s->set_name(MaskName(s->name()));
+  if (s->has_left_behind()) {
+    s->mutable_left_behind()->set_carer_name(
+        MaskName(s->left_behind().carer_name()));
+  }
+}
+
+void TrimWriteAnswer(pb::Student* s) {
+  s->set_id_number(MaskIdNumber(s->id_number()));
+  s->clear_birth_date();
+  s->clear_enrolment_history();
+}
+
+}  // namespace eduaid::registry

@@ -1,0 +1,164 @@
+#include "services/registry/special_group_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "services/common/clock.h"
+#include "services/common/status_macros.h"
+#include "services/registry/member_store.h"
+
+namespace eduaid::registry {
+LeftBehindRecord FromLeftBehindRow(const SqlRow& r, size_t at) {
+  return LeftBehindRecord{r.Str(at), r.Str(at + 1), r.Str(at + 2),
+                          r.Int(at + 3)};
+}
+
+void ToProto(const LeftBehindRecord& l, const std::string& carer_name,
+             pb::LeftBehind* out) {
+  out->set_carer_name(carer_name);
+  out->set_carer_relation(l.carer_relation);
+  out->set_parents_location(l.parents_location);
+  out->set_updated_at(
+      FormatTimestamp(l.updated_at * 1000, TimestampPrecision::kSeconds));
+}
+
+absl::StatusOr<std::optional<LeftBehindRecord>> FindLeftBehind(
+    SqlConnection& c, int64_t member_id) {
+  ASSIGN_OR_RETURN(auto rows,
+                   c.Query(absl::StrCat("SELECT ", kLeftBehindColumns,
+                                        " FROM left_behind lb WHERE "
+                                        "lb.member_id = ?"),
+                           {member_id}));
+  if (rows.empty()) return std::nullopt;
+  return FromLeftBehindRow(rows.front());
+}
+
+absl::Status UpsertLeftBehind(SqlConnection& c, int64_t member_id,
+                              const LeftBehindRecord& l) {
+  return c
+      .Execute(
+          "INSERT INTO left_behind(member_id, carer_name_enc, "
+          "carer_relation, parents_location, updated_at) VALUES(?,?,?,?,?) "
+          "ON CONFLICT(member_id) DO UPDATE SET carer_name_enc = "
+          "excluded.carer_name_enc, carer_relation = "
+          "excluded.carer_relation, "
+          "parents_location = excluded.parents_location, updated_at = "
+          "excluded.updated_at",
+          {member_id, l.carer_name_enc, l.carer_relation, l.parents_location,
+           l.updated_at})
+      .status();
+}
+
+absl::Status DeleteLeftBehind(SqlConnection& c, int64_t member_id) {
+  return c.Execute("DELETE FROM left_behind WHERE member_id = ?", {member_id})
+      .status();
+}
+
+DisabilityPlanRecord FromDisabilityPlanRow(const SqlRow& r, size_t at) {
+  return DisabilityPlanRecord{r.Str(at), r.Int(at + 1), r.Str(at + 2),
+                              r.Str(at + 3), r.Int(at + 4)};
+}
+
+void ToProto(const DisabilityPlanRecord& d, pb::DisabilityPlan* out) {
+  out->set_category(d.category);
+  out->set_placement(static_cast<pb::Placement>(d.placement));
+  out->set_school_code(d.school_code);
+  out->set_note(d.note);
+  out->set_updated_at(
+      FormatTimestamp(d.updated_at * 1000, TimestampPrecision::kSeconds));
+}
+
+absl::StatusOr<std::optional<DisabilityPlanRecord>> FindDisabilityPlan(
+    SqlConnection& c, int64_t member_id) {
+  ASSIGN_OR_RETURN(auto rows,
+                   c.Query(absl::StrCat("SELECT ", kDisabilityPlanColumns,
+                                        " FROM disability_plans dp WHERE "
+                                        "dp.member_id = ?"),
+                           {member_id}));
+  if (rows.empty()) return std::nullopt;
+  return FromDisabilityPlanRow(rows.front());
+}
+
+absl::Status UpsertDisabilityPlan(SqlConnection& c, int64_t member_id,
+                                  const DisabilityPlanRecord& d) {
+  return c
+      .Execute(
+          "INSERT INTO disability_plans(member_id, category, placement, "
+          "school_code, note, updated_at) VALUES(?,?,?,?,?,?) "
+          "ON CONFLICT(member_id) DO UPDATE SET category = "
+          "excluded.category, placement = excluded.placement, school_code = "
+          "excluded.school_code, note = excluded.note, updated_at = "
+          "excluded.updated_at",
+          {member_id, d.category, d.placement, d.school_code, d.note,
+           d.updated_at})
+      .status();
+}
+
+SpecialGroupRecord FromSpecialGroupRow(const SqlRow& r) {
+  SpecialGroupRecord s;
+  s.member_id = r.Int(0);
+  s.id_masked = r.Str(1);
+  s.name_enc = r.Str(2);
+  s.region_code = r.Str(3);
+  size_t at = kSpecialGroupMemberColumnCount;
+  if (!r.IsNull(at)) s.left_behind = FromLeftBehindRow(r, at + 1);
+  at += 1 + kLeftBehindColumnCount;
+  if (!r.IsNull(at)) s.disability_plan = FromDisabilityPlanRow(r, at + 1);
+  return s;
+}
+
+void ToProto(const SpecialGroupRecord& s, const std::string& name,
+             const std::string& carer_name, pb::SpecialGroupEntry* out) {
+  out->set_member_id(MemberIdString(s.member_id));
+  out->set_id_number(s.id_masked);
+  out->set_name(name);
+  out->set_region_code(s.region_code);
+  if (s.left_behind) {
+    ToProto(*s.left_behind, carer_name, out->mutable_left_behind());
+  }
+  if (s.disability_plan) {
+    ToProto(*s.disability_plan, out->mutable_disability_plan());
+  }
+}
+
+absl::StatusOr<std::vector<SpecialGroupRecord>> ListSpecialGroupsPage(
+    SqlConnection& c, const MemberScope& scope, int64_t after, int64_t limit) {
+  std::vector<SqlValue> params;
+  const std::string in_scope = MemberInScope(scope, &params);
+  params.emplace_back(after);
+  params.emplace_back(limit);
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(
+          absl::StrCat(
+              "SELECT ", kSpecialGroupMemberColumns, ", lb.member_id, ",
+              kLeftBehindColumns, ", dp.member_id, ", kDisabilityPlanColumns,
+              " FROM members m LEFT JOIN left_behind lb ON lb.member_id = m.id "
+              "LEFT JOIN disability_plans dp ON dp.member_id = m.id "
+              "WHERE (lb.member_id IS NOT NULL OR dp.member_id IS NOT NULL) "
+              "AND ",
+              in_scope, " AND m.id > ? ORDER BY m.id LIMIT ?"),
+          params));
+  std::vector<SpecialGroupRecord> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(FromSpecialGroupRow(r));
+  return out;
+}
+
+absl::StatusOr<std::pair<int64_t, int64_t>> CountSpecialGroups(
+    SqlConnection& c, const MemberScope& scope) {
+  std::vector<SqlValue> params;
+  const std::string in_scope = MemberInScope(scope, &params);
+  std::vector<SqlValue> both = params;
+  both.insert(both.end(), params.begin(), params.end());
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(absl::StrCat("SELECT (SELECT COUNT(*) FROM left_behind lb JOIN "
+                           "members m ON m.id = lb.member_id WHERE ",
+                           in_scope,
+                           "), (SELECT COUNT(*) FROM disability_plans dp JOIN "
+                           "members m ON m.id = dp.member_id WHERE ",
+                           in_scope, ")"),
+              both));
+  return std::make_pair(rows.front().Int(0), rows.front().Int(1));
+}
+
+}  // namespace eduaid::registry
