@@ -23,6 +23,7 @@
 
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "grpcpp/grpcpp.h"
@@ -54,7 +55,13 @@ class ServiceFixture : public ::testing::TestWithParam<std::string> {
 
   // The service on `host`; override when its constructor takes options.
   virtual std::unique_ptr<Service> MakeService(ServiceHost& host) {
-    return std::make_unique<Service>(host);
+    if constexpr (std::is_constructible_v<Service, ServiceHost&>) {
+      return std::make_unique<Service>(host);
+    } else {
+      ADD_FAILURE() << "override MakeService(): " << Traits::kName
+                    << "'s service needs options";
+      return nullptr;
+    }
   }
 
   void StartService() {
