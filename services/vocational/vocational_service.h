@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "eduaid/vocational/v1/vocational.grpc.pb.h"
+#include "services/common/service_host.h"
 #include "services/vocational/vocational.h"
 
 namespace eduaid::vocational {

@@ -18,12 +18,12 @@
 #include "eduaid/vocational/v1/vocational.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/clock.h"
 #include "services/common/crypto.h"
 #include "services/common/status.h"
 #include "services/common/testing/harness.h"
 #include "services/common/testing/service_testing.h"
 #include "services/common/validate.h"
-#include "services/vocational/vocational_internal.h"
 #include "services/vocational/vocational_service.h"
 #include "tools/gen/synthetic.h"
 
@@ -662,7 +662,7 @@ TEST_P(VocationalTest,
   }
   EXPECT_EQ(resp.graduates_seen(), 4);  // not the one who went on, not 2025's
   EXPECT_EQ(resp.offers_created(), 4);
-  EXPECT_EQ(resp.expires_on(), internal::AddDays(TodayCst(), 60));
+  EXPECT_EQ(resp.expires_on(), AddDays(TodayCst(), 60));
 
   // Idempotent per graduate: a second run makes no new offers.
   req.set_request_id("offers-" + NextId());
