@@ -221,6 +221,26 @@ bool GrantOutbox::DeliverOne(const DueGrant& row, Pass* pass) {
   return RecordAnswer(row, call, resp, stopping, pass);
 }
 
+absl::Status GrantOutbox::MarkForRetry(const DueGrant& row,
+                                       const grpc::Status& call,
+                                       int64_t now_ms) {
+  const int64_t attempts = row.attempts + 1;
+  const int64_t next = now_ms + Backoff(attempts).count();
+  const std::string error =
+      absl::StrCat(GrpcCodeName(call.error_code()), ": ", call.error_message());
+  absl::Status mark = Mark([&](SqlConnection& c) {
+    return MarkRetry(c, row.id, attempts, error, next);
+  });
+  deliveries_.Add({{"result", "retry"}}).Increment();
+  if (attempts == 1 || attempts % 10 == 0) {
+    Log(LogLevel::kWarn, "grant delivery failed; will retry",
+        {{"grant", std::to_string(row.id)},
+         {"attempts", std::to_string(attempts)},
+         {"code", GrpcCodeName(call.error_code())}});
+  }
+  return mark;
+}
+
 bool GrantOutbox::RecordAnswer(const DueGrant& row, const grpc::Status& call,
                                const lpb::CreateEntitlementResponse& resp,
                                bool stopping, Pass* pass) {
@@ -256,18 +276,7 @@ bool GrantOutbox::RecordAnswer(const DueGrant& row, const grpc::Status& call,
          {"reason", reason}});
   } else {
     if (stopping) return false;  // our own cancellation: not the ledger's fault
-    const int64_t attempts = row.attempts + 1;
-    const int64_t next = now + Backoff(attempts).count();
-    mark = Mark([&](SqlConnection& c) {
-      return MarkRetry(c, id, attempts, error, next);
-    });
-    deliveries_.Add({{"result", "retry"}}).Increment();
-    if (attempts == 1 || attempts % 10 == 0) {
-      Log(LogLevel::kWarn, "grant delivery failed; will retry",
-          {{"grant", std::to_string(id)},
-           {"attempts", std::to_string(attempts)},
-           {"code", GrpcCodeName(call.error_code())}});
-    }
+    mark = MarkForRetry(row, call, now);
     if (Unreachable(call.error_code())) {
       pass->ledger_down = true;
       go_on = false;

@@ -114,6 +114,9 @@ class GrantOutbox {
   bool RecordAnswer(const DueGrant& row, const grpc::Status& call,
                     const lpb::CreateEntitlementResponse& resp, bool stopping,
                     Pass* pass);
+  // A retryable failure: the row waits its backoff (counted and logged).
+  absl::Status MarkForRetry(const DueGrant& row, const grpc::Status& call,
+                            int64_t now_ms);
   // Backoff after `attempts` failures, with jitter.
   std::chrono::milliseconds Backoff(int64_t attempts);
   // Runs one bookkeeping write (a grant_store Mark*) in its own

@@ -48,6 +48,22 @@ absl::StatusOr<int64_t> OfferForMajor(SqlConnection& c,
   return offer.value_or(0);
 }
 
+// ALREADY_APPLIED when the member applied for the course before.
+absl::Status RefuseSecondApplication(SqlConnection& c,
+                                     const std::string& course,
+                                     const std::string& member_id) {
+  ASSIGN_OR_RETURN(auto prior, FindApplication(c, course, member_id));
+  if (!prior) return absl::OkStatus();
+  return WithReason(
+      absl::StatusCode::kFailedPrecondition, "ALREADY_APPLIED",
+      absl::StrCat("member_id: already applied for this course "
+                   "(application ",
+                   prior->id, ", ",
+                   pb::ApplicationState_Name(
+                       static_cast<pb::ApplicationState>(prior->state)),
+                   ")"));
+}
+
 absl::Status ValidateApply(const pb::ApplyRequest& req) {
   Violations v;
   v.Check(ValidateRequestId("request_id", req.request_id()));
@@ -147,18 +163,7 @@ absl::Status VocationalTraining::StoreApplication(
     pb::ApplyResponse* resp, Effects* fx) {
   ASSIGN_OR_RETURN(const CourseRecord course, LockCourse(c, req.course_code()));
   fx->courses.push_back(course.code);
-  ASSIGN_OR_RETURN(auto prior,
-                   FindApplication(c, course.code, req.member_id()));
-  if (prior) {
-    return WithReason(
-        absl::StatusCode::kFailedPrecondition, "ALREADY_APPLIED",
-        absl::StrCat("member_id: already applied for this course "
-                     "(application ",
-                     prior->id, ", ",
-                     pb::ApplicationState_Name(
-                         static_cast<pb::ApplicationState>(prior->state)),
-                     ")"));
-  }
+  RETURN_IF_ERROR(RefuseSecondApplication(c, course.code, req.member_id()));
   NewApplication a;
   if (course.kind == kMajor) {
     ASSIGN_OR_RETURN(a.offer_id, OfferForMajor(c, req.member_id(), today));

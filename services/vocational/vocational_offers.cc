@@ -44,6 +44,23 @@ absl::Status ValidateRunOffers(const pb::RunOffersRequest& req,
   return v.ToStatus();
 }
 
+// The row of graduate `g` whose last offer is `last`, as `p` sees it.
+pb::UnplacedGraduate UnplacedOf(const rpb::Student& g, const LastOffer& last,
+                                const Principal& p, const std::string& today) {
+  pb::UnplacedGraduate u;
+  u.set_member_id(g.member_id());
+  u.set_name(p.SeesPersonalData() ? g.name() : MaskName(g.name()));
+  u.set_region_code(g.region_code());
+  u.set_household_status(g.household_status());
+  u.set_junior_high_school_code(g.current_enrolment().school_code());
+  u.set_since(g.current_enrolment().recorded_at().substr(0, 10));
+  u.set_days_open(DaysOpen(u.since(), today));
+  u.set_last_offer_state(last.state);
+  u.set_last_offer_id(last.id);
+  u.set_note(UnplacedNote(last));
+  return u;
+}
+
 }  // namespace
 
 absl::Status VocationalTraining::RunOffers(CallContext& call,
@@ -248,17 +265,7 @@ absl::Status VocationalTraining::ListUnplacedGraduates(
     auto it = offers.find(g.member_id());
     const LastOffer last = it == offers.end() ? LastOffer{} : it->second;
     if (!AwaitsPlacement(last)) continue;
-    pb::UnplacedGraduate& u = out.emplace_back();
-    u.set_member_id(g.member_id());
-    u.set_name(p.SeesPersonalData() ? g.name() : MaskName(g.name()));
-    u.set_region_code(g.region_code());
-    u.set_household_status(g.household_status());
-    u.set_junior_high_school_code(g.current_enrolment().school_code());
-    u.set_since(g.current_enrolment().recorded_at().substr(0, 10));
-    u.set_days_open(DaysOpen(u.since(), today));
-    u.set_last_offer_state(last.state);
-    u.set_last_offer_id(last.id);
-    u.set_note(UnplacedNote(last));
+    out.push_back(UnplacedOf(g, last, p, today));
   }
   SortUnplaced(&out);
   resp->set_graduates_seen(seen);
