@@ -16,12 +16,14 @@
 //
 // Each RPC method: OK fills `resp`. INVALID_ARGUMENT names the field and
 // the rule and stores nothing; PERMISSION_DENIED for records outside the
-// caller's region or a role that may not act; NOT_FOUND for an unknown
-// course, application, offer or member; FAILED_PRECONDITION with a reason
-// (ReasonOf) when state forbids the change or a request_id is reused;
-// UNAVAILABLE when the database or the registry cannot be reached (nothing
-// was stored; a retry may succeed). The ledger is never called on the
-// request path.
+// caller's region or school (who may call each RPC at all is declared in
+// the proto and enforced by the runtime before the method runs); NOT_FOUND
+// for an unknown course, application, offer or member; FAILED_PRECONDITION
+// with a reason (ReasonOf) when state forbids the change or a request_id
+// is reused; UNAVAILABLE when the database or the registry cannot be reached
+// (nothing was stored; a retry may succeed); other registry failures as
+// PeerError (services/common/peer.h). The ledger is never called on the request
+// path.
 #ifndef EDUAID_SERVICES_VOCATIONAL_VOCATIONAL_H_
 #define EDUAID_SERVICES_VOCATIONAL_VOCATIONAL_H_
 
