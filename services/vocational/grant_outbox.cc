@@ -6,16 +6,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "services/common/clock.h"
 #include "services/common/log.h"
 #include "services/common/status.h"
+#include "services/common/status_macros.h"
 
 namespace eduaid::vocational {
 namespace {
 
 constexpr char kCtxPayload[] = "vocational.grant_outbox.payload";
 constexpr int kMaxRequestId = 64;
-
-int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
 // Failures a later attempt may cure: the ledger (or the way to it) is down,
 // slow, overloaded or misconfigured. Everything else is the ledger's
@@ -81,19 +81,10 @@ absl::Status GrantOutbox::Start() {
     if (started_) return absl::OkStatus();
   }
   std::string id;
-  absl::Status st = db_.Transact([&](SqlConnection& c) -> absl::Status {
-    auto ins = c.Execute(
-        "INSERT INTO meta(key, value) VALUES('instance_id', ?) "
-        "ON CONFLICT(key) DO NOTHING",
-        {RandomHex(4)});
-    if (!ins.ok()) return ins.status();
-    auto row = c.Query("SELECT value FROM meta WHERE key = 'instance_id'");
-    if (!row.ok()) return row.status();
-    if (row->empty()) return absl::InternalError("meta: instance_id missing");
-    id = row->front().Str(0);
+  RETURN_IF_ERROR(db_.Transact([&](SqlConnection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(id, LoadInstanceId(c, RandomHex(4)));
     return absl::OkStatus();
-  });
-  if (!st.ok()) return st;
+  }));
   absl::MutexLock lock(&mu_);
   if (started_ || stopping_) return absl::OkStatus();
   instance_id_ = id;
@@ -138,41 +129,29 @@ absl::StatusOr<bool> GrantOutbox::Enqueue(
   request.set_request_id(
       RequestIdFor(application_id, request.programme_code(), term_key));
   request.set_originator_subject(originator_subject);
-  const int64_t now = NowMs();
-  auto ins = c.Execute(
-      "INSERT INTO grant_outbox(application_id, programme_code, term, "
-      "member_id, member_region, request_id, payload, state, attempts, "
-      "next_attempt_ms, last_error, entitlement_id, outcome, created_at, "
-      "delivered_at, originator_subject) "
-      "VALUES(?,?,?,?,?,?,?,?,0,?,'',0,'',?,0,?) "
-      "ON CONFLICT(application_id, programme_code, term) DO NOTHING",
-      {application_id, request.programme_code(), term_key, request.member_id(),
-       member_region, request.request_id(),
-       crypto_.Encrypt(request.SerializeAsString(), kCtxPayload), kGrantPending,
-       now, now, originator_subject});
-  if (!ins.ok()) return ins.status();
-  return *ins == 1;
+  NewGrant g;
+  g.application_id = application_id;
+  g.programme_code = request.programme_code();
+  g.term = term_key;
+  g.member_id = request.member_id();
+  g.member_region = member_region;
+  g.request_id = request.request_id();
+  g.payload = crypto_.Encrypt(request.SerializeAsString(), kCtxPayload);
+  g.originator_subject = originator_subject;
+  g.now_ms = NowMs();
+  return InsertGrant(c, g);
 }
 
 absl::StatusOr<int64_t> GrantOutbox::RefreshBacklog() {
-  int64_t pending = 0, rejected = 0;
-  absl::Status st = db_.Read([&](SqlConnection& c) -> absl::Status {
-    auto r = c.Query(
-        "SELECT state, COUNT(*) FROM grant_outbox WHERE state IN (?, ?) "
-        "GROUP BY state",
-        {kGrantPending, kGrantRejected});
-    if (!r.ok()) return r.status();
-    for (const auto& row : *r) {
-      (row.Int(0) == kGrantPending ? pending : rejected) = row.Int(1);
-    }
+  GrantCounts n;
+  RETURN_IF_ERROR(db_.Read([&](SqlConnection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(n, CountOpenGrants(c));
     return absl::OkStatus();
-  });
-  if (!st.ok()) return st;
-  backlog_.Set(static_cast<double>(pending));
-  rejected_.Set(static_cast<double>(rejected));
-  return pending;
+  }));
+  backlog_.Set(static_cast<double>(n.pending));
+  rejected_.Set(static_cast<double>(n.rejected));
+  return n.pending;
 }
-
 std::chrono::milliseconds GrantOutbox::Backoff(int64_t attempts) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   double ms = static_cast<double>(options_.retry_initial.count());
@@ -184,23 +163,16 @@ std::chrono::milliseconds GrantOutbox::Backoff(int64_t attempts) {
   return std::chrono::milliseconds(static_cast<int64_t>(ms));
 }
 
-absl::Status GrantOutbox::Mark(const char* sql, std::vector<SqlValue> params) {
-  return db_.Transact([&](SqlConnection& c) -> absl::Status {
-    return c.Execute(sql, params).status();
-  });
+absl::Status GrantOutbox::Mark(
+    const std::function<absl::Status(SqlConnection&)>& write) {
+  return db_.Transact(write);
 }
 
 GrantOutbox::Pass GrantOutbox::DeliverDue() {
   Pass pass;
-  std::vector<SqlRow> rows;
+  std::vector<DueGrant> rows;
   absl::Status st = db_.Read([&](SqlConnection& c) -> absl::Status {
-    auto r = c.Query(
-        "SELECT id, request_id, payload, attempts, originator_subject "
-        "FROM grant_outbox "
-        "WHERE state = ? AND next_attempt_ms <= ? ORDER BY id LIMIT ?",
-        {kGrantPending, NowMs(), int64_t{options_.batch}});
-    if (!r.ok()) return r.status();
-    rows = std::move(*r);
+    ASSIGN_OR_RETURN(rows, DueGrants(c, NowMs(), int64_t{options_.batch}));
     return absl::OkStatus();
   });
   if (!st.ok()) {
@@ -209,109 +181,115 @@ GrantOutbox::Pass GrantOutbox::DeliverDue() {
     pass.ledger_down = true;  // back off: the database is the problem
     return pass;
   }
-  for (const SqlRow& row : rows) {
-    const int64_t id = row.Int(0);
-    lpb::CreateEntitlementRequest req;
-    auto plain = crypto_.Decrypt(row.Str(2), kCtxPayload);
-    if (!plain.ok() || !req.ParseFromString(*plain)) {
-      (void)Mark(
-          "UPDATE grant_outbox SET state = ?, last_error = ?, outcome = ? "
-          "WHERE id = ? AND state = ?",
-          {kGrantRejected, std::string("payload cannot be read (key?)"),
-           std::string("not sent"), id, kGrantPending});
-      deliveries_.Add({{"result", "rejected"}}).Increment();
-      continue;
-    }
-    req.set_request_id(row.Str(1));
-    // The column, not the payload, is authoritative: rows queued before it
-    // existed carry the applying officer from the migration.
-    req.set_originator_subject(row.Str(4));
-    lpb::CreateEntitlementResponse resp;
-    grpc::ClientContext ctx;
-    ledger_->Prepare(&ctx);
-    {
-      absl::MutexLock lock(&mu_);
-      if (stopping_) break;
-      in_flight_ = &ctx;
-    }
-    grpc::Status call = stub_->CreateEntitlement(&ctx, req, &resp);
-    bool stopping;
-    {
-      absl::MutexLock lock(&mu_);
-      in_flight_ = nullptr;
-      stopping = stopping_;
-    }
-    ++pass.sent;
-    const absl::Status result = FromGrpcStatus(call);
-    const int64_t now = NowMs();
-    absl::Status mark;
-    if (call.ok()) {
-      // Unconditional: the ledger holds the entitlement now, whatever
-      // happened to the row meanwhile (a withdrawal races a call in flight).
-      mark = Mark(
-          "UPDATE grant_outbox SET state = ?, entitlement_id = ?, outcome = ?, "
-          "delivered_at = ?, attempts = attempts + 1, last_error = '' "
-          "WHERE id = ?",
-          {kGrantDelivered, resp.entitlement().entitlement_id(),
-           std::string("created"), now, id});
-      deliveries_.Add({{"result", "created"}}).Increment();
-    } else if (call.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
-               ReasonOf(result) == "ALREADY_ENTITLED") {
-      mark = Mark(
-          "UPDATE grant_outbox SET state = ?, outcome = ?, delivered_at = ?, "
-          "attempts = attempts + 1, last_error = '' WHERE id = ?",
-          {kGrantDelivered, std::string("already entitled in the ledger"), now,
-           id});
-      deliveries_.Add({{"result", "already_entitled"}}).Increment();
-    } else if (!Retryable(call.error_code())) {
-      std::string reason = ReasonOf(result);
-      mark = Mark(
-          "UPDATE grant_outbox SET state = ?, attempts = attempts + 1, "
-          "last_error = ?, outcome = ? WHERE id = ? AND state = ?",
-          {kGrantRejected,
-           absl::StrCat(GrpcCodeName(call.error_code()), ": ",
-                        call.error_message()),
-           absl::StrCat("refused by the ledger",
-                        reason.empty() ? "" : absl::StrCat(" (", reason, ")")),
-           id, kGrantPending});
-      deliveries_.Add({{"result", "rejected"}}).Increment();
-      Log(LogLevel::kWarn, "grant refused by the ledger",
-          {{"grant", std::to_string(id)},
-           {"code", GrpcCodeName(call.error_code())},
-           {"reason", reason}});
-    } else {
-      if (stopping) break;  // our own cancellation: not the ledger's fault
-      const int64_t attempts = row.Int(3) + 1;
-      mark = Mark(
-          "UPDATE grant_outbox SET attempts = ?, last_error = ?, "
-          "next_attempt_ms = ? WHERE id = ? AND state = ?",
-          {attempts,
-           absl::StrCat(GrpcCodeName(call.error_code()), ": ",
-                        call.error_message()),
-           now + Backoff(attempts).count(), id, kGrantPending});
-      deliveries_.Add({{"result", "retry"}}).Increment();
-      if (attempts == 1 || attempts % 10 == 0) {
-        Log(LogLevel::kWarn, "grant delivery failed; will retry",
-            {{"grant", std::to_string(id)},
-             {"attempts", std::to_string(attempts)},
-             {"code", GrpcCodeName(call.error_code())}});
-      }
-      if (Unreachable(call.error_code())) {
-        pass.ledger_down = true;
-        break;
-      }
-    }
-    if (!mark.ok()) {
-      // The row stays PENDING and is sent again with the same request id;
-      // the ledger answers the repeat with its first answer.
-      Log(LogLevel::kWarn, "grant outbox: cannot record a delivery",
-          {{"grant", std::to_string(id)},
-           {"error", std::string(mark.message())}});
-    }
+  for (const DueGrant& row : rows) {
+    if (!DeliverOne(row, &pass)) break;
   }
   pass.more =
       !pass.ledger_down && static_cast<int>(rows.size()) == options_.batch;
   return pass;
+}
+
+bool GrantOutbox::DeliverOne(const DueGrant& row, Pass* pass) {
+  const int64_t id = row.id;
+  lpb::CreateEntitlementRequest req;
+  auto plain = crypto_.Decrypt(row.payload, kCtxPayload);
+  if (!plain.ok() || !req.ParseFromString(*plain)) {
+    (void)Mark([id](SqlConnection& c) { return MarkUnreadable(c, id); });
+    deliveries_.Add({{"result", "rejected"}}).Increment();
+    return true;
+  }
+  req.set_request_id(row.request_id);
+  // The column, not the payload, is authoritative: rows queued before it
+  // existed carry the applying officer from the migration.
+  req.set_originator_subject(row.originator_subject);
+  lpb::CreateEntitlementResponse resp;
+  grpc::ClientContext ctx;
+  ledger_->Prepare(&ctx);
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return false;
+    in_flight_ = &ctx;
+  }
+  grpc::Status call = stub_->CreateEntitlement(&ctx, req, &resp);
+  bool stopping;
+  {
+    absl::MutexLock lock(&mu_);
+    in_flight_ = nullptr;
+    stopping = stopping_;
+  }
+  ++pass->sent;
+  return RecordAnswer(row, call, resp, stopping, pass);
+}
+
+absl::Status GrantOutbox::MarkForRetry(const DueGrant& row,
+                                       const grpc::Status& call,
+                                       int64_t now_ms) {
+  const int64_t attempts = row.attempts + 1;
+  const int64_t next = now_ms + Backoff(attempts).count();
+  const std::string error =
+      absl::StrCat(GrpcCodeName(call.error_code()), ": ", call.error_message());
+  absl::Status mark = Mark([&](SqlConnection& c) {
+    return MarkRetry(c, row.id, attempts, error, next);
+  });
+  deliveries_.Add({{"result", "retry"}}).Increment();
+  if (attempts == 1 || attempts % 10 == 0) {
+    Log(LogLevel::kWarn, "grant delivery failed; will retry",
+        {{"grant", std::to_string(row.id)},
+         {"attempts", std::to_string(attempts)},
+         {"code", GrpcCodeName(call.error_code())}});
+  }
+  return mark;
+}
+
+bool GrantOutbox::RecordAnswer(const DueGrant& row, const grpc::Status& call,
+                               const lpb::CreateEntitlementResponse& resp,
+                               bool stopping, Pass* pass) {
+  const int64_t id = row.id;
+  const absl::Status result = FromGrpcStatus(call);
+  const int64_t now = NowMs();
+  const std::string error =
+      absl::StrCat(GrpcCodeName(call.error_code()), ": ", call.error_message());
+  bool go_on = true;
+  absl::Status mark;
+  if (call.ok()) {
+    const int64_t entitlement = resp.entitlement().entitlement_id();
+    mark = Mark([&](SqlConnection& c) {
+      return MarkDelivered(c, id, entitlement, now);
+    });
+    deliveries_.Add({{"result", "created"}}).Increment();
+  } else if (call.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
+             ReasonOf(result) == "ALREADY_ENTITLED") {
+    mark =
+        Mark([&](SqlConnection& c) { return MarkAlreadyEntitled(c, id, now); });
+    deliveries_.Add({{"result", "already_entitled"}}).Increment();
+  } else if (!Retryable(call.error_code())) {
+    const std::string reason = ReasonOf(result);
+    const std::string outcome =
+        absl::StrCat("refused by the ledger",
+                     reason.empty() ? "" : absl::StrCat(" (", reason, ")"));
+    mark = Mark(
+        [&](SqlConnection& c) { return MarkRefused(c, id, error, outcome); });
+    deliveries_.Add({{"result", "rejected"}}).Increment();
+    Log(LogLevel::kWarn, "grant refused by the ledger",
+        {{"grant", std::to_string(id)},
+         {"code", GrpcCodeName(call.error_code())},
+         {"reason", reason}});
+  } else {
+    if (stopping) return false;  // our own cancellation: not the ledger's fault
+    mark = MarkForRetry(row, call, now);
+    if (Unreachable(call.error_code())) {
+      pass->ledger_down = true;
+      go_on = false;
+    }
+  }
+  if (!mark.ok()) {
+    // The row stays PENDING and is sent again with the same request id;
+    // the ledger answers the repeat with its first answer.
+    Log(LogLevel::kWarn, "grant outbox: cannot record a delivery",
+        {{"grant", std::to_string(id)},
+         {"error", std::string(mark.message())}});
+  }
+  return go_on;
 }
 
 void GrantOutbox::Loop() {

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -29,16 +30,11 @@
 #include "services/common/crypto.h"
 #include "services/common/peer.h"
 #include "services/common/sql.h"
+#include "services/vocational/grant_store.h"
 
 namespace eduaid::vocational {
 
 namespace lpb = ::eduaid::ledger::v1;
-
-// Stored states of an outbox row (the values of pb::GrantState).
-inline constexpr int64_t kGrantPending = 1;
-inline constexpr int64_t kGrantDelivered = 2;
-inline constexpr int64_t kGrantRejected = 3;
-inline constexpr int64_t kGrantCancelled = 4;
 
 struct GrantOutboxOptions {
   // Rows sent per pass.
@@ -111,9 +107,21 @@ class GrantOutbox {
   };
   void Loop();
   Pass DeliverDue();
+  // Sends one due row; false when the pass must stop (stopping, or the
+  // ledger cannot be reached).
+  bool DeliverOne(const DueGrant& row, Pass* pass);
+  // Records the ledger's answer `call` to row `row`; false as DeliverOne.
+  bool RecordAnswer(const DueGrant& row, const grpc::Status& call,
+                    const lpb::CreateEntitlementResponse& resp, bool stopping,
+                    Pass* pass);
+  // A retryable failure: the row waits its backoff (counted and logged).
+  absl::Status MarkForRetry(const DueGrant& row, const grpc::Status& call,
+                            int64_t now_ms);
   // Backoff after `attempts` failures, with jitter.
   std::chrono::milliseconds Backoff(int64_t attempts);
-  absl::Status Mark(const char* sql, std::vector<SqlValue> params);
+  // Runs one bookkeeping write (a grant_store Mark*) in its own
+  // transaction.
+  absl::Status Mark(const std::function<absl::Status(SqlConnection&)>& write);
 
   Database& db_;
   const FieldCrypto& crypto_;

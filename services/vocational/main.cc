@@ -10,7 +10,10 @@
 #include "services/common/service_host.h"
 #include "services/vocational/vocational_service.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+// Where a local run listens and keeps its data.
+eduaid::ServerConfig DefaultConfig() {
   eduaid::ServerConfig config;
   config.service = "vocational";
   config.grpc_service = "eduaid.vocational.v1.VocationalTrainingService";
@@ -21,7 +24,13 @@ int main(int argc, char** argv) {
   config.redis_url = "redis://127.0.0.1:6379";
   config.data_key_file = "var/keys/data.key";
   config.jwt_secret_file = "var/keys/jwt.secret";
+  return config;
+}
 
+}  // namespace
+
+int main(int argc, char** argv) {
+  const eduaid::ServerConfig config = DefaultConfig();
   eduaid::vocational::VocationalOptions options;
   int registry_deadline_ms = 10000, ledger_deadline_ms = 5000;
   std::string programmes =

@@ -16,19 +16,24 @@
 //
 // Each RPC method: OK fills `resp`. INVALID_ARGUMENT names the field and
 // the rule and stores nothing; PERMISSION_DENIED for records outside the
-// caller's region or a role that may not act; NOT_FOUND for an unknown
-// course, application, offer or member; FAILED_PRECONDITION with a reason
-// (ReasonOf) when state forbids the change or a request_id is reused;
-// UNAVAILABLE when the database or the registry cannot be reached (nothing
-// was stored; a retry may succeed). The ledger is never called on the
-// request path.
+// caller's region or school (who may call each RPC at all is declared in
+// the proto and enforced by the runtime before the method runs); NOT_FOUND
+// for an unknown course, application, offer or member; FAILED_PRECONDITION
+// with a reason (ReasonOf) when state forbids the change or a request_id
+// is reused; UNAVAILABLE when the database or the registry cannot be reached
+// (nothing was stored; a retry may succeed); other registry failures as
+// PeerError (services/common/peer.h). The ledger is never called on the request
+// path.
 #ifndef EDUAID_SERVICES_VOCATIONAL_VOCATIONAL_H_
 #define EDUAID_SERVICES_VOCATIONAL_VOCATIONAL_H_
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -39,10 +44,17 @@
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
-#include "services/common/server.h"
-#include "services/common/service_host.h"
+#include "services/common/call_context.h"
+#include "services/common/peer.h"
 #include "services/common/sql.h"
+#include "services/vocational/application_store.h"
+#include "services/vocational/course_store.h"
 #include "services/vocational/grant_outbox.h"
+#include "services/vocational/offer_store.h"
+
+namespace eduaid {
+class ServiceHost;
+}  // namespace eduaid
 
 namespace eduaid::vocational {
 
@@ -140,14 +152,7 @@ class VocationalTraining {
                                pb::ListAuditEventsResponse* resp);
 
  private:
-  // A course row as stored (kCourseColumns).
-  struct CourseRow {
-    std::string code, name, region, trade, school_code, school_name, provider,
-        location, schedule, start_date, end_date;
-    int64_t kind = 0, capacity = 0, taken = 0, duration_years = 0,
-            total_hours = 0, updated_at = 0;
-    cpb::Term intake;
-  };
+  using Applications = google::protobuf::RepeatedPtrField<pb::Application>;
   // What a place change did, for metrics and cache after commit.
   struct Effects {
     std::vector<std::string> courses;  // touched course codes
@@ -157,52 +162,100 @@ class VocationalTraining {
     bool grants_queued = false;
   };
 
-  // ---- registry
+  // ---- registry (registry_peer.cc)
   // The member from the registry (service token, unmasked). NOT_FOUND /
-  // INVALID_ARGUMENT name `field`; UNAVAILABLE when the registry fails.
+  // INVALID_ARGUMENT name `field`; other failures as PeerError.
   absl::StatusOr<rpb::Student> FetchMember(const std::string& field,
                                            const std::string& member_id);
   // The member when the registry knows it and its household's county lies
   // within `p`'s scope. NOT_FOUND with one and the same message whether the
   // member does not exist or belongs to a household outside the scope (an
   // answer must not tell the two apart; member ids are guessable).
-  // INVALID_ARGUMENT / UNAVAILABLE as FetchMember.
+  // INVALID_ARGUMENT and other failures as FetchMember.
   absl::StatusOr<rpb::Student> FetchMemberInScope(const Principal& p,
                                                   const std::string& field,
                                                   const std::string& member_id);
+  // NOT_FOUND naming `field`: the one answer for a member id the registry
+  // does not know and for one whose household lies outside the caller's
+  // scope.
+  static absl::Status MemberNotInScope(const std::string& field);
+  // The registry as named in errors ("the registry (<target>)").
+  std::string RegistryPeer() const;
   // Junior-high graduates under `region` with no school since, whose
   // graduation the registry recorded in graduation year `year`.
   absl::StatusOr<std::vector<rpb::Student>> FetchGraduates(
       const std::string& region, int year);
+  // Open offers of `region` and `year` whose graduate the registry now
+  // shows at a school: (offer id, where the graduate went).
+  absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> FindWentOn(
+      const Principal& p, const std::string& region, int year,
+      const std::vector<rpb::Student>& graduates);
 
-  // ---- places (vocational.cc)
-  // Locks the course row for the rest of the transaction and reads it.
-  absl::StatusOr<CourseRow> LockCourse(SqlConnection& c,
-                                       const std::string& code);
-  absl::StatusOr<CourseRow> ReadCourse(SqlConnection& c,
-                                       const std::string& code);
+  // ---- transaction bodies of the RPCs: inside `c`, effects into `fx`.
+  // Inserts or changes `course` (vocational_courses.cc).
+  absl::Status StoreCourse(SqlConnection& c, const Principal& p,
+                           const pb::Course& course,
+                           pb::UpsertCourseResponse* resp, Effects* fx);
+  absl::Status ChangeCourse(SqlConnection& c, const Principal& p,
+                            const pb::Course& course, int64_t now_ms,
+                            Applications* promoted, Effects* fx);
+  // The applicant of `req` from the registry, eligible for the course
+  // (vocational_applications.cc); read before the transaction.
+  absl::StatusOr<rpb::Student> EligibleApplicant(CallContext& call,
+                                                 const pb::ApplyRequest& req);
+  absl::Status StoreApplication(SqlConnection& c, const Principal& p,
+                                const pb::ApplyRequest& req,
+                                const rpb::Student& member,
+                                const std::string& today,
+                                pb::ApplyResponse* resp, Effects* fx);
+  absl::Status StoreWithdrawal(SqlConnection& c, const Principal& p,
+                               const pb::WithdrawRequest& req,
+                               pb::WithdrawResponse* resp, Effects* fx);
+  // vocational_progress.cc
+  absl::Status StoreAttendance(SqlConnection& c, const Principal& p,
+                               const pb::RecordAttendanceRequest& req,
+                               pb::RecordAttendanceResponse* resp);
+  absl::Status StoreCompletion(SqlConnection& c, const Principal& p,
+                               const pb::RecordCompletionRequest& req,
+                               pb::RecordCompletionResponse* resp,
+                               std::string* course_code);
+  absl::Status StoreOutcome(SqlConnection& c, const Principal& p,
+                            const pb::RecordOutcomeRequest& req,
+                            pb::RecordOutcomeResponse* resp);
+  // vocational_offers.cc
+  absl::Status StoreOffers(
+      SqlConnection& c, const pb::RunOffersRequest& req,
+      const std::string& region, const std::vector<rpb::Student>& graduates,
+      const std::vector<std::pair<int64_t, std::string>>& went_on,
+      const std::string& today, const std::string& expires,
+      pb::RunOffersResponse* resp,
+      std::map<std::string, int64_t>* created_per_region);
+  // vocational_grants.cc
+  absl::Status StoreTermGrants(SqlConnection& c, const Principal& p,
+                               const pb::RaiseTermGrantsRequest& req,
+                               const std::string& region,
+                               pb::RaiseTermGrantsResponse* resp);
+  absl::Status StoreRetries(SqlConnection& c, CallContext& call,
+                            const pb::RetryGrantsRequest& req,
+                            pb::RetryGrantsResponse* resp);
+
+  // ---- places (vocational_places.cc)
   // Enrols up to `seats` waitlisted applicants of `course` (locked) in rule
   // order; their grants are queued. Appends them to `promoted`.
-  absl::Status PromoteWaitlisted(
-      SqlConnection& c, const CourseRow& course, int64_t seats,
-      const Principal& p,
-      google::protobuf::RepeatedPtrField<pb::Application>* promoted,
-      Effects* fx);
+  absl::Status PromoteWaitlisted(SqlConnection& c, const CourseRecord& course,
+                                 int64_t seats, const Principal& p,
+                                 Applications* promoted, Effects* fx);
   // Queues the grants of application `id` (a major) for `term`, caused
   // by the call of `originator` (its subject is the ledger's originator).
   absl::StatusOr<int> QueueGrants(SqlConnection& c, int64_t id,
-                                  const CourseRow& course,
+                                  const CourseRecord& course,
                                   const cpb::Term& term,
                                   const Principal& originator);
+  // The application as `p` sees it, with its waitlist position and, when
+  // asked, its grants.
   absl::StatusOr<pb::Application> LoadApplication(SqlConnection& c, int64_t id,
                                                   const Principal& p,
                                                   bool with_grants);
-  void FillApplication(const SqlRow& r, const Principal& p,
-                       pb::Application* a) const;
-  absl::Status FillWaitlistPosition(SqlConnection& c, pb::Application* a,
-                                    int64_t tier, int64_t applied_at_ms);
-  absl::StatusOr<pb::Course> CourseWithCounts(SqlConnection& c,
-                                              const CourseRow& row);
   // Names are kept out of stored responses (request_log is not
   // encrypted): they are filled in from the encrypted column after the
   // transaction, full or masked for `p`.
@@ -214,15 +267,10 @@ class VocationalTraining {
   // After commit: notify the outbox, count, refresh gauges, drop cache.
   void AfterCommit(const Effects& fx);
   void RefreshCourseGauges(const std::vector<std::string>& codes);
-  // The offer's effective state on `today` (an open offer past its expiry
-  // reads EXPIRED).
-  static pb::OfferState EffectiveOfferState(int64_t stored,
-                                            const std::string& expires_on,
-                                            const std::string& today);
-  void FillOffer(const SqlRow& r, const Principal& p, const std::string& today,
-                 pb::Offer* o) const;
 
   std::string ShowName(const Principal& p, const std::string& name_enc) const;
+  // The graduate's name on `offer`, full or masked for `p`.
+  std::string ShowOfferName(const Principal& p, const OfferRecord& offer) const;
   std::string Decrypt(const std::string& enc) const;
 
   ServiceHost& host_;

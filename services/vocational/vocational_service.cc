@@ -68,10 +68,10 @@ grpc::ServerUnaryReactor* VocationalService::ListUnplacedGraduates(
     grpc::CallbackServerContext* ctx,
     const pb::ListUnplacedGraduatesRequest* req,
     pb::ListUnplacedGraduatesResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListUnplacedGraduates", req, [this, req, resp](CallContext& call) {
-                                 return logic_->ListUnplacedGraduates(
-                                     call, *req, resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "ListUnplacedGraduates", req, [this, req, resp](CallContext& call) {
+        return logic_->ListUnplacedGraduates(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* VocationalService::Apply(
@@ -86,21 +86,19 @@ grpc::ServerUnaryReactor* VocationalService::Apply(
 grpc::ServerUnaryReactor* VocationalService::GetApplication(
     grpc::CallbackServerContext* ctx, const pb::GetApplicationRequest* req,
     pb::GetApplicationResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetApplication", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->GetApplication(call, *req,
-                                                               resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "GetApplication", req, [this, req, resp](CallContext& call) {
+        return logic_->GetApplication(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* VocationalService::ListApplications(
     grpc::CallbackServerContext* ctx, const pb::ListApplicationsRequest* req,
     pb::ListApplicationsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListApplications", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->ListApplications(call, *req,
-                                                                 resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "ListApplications", req, [this, req, resp](CallContext& call) {
+        return logic_->ListApplications(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* VocationalService::GetWaitlist(
@@ -124,21 +122,19 @@ grpc::ServerUnaryReactor* VocationalService::Withdraw(
 grpc::ServerUnaryReactor* VocationalService::RecordAttendance(
     grpc::CallbackServerContext* ctx, const pb::RecordAttendanceRequest* req,
     pb::RecordAttendanceResponse* resp) {
-  return host_.runtime().Unary(ctx, "RecordAttendance", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->RecordAttendance(call, *req,
-                                                                 resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "RecordAttendance", req, [this, req, resp](CallContext& call) {
+        return logic_->RecordAttendance(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* VocationalService::RecordCompletion(
     grpc::CallbackServerContext* ctx, const pb::RecordCompletionRequest* req,
     pb::RecordCompletionResponse* resp) {
-  return host_.runtime().Unary(ctx, "RecordCompletion", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->RecordCompletion(call, *req,
-                                                                 resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "RecordCompletion", req, [this, req, resp](CallContext& call) {
+        return logic_->RecordCompletion(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* VocationalService::RecordOutcome(
@@ -162,11 +158,10 @@ grpc::ServerUnaryReactor* VocationalService::GetReport(
 grpc::ServerUnaryReactor* VocationalService::RaiseTermGrants(
     grpc::CallbackServerContext* ctx, const pb::RaiseTermGrantsRequest* req,
     pb::RaiseTermGrantsResponse* resp) {
-  return host_.runtime().Unary(ctx, "RaiseTermGrants", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->RaiseTermGrants(call, *req,
-                                                                resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "RaiseTermGrants", req, [this, req, resp](CallContext& call) {
+        return logic_->RaiseTermGrants(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* VocationalService::ListGrants(
@@ -190,11 +185,10 @@ grpc::ServerUnaryReactor* VocationalService::RetryGrants(
 grpc::ServerUnaryReactor* VocationalService::ListAuditEvents(
     grpc::CallbackServerContext* ctx, const pb::ListAuditEventsRequest* req,
     pb::ListAuditEventsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListAuditEvents", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->ListAuditEvents(call, *req,
-                                                                resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "ListAuditEvents", req, [this, req, resp](CallContext& call) {
+        return logic_->ListAuditEvents(call, *req, resp);
+      });
 }
 
 }  // namespace eduaid::vocational

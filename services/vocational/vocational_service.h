@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "eduaid/vocational/v1/vocational.grpc.pb.h"
+#include "services/common/service_host.h"
 #include "services/vocational/vocational.h"
 
 namespace eduaid::vocational {
@@ -17,6 +18,10 @@ class VocationalService final
  public:
   // `host` must outlive the service. Call logic().Start() before serving.
   VocationalService(ServiceHost& host, VocationalOptions options);
+  // With the default options (testing::ServiceFixture instantiates this
+  // constructor even when a test supplies its own options).
+  explicit VocationalService(ServiceHost& host)
+      : VocationalService(host, VocationalOptions{}) {}
   VocationalTraining& logic() { return *logic_; }
 
   grpc::ServerUnaryReactor* UpsertCourse(

@@ -18,12 +18,13 @@
 #include "eduaid/vocational/v1/vocational.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/clock.h"
 #include "services/common/crypto.h"
 #include "services/common/status.h"
 #include "services/common/testing/harness.h"
+#include "services/common/testing/service_fixture.h"
 #include "services/common/testing/service_testing.h"
 #include "services/common/validate.h"
-#include "services/vocational/vocational_internal.h"
 #include "services/vocational/vocational_service.h"
 #include "tools/gen/synthetic.h"
 
@@ -179,7 +180,18 @@ std::string ChineseName(int n) {
 
 // ---------------------------------------------------------------- fixture
 
-class VocationalTest : public ::testing::TestWithParam<std::string> {
+struct VocationalTraits {
+  using Service = VocationalService;
+  using Grpc = pb::VocationalTrainingService;
+  static constexpr char kName[] = "vocational";
+  static constexpr char kGrpcService[] =
+      "eduaid.vocational.v1.VocationalTrainingService";
+  static std::vector<Migration> Migrations() {
+    return ::eduaid::vocational::Migrations();
+  }
+};
+
+class VocationalTest : public testing::ServiceFixture<VocationalTraits> {
  protected:
   void SetUp() override {
     ASSERT_TRUE(Peers::Get().ok())
@@ -187,17 +199,18 @@ class VocationalTest : public ::testing::TestWithParam<std::string> {
            "dependencies of vocational_test) and start";
     static std::atomic<int> regions{0};
     region_ = "41" + std::to_string(7001 + regions++);
-    redis_ = std::make_unique<testing::TestRedis>();
-    std::string url;
-    url = testing::DatabaseUrlFor(GetParam(), dir_, "vocational");
-    ASSERT_FALSE(url.empty()) << "PostgreSQL must be installed for these tests";
-    config_ = testing::TestServerConfig(
-        "vocational", "eduaid.vocational.v1.VocationalTrainingService", url,
-        redis_->url());
-    config_.workers = 16;
-    auto host = ServiceHost::Create(config_, Migrations());
-    ASSERT_TRUE(host.ok()) << host.status();
-    host_ = std::move(*host);
+    ServiceFixture::SetUp();
+    if (HasFatalFailure()) return;
+    registry_ = rpb::StudentRegistryService::NewStub(grpc::CreateChannel(
+        Peers::Get().registry_target(), grpc::InsecureChannelCredentials()));
+    ledger_ = lpb::SubsidyLedgerService::NewStub(grpc::CreateChannel(
+        Peers::Get().ledger_target(), grpc::InsecureChannelCredentials()));
+    SeedSchools();
+  }
+
+  void Configure(ServerConfig& config) override { config.workers = 16; }
+
+  std::unique_ptr<VocationalService> MakeService(ServiceHost& host) override {
     VocationalOptions options;
     options.registry_target = Peers::Get().registry_target();
     options.ledger_target = Peers::Get().ledger_target();
@@ -206,25 +219,16 @@ class VocationalTest : public ::testing::TestWithParam<std::string> {
     options.outbox.retry_initial = std::chrono::milliseconds(100);
     options.outbox.retry_max = std::chrono::milliseconds(1000);
     CustomizeOptions(&options);
-    service_ = std::make_unique<VocationalService>(*host_, options);
-    ASSERT_TRUE(service_->logic().Start().ok());
-    ASSERT_TRUE(host_->Start({service_.get()}).ok());
-    stub_ = pb::VocationalTrainingService::NewStub(
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->grpc_port()),
-                            grpc::InsecureChannelCredentials()));
-    registry_ = rpb::StudentRegistryService::NewStub(grpc::CreateChannel(
-        Peers::Get().registry_target(), grpc::InsecureChannelCredentials()));
-    ledger_ = lpb::SubsidyLedgerService::NewStub(grpc::CreateChannel(
-        Peers::Get().ledger_target(), grpc::InsecureChannelCredentials()));
-    SeedSchools();
+    auto service = std::make_unique<VocationalService>(host, options);
+    EXPECT_TRUE(service->logic().Start().ok());
+    return service;
   }
 
   virtual void CustomizeOptions(VocationalOptions* options) {}
 
   void TearDown() override {
     if (service_) service_->logic().StopGrantDelivery();
-    host_.reset();
-    service_.reset();
+    ServiceFixture::TearDown();
   }
 
   std::string CountyToken() { return TestToken(Role::kCountyOfficer, region_); }
@@ -528,14 +532,8 @@ class VocationalTest : public ::testing::TestWithParam<std::string> {
     return testing::HttpGet(host_->runner().metrics_port(), "/metrics");
   }
 
-  testing::TempDir dir_;
   std::string region_;
   int rid_ = 0;
-  std::unique_ptr<testing::TestRedis> redis_;
-  ServerConfig config_;
-  std::unique_ptr<ServiceHost> host_;
-  std::unique_ptr<VocationalService> service_;
-  std::unique_ptr<pb::VocationalTrainingService::Stub> stub_;
   std::unique_ptr<rpb::StudentRegistryService::Stub> registry_;
   std::unique_ptr<lpb::SubsidyLedgerService::Stub> ledger_;
 };
@@ -662,7 +660,7 @@ TEST_P(VocationalTest,
   }
   EXPECT_EQ(resp.graduates_seen(), 4);  // not the one who went on, not 2025's
   EXPECT_EQ(resp.offers_created(), 4);
-  EXPECT_EQ(resp.expires_on(), internal::AddDays(TodayCst(), 60));
+  EXPECT_EQ(resp.expires_on(), AddDays(TodayCst(), 60));
 
   // Idempotent per graduate: a second run makes no new offers.
   req.set_request_id("offers-" + NextId());
@@ -1411,12 +1409,10 @@ TEST_P(VocationalRejectTest, RefusedGrantsWaitForAnOperatorAndCanBeRetried) {
   EXPECT_EQ(LedgerEntitlements(people[0].member_id).size(), 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, VocationalRejectTest,
-                         ::testing::Values("sqlite", "postgres"),
+INSTANTIATE_TEST_SUITE_P(Backends, VocationalRejectTest, testing::Backends(),
                          [](const auto& info) { return info.param; });
 
-INSTANTIATE_TEST_SUITE_P(Backends, VocationalTest,
-                         ::testing::Values("sqlite", "postgres"),
+INSTANTIATE_TEST_SUITE_P(Backends, VocationalTest, testing::Backends(),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
