@@ -18,10 +18,6 @@ class VocationalService final
  public:
   // `host` must outlive the service. Call logic().Start() before serving.
   VocationalService(ServiceHost& host, VocationalOptions options);
-  // With the default options (testing::ServiceFixture instantiates this
-  // constructor even when a test supplies its own options).
-  explicit VocationalService(ServiceHost& host)
-      : VocationalService(host, VocationalOptions{}) {}
   VocationalTraining& logic() { return *logic_; }
 
   grpc::ServerUnaryReactor* UpsertCourse(
