@@ -8,6 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "services/common/status_macros.h"
+#include "services/common/term.h"
 #include "services/ledger/policy.h"
 
 namespace eduaid::ledger {
@@ -148,6 +150,91 @@ std::string JournalEntryHash(const JournalRecord& e) {
   std::string hex;
   EntryHasher::ForThisThread().Hash(e, &hex);
   return hex;
+}
+
+namespace {
+
+std::vector<JournalRecord> FromJournalRows(const std::vector<SqlRow>& rows) {
+  std::vector<JournalRecord> out;
+  out.reserve(rows.size());
+  for (const SqlRow& r : rows) out.push_back(FromJournalRow(r));
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<JournalRecord>> ListJournalRecords(
+    SqlConnection& c, const std::string& region_prefix, int64_t payment_id,
+    const std::string& school_code, int64_t after, int64_t limit) {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(absl::StrCat("SELECT ", kJournalColumns,
+                           " FROM journal WHERE id > ? AND region_code LIKE ? "
+                           "AND (? = 0 OR payment_id = ?) AND (? = '' OR "
+                           "payment_id IN (SELECT id FROM payments WHERE "
+                           "school_code = ?)) ORDER BY id LIMIT ?"),
+              {after, region_prefix + "%", payment_id, payment_id, school_code,
+               school_code, limit}));
+  return FromJournalRows(rows);
+}
+
+absl::StatusOr<std::vector<JournalRecord>> JournalOfPayment(
+    SqlConnection& c, int64_t payment_id, bool originals_only) {
+  if (originals_only) {
+    ASSIGN_OR_RETURN(
+        auto rows,
+        c.Query(absl::StrCat("SELECT ", kJournalColumns,
+                             " FROM journal WHERE payment_id = ? AND kind <> "
+                             "? ORDER BY id"),
+                {payment_id, int64_t{pb::ENTRY_KIND_REVERSAL}}));
+    return FromJournalRows(rows);
+  }
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(absl::StrCat("SELECT ", kJournalColumns,
+                           " FROM journal WHERE payment_id = ? ORDER BY id"),
+              {payment_id}));
+  return FromJournalRows(rows);
+}
+
+absl::StatusOr<std::string> JournalHashAt(SqlConnection& c, int64_t id) {
+  ASSIGN_OR_RETURN(auto rows,
+                   c.Query("SELECT hash FROM journal WHERE id = ?", {id}));
+  if (rows.empty()) return std::string();
+  return rows[0].Str(0);
+}
+
+absl::StatusOr<std::vector<AccountSum>> JournalSumsBySide(
+    SqlConnection& c, const std::string& region_prefix, bool debit) {
+  const char* column = debit ? "debit_account" : "credit_account";
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(absl::StrCat("SELECT region_code, ", column,
+                           ", SUM(amount_fen) FROM journal WHERE region_code "
+                           "LIKE ? GROUP BY region_code, ",
+                           column),
+              {region_prefix + "%"}));
+  std::vector<AccountSum> out;
+  out.reserve(rows.size());
+  for (const SqlRow& r : rows) out.push_back({r.Str(0), r.Str(1), r.Int(2)});
+  return out;
+}
+
+absl::StatusOr<int64_t> JournalPaidOut(SqlConnection& c,
+                                       const std::string& term,
+                                       const std::string& region_prefix) {
+  const std::string like = region_prefix + "%";
+  ASSIGN_OR_RETURN(
+      auto out,
+      c.Query("SELECT COALESCE(SUM(amount_fen), 0) FROM journal WHERE term = "
+              "? AND region_code LIKE ? AND credit_account = ?",
+              {term, like, std::string(kBankPaidOut)}));
+  ASSIGN_OR_RETURN(
+      auto back,
+      c.Query("SELECT COALESCE(SUM(amount_fen), 0) FROM journal WHERE term = "
+              "? AND region_code LIKE ? AND debit_account = ?",
+              {term, like, std::string(kBankPaidOut)}));
+  return out[0].Int(0) - back[0].Int(0);
 }
 
 absl::Status LockJournalHead(SqlConnection& conn) {
@@ -360,10 +447,12 @@ absl::StatusOr<pb::VerifyJournalResponse> VerifyJournalChain(
           return absl::OkStatus();
         }
         for (const auto& a : anchors) {
-          if (a.entries() == e.id &&
-              !absl::StartsWith(e.hash, a.head_hash())) {
-            broken(e.id, absl::StrCat("entry ", e.id, " differs from the "
-                                      "anchor (", a.source(), "): the journal "
+          if (a.entries() == e.id && !absl::StartsWith(e.hash, a.head_hash())) {
+            broken(e.id, absl::StrCat("entry ", e.id,
+                                      " differs from the "
+                                      "anchor (",
+                                      a.source(),
+                                      "): the journal "
                                       "was rewritten after it"));
             return absl::OkStatus();
           }

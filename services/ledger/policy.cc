@@ -13,6 +13,8 @@
 #include "google/protobuf/text_format.h"
 #include "services/common/idempotency.h"
 #include "services/common/status.h"
+#include "services/common/status_macros.h"
+#include "services/common/term.h"
 #include "services/common/validate.h"
 
 namespace eduaid::ledger {
@@ -42,23 +44,6 @@ bool IsToken(absl::string_view s, size_t max, bool lower_ok) {
     if (!ok) return false;
   }
   return true;
-}
-
-absl::CivilDay ParseDay(absl::string_view date) {
-  int y = 0, m = 0, d = 0;
-  if (date.size() == 10) {
-    (void)absl::SimpleAtoi(date.substr(0, 4), &y);
-    (void)absl::SimpleAtoi(date.substr(5, 2), &m);
-    (void)absl::SimpleAtoi(date.substr(8, 2), &d);
-  }
-  return absl::CivilDay(y, m, d);
-}
-
-std::string FormatDay(absl::CivilDay day) {
-  char buf[16];
-  snprintf(buf, sizeof buf, "%04d-%02d-%02d", static_cast<int>(day.year()),
-           day.month(), day.day());
-  return buf;
 }
 
 int CurrentYearCst() {
@@ -242,64 +227,13 @@ bool IsSchoolCode(absl::string_view code) {
 
 absl::Status ValidateTerm(absl::string_view field, const cpb::Term& term,
                           int max_year_ahead) {
-  if (term.year() < 2000 || term.year() > 2100) {
-    return InvalidField(absl::StrCat(field, ".year"), "must be 2000..2100");
-  }
-  if (!cpb::Season_IsValid(term.season()) ||
-      term.season() == cpb::SEASON_UNSPECIFIED) {
-    return InvalidField(absl::StrCat(field, ".season"),
-                        "must be SEASON_AUTUMN or SEASON_SPRING");
-  }
+  RETURN_IF_ERROR(::eduaid::ValidateTerm(field, term));
   if (max_year_ahead >= 0 && term.year() > CurrentYearCst() + max_year_ahead) {
     return InvalidField(absl::StrCat(field, ".year"),
                         absl::StrCat("must not be more than ", max_year_ahead,
                                      " year(s) after the current year"));
   }
   return absl::OkStatus();
-}
-
-std::string TermKey(const cpb::Term& term) {
-  return absl::StrCat(
-      term.year(), term.season() == cpb::SEASON_AUTUMN ? "-AUTUMN" : "-SPRING");
-}
-
-std::optional<cpb::Term> ParseTermKey(absl::string_view key) {
-  if (key.size() < 6 || key[4] != '-') return std::nullopt;
-  int year = 0;
-  if (!absl::SimpleAtoi(key.substr(0, 4), &year)) return std::nullopt;
-  cpb::Term term;
-  term.set_year(year);
-  if (key.substr(5) == "AUTUMN") {
-    term.set_season(cpb::SEASON_AUTUMN);
-  } else if (key.substr(5) == "SPRING") {
-    term.set_season(cpb::SEASON_SPRING);
-  } else {
-    return std::nullopt;
-  }
-  return term;
-}
-
-std::string TermStart(const cpb::Term& term) {
-  return absl::StrCat(
-      term.year(), term.season() == cpb::SEASON_AUTUMN ? "-09-01" : "-02-01");
-}
-
-int TermOrdinal(const cpb::Term& term) {
-  return term.year() * 2 + (term.season() == cpb::SEASON_AUTUMN ? 1 : 0);
-}
-
-std::string TermLabel(const cpb::Term& term) {
-  return absl::StrCat(term.year(), "年",
-                      term.season() == cpb::SEASON_AUTUMN ? "秋季" : "春季",
-                      "学期");
-}
-
-std::string AddDays(absl::string_view date, int days) {
-  return FormatDay(ParseDay(date) + days);
-}
-
-int DaysBetween(absl::string_view from, absl::string_view to) {
-  return static_cast<int>(ParseDay(to) - ParseDay(from));
 }
 
 bool InEffect(const pb::ProgrammeStandard& s, absl::string_view term_start) {
