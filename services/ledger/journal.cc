@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -394,103 +395,140 @@ std::string JournalGuardsSql(SqlDialect dialect) {
       "ledger_journal_append_only();");
 }
 
+namespace {
+
+// A broken link: the first entry id it concerns and what is wrong.
+struct Break {
+  int64_t id = 0;
+  std::string problem;
+};
+
+// What is wrong with entry `e` where entry `expected` linking to `running`
+// should be, if anything.
+std::optional<Break> CheckEntry(const JournalRecord& e, int64_t expected,
+                                const std::string& running,
+                                const std::vector<pb::JournalAnchor>& anchors) {
+  if (e.id != expected) {
+    return Break{expected, absl::StrCat("entry ", expected, " is missing")};
+  }
+  if (e.prev_hash != running) {
+    return Break{e.id, "prev_hash does not link to the previous entry's hash"};
+  }
+  if (JournalEntryHash(e) != e.hash) {
+    return Break{e.id, "hash does not match the entry's content"};
+  }
+  if (e.amount_fen <= 0 || e.debit_account == e.credit_account) {
+    return Break{e.id, "entry is not a valid double entry"};
+  }
+  for (const auto& a : anchors) {
+    if (a.entries() == e.id && !absl::StartsWith(e.hash, a.head_hash())) {
+      return Break{e.id, absl::StrCat("entry ", e.id,
+                                      " differs from the anchor (", a.source(),
+                                      "): the journal was rewritten after it")};
+    }
+  }
+  return std::nullopt;
+}
+
+// Walks entries 1..head_id in pages; the first break, if any. `*last_hash`
+// is the hash of the last entry checked.
+absl::StatusOr<std::optional<Break>> WalkChain(
+    SqlConnection& c, int64_t head_id,
+    const std::vector<pb::JournalAnchor>& anchors,
+    pb::VerifyJournalResponse& resp, std::string* last_hash) {
+  int64_t expected = 1;
+  std::string running = kGenesisHash;
+  while (expected <= head_id) {
+    ASSIGN_OR_RETURN(
+        auto rows,
+        c.Query(absl::StrCat("SELECT ", kJournalColumns,
+                             " FROM journal WHERE id >= ? AND id <= ? ORDER "
+                             "BY id LIMIT ?"),
+                {expected, head_id, int64_t{kVerifyPage}}));
+    if (rows.empty()) {
+      return Break{expected,
+                   absl::StrCat("entry ", expected,
+                                " is missing (the head says ", head_id, ")")};
+    }
+    for (const SqlRow& row : rows) {
+      const JournalRecord e = FromJournalRow(row);
+      if (auto b = CheckEntry(e, expected, running, anchors)) return b;
+      running = e.hash;
+      resp.set_entries_checked(resp.entries_checked() + 1);
+      ++expected;
+    }
+  }
+  *last_hash = std::move(running);
+  return std::nullopt;
+}
+
+// The checks after the walk: the head matches the last entry, no anchor
+// lies beyond it, and nothing but a fresh append lies after it.
+absl::StatusOr<std::optional<Break>> CheckChainEnd(
+    SqlConnection& c, int64_t head_id, const std::string& head_hash,
+    const std::string& last_hash,
+    const std::vector<pb::JournalAnchor>& anchors) {
+  if (last_hash != head_hash) {
+    return Break{head_id, "journal_head does not match the last entry"};
+  }
+  for (const auto& a : anchors) {
+    if (a.entries() > head_id) {
+      return Break{head_id + 1,
+                   absl::StrCat("the journal ends at entry ", head_id,
+                                " but an anchor (", a.source(), ") recorded ",
+                                a.entries(), " entries: entries vanished")};
+    }
+  }
+  ASSIGN_OR_RETURN(
+      auto beyond,
+      c.Query("SELECT id FROM journal WHERE id > ? ORDER BY id LIMIT 1",
+              {head_id}));
+  // Either an append committed after the head was read (then its id is
+  // head + 1 and a new verification passes) or a row outside the chain.
+  if (!beyond.empty() && beyond[0].Int(0) != head_id + 1) {
+    return Break{beyond[0].Int(0),
+                 "entry lies outside the chain (after the head)"};
+  }
+  return std::nullopt;
+}
+
+absl::Status VerifyChainIn(SqlConnection& c,
+                           const std::vector<pb::JournalAnchor>& anchors,
+                           pb::VerifyJournalResponse& resp) {
+  ASSIGN_OR_RETURN(
+      auto head,
+      c.Query("SELECT last_id, last_hash FROM journal_head WHERE id = 1"));
+  if (head.empty()) return absl::InternalError("journal_head row is missing");
+  const int64_t head_id = head[0].Int(0);
+  const std::string head_hash = head[0].Str(1);
+  resp.set_head_entry_id(head_id);
+  resp.set_head_hash(head_hash);
+  std::string last_hash;
+  ASSIGN_OR_RETURN(std::optional<Break> b,
+                   WalkChain(c, head_id, anchors, resp, &last_hash));
+  if (!b) {
+    ASSIGN_OR_RETURN(b,
+                     CheckChainEnd(c, head_id, head_hash, last_hash, anchors));
+  }
+  if (b) {
+    resp.set_ok(false);
+    resp.set_first_broken_entry_id(b->id);
+    resp.set_problem(std::move(b->problem));
+    return absl::OkStatus();
+  }
+  resp.set_ok(true);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<pb::VerifyJournalResponse> VerifyJournalChain(
     Database& db, const std::vector<pb::JournalAnchor>& anchors) {
   pb::VerifyJournalResponse resp;
   for (const auto& a : anchors) *resp.add_anchors_checked() = a;
-  absl::Status st = db.Read([&](SqlConnection& c) -> absl::Status {
-    auto head =
-        c.Query("SELECT last_id, last_hash FROM journal_head WHERE id = 1");
-    if (!head.ok()) return head.status();
-    if (head->empty())
-      return absl::InternalError("journal_head row is missing");
-    const int64_t head_id = (*head)[0].Int(0);
-    const std::string head_hash = (*head)[0].Str(1);
-    resp.set_head_entry_id(head_id);
-    resp.set_head_hash(head_hash);
-    int64_t expected = 1;
-    std::string running = kGenesisHash;
-    auto broken = [&](int64_t id, std::string problem) {
-      resp.set_ok(false);
-      resp.set_first_broken_entry_id(id);
-      resp.set_problem(std::move(problem));
-    };
-    while (expected <= head_id) {
-      auto rows = c.Query(
-          absl::StrCat("SELECT ", kJournalColumns,
-                       " FROM journal WHERE id >= ? AND id <= ? ORDER BY id "
-                       "LIMIT ?"),
-          {expected, head_id, int64_t{kVerifyPage}});
-      if (!rows.ok()) return rows.status();
-      if (rows->empty()) {
-        broken(expected,
-               absl::StrCat("entry ", expected, " is missing (the head says ",
-                            head_id, ")"));
-        return absl::OkStatus();
-      }
-      for (const SqlRow& row : *rows) {
-        const JournalRecord e = FromJournalRow(row);
-        if (e.id != expected) {
-          broken(expected, absl::StrCat("entry ", expected, " is missing"));
-          return absl::OkStatus();
-        }
-        if (e.prev_hash != running) {
-          broken(e.id, "prev_hash does not link to the previous entry's hash");
-          return absl::OkStatus();
-        }
-        if (JournalEntryHash(e) != e.hash) {
-          broken(e.id, "hash does not match the entry's content");
-          return absl::OkStatus();
-        }
-        if (e.amount_fen <= 0 || e.debit_account == e.credit_account) {
-          broken(e.id, "entry is not a valid double entry");
-          return absl::OkStatus();
-        }
-        for (const auto& a : anchors) {
-          if (a.entries() == e.id && !absl::StartsWith(e.hash, a.head_hash())) {
-            broken(e.id, absl::StrCat("entry ", e.id,
-                                      " differs from the "
-                                      "anchor (",
-                                      a.source(),
-                                      "): the journal "
-                                      "was rewritten after it"));
-            return absl::OkStatus();
-          }
-        }
-        running = e.hash;
-        resp.set_entries_checked(resp.entries_checked() + 1);
-        ++expected;
-      }
-    }
-    if (running != head_hash) {
-      broken(head_id, "journal_head does not match the last entry");
-      return absl::OkStatus();
-    }
-    for (const auto& a : anchors) {
-      if (a.entries() > head_id) {
-        broken(head_id + 1,
-               absl::StrCat("the journal ends at entry ", head_id,
-                            " but an anchor (", a.source(), ") recorded ",
-                            a.entries(), " entries: entries vanished"));
-        return absl::OkStatus();
-      }
-    }
-    auto beyond = c.Query(
-        "SELECT id FROM journal WHERE id > ? ORDER BY id LIMIT 1", {head_id});
-    if (!beyond.ok()) return beyond.status();
-    if (!beyond->empty()) {
-      // Either an append committed after the head was read (then its id is
-      // head + 1 and a new verification passes) or a row outside the chain.
-      const int64_t id = (*beyond)[0].Int(0);
-      if (id != head_id + 1) {
-        broken(id, "entry lies outside the chain (after the head)");
-        return absl::OkStatus();
-      }
-    }
-    resp.set_ok(true);
-    return absl::OkStatus();
-  });
-  if (!st.ok()) return st;
+  RETURN_IF_ERROR(db.Read([&](SqlConnection& c) -> absl::Status {
+    return VerifyChainIn(c, anchors, resp);
+  }));
   return resp;
 }
 

@@ -41,6 +41,52 @@ absl::Status ValidateGenerate(const pb::GenerateEntitlementsRequest& req) {
   return absl::OkStatus();
 }
 
+// Counts a new entitlement into the answer.
+absl::Status CountCreated(const pb::ProgrammeStandard& sp,
+                          const Eligibility& el,
+                          std::map<std::string, pb::ProgrammeCount>& counts,
+                          int64_t& total,
+                          pb::GenerateEntitlementsResponse* resp) {
+  if (el.waiver) {
+    resp->set_waivers_recorded(resp->waivers_recorded() + 1);
+  } else {
+    resp->set_entitlements_created(resp->entitlements_created() + 1);
+  }
+  pb::ProgrammeCount& pc = counts[sp.programme_code()];
+  pc.set_programme_code(sp.programme_code());
+  pc.set_entitlements(pc.entitlements() + 1);
+  pc.set_amount_fen(pc.amount_fen() + el.amount_fen);
+  if (!CheckedAdd(total, el.amount_fen, &total)) {
+    return absl::OutOfRangeError("total exceeds int64 fen");
+  }
+  return absl::OkStatus();
+}
+
+// The student holds the programme already. Aid follows the student: an
+// unpaid entitlement moves with them to the new school; the amount,
+// computed from its standard, never changes.
+absl::Status CarryOverOrCount(SqlConnection& c, const rpb::Student& s,
+                              const std::string& programme_code,
+                              const std::string& term_key, int64_t now,
+                              pb::GenerateEntitlementsResponse* resp) {
+  const rpb::Enrolment& en = s.current_enrolment();
+  ASSIGN_OR_RETURN(
+      HeldEntitlement held,
+      LoadHeldEntitlement(c, s.member_id(), programme_code, term_key));
+  if (held.state != pb::ENTITLEMENT_STATE_OPEN ||
+      held.school_code == en.school_code()) {
+    resp->set_already_entitled(resp->already_entitled() + 1);
+    return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(
+      MoveEntitlementToSchool(c, held.id, en,
+                              CarriedOverReason(held.reason, held.school_name,
+                                                held.school_code, DateCst(now)),
+                              now));
+  resp->set_carried_over(resp->carried_over() + 1);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<rpb::Student>> Ledger::FetchStudents(
@@ -114,36 +160,10 @@ absl::Status Ledger::GenerateForStudent(
         call.principal.subject};
     ASSIGN_OR_RETURN(std::optional<int64_t> id, InsertEntitlement(c, e));
     if (id) {
-      if (el.waiver) {
-        resp->set_waivers_recorded(resp->waivers_recorded() + 1);
-      } else {
-        resp->set_entitlements_created(resp->entitlements_created() + 1);
-      }
-      pb::ProgrammeCount& pc = counts[sp->programme_code()];
-      pc.set_programme_code(sp->programme_code());
-      pc.set_entitlements(pc.entitlements() + 1);
-      pc.set_amount_fen(pc.amount_fen() + el.amount_fen);
-      if (!CheckedAdd(total, el.amount_fen, &total)) {
-        return absl::OutOfRangeError("total exceeds int64 fen");
-      }
-      continue;
-    }
-    // Entitled already. Aid follows the student: an unpaid entitlement
-    // moves with them to the new school; the amount, computed from its
-    // standard, never changes.
-    ASSIGN_OR_RETURN(
-        HeldEntitlement held,
-        LoadHeldEntitlement(c, s.member_id(), sp->programme_code(), term_key));
-    if (held.state == pb::ENTITLEMENT_STATE_OPEN &&
-        held.school_code != en.school_code()) {
-      RETURN_IF_ERROR(MoveEntitlementToSchool(
-          c, held.id, en,
-          CarriedOverReason(held.reason, held.school_name, held.school_code,
-                            DateCst(now)),
-          now));
-      resp->set_carried_over(resp->carried_over() + 1);
+      RETURN_IF_ERROR(CountCreated(*sp, el, counts, total, resp));
     } else {
-      resp->set_already_entitled(resp->already_entitled() + 1);
+      RETURN_IF_ERROR(
+          CarryOverOrCount(c, s, sp->programme_code(), term_key, now, resp));
     }
   }
   return absl::OkStatus();
