@@ -247,16 +247,11 @@ absl::Status LockJournalHead(SqlConnection& conn) {
 }
 
 absl::StatusOr<JournalAppender> JournalAppender::Open(SqlConnection& conn) {
-  if (absl::Status s = LockJournalHead(conn); !s.ok()) return s;
-  auto rows =
-      conn.Query("SELECT last_id, last_hash FROM journal_head WHERE id = 1");
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) {
-    return absl::InternalError("journal_head row is missing");
-  }
+  RETURN_IF_ERROR(LockJournalHead(conn));
+  ASSIGN_OR_RETURN(pb::JournalAnchor head, ReadJournalHead(conn));
   JournalAppender a(&conn);
-  a.last_id_ = (*rows)[0].Int(0);
-  a.last_hash_ = (*rows)[0].Str(1);
+  a.last_id_ = head.entries();
+  a.last_hash_ = head.head_hash();
   return a;
 }
 
@@ -324,13 +319,13 @@ absl::Status JournalAppender::Flush() {
 }
 
 absl::StatusOr<pb::JournalAnchor> ReadJournalHead(SqlConnection& conn) {
-  auto rows =
-      conn.Query("SELECT last_id, last_hash FROM journal_head WHERE id = 1");
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return absl::InternalError("journal_head row is missing");
+  ASSIGN_OR_RETURN(
+      auto rows,
+      conn.Query("SELECT last_id, last_hash FROM journal_head WHERE id = 1"));
+  if (rows.empty()) return absl::InternalError("journal_head row is missing");
   pb::JournalAnchor head;
-  head.set_entries((*rows)[0].Int(0));
-  head.set_head_hash((*rows)[0].Str(1));
+  head.set_entries(rows[0].Int(0));
+  head.set_head_hash(rows[0].Str(1));
   return head;
 }
 
