@@ -74,12 +74,11 @@ absl::Status Ledger::ReconcileGaps(SqlConnection& c,
   for (const PaidPayment& p : paid) {
     auto it = by_member.find(p.member_id);
     const rpb::Student* student = it == by_member.end() ? nullptr : it->second;
-    auto sp =
-        student == nullptr
-            ? absl::StatusOr<std::shared_ptr<const pb::ProgrammeStandard>>()
-            : Standard(c, p.standard_id);
-    std::string why =
-        NoLongerEligible(student, sp.ok() ? sp->get() : nullptr, term);
+    // The entitlement's standard (unreadable: not re-evaluated).
+    std::shared_ptr<const pb::ProgrammeStandard> standard;
+    if (student != nullptr)
+      standard = Standard(c, p.standard_id).value_or(nullptr);
+    std::string why = NoLongerEligible(student, standard.get(), term);
     if (why.empty()) continue;
     AddGap(resp->mutable_paid_not_eligible(),
            PaidGap(p, masked(p.payee_name_enc), as_of, std::move(why)),
