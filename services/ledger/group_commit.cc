@@ -6,6 +6,7 @@
 #include "services/common/crypto.h"
 #include "services/common/idempotency.h"
 #include "services/common/status.h"
+#include "services/common/status_macros.h"
 
 namespace eduaid::ledger {
 namespace {
@@ -128,12 +129,12 @@ absl::Status GroupCommitter::RunJob(SqlConnection& conn, Job* job) {
 }
 
 absl::Status GroupCommitter::Attempt(SqlConnection& conn, Job* job) {
-  auto replayed = requests_.Replay(conn, job->request_key, job->method,
-                                   job->request_hash, job->response);
-  if (!replayed.ok()) return replayed.status();
-  if (*replayed) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const bool replayed,
+                   requests_.Replay(conn, job->request_key, job->method,
+                                    job->request_hash, job->response));
+  if (replayed) return absl::OkStatus();
   job->response->Clear();
-  if (absl::Status s = job->mutate(conn); !s.ok()) return s;
+  RETURN_IF_ERROR(job->mutate(conn));
   return requests_.Store(conn, job->request_key, job->method, job->request_hash,
                          *job->response);
 }

@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "services/common/status_macros.h"
+#include "services/common/term.h"
 #include "services/ledger/policy.h"
 
 namespace eduaid::ledger {
@@ -150,6 +153,91 @@ std::string JournalEntryHash(const JournalRecord& e) {
   return hex;
 }
 
+namespace {
+
+std::vector<JournalRecord> FromJournalRows(const std::vector<SqlRow>& rows) {
+  std::vector<JournalRecord> out;
+  out.reserve(rows.size());
+  for (const SqlRow& r : rows) out.push_back(FromJournalRow(r));
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<JournalRecord>> ListJournalRecords(
+    SqlConnection& c, const std::string& region_prefix, int64_t payment_id,
+    const std::string& school_code, int64_t after, int64_t limit) {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(absl::StrCat("SELECT ", kJournalColumns,
+                           " FROM journal WHERE id > ? AND region_code LIKE ? "
+                           "AND (? = 0 OR payment_id = ?) AND (? = '' OR "
+                           "payment_id IN (SELECT id FROM payments WHERE "
+                           "school_code = ?)) ORDER BY id LIMIT ?"),
+              {after, region_prefix + "%", payment_id, payment_id, school_code,
+               school_code, limit}));
+  return FromJournalRows(rows);
+}
+
+absl::StatusOr<std::vector<JournalRecord>> JournalOfPayment(
+    SqlConnection& c, int64_t payment_id, bool originals_only) {
+  if (originals_only) {
+    ASSIGN_OR_RETURN(
+        auto rows,
+        c.Query(absl::StrCat("SELECT ", kJournalColumns,
+                             " FROM journal WHERE payment_id = ? AND kind <> "
+                             "? ORDER BY id"),
+                {payment_id, int64_t{pb::ENTRY_KIND_REVERSAL}}));
+    return FromJournalRows(rows);
+  }
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(absl::StrCat("SELECT ", kJournalColumns,
+                           " FROM journal WHERE payment_id = ? ORDER BY id"),
+              {payment_id}));
+  return FromJournalRows(rows);
+}
+
+absl::StatusOr<std::string> JournalHashAt(SqlConnection& c, int64_t id) {
+  ASSIGN_OR_RETURN(auto rows,
+                   c.Query("SELECT hash FROM journal WHERE id = ?", {id}));
+  if (rows.empty()) return std::string();
+  return rows[0].Str(0);
+}
+
+absl::StatusOr<std::vector<AccountSum>> JournalSumsBySide(
+    SqlConnection& c, const std::string& region_prefix, bool debit) {
+  const char* column = debit ? "debit_account" : "credit_account";
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(absl::StrCat("SELECT region_code, ", column,
+                           ", SUM(amount_fen) FROM journal WHERE region_code "
+                           "LIKE ? GROUP BY region_code, ",
+                           column),
+              {region_prefix + "%"}));
+  std::vector<AccountSum> out;
+  out.reserve(rows.size());
+  for (const SqlRow& r : rows) out.push_back({r.Str(0), r.Str(1), r.Int(2)});
+  return out;
+}
+
+absl::StatusOr<int64_t> JournalPaidOut(SqlConnection& c,
+                                       const std::string& term,
+                                       const std::string& region_prefix) {
+  const std::string like = region_prefix + "%";
+  ASSIGN_OR_RETURN(
+      auto out,
+      c.Query("SELECT COALESCE(SUM(amount_fen), 0) FROM journal WHERE term = "
+              "? AND region_code LIKE ? AND credit_account = ?",
+              {term, like, std::string(kBankPaidOut)}));
+  ASSIGN_OR_RETURN(
+      auto back,
+      c.Query("SELECT COALESCE(SUM(amount_fen), 0) FROM journal WHERE term = "
+              "? AND region_code LIKE ? AND debit_account = ?",
+              {term, like, std::string(kBankPaidOut)}));
+  return out[0].Int(0) - back[0].Int(0);
+}
+
 absl::Status LockJournalHead(SqlConnection& conn) {
   // SQLite: the transaction holds the database's only write lock already
   // (BEGIN IMMEDIATE); a no-op update would only dirty a page.
@@ -159,16 +247,11 @@ absl::Status LockJournalHead(SqlConnection& conn) {
 }
 
 absl::StatusOr<JournalAppender> JournalAppender::Open(SqlConnection& conn) {
-  if (absl::Status s = LockJournalHead(conn); !s.ok()) return s;
-  auto rows =
-      conn.Query("SELECT last_id, last_hash FROM journal_head WHERE id = 1");
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) {
-    return absl::InternalError("journal_head row is missing");
-  }
+  RETURN_IF_ERROR(LockJournalHead(conn));
+  ASSIGN_OR_RETURN(pb::JournalAnchor head, ReadJournalHead(conn));
   JournalAppender a(&conn);
-  a.last_id_ = (*rows)[0].Int(0);
-  a.last_hash_ = (*rows)[0].Str(1);
+  a.last_id_ = head.entries();
+  a.last_hash_ = head.head_hash();
   return a;
 }
 
@@ -236,13 +319,13 @@ absl::Status JournalAppender::Flush() {
 }
 
 absl::StatusOr<pb::JournalAnchor> ReadJournalHead(SqlConnection& conn) {
-  auto rows =
-      conn.Query("SELECT last_id, last_hash FROM journal_head WHERE id = 1");
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return absl::InternalError("journal_head row is missing");
+  ASSIGN_OR_RETURN(
+      auto rows,
+      conn.Query("SELECT last_id, last_hash FROM journal_head WHERE id = 1"));
+  if (rows.empty()) return absl::InternalError("journal_head row is missing");
   pb::JournalAnchor head;
-  head.set_entries((*rows)[0].Int(0));
-  head.set_head_hash((*rows)[0].Str(1));
+  head.set_entries(rows[0].Int(0));
+  head.set_head_hash(rows[0].Str(1));
   return head;
 }
 
@@ -307,101 +390,140 @@ std::string JournalGuardsSql(SqlDialect dialect) {
       "ledger_journal_append_only();");
 }
 
+namespace {
+
+// A broken link: the first entry id it concerns and what is wrong.
+struct Break {
+  int64_t id = 0;
+  std::string problem;
+};
+
+// What is wrong with entry `e` where entry `expected` linking to `running`
+// should be, if anything.
+std::optional<Break> CheckEntry(const JournalRecord& e, int64_t expected,
+                                const std::string& running,
+                                const std::vector<pb::JournalAnchor>& anchors) {
+  if (e.id != expected) {
+    return Break{expected, absl::StrCat("entry ", expected, " is missing")};
+  }
+  if (e.prev_hash != running) {
+    return Break{e.id, "prev_hash does not link to the previous entry's hash"};
+  }
+  if (JournalEntryHash(e) != e.hash) {
+    return Break{e.id, "hash does not match the entry's content"};
+  }
+  if (e.amount_fen <= 0 || e.debit_account == e.credit_account) {
+    return Break{e.id, "entry is not a valid double entry"};
+  }
+  for (const auto& a : anchors) {
+    if (a.entries() == e.id && !absl::StartsWith(e.hash, a.head_hash())) {
+      return Break{e.id, absl::StrCat("entry ", e.id,
+                                      " differs from the anchor (", a.source(),
+                                      "): the journal was rewritten after it")};
+    }
+  }
+  return std::nullopt;
+}
+
+// Walks entries 1..head_id in pages; the first break, if any. `*last_hash`
+// is the hash of the last entry checked.
+absl::StatusOr<std::optional<Break>> WalkChain(
+    SqlConnection& c, int64_t head_id,
+    const std::vector<pb::JournalAnchor>& anchors,
+    pb::VerifyJournalResponse& resp, std::string* last_hash) {
+  int64_t expected = 1;
+  std::string running = kGenesisHash;
+  while (expected <= head_id) {
+    ASSIGN_OR_RETURN(
+        auto rows,
+        c.Query(absl::StrCat("SELECT ", kJournalColumns,
+                             " FROM journal WHERE id >= ? AND id <= ? ORDER "
+                             "BY id LIMIT ?"),
+                {expected, head_id, int64_t{kVerifyPage}}));
+    if (rows.empty()) {
+      return Break{expected,
+                   absl::StrCat("entry ", expected,
+                                " is missing (the head says ", head_id, ")")};
+    }
+    for (const SqlRow& row : rows) {
+      const JournalRecord e = FromJournalRow(row);
+      if (auto b = CheckEntry(e, expected, running, anchors)) return b;
+      running = e.hash;
+      resp.set_entries_checked(resp.entries_checked() + 1);
+      ++expected;
+    }
+  }
+  *last_hash = std::move(running);
+  return std::nullopt;
+}
+
+// The checks after the walk: the head matches the last entry, no anchor
+// lies beyond it, and nothing but a fresh append lies after it.
+absl::StatusOr<std::optional<Break>> CheckChainEnd(
+    SqlConnection& c, int64_t head_id, const std::string& head_hash,
+    const std::string& last_hash,
+    const std::vector<pb::JournalAnchor>& anchors) {
+  if (last_hash != head_hash) {
+    return Break{head_id, "journal_head does not match the last entry"};
+  }
+  for (const auto& a : anchors) {
+    if (a.entries() > head_id) {
+      return Break{head_id + 1,
+                   absl::StrCat("the journal ends at entry ", head_id,
+                                " but an anchor (", a.source(), ") recorded ",
+                                a.entries(), " entries: entries vanished")};
+    }
+  }
+  ASSIGN_OR_RETURN(
+      auto beyond,
+      c.Query("SELECT id FROM journal WHERE id > ? ORDER BY id LIMIT 1",
+              {head_id}));
+  // Either an append committed after the head was read (then its id is
+  // head + 1 and a new verification passes) or a row outside the chain.
+  if (!beyond.empty() && beyond[0].Int(0) != head_id + 1) {
+    return Break{beyond[0].Int(0),
+                 "entry lies outside the chain (after the head)"};
+  }
+  return std::nullopt;
+}
+
+absl::Status VerifyChainIn(SqlConnection& c,
+                           const std::vector<pb::JournalAnchor>& anchors,
+                           pb::VerifyJournalResponse& resp) {
+  ASSIGN_OR_RETURN(
+      auto head,
+      c.Query("SELECT last_id, last_hash FROM journal_head WHERE id = 1"));
+  if (head.empty()) return absl::InternalError("journal_head row is missing");
+  const int64_t head_id = head[0].Int(0);
+  const std::string head_hash = head[0].Str(1);
+  resp.set_head_entry_id(head_id);
+  resp.set_head_hash(head_hash);
+  std::string last_hash;
+  ASSIGN_OR_RETURN(std::optional<Break> b,
+                   WalkChain(c, head_id, anchors, resp, &last_hash));
+  if (!b) {
+    ASSIGN_OR_RETURN(b,
+                     CheckChainEnd(c, head_id, head_hash, last_hash, anchors));
+  }
+  if (b) {
+    resp.set_ok(false);
+    resp.set_first_broken_entry_id(b->id);
+    resp.set_problem(std::move(b->problem));
+    return absl::OkStatus();
+  }
+  resp.set_ok(true);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<pb::VerifyJournalResponse> VerifyJournalChain(
     Database& db, const std::vector<pb::JournalAnchor>& anchors) {
   pb::VerifyJournalResponse resp;
   for (const auto& a : anchors) *resp.add_anchors_checked() = a;
-  absl::Status st = db.Read([&](SqlConnection& c) -> absl::Status {
-    auto head =
-        c.Query("SELECT last_id, last_hash FROM journal_head WHERE id = 1");
-    if (!head.ok()) return head.status();
-    if (head->empty())
-      return absl::InternalError("journal_head row is missing");
-    const int64_t head_id = (*head)[0].Int(0);
-    const std::string head_hash = (*head)[0].Str(1);
-    resp.set_head_entry_id(head_id);
-    resp.set_head_hash(head_hash);
-    int64_t expected = 1;
-    std::string running = kGenesisHash;
-    auto broken = [&](int64_t id, std::string problem) {
-      resp.set_ok(false);
-      resp.set_first_broken_entry_id(id);
-      resp.set_problem(std::move(problem));
-    };
-    while (expected <= head_id) {
-      auto rows = c.Query(
-          absl::StrCat("SELECT ", kJournalColumns,
-                       " FROM journal WHERE id >= ? AND id <= ? ORDER BY id "
-                       "LIMIT ?"),
-          {expected, head_id, int64_t{kVerifyPage}});
-      if (!rows.ok()) return rows.status();
-      if (rows->empty()) {
-        broken(expected,
-               absl::StrCat("entry ", expected, " is missing (the head says ",
-                            head_id, ")"));
-        return absl::OkStatus();
-      }
-      for (const SqlRow& row : *rows) {
-        const JournalRecord e = FromJournalRow(row);
-        if (e.id != expected) {
-          broken(expected, absl::StrCat("entry ", expected, " is missing"));
-          return absl::OkStatus();
-        }
-        if (e.prev_hash != running) {
-          broken(e.id, "prev_hash does not link to the previous entry's hash");
-          return absl::OkStatus();
-        }
-        if (JournalEntryHash(e) != e.hash) {
-          broken(e.id, "hash does not match the entry's content");
-          return absl::OkStatus();
-        }
-        if (e.amount_fen <= 0 || e.debit_account == e.credit_account) {
-          broken(e.id, "entry is not a valid double entry");
-          return absl::OkStatus();
-        }
-        for (const auto& a : anchors) {
-          if (a.entries() == e.id &&
-              !absl::StartsWith(e.hash, a.head_hash())) {
-            broken(e.id, absl::StrCat("entry ", e.id, " differs from the "
-                                      "anchor (", a.source(), "): the journal "
-                                      "was rewritten after it"));
-            return absl::OkStatus();
-          }
-        }
-        running = e.hash;
-        resp.set_entries_checked(resp.entries_checked() + 1);
-        ++expected;
-      }
-    }
-    if (running != head_hash) {
-      broken(head_id, "journal_head does not match the last entry");
-      return absl::OkStatus();
-    }
-    for (const auto& a : anchors) {
-      if (a.entries() > head_id) {
-        broken(head_id + 1,
-               absl::StrCat("the journal ends at entry ", head_id,
-                            " but an anchor (", a.source(), ") recorded ",
-                            a.entries(), " entries: entries vanished"));
-        return absl::OkStatus();
-      }
-    }
-    auto beyond = c.Query(
-        "SELECT id FROM journal WHERE id > ? ORDER BY id LIMIT 1", {head_id});
-    if (!beyond.ok()) return beyond.status();
-    if (!beyond->empty()) {
-      // Either an append committed after the head was read (then its id is
-      // head + 1 and a new verification passes) or a row outside the chain.
-      const int64_t id = (*beyond)[0].Int(0);
-      if (id != head_id + 1) {
-        broken(id, "entry lies outside the chain (after the head)");
-        return absl::OkStatus();
-      }
-    }
-    resp.set_ok(true);
-    return absl::OkStatus();
-  });
-  if (!st.ok()) return st;
+  RETURN_IF_ERROR(db.Read([&](SqlConnection& c) -> absl::Status {
+    return VerifyChainIn(c, anchors, resp);
+  }));
   return resp;
 }
 

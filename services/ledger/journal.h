@@ -67,6 +67,39 @@ std::string CanonicalJournalEntry(const JournalRecord& e);
 // SHA-256 (hex) of CanonicalJournalEntry(e).
 std::string JournalEntryHash(const JournalRecord& e);
 
+// Reads of the journal.
+
+// Up to `limit` entries with id > `after` under `region_prefix`, of
+// payment `payment_id` (0 = any) and of payments of `school_code` ("" =
+// any), in id order.
+absl::StatusOr<std::vector<JournalRecord>> ListJournalRecords(
+    SqlConnection& c, const std::string& region_prefix, int64_t payment_id,
+    const std::string& school_code, int64_t after, int64_t limit);
+
+// The entries of a payment, in id order; without its reversal entries
+// when `originals_only`.
+absl::StatusOr<std::vector<JournalRecord>> JournalOfPayment(
+    SqlConnection& c, int64_t payment_id, bool originals_only);
+
+// The hash of entry `id` ("" when it does not exist).
+absl::StatusOr<std::string> JournalHashAt(SqlConnection& c, int64_t id);
+
+// Sums of one side of the journal under `region_prefix`, by (region,
+// account): the debit side when `debit`, else the credit side.
+struct AccountSum {
+  std::string region_code;
+  std::string account;
+  int64_t amount_fen = 0;
+};
+absl::StatusOr<std::vector<AccountSum>> JournalSumsBySide(
+    SqlConnection& c, const std::string& region_prefix, bool debit);
+
+// What left the bank (bank.paid_out credited, less what reversals
+// debited) for `term` (TermKey form) under `region_prefix`.
+absl::StatusOr<int64_t> JournalPaidOut(SqlConnection& c,
+                                       const std::string& term,
+                                       const std::string& region_prefix);
+
 // Takes the chain head's lock for the rest of the transaction: a row lock
 // on PostgreSQL (the no-op update), nothing more on SQLite, whose writer
 // lock the transaction already holds. Every writer of payments takes it

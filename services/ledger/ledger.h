@@ -34,12 +34,20 @@
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
-#include "services/common/server.h"
-#include "services/common/service_host.h"
+#include "services/common/call_context.h"
 #include "services/common/sql.h"
+#include "services/ledger/entitlement_store.h"
+#include "services/ledger/grievance_store.h"
 #include "services/ledger/group_commit.h"
 #include "services/ledger/journal.h"
+#include "services/ledger/payment_store.h"
 #include "services/ledger/policy.h"
+
+namespace eduaid {
+class Database;
+class PeerChannel;
+class ServiceHost;
+}  // namespace eduaid
 
 namespace eduaid::ledger {
 
@@ -204,24 +212,58 @@ class Ledger {
     int64_t amount_fen = 0;
   };
 
-  // ---- policy (ledger.cc)
+  // ---- policy (ledger_policy.cc)
   absl::Status ApplyPolicy(SqlConnection& c, const std::string& actor,
                            const pb::Policy& policy,
                            pb::LoadPolicyResponse* resp);
-  absl::StatusOr<std::vector<pb::ProgrammeStandard>> LoadStandards(
-      SqlConnection& c);
   // The immutable standard `id` (cached in-process forever, shared).
   absl::StatusOr<std::shared_ptr<const pb::ProgrammeStandard>> Standard(
       SqlConnection& c, const std::string& id);
   std::string ProgrammeName(SqlConnection& c, const std::string& standard_id);
+  // Every standard (a read of its own).
+  absl::StatusOr<std::vector<pb::ProgrammeStandard>> ReadStandards();
 
-  // ---- registry (ledger_entitlements.cc)
+  // ---- registry (ledger_generation.cc)
   // Every enrolled registered student the registry lists under `region`
-  // (and `stage` when set). UNAVAILABLE when the registry fails.
+  // (and `stage` when set). The registry's errors through PeerError.
   absl::StatusOr<std::vector<rpb::Student>> FetchStudents(
       const std::string& region, cpb::SchoolStage stage);
+  // Generation's writes for one student, counted into `resp` and `counts`.
+  absl::Status GenerateForStudent(
+      SqlConnection& c, CallContext& call, const rpb::Student& s,
+      const std::vector<const pb::ProgrammeStandard*>& selected,
+      const cpb::Term& term, int64_t now,
+      std::map<std::string, pb::ProgrammeCount>& counts, int64_t& total,
+      pb::GenerateEntitlementsResponse* resp);
 
-  // ---- batches and payments (ledger_payments.cc)
+  // ---- entitlements (ledger_entitlements.cc)
+  absl::StatusOr<pb::Entitlement> InsertManualEntitlement(
+      SqlConnection& c, CallContext& call,
+      const pb::CreateEntitlementRequest& req, const std::string& originator);
+  absl::StatusOr<pb::Entitlement> CancelEntitlementIn(
+      SqlConnection& c, CallContext& call,
+      const pb::CancelEntitlementRequest& req);
+
+  // ---- reconciliation (ledger_reconcile.cc)
+  // The state counts and sums of entitlements, payments and the journal.
+  absl::Status ReconcileFigures(SqlConnection& c, const std::string& term,
+                                const std::string& region,
+                                pb::ReconcileResponse* resp);
+  // The five gap lists.
+  absl::Status ReconcileGaps(SqlConnection& c,
+                             const std::vector<rpb::Student>& students,
+                             const cpb::Term& term, const std::string& region,
+                             const std::string& as_of, size_t max_items,
+                             pb::ReconcileResponse* resp);
+
+  // ---- batches (ledger_batches.cc)
+  absl::StatusOr<pb::Batch> CreateBatchIn(SqlConnection& c, CallContext& call,
+                                          const pb::CreateBatchRequest& req,
+                                          const std::string& region);
+  absl::StatusOr<pb::Batch> ApproveBatchIn(SqlConnection& c, CallContext& call,
+                                           int64_t batch_id);
+  absl::StatusOr<pb::Batch> CancelBatchIn(SqlConnection& c, CallContext& call,
+                                          const pb::CancelBatchRequest& req);
   // Queues the next step of an EXECUTING batch on the worker pool unless
   // one is queued or running already.
   void ScheduleBatch(int64_t batch_id);
@@ -229,31 +271,72 @@ class Ledger {
   // Pays the next chunk of PENDING payments in one transaction, or marks the
   // batch EXECUTED when none is left.
   absl::StatusOr<ChunkResult> ExecuteChunk(int64_t batch_id);
+  absl::Status ExecuteChunkIn(SqlConnection& c, int64_t batch_id,
+                              ChunkResult& out);
+  void CountDisbursed(const Disbursed& d);
+
+  // ---- payments (ledger_payments.cc)
   // Appends the accrual entries (one per funding source) and the
   // disbursement entry of one payment.
   absl::Status JournalPayment(SqlConnection& c, JournalAppender& journal,
                               const PaymentRef& payment, int64_t at_ms);
-  void CountDisbursed(const Disbursed& d);
-  absl::StatusOr<pb::Batch> LoadBatch(SqlConnection& c, int64_t batch_id);
+  // The single payment of DisburseEntitlement, in its transaction.
+  absl::Status DisburseIn(SqlConnection& c, CallContext& call,
+                          int64_t entitlement_id, Disbursed& disbursed,
+                          pb::JournalAnchor& head, pb::Payment* out);
+  absl::Status ReverseIn(SqlConnection& c, CallContext& call,
+                         const pb::ReversePaymentRequest& req,
+                         pb::JournalAnchor& head,
+                         pb::ReversePaymentResponse* resp);
   absl::StatusOr<pb::Payment> LoadPayment(SqlConnection& c, CallContext& call,
                                           int64_t payment_id);
-  void FillPayment(SqlConnection& c, CallContext& call, const SqlRow& row,
-                   pb::Payment* p);
+  // The record as the caller may see it (name shown or masked).
+  pb::Payment PaymentProto(SqlConnection& c, CallContext& call,
+                           const PaymentRecord& p);
 
-  // ---- notices, grievances, postings (ledger_notices.cc)
+  // ---- notices and follow-ups (ledger_notices.cc)
   // The notice of a paid (or reversed) payment, after the caller's region
   // and school checks.
   absl::StatusOr<pb::Notice> BuildNotice(SqlConnection& c, CallContext& call,
                                          int64_t payment_id);
+  // The payment's place after the caller's checks for recording what
+  // happened after it was paid (`action` completes "only ... may").
+  absl::StatusOr<PaymentPlace> PaidPaymentFor(SqlConnection& c,
+                                              CallContext& call,
+                                              int64_t payment_id,
+                                              absl::string_view action);
+  absl::Status RecordFollowUpIn(SqlConnection& c, CallContext& call,
+                                const pb::RecordFollowUpRequest& req,
+                                pb::RecordFollowUpResponse* resp);
+  absl::Status FillPaymentChain(SqlConnection& c, CallContext& call,
+                                int64_t payment_id,
+                                pb::GetPaymentChainResponse* resp);
+
+  // ---- grievances (ledger_grievances.cc)
+  // Opens grievance `g` with `description` (stored encrypted) by the
+  // caller.
   absl::StatusOr<pb::Grievance> InsertGrievance(SqlConnection& c,
                                                 CallContext& call,
-                                                pb::Grievance g);
+                                                GrievanceRecord g,
+                                                const std::string& description);
+  absl::StatusOr<pb::Grievance> OpenGrievanceIn(
+      SqlConnection& c, CallContext& call, const pb::OpenGrievanceRequest& req);
   absl::StatusOr<pb::Grievance> LoadGrievance(SqlConnection& c,
                                               CallContext& call, int64_t id);
-  void FillGrievance(CallContext& call, const SqlRow& row, pb::Grievance* g);
-  absl::StatusOr<pb::Posting> LoadPosting(SqlConnection& c, int64_t posting_id);
+  pb::Grievance GrievanceProto(CallContext& call, const GrievanceRecord& g);
+  absl::StatusOr<pb::Grievance> ResolveGrievanceIn(
+      SqlConnection& c, CallContext& call,
+      const pb::ResolveGrievanceRequest& req);
 
-  // ---- journal anchors (ledger.cc)
+  // ---- postings (ledger_postings.cc)
+  absl::StatusOr<pb::Posting> LoadPosting(SqlConnection& c, int64_t posting_id);
+  absl::StatusOr<pb::Posting> CreatePostingIn(
+      SqlConnection& c, CallContext& call, const pb::CreatePostingRequest& req,
+      int objection_days);
+  absl::StatusOr<pb::Grievance> FileObjectionIn(
+      SqlConnection& c, CallContext& call, const pb::FileObjectionRequest& req);
+
+  // ---- journal anchors and reports (ledger_journal.cc)
   // After a commit that appended to the journal (`entries`, `hash`: the
   // head it left): updates the gauges and, when `force` or the last anchor
   // is older than the interval, anchors the head (AnchorJournal). `force`
@@ -268,6 +351,10 @@ class Ledger {
   // The largest of the newest anchors the audit log holds (entries 0 when
   // none).
   absl::StatusOr<pb::JournalAnchor> LastRecordedAnchor();
+  // The anchors VerifyJournal checks: the request's, the audit log's and
+  // this process's.
+  absl::StatusOr<std::vector<pb::JournalAnchor>> AnchorsToVerify(
+      const pb::VerifyJournalRequest& req);
   void SetHeadGauges(int64_t entries, const std::string& hash)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(anchor_mu_);
 
@@ -275,8 +362,9 @@ class Ledger {
   absl::StatusOr<pb::Entitlement> LoadEntitlement(SqlConnection& c,
                                                   CallContext& call,
                                                   int64_t entitlement_id);
-  void FillEntitlement(SqlConnection& c, CallContext& call, const SqlRow& row,
-                       pb::Entitlement* e);
+  // The record as the caller may see it (name shown or masked).
+  pb::Entitlement EntitlementProto(SqlConnection& c, CallContext& call,
+                                   const EntitlementRecord& e);
   // Cache-aside through Redis with every value encrypted and bound to its
   // key (the key is the associated data): Redis never holds a value in
   // clear, and an entry copied under another key does not decrypt there

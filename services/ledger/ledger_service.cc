@@ -20,51 +20,47 @@ grpc::ServerUnaryReactor* LedgerService::LoadPolicy(
 grpc::ServerUnaryReactor* LedgerService::ListProgrammes(
     grpc::CallbackServerContext* ctx, const pb::ListProgrammesRequest* req,
     pb::ListProgrammesResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListProgrammes", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->ListProgrammes(call, *req,
-                                                               resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "ListProgrammes", req, [this, req, resp](CallContext& call) {
+        return logic_->ListProgrammes(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* LedgerService::GenerateEntitlements(
     grpc::CallbackServerContext* ctx,
     const pb::GenerateEntitlementsRequest* req,
     pb::GenerateEntitlementsResponse* resp) {
-  return host_.runtime().Unary(ctx, "GenerateEntitlements", req, [this, req, resp](CallContext& call) {
-                                 return logic_->GenerateEntitlements(call, *req,
-                                                                     resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "GenerateEntitlements", req, [this, req, resp](CallContext& call) {
+        return logic_->GenerateEntitlements(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* LedgerService::CreateEntitlement(
     grpc::CallbackServerContext* ctx, const pb::CreateEntitlementRequest* req,
     pb::CreateEntitlementResponse* resp) {
-  return host_.runtime().Unary(ctx, "CreateEntitlement", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->CreateEntitlement(call, *req,
-                                                                  resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "CreateEntitlement", req, [this, req, resp](CallContext& call) {
+        return logic_->CreateEntitlement(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* LedgerService::ListEntitlements(
     grpc::CallbackServerContext* ctx, const pb::ListEntitlementsRequest* req,
     pb::ListEntitlementsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListEntitlements", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->ListEntitlements(call, *req,
-                                                                 resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "ListEntitlements", req, [this, req, resp](CallContext& call) {
+        return logic_->ListEntitlements(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* LedgerService::CancelEntitlement(
     grpc::CallbackServerContext* ctx, const pb::CancelEntitlementRequest* req,
     pb::CancelEntitlementResponse* resp) {
-  return host_.runtime().Unary(ctx, "CancelEntitlement", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->CancelEntitlement(call, *req,
-                                                                  resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "CancelEntitlement", req, [this, req, resp](CallContext& call) {
+        return logic_->CancelEntitlement(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* LedgerService::CreateBatch(
@@ -124,10 +120,10 @@ grpc::ServerUnaryReactor* LedgerService::ListBatches(
 grpc::ServerUnaryReactor* LedgerService::DisburseEntitlement(
     grpc::CallbackServerContext* ctx, const pb::DisburseEntitlementRequest* req,
     pb::DisburseEntitlementResponse* resp) {
-  return host_.runtime().Unary(ctx, "DisburseEntitlement", req, [this, req, resp](CallContext& call) {
-                                 return logic_->DisburseEntitlement(call, *req,
-                                                                    resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "DisburseEntitlement", req, [this, req, resp](CallContext& call) {
+        return logic_->DisburseEntitlement(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* LedgerService::ListPayments(
@@ -142,11 +138,10 @@ grpc::ServerUnaryReactor* LedgerService::ListPayments(
 grpc::ServerUnaryReactor* LedgerService::ReversePayment(
     grpc::CallbackServerContext* ctx, const pb::ReversePaymentRequest* req,
     pb::ReversePaymentResponse* resp) {
-  return host_.runtime().Unary(ctx, "ReversePayment", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->ReversePayment(call, *req,
-                                                               resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "ReversePayment", req, [this, req, resp](CallContext& call) {
+        return logic_->ReversePayment(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* LedgerService::GetNotice(
@@ -161,21 +156,19 @@ grpc::ServerUnaryReactor* LedgerService::GetNotice(
 grpc::ServerUnaryReactor* LedgerService::AcknowledgeNotice(
     grpc::CallbackServerContext* ctx, const pb::AcknowledgeNoticeRequest* req,
     pb::AcknowledgeNoticeResponse* resp) {
-  return host_.runtime().Unary(ctx, "AcknowledgeNotice", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->AcknowledgeNotice(call, *req,
-                                                                  resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "AcknowledgeNotice", req, [this, req, resp](CallContext& call) {
+        return logic_->AcknowledgeNotice(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* LedgerService::RecordFollowUp(
     grpc::CallbackServerContext* ctx, const pb::RecordFollowUpRequest* req,
     pb::RecordFollowUpResponse* resp) {
-  return host_.runtime().Unary(ctx, "RecordFollowUp", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->RecordFollowUp(call, *req,
-                                                               resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "RecordFollowUp", req, [this, req, resp](CallContext& call) {
+        return logic_->RecordFollowUp(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* LedgerService::OpenGrievance(
@@ -190,31 +183,28 @@ grpc::ServerUnaryReactor* LedgerService::OpenGrievance(
 grpc::ServerUnaryReactor* LedgerService::ResolveGrievance(
     grpc::CallbackServerContext* ctx, const pb::ResolveGrievanceRequest* req,
     pb::ResolveGrievanceResponse* resp) {
-  return host_.runtime().Unary(ctx, "ResolveGrievance", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->ResolveGrievance(call, *req,
-                                                                 resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "ResolveGrievance", req, [this, req, resp](CallContext& call) {
+        return logic_->ResolveGrievance(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* LedgerService::ListGrievances(
     grpc::CallbackServerContext* ctx, const pb::ListGrievancesRequest* req,
     pb::ListGrievancesResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListGrievances", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->ListGrievances(call, *req,
-                                                               resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "ListGrievances", req, [this, req, resp](CallContext& call) {
+        return logic_->ListGrievances(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* LedgerService::GetPaymentChain(
     grpc::CallbackServerContext* ctx, const pb::GetPaymentChainRequest* req,
     pb::GetPaymentChainResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetPaymentChain", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->GetPaymentChain(call, *req,
-                                                                resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "GetPaymentChain", req, [this, req, resp](CallContext& call) {
+        return logic_->GetPaymentChain(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* LedgerService::Reconcile(
@@ -265,30 +255,28 @@ grpc::ServerUnaryReactor* LedgerService::VerifyJournal(
 grpc::ServerUnaryReactor* LedgerService::GetTrialBalance(
     grpc::CallbackServerContext* ctx, const pb::GetTrialBalanceRequest* req,
     pb::GetTrialBalanceResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetTrialBalance", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->GetTrialBalance(call, *req,
-                                                                resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "GetTrialBalance", req, [this, req, resp](CallContext& call) {
+        return logic_->GetTrialBalance(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* LedgerService::ListJournalEntries(
     grpc::CallbackServerContext* ctx, const pb::ListJournalEntriesRequest* req,
     pb::ListJournalEntriesResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListJournalEntries", req, [this, req, resp](CallContext& call) {
-                                 return logic_->ListJournalEntries(call, *req,
-                                                                   resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "ListJournalEntries", req, [this, req, resp](CallContext& call) {
+        return logic_->ListJournalEntries(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* LedgerService::ListAuditEvents(
     grpc::CallbackServerContext* ctx, const pb::ListAuditEventsRequest* req,
     pb::ListAuditEventsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListAuditEvents", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->ListAuditEvents(call, *req,
-                                                                resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "ListAuditEvents", req, [this, req, resp](CallContext& call) {
+        return logic_->ListAuditEvents(call, *req, resp);
+      });
 }
 
 }  // namespace eduaid::ledger

@@ -16,7 +16,7 @@ class LedgerService final : public pb::SubsidyLedgerService::CallbackService {
  public:
   // `host` must outlive the service, and be destroyed first (its worker
   // pool runs the ledger's batch execution).
-  LedgerService(ServiceHost& host, LedgerOptions options);
+  explicit LedgerService(ServiceHost& host, LedgerOptions options = {});
   Ledger& logic() { return *logic_; }
 
   grpc::ServerUnaryReactor* LoadPolicy(grpc::CallbackServerContext* ctx,

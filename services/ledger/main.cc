@@ -5,9 +5,12 @@
 
 #include "CLI/CLI.hpp"
 #include "services/common/service_host.h"
+#include "services/common/status_macros.h"
 #include "services/ledger/ledger_service.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+eduaid::ServerConfig Defaults() {
   eduaid::ServerConfig defaults;
   defaults.service = "ledger";
   defaults.grpc_service = "eduaid.ledger.v1.SubsidyLedgerService";
@@ -27,49 +30,60 @@ int main(int argc, char** argv) {
   // 64 they average about 25. The database pool stays at 16 connections
   // (--db-pool-size): workers parked in a group need none.
   defaults.workers = 64;
+  return defaults;
+}
 
+// The ledger's own flags.
+struct Flags {
   eduaid::ledger::LedgerOptions options;
   std::string policy = "policy/henan-2018.textproto";
   int registry_deadline_ms = 10000;
+
+  void AddTo(CLI::App& app) {
+    app.add_option("--registry", options.registry_target,
+                   "Registry service address")
+        ->capture_default_str();
+    app.add_option("--registry-deadline-ms", registry_deadline_ms,
+                   "Deadline of each call to the registry")
+        ->capture_default_str();
+    app.add_option("--policy", policy,
+                   "Policy file loaded at start (idempotent; '' skips)")
+        ->capture_default_str();
+    app.add_option("--execute-chunk-size", options.execute_chunk_size,
+                   "Payments per transaction when a batch executes")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100000));
+    app.add_option("--execute-chunk-pause-ms", options.execute_chunk_pause_ms,
+                   "Pause between chunks of a batch (throttle)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 60000));
+    app.add_option("--max-group-commit", options.max_group_commit,
+                   "Single payments per transaction at most")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 10000));
+  }
+};
+
+absl::StatusOr<std::vector<std::shared_ptr<grpc::Service>>> StartLedger(
+    eduaid::ServiceHost& host, Flags& flags) {
+  flags.options.registry_deadline =
+      std::chrono::milliseconds(flags.registry_deadline_ms);
+  auto service =
+      std::make_shared<eduaid::ledger::LedgerService>(host, flags.options);
+  if (!flags.policy.empty()) {
+    eduaid::ledger::pb::LoadPolicyResponse loaded;
+    RETURN_IF_ERROR(service->logic().LoadPolicyFile(flags.policy, &loaded));
+  }
+  RETURN_IF_ERROR(service->logic().Start());
+  return std::vector<std::shared_ptr<grpc::Service>>{service};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
   return eduaid::ServiceMain(
-      argc, argv, defaults, eduaid::ledger::Migrations(),
-      [&](CLI::App& app) {
-        app.add_option("--registry", options.registry_target,
-                       "Registry service address")
-            ->capture_default_str();
-        app.add_option("--registry-deadline-ms", registry_deadline_ms,
-                       "Deadline of each call to the registry")
-            ->capture_default_str();
-        app.add_option("--policy", policy,
-                       "Policy file loaded at start (idempotent; '' skips)")
-            ->capture_default_str();
-        app.add_option("--execute-chunk-size", options.execute_chunk_size,
-                       "Payments per transaction when a batch executes")
-            ->capture_default_str()
-            ->check(CLI::Range(1, 100000));
-        app.add_option("--execute-chunk-pause-ms",
-                       options.execute_chunk_pause_ms,
-                       "Pause between chunks of a batch (throttle)")
-            ->capture_default_str()
-            ->check(CLI::Range(0, 60000));
-        app.add_option("--max-group-commit", options.max_group_commit,
-                       "Single payments per transaction at most")
-            ->capture_default_str()
-            ->check(CLI::Range(1, 10000));
-      },
-      [&](eduaid::ServiceHost& host)
-          -> absl::StatusOr<std::vector<std::shared_ptr<grpc::Service>>> {
-        options.registry_deadline =
-            std::chrono::milliseconds(registry_deadline_ms);
-        auto service =
-            std::make_shared<eduaid::ledger::LedgerService>(host, options);
-        if (!policy.empty()) {
-          eduaid::ledger::pb::LoadPolicyResponse loaded;
-          absl::Status st = service->logic().LoadPolicyFile(policy, &loaded);
-          if (!st.ok()) return st;
-        }
-        absl::Status st = service->logic().Start();
-        if (!st.ok()) return st;
-        return std::vector<std::shared_ptr<grpc::Service>>{service};
-      });
+      argc, argv, Defaults(), eduaid::ledger::Migrations(),
+      [&](CLI::App& app) { flags.AddTo(app); },
+      [&](eduaid::ServiceHost& host) { return StartLedger(host, flags); });
 }

@@ -13,6 +13,8 @@
 #include "google/protobuf/text_format.h"
 #include "services/common/idempotency.h"
 #include "services/common/status.h"
+#include "services/common/status_macros.h"
+#include "services/common/term.h"
 #include "services/common/validate.h"
 
 namespace eduaid::ledger {
@@ -42,23 +44,6 @@ bool IsToken(absl::string_view s, size_t max, bool lower_ok) {
     if (!ok) return false;
   }
   return true;
-}
-
-absl::CivilDay ParseDay(absl::string_view date) {
-  int y = 0, m = 0, d = 0;
-  if (date.size() == 10) {
-    (void)absl::SimpleAtoi(date.substr(0, 4), &y);
-    (void)absl::SimpleAtoi(date.substr(5, 2), &m);
-    (void)absl::SimpleAtoi(date.substr(8, 2), &d);
-  }
-  return absl::CivilDay(y, m, d);
-}
-
-std::string FormatDay(absl::CivilDay day) {
-  char buf[16];
-  snprintf(buf, sizeof buf, "%04d-%02d-%02d", static_cast<int>(day.year()),
-           day.month(), day.day());
-  return buf;
 }
 
 int CurrentYearCst() {
@@ -99,10 +84,136 @@ absl::StatusOr<pb::Policy> ReadPolicyFile(const std::string& path) {
   return policy;
 }
 
+namespace {
+
+// Collects the violations of a policy, one per broken rule.
+class Violations {
+ public:
+  void Add(std::string field, absl::string_view rule) {
+    v_.push_back({std::move(field), std::string(rule)});
+  }
+  const std::vector<FieldViolation>& list() const { return v_; }
+
+ private:
+  std::vector<FieldViolation> v_;
+};
+
+// The rates of standard `s` (field prefix `f`).
+void CheckRates(const pb::ProgrammeStandard& s, const std::string& f,
+                Violations& out) {
+  auto add = [&out](std::string field, absl::string_view rule) {
+    out.Add(std::move(field), rule);
+  };
+  if (s.rates().empty()) add(f + ".rates", "must name at least one stage");
+  std::set<int> stages;
+  for (int j = 0; j < s.rates_size(); ++j) {
+    const pb::StageRate& r = s.rates(j);
+    const std::string rf = absl::StrCat(f, ".rates[", j, "]");
+    if (!cpb::SchoolStage_IsValid(r.stage()) ||
+        r.stage() == cpb::SCHOOL_STAGE_UNSPECIFIED) {
+      add(rf + ".stage", "must be a known school stage");
+    } else if (!stages.insert(r.stage()).second) {
+      add(rf + ".stage", "appears twice in this standard");
+    }
+    if (r.yearly_fen() < 0) {
+      add(rf + ".yearly_fen", "must not be negative");
+    } else if (r.yearly_fen() > kMaxAmountFen) {
+      add(rf + ".yearly_fen",
+          absl::StrCat("must not exceed ", kMaxAmountFen, " fen"));
+    } else if (s.kind() == pb::PROGRAMME_KIND_GRANT && r.yearly_fen() == 0) {
+      add(rf + ".yearly_fen", "must be positive for a grant");
+    } else if (s.kind() == pb::PROGRAMME_KIND_FEE_WAIVER &&
+               r.yearly_fen() != 0) {
+      add(rf + ".yearly_fen", "must be 0 for a fee waiver (never disbursed)");
+    }
+  }
+}
+
+// The funding shares of standard `s`.
+void CheckShares(const pb::ProgrammeStandard& s, const std::string& f,
+                 Violations& out) {
+  auto add = [&out](std::string field, absl::string_view rule) {
+    out.Add(std::move(field), rule);
+  };
+  const pb::FundingShares& sh = s.shares();
+  bool share_ok = true;
+  for (int bp :
+       {sh.central_bp(), sh.provincial_bp(), sh.city_bp(), sh.county_bp()}) {
+    if (bp < 0 || bp > 10000) share_ok = false;
+  }
+  if (!share_ok) {
+    add(f + ".shares", "each share must be 0..10000 basis points");
+  } else if (sh.central_bp() + sh.provincial_bp() + sh.city_bp() +
+                 sh.county_bp() !=
+             10000) {
+    add(f + ".shares", "shares must sum to 10000 basis points");
+  }
+}
+
+// Every rule of one standard but uniqueness across the policy.
+void CheckStandard(const pb::ProgrammeStandard& s, const std::string& f,
+                   Violations& out) {
+  auto add = [&out](std::string field, absl::string_view rule) {
+    out.Add(std::move(field), rule);
+  };
+  if (!IsProgrammeCode(s.programme_code())) {
+    add(f + ".programme_code", "must be 1..40 of A-Z 0-9 _");
+  }
+  if (!ValidateText(f + ".name", s.name(), 60).ok()) {
+    add(f + ".name", "must be valid UTF-8 text of 1..60 characters");
+  }
+  if (!ValidateText(f + ".name_en", s.name_en(), 100, false).ok()) {
+    add(f + ".name_en", "must be valid UTF-8 text of at most 100 characters");
+  }
+  if (!ValidateText(f + ".basis", s.basis(), 200, false).ok()) {
+    add(f + ".basis", "must be valid UTF-8 text of at most 200 characters");
+  }
+  if (!pb::ProgrammeKind_IsValid(s.kind()) ||
+      s.kind() == pb::PROGRAMME_KIND_UNSPECIFIED) {
+    add(f + ".kind",
+        "must be PROGRAMME_KIND_GRANT or PROGRAMME_KIND_FEE_WAIVER");
+  }
+  if (!pb::PaymentSchedule_IsValid(s.schedule()) ||
+      s.schedule() == pb::PAYMENT_SCHEDULE_UNSPECIFIED) {
+    add(f + ".schedule", "must be a known payment schedule");
+  }
+  CheckRates(s, f, out);
+  CheckShares(s, f, out);
+  if (!ValidateDate(f + ".effective_from", s.effective_from()).ok()) {
+    add(f + ".effective_from", "must be a date YYYY-MM-DD");
+  }
+  if (!s.effective_to().empty()) {
+    if (!ValidateDate(f + ".effective_to", s.effective_to()).ok()) {
+      add(f + ".effective_to", "must be a date YYYY-MM-DD or empty");
+    } else if (s.effective_to() < s.effective_from()) {
+      add(f + ".effective_to", "must not be before effective_from");
+    }
+  }
+  for (int j = 0; j < s.household_statuses_size(); ++j) {
+    const int hs = s.household_statuses(j);
+    if (!cpb::HouseholdStatus_IsValid(hs) ||
+        hs == cpb::HOUSEHOLD_STATUS_UNSPECIFIED) {
+      add(absl::StrCat(f, ".household_statuses[", j, "]"),
+          "must be a known household status");
+    }
+  }
+  if (s.pay_within_days() < 0 || s.pay_within_days() > 366) {
+    add(f + ".pay_within_days", "must be 0..366");
+  }
+  if (!s.exclusive_group().empty() && !IsProgrammeCode(s.exclusive_group())) {
+    add(f + ".exclusive_group", "must be empty or 1..40 of A-Z 0-9 _");
+  }
+  if (!s.standard_id().empty() && s.standard_id() != StandardId(s)) {
+    add(f + ".standard_id", "is output only (leave it empty)");
+  }
+}
+
+}  // namespace
+
 absl::Status ValidatePolicy(const pb::Policy& policy) {
-  std::vector<FieldViolation> v;
-  auto add = [&v](std::string field, absl::string_view rule) {
-    v.push_back({std::move(field), std::string(rule)});
+  Violations out;
+  auto add = [&out](std::string field, absl::string_view rule) {
+    out.Add(std::move(field), rule);
   };
   if (!IsToken(policy.version(), 40, /*lower_ok=*/true)) {
     add("policy.version", "must be 1..40 of A-Z a-z 0-9 . _ -");
@@ -122,97 +233,14 @@ absl::Status ValidatePolicy(const pb::Policy& policy) {
   for (int i = 0; i < policy.standards_size(); ++i) {
     const pb::ProgrammeStandard& s = policy.standards(i);
     const std::string f = absl::StrCat("policy.standards[", i, "]");
-    if (!IsProgrammeCode(s.programme_code())) {
-      add(f + ".programme_code", "must be 1..40 of A-Z 0-9 _");
-    }
-    if (!ValidateText(f + ".name", s.name(), 60).ok()) {
-      add(f + ".name", "must be valid UTF-8 text of 1..60 characters");
-    }
-    if (!ValidateText(f + ".name_en", s.name_en(), 100, false).ok()) {
-      add(f + ".name_en", "must be valid UTF-8 text of at most 100 characters");
-    }
-    if (!ValidateText(f + ".basis", s.basis(), 200, false).ok()) {
-      add(f + ".basis", "must be valid UTF-8 text of at most 200 characters");
-    }
-    if (!pb::ProgrammeKind_IsValid(s.kind()) ||
-        s.kind() == pb::PROGRAMME_KIND_UNSPECIFIED) {
-      add(f + ".kind",
-          "must be PROGRAMME_KIND_GRANT or PROGRAMME_KIND_FEE_WAIVER");
-    }
-    if (!pb::PaymentSchedule_IsValid(s.schedule()) ||
-        s.schedule() == pb::PAYMENT_SCHEDULE_UNSPECIFIED) {
-      add(f + ".schedule", "must be a known payment schedule");
-    }
-    if (s.rates().empty()) add(f + ".rates", "must name at least one stage");
-    std::set<int> stages;
-    for (int j = 0; j < s.rates_size(); ++j) {
-      const pb::StageRate& r = s.rates(j);
-      const std::string rf = absl::StrCat(f, ".rates[", j, "]");
-      if (!cpb::SchoolStage_IsValid(r.stage()) ||
-          r.stage() == cpb::SCHOOL_STAGE_UNSPECIFIED) {
-        add(rf + ".stage", "must be a known school stage");
-      } else if (!stages.insert(r.stage()).second) {
-        add(rf + ".stage", "appears twice in this standard");
-      }
-      if (r.yearly_fen() < 0) {
-        add(rf + ".yearly_fen", "must not be negative");
-      } else if (r.yearly_fen() > kMaxAmountFen) {
-        add(rf + ".yearly_fen",
-            absl::StrCat("must not exceed ", kMaxAmountFen, " fen"));
-      } else if (s.kind() == pb::PROGRAMME_KIND_GRANT && r.yearly_fen() == 0) {
-        add(rf + ".yearly_fen", "must be positive for a grant");
-      } else if (s.kind() == pb::PROGRAMME_KIND_FEE_WAIVER &&
-                 r.yearly_fen() != 0) {
-        add(rf + ".yearly_fen", "must be 0 for a fee waiver (never disbursed)");
-      }
-    }
-    const pb::FundingShares& sh = s.shares();
-    bool share_ok = true;
-    for (int bp :
-         {sh.central_bp(), sh.provincial_bp(), sh.city_bp(), sh.county_bp()}) {
-      if (bp < 0 || bp > 10000) share_ok = false;
-    }
-    if (!share_ok) {
-      add(f + ".shares", "each share must be 0..10000 basis points");
-    } else if (sh.central_bp() + sh.provincial_bp() + sh.city_bp() +
-                   sh.county_bp() !=
-               10000) {
-      add(f + ".shares", "shares must sum to 10000 basis points");
-    }
-    if (!ValidateDate(f + ".effective_from", s.effective_from()).ok()) {
-      add(f + ".effective_from", "must be a date YYYY-MM-DD");
-    }
-    if (!s.effective_to().empty()) {
-      if (!ValidateDate(f + ".effective_to", s.effective_to()).ok()) {
-        add(f + ".effective_to", "must be a date YYYY-MM-DD or empty");
-      } else if (s.effective_to() < s.effective_from()) {
-        add(f + ".effective_to", "must not be before effective_from");
-      }
-    }
-    for (int j = 0; j < s.household_statuses_size(); ++j) {
-      const int hs = s.household_statuses(j);
-      if (!cpb::HouseholdStatus_IsValid(hs) ||
-          hs == cpb::HOUSEHOLD_STATUS_UNSPECIFIED) {
-        add(absl::StrCat(f, ".household_statuses[", j, "]"),
-            "must be a known household status");
-      }
-    }
-    if (s.pay_within_days() < 0 || s.pay_within_days() > 366) {
-      add(f + ".pay_within_days", "must be 0..366");
-    }
-    if (!s.exclusive_group().empty() && !IsProgrammeCode(s.exclusive_group())) {
-      add(f + ".exclusive_group", "must be empty or 1..40 of A-Z 0-9 _");
-    }
-    if (!s.standard_id().empty() && s.standard_id() != StandardId(s)) {
-      add(f + ".standard_id", "is output only (leave it empty)");
-    }
+    CheckStandard(s, f, out);
     if (!ids.insert(StandardId(s)).second) {
       add(f,
           "repeats programme_code and effective_from of an earlier standard");
     }
   }
-  if (v.empty()) return absl::OkStatus();
-  return InvalidFields(v);
+  if (out.list().empty()) return absl::OkStatus();
+  return InvalidFields(out.list());
 }
 
 std::string StandardId(const pb::ProgrammeStandard& s) {
@@ -242,64 +270,13 @@ bool IsSchoolCode(absl::string_view code) {
 
 absl::Status ValidateTerm(absl::string_view field, const cpb::Term& term,
                           int max_year_ahead) {
-  if (term.year() < 2000 || term.year() > 2100) {
-    return InvalidField(absl::StrCat(field, ".year"), "must be 2000..2100");
-  }
-  if (!cpb::Season_IsValid(term.season()) ||
-      term.season() == cpb::SEASON_UNSPECIFIED) {
-    return InvalidField(absl::StrCat(field, ".season"),
-                        "must be SEASON_AUTUMN or SEASON_SPRING");
-  }
+  RETURN_IF_ERROR(::eduaid::ValidateTerm(field, term));
   if (max_year_ahead >= 0 && term.year() > CurrentYearCst() + max_year_ahead) {
     return InvalidField(absl::StrCat(field, ".year"),
                         absl::StrCat("must not be more than ", max_year_ahead,
                                      " year(s) after the current year"));
   }
   return absl::OkStatus();
-}
-
-std::string TermKey(const cpb::Term& term) {
-  return absl::StrCat(
-      term.year(), term.season() == cpb::SEASON_AUTUMN ? "-AUTUMN" : "-SPRING");
-}
-
-std::optional<cpb::Term> ParseTermKey(absl::string_view key) {
-  if (key.size() < 6 || key[4] != '-') return std::nullopt;
-  int year = 0;
-  if (!absl::SimpleAtoi(key.substr(0, 4), &year)) return std::nullopt;
-  cpb::Term term;
-  term.set_year(year);
-  if (key.substr(5) == "AUTUMN") {
-    term.set_season(cpb::SEASON_AUTUMN);
-  } else if (key.substr(5) == "SPRING") {
-    term.set_season(cpb::SEASON_SPRING);
-  } else {
-    return std::nullopt;
-  }
-  return term;
-}
-
-std::string TermStart(const cpb::Term& term) {
-  return absl::StrCat(
-      term.year(), term.season() == cpb::SEASON_AUTUMN ? "-09-01" : "-02-01");
-}
-
-int TermOrdinal(const cpb::Term& term) {
-  return term.year() * 2 + (term.season() == cpb::SEASON_AUTUMN ? 1 : 0);
-}
-
-std::string TermLabel(const cpb::Term& term) {
-  return absl::StrCat(term.year(), "年",
-                      term.season() == cpb::SEASON_AUTUMN ? "秋季" : "春季",
-                      "学期");
-}
-
-std::string AddDays(absl::string_view date, int days) {
-  return FormatDay(ParseDay(date) + days);
-}
-
-int DaysBetween(absl::string_view from, absl::string_view to) {
-  return static_cast<int>(ParseDay(to) - ParseDay(from));
 }
 
 bool InEffect(const pb::ProgrammeStandard& s, absl::string_view term_start) {

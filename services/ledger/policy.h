@@ -14,6 +14,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "eduaid/ledger/v1/ledger.pb.h"
+#include "services/common/clock.h"
+#include "services/common/term.h"
 
 namespace eduaid::ledger {
 
@@ -48,27 +50,12 @@ bool IsProgrammeCode(absl::string_view code);
 // A school code as the registry defines it: 1..20 of [A-Za-z0-9-].
 bool IsSchoolCode(absl::string_view code);
 
-// INVALID_ARGUMENT naming `<field>.year` / `<field>.season` unless the term
-// is 2000..2100 with a season; with `max_year_ahead` >= 0 also when the term
+// The common term rules (services/common/term.h), and with
+// `max_year_ahead` also INVALID_ARGUMENT naming `<field>.year` when the term
 // starts more than that many years after the current year.
+using ::eduaid::ValidateTerm;
 absl::Status ValidateTerm(absl::string_view field, const cpb::Term& term,
-                          int max_year_ahead = -1);
-
-// "2018-AUTUMN" / "2019-SPRING": the stored form of a term.
-std::string TermKey(const cpb::Term& term);
-// The inverse of TermKey; nullopt for anything else.
-std::optional<cpb::Term> ParseTermKey(absl::string_view key);
-// The first day of the term: autumn Y -> "Y-09-01", spring Y -> "Y-02-01".
-std::string TermStart(const cpb::Term& term);
-// Chronological rank: spring Y < autumn Y < spring Y+1.
-int TermOrdinal(const cpb::Term& term);
-// "2018年秋季学期".
-std::string TermLabel(const cpb::Term& term);
-
-// `date` (YYYY-MM-DD) plus `days`.
-std::string AddDays(absl::string_view date, int days);
-// Days from `from` to `to` (both YYYY-MM-DD); negative when `to` is earlier.
-int DaysBetween(absl::string_view from, absl::string_view to);
+                          int max_year_ahead);
 
 // True when `s` is in effect for a term starting on `term_start`.
 bool InEffect(const pb::ProgrammeStandard& s, absl::string_view term_start);

@@ -44,19 +44,8 @@ using ::eduaid::testing::ClientContextWith;
 using ::testing::HasSubstr;
 using Stub = pb::SubsidyLedgerService::Stub;
 
-std::string Describe(const grpc::Status& s) {
-  return absl::StrCat(GrpcCodeName(s.error_code()), ": ", s.error_message());
-}
-
-std::string Reason(const grpc::Status& s) {
-  return ReasonOf(FromGrpcStatus(s));
-}
-
-#define ASSERT_OK_CALL(expr)                \
-  do {                                      \
-    const grpc::Status _st = (expr);        \
-    ASSERT_TRUE(_st.ok()) << Describe(_st); \
-  } while (0)
+using te::Describe;
+using te::Reason;
 
 std::string OfficerC() {
   return testing::TestToken(Role::kCountyOfficer, "411325", 3600, "officer-c");
@@ -113,136 +102,12 @@ class RedisSide {
   redisContext* ctx_ = nullptr;
 };
 
-class LedgerSecurityTest : public ::testing::TestWithParam<std::string> {
+class LedgerSecurityTest : public te::LedgerFixture {
  protected:
-  static void SetUpTestSuite() { te::ExportTestKeys(); }
-
   void SetUp() override {
-    registry_ = te::RegistryProcess::Shared();
-    ASSERT_TRUE(registry_->ok()) << registry_->error();
-    redis_ = std::make_unique<testing::TestRedis>();
-    url_ = testing::DatabaseUrlFor(GetParam(), dir_, "ledger");
-    ASSERT_FALSE(url_.empty())
-        << "PostgreSQL must be installed for these tests";
-    StartLedger();
-  }
-
-  void TearDown() override { StopLedger(); }
-
-  void StartLedger() {
-    config_ = testing::TestServerConfig(
-        "ledger", "eduaid.ledger.v1.SubsidyLedgerService", url_, redis_->url());
     // Redis alone, so that what a test writes there is what the ledger reads.
-    config_.local_cache_entries = 0;
-    auto host = ServiceHost::Create(config_, Migrations());
-    ASSERT_TRUE(host.ok()) << host.status();
-    host_ = std::move(*host);
-    LedgerOptions options;
-    options.registry_target = registry_->target();
-    options.registry_deadline = std::chrono::milliseconds(5000);
-    options.execute_chunk_size = 2;
-    service_ = std::make_unique<LedgerService>(*host_, options);
-    pb::LoadPolicyResponse loaded;
-    ASSERT_TRUE(
-        service_->logic().LoadPolicyFile(LEDGER_POLICY_FILE, &loaded).ok());
-    ASSERT_TRUE(service_->logic().Start().ok());
-    ASSERT_TRUE(host_->Start({service_.get()}).ok());
-    stub_ = pb::SubsidyLedgerService::NewStub(
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->grpc_port()),
-                            grpc::InsecureChannelCredentials()));
-  }
-
-  void StopLedger() {
-    stub_.reset();
-    host_.reset();  // stops the worker pool before the ledger goes
-    service_.reset();
-  }
-
-  Ledger& logic() { return service_->logic(); }
-
-  std::string Rid(const std::string& what) {
-    return absl::StrCat(what, "-", ++rid_);
-  }
-
-  template <typename Req, typename Resp>
-  grpc::Status Call(grpc::Status (Stub::*method)(grpc::ClientContext*,
-                                                 const Req&, Resp*),
-                    const std::string& token, const Req& req, Resp* resp) {
-    auto ctx = ClientContextWith(token);
-    return (stub_.get()->*method)(ctx.get(), req, resp);
-  }
-
-  void Generate(const std::string& token = te::OfficerA(),
-                const std::string& region = "411325") {
-    pb::GenerateEntitlementsRequest req;
-    req.set_request_id(Rid("gen"));
-    *req.mutable_term() = te::Autumn2018();
-    req.set_region_prefix(region);
-    pb::GenerateEntitlementsResponse resp;
-    grpc::Status st = Call(&Stub::GenerateEntitlements, token, req, &resp);
-    ASSERT_TRUE(st.ok()) << Describe(st);
-  }
-
-  grpc::Status CreateBatch(const std::string& token, pb::Batch* out,
-                           const std::string& region = "411325",
-                           const std::string& note = "2018 autumn") {
-    pb::CreateBatchRequest req;
-    req.set_request_id(Rid("batch"));
-    *req.mutable_term() = te::Autumn2018();
-    req.set_region_prefix(region);
-    req.set_note(note);
-    pb::CreateBatchResponse resp;
-    grpc::Status st = Call(&Stub::CreateBatch, token, req, &resp);
-    *out = resp.batch();
-    return st;
-  }
-
-  grpc::Status Approve(const std::string& token, int64_t batch_id) {
-    pb::ApproveBatchRequest req;
-    req.set_request_id(Rid("approve"));
-    req.set_batch_id(batch_id);
-    pb::ApproveBatchResponse resp;
-    return Call(&Stub::ApproveBatch, token, req, &resp);
-  }
-
-  grpc::Status Execute(const std::string& token, int64_t batch_id) {
-    pb::ExecuteBatchRequest req;
-    req.set_request_id(Rid("execute"));
-    req.set_batch_id(batch_id);
-    pb::ExecuteBatchResponse resp;
-    return Call(&Stub::ExecuteBatch, token, req, &resp);
-  }
-
-  grpc::Status GetBatch(const std::string& token, int64_t batch_id,
-                        pb::Batch* out) {
-    pb::GetBatchRequest req;
-    req.set_batch_id(batch_id);
-    pb::GetBatchResponse resp;
-    grpc::Status st = Call(&Stub::GetBatch, token, req, &resp);
-    *out = resp.batch();
-    return st;
-  }
-
-  pb::Batch WaitExecuted(int64_t batch_id) {
-    pb::Batch batch;
-    for (int i = 0; i < 600; ++i) {
-      grpc::Status st = GetBatch(te::OfficerA(), batch_id, &batch);
-      EXPECT_TRUE(st.ok()) << Describe(st);
-      if (batch.state() == pb::BATCH_STATE_EXECUTED) return batch;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ADD_FAILURE() << "batch " << batch_id << " did not finish";
-    return batch;
-  }
-
-  pb::Batch PayNeixiang(const std::string& note = "2018 autumn") {
-    Generate();
-    pb::Batch batch;
-    grpc::Status st = CreateBatch(te::OfficerA(), &batch, "411325", note);
-    EXPECT_TRUE(st.ok()) << Describe(st);
-    EXPECT_TRUE(Approve(te::OfficerB(), batch.batch_id()).ok());
-    EXPECT_TRUE(Execute(te::OfficerA(), batch.batch_id()).ok());
-    return WaitExecuted(batch.batch_id());
+    redis_only_ = true;
+    LedgerFixture::SetUp();
   }
 
   // A vocational grant raised by `token`, naming `originator` (may be "").
@@ -273,17 +138,6 @@ class LedgerSecurityTest : public ::testing::TestWithParam<std::string> {
     req.set_entitlement_id(entitlement_id);
     pb::DisburseEntitlementResponse resp;
     return Call(&Stub::DisburseEntitlement, token, req, &resp);
-  }
-
-  pb::VerifyJournalResponse Verify(int64_t entries = 0,
-                                   const std::string& hash = "") {
-    pb::VerifyJournalRequest req;
-    req.set_expected_entries(entries);
-    req.set_expected_head_hash(hash);
-    pb::VerifyJournalResponse resp;
-    grpc::Status st = Call(&Stub::VerifyJournal, te::Auditor(), req, &resp);
-    EXPECT_TRUE(st.ok()) << Describe(st);
-    return resp;
   }
 
   // Audit events of `method`, newest first.
@@ -329,25 +183,14 @@ class LedgerSecurityTest : public ::testing::TestWithParam<std::string> {
       return rc == SQLITE_OK ? absl::OkStatus()
                              : absl::FailedPreconditionError(message);
     }
-    auto outsider = Database::Open(url_);
+    auto outsider = Database::Open(url());
     if (!outsider.ok()) return outsider.status();
     return (*outsider)->Transact(
         [&](SqlConnection& c) { return c.ExecScript(sql); });
   }
-
-  te::RegistryProcess* registry_ = nullptr;
-  testing::TempDir dir_;
-  std::unique_ptr<testing::TestRedis> redis_;
-  std::string url_;
-  ServerConfig config_;
-  std::unique_ptr<ServiceHost> host_;
-  std::unique_ptr<LedgerService> service_;
-  std::unique_ptr<Stub> stub_;
-  int rid_ = 0;
 };
 
-INSTANTIATE_TEST_SUITE_P(Backends, LedgerSecurityTest,
-                         ::testing::Values("sqlite", "postgres"),
+INSTANTIATE_TEST_SUITE_P(Backends, LedgerSecurityTest, testing::Backends(),
                          [](const auto& info) { return info.param; });
 
 // ---------------------------------------------------------------- point 7

@@ -30,156 +30,12 @@ using ::eduaid::testing::ClientContextWith;
 using ::testing::HasSubstr;
 using Stub = pb::SubsidyLedgerService::Stub;
 
-std::vector<std::string> Fields(const grpc::Status& s) {
-  std::vector<std::string> out;
-  for (const auto& v : FieldViolationsOf(FromGrpcStatus(s))) {
-    out.push_back(v.field);
-  }
-  return out;
-}
+using te::Describe;
+using te::Fields;
+using te::Reason;
 
-std::string Reason(const grpc::Status& s) {
-  return ReasonOf(FromGrpcStatus(s));
-}
-
-std::string Describe(const grpc::Status& s) {
-  return absl::StrCat(GrpcCodeName(s.error_code()), ": ", s.error_message());
-}
-
-#define ASSERT_OK_CALL(expr)                \
-  do {                                      \
-    const grpc::Status _st = (expr);        \
-    ASSERT_TRUE(_st.ok()) << Describe(_st); \
-  } while (0)
-#define EXPECT_OK_CALL(expr)                \
-  do {                                      \
-    const grpc::Status _st = (expr);        \
-    EXPECT_TRUE(_st.ok()) << Describe(_st); \
-  } while (0)
-
-class LedgerTest : public ::testing::TestWithParam<std::string> {
+class LedgerTest : public te::LedgerFixture {
  protected:
-  static void SetUpTestSuite() { te::ExportTestKeys(); }
-
-  void SetUp() override {
-    registry_ = te::RegistryProcess::Shared();
-    ASSERT_TRUE(registry_->ok()) << registry_->error();
-    redis_ = std::make_unique<testing::TestRedis>();
-    url_ = testing::DatabaseUrlFor(GetParam(), dir_, "ledger");
-    ASSERT_FALSE(url_.empty())
-        << "PostgreSQL must be installed for these tests";
-    config_ = testing::TestServerConfig(
-        "ledger", "eduaid.ledger.v1.SubsidyLedgerService", url_, redis_->url());
-    auto host = ServiceHost::Create(config_, Migrations());
-    ASSERT_TRUE(host.ok()) << host.status();
-    host_ = std::move(*host);
-    LedgerOptions options;
-    options.registry_target = registry_->target();
-    options.registry_deadline = std::chrono::milliseconds(5000);
-    options.execute_chunk_size = 2;  // several chunks even for small batches
-    service_ = std::make_unique<LedgerService>(*host_, options);
-    pb::LoadPolicyResponse loaded;
-    ASSERT_TRUE(
-        service_->logic().LoadPolicyFile(LEDGER_POLICY_FILE, &loaded).ok());
-    ASSERT_EQ(loaded.standards_created(), 13);
-    ASSERT_TRUE(service_->logic().Start().ok());
-    ASSERT_TRUE(host_->Start({service_.get()}).ok());
-    stub_ = pb::SubsidyLedgerService::NewStub(
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->grpc_port()),
-                            grpc::InsecureChannelCredentials()));
-  }
-
-  void TearDown() override {
-    host_.reset();  // stops the worker pool before the ledger goes
-    service_.reset();
-  }
-
-  Ledger& logic() { return service_->logic(); }
-  Database& db() { return host_->db(); }
-
-  std::string Rid(const std::string& what = "r") {
-    return absl::StrCat(what, "-", ++rid_);
-  }
-
-  template <typename Req, typename Resp>
-  grpc::Status Call(grpc::Status (Stub::*method)(grpc::ClientContext*,
-                                                 const Req&, Resp*),
-                    const std::string& token, const Req& req, Resp* resp) {
-    auto ctx = ClientContextWith(token);
-    return (stub_.get()->*method)(ctx.get(), req, resp);
-  }
-
-  pb::GenerateEntitlementsResponse Generate(
-      const std::string& token = te::OfficerA(),
-      const std::string& region = "411325",
-      std::vector<std::string> programmes = {}) {
-    pb::GenerateEntitlementsRequest req;
-    req.set_request_id(Rid("gen"));
-    *req.mutable_term() = te::Autumn2018();
-    req.set_region_prefix(region);
-    for (auto& p : programmes) req.add_programme_codes(p);
-    pb::GenerateEntitlementsResponse resp;
-    grpc::Status st = Call(&Stub::GenerateEntitlements, token, req, &resp);
-    EXPECT_TRUE(st.ok()) << Describe(st);
-    return resp;
-  }
-
-  grpc::Status CreateBatch(const std::string& token, pb::Batch* out,
-                           const std::string& region = "411325") {
-    pb::CreateBatchRequest req;
-    req.set_request_id(Rid("batch"));
-    *req.mutable_term() = te::Autumn2018();
-    req.set_region_prefix(region);
-    req.set_note("2018 autumn, all programmes");
-    pb::CreateBatchResponse resp;
-    grpc::Status st = Call(&Stub::CreateBatch, token, req, &resp);
-    *out = resp.batch();
-    return st;
-  }
-
-  grpc::Status Approve(const std::string& token, int64_t batch_id) {
-    pb::ApproveBatchRequest req;
-    req.set_request_id(Rid("approve"));
-    req.set_batch_id(batch_id);
-    pb::ApproveBatchResponse resp;
-    return Call(&Stub::ApproveBatch, token, req, &resp);
-  }
-
-  grpc::Status Execute(const std::string& token, int64_t batch_id) {
-    pb::ExecuteBatchRequest req;
-    req.set_request_id(Rid("execute"));
-    req.set_batch_id(batch_id);
-    pb::ExecuteBatchResponse resp;
-    return Call(&Stub::ExecuteBatch, token, req, &resp);
-  }
-
-  pb::Batch WaitExecuted(int64_t batch_id) {
-    pb::Batch batch;
-    for (int i = 0; i < 600; ++i) {
-      pb::GetBatchRequest req;
-      req.set_batch_id(batch_id);
-      pb::GetBatchResponse resp;
-      grpc::Status st = Call(&Stub::GetBatch, te::OfficerA(), req, &resp);
-      EXPECT_TRUE(st.ok()) << Describe(st);
-      batch = resp.batch();
-      if (batch.state() == pb::BATCH_STATE_EXECUTED) return batch;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ADD_FAILURE() << "batch " << batch_id << " did not finish";
-    return batch;
-  }
-
-  // Runs the whole two-person flow for 411325's 2018 autumn term.
-  pb::Batch PayNeixiang() {
-    Generate();
-    pb::Batch batch;
-    grpc::Status st = CreateBatch(te::OfficerA(), &batch);
-    EXPECT_TRUE(st.ok()) << Describe(st);
-    EXPECT_TRUE(Approve(te::OfficerB(), batch.batch_id()).ok());
-    EXPECT_TRUE(Execute(te::OfficerA(), batch.batch_id()).ok());
-    return WaitExecuted(batch.batch_id());
-  }
-
   std::vector<pb::Payment> Payments(
       const std::string& token = te::OfficerA(),
       pb::PaymentState state = pb::PAYMENT_STATE_UNSPECIFIED) {
@@ -229,14 +85,6 @@ class LedgerTest : public ::testing::TestWithParam<std::string> {
     return resp;
   }
 
-  pb::VerifyJournalResponse Verify() {
-    pb::VerifyJournalRequest req;
-    pb::VerifyJournalResponse resp;
-    grpc::Status st = Call(&Stub::VerifyJournal, te::Auditor(), req, &resp);
-    EXPECT_TRUE(st.ok()) << Describe(st);
-    return resp;
-  }
-
   std::map<std::string, int64_t> Counts() {
     std::map<std::string, int64_t> out;
     for (const char* t : {"standards", "entitlements", "batches", "payments",
@@ -255,20 +103,9 @@ class LedgerTest : public ::testing::TestWithParam<std::string> {
     }
     return sum;
   }
-
-  te::RegistryProcess* registry_ = nullptr;
-  testing::TempDir dir_;
-  std::unique_ptr<testing::TestRedis> redis_;
-  std::string url_;
-  ServerConfig config_;
-  std::unique_ptr<ServiceHost> host_;
-  std::unique_ptr<LedgerService> service_;
-  std::unique_ptr<Stub> stub_;
-  int rid_ = 0;
 };
 
-INSTANTIATE_TEST_SUITE_P(Backends, LedgerTest,
-                         ::testing::Values("sqlite", "postgres"),
+INSTANTIATE_TEST_SUITE_P(Backends, LedgerTest, testing::Backends(),
                          [](const auto& info) { return info.param; });
 
 TEST_P(LedgerTest, GeneratesEntitlementsFromTheRegistryOncePerTerm) {
@@ -939,7 +776,7 @@ TEST_P(LedgerTest, TamperedJournalRowIsDetectedAtItsEntry) {
               SQLITE_OK);
     sqlite3_close(raw);
   } else {
-    auto outsider = Database::Open(url_);
+    auto outsider = Database::Open(url());
     ASSERT_TRUE(outsider.ok());
     absl::Status refused = (*outsider)->Transact(
         [&](SqlConnection& c) { return c.Execute(tamper).status(); });

@@ -2,8 +2,10 @@
 
 #include <cstdlib>
 #include <mutex>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
 #include "services/common/status.h"
 #include "services/common/testing/service_testing.h"
 #include "services/common/validate.h"
@@ -243,6 +245,159 @@ int64_t CountRows(Database& db, const std::string& table) {
     return absl::OkStatus();
   });
   return st.ok() ? n : -1;
+}
+
+// ---------------------------------------------------------------- fixture
+
+std::string Describe(const grpc::Status& s) {
+  return absl::StrCat(GrpcCodeName(s.error_code()), ": ", s.error_message());
+}
+
+std::string Reason(const grpc::Status& s) {
+  return ReasonOf(FromGrpcStatus(s));
+}
+
+std::vector<std::string> Fields(const grpc::Status& s) {
+  std::vector<std::string> out;
+  for (const auto& v : FieldViolationsOf(FromGrpcStatus(s))) {
+    out.push_back(v.field);
+  }
+  return out;
+}
+
+void LedgerFixture::SetUp() {
+  registry_ = RegistryProcess::Shared();
+  ASSERT_TRUE(registry_->ok()) << registry_->error();
+  ServiceFixture::SetUp();
+  ASSERT_EQ(standards_created_, 13);
+}
+
+void LedgerFixture::Configure(ServerConfig& config) {
+  // Redis alone, so that what a test writes there is what the ledger reads.
+  if (redis_only_) config.local_cache_entries = 0;
+}
+
+std::unique_ptr<LedgerService> LedgerFixture::MakeService(ServiceHost& host) {
+  LedgerOptions options;
+  options.registry_target = registry_->target();
+  options.registry_deadline = std::chrono::milliseconds(5000);
+  options.execute_chunk_size = 2;  // several chunks even for small batches
+  auto service = std::make_unique<LedgerService>(host, options);
+  pb::LoadPolicyResponse loaded;
+  absl::Status st =
+      service->logic().LoadPolicyFile(LEDGER_POLICY_FILE, &loaded);
+  EXPECT_TRUE(st.ok()) << st;
+  standards_created_ = loaded.standards_created();
+  st = service->logic().Start();
+  EXPECT_TRUE(st.ok()) << st;
+  return service;
+}
+
+void LedgerFixture::StopLedger() {
+  stub_.reset();
+  host_.reset();  // stops the worker pool before the ledger goes
+  service_.reset();
+}
+
+void LedgerFixture::StartLedger() {
+  auto host = ServiceHost::Create(config_, LedgerTraits::Migrations());
+  ASSERT_TRUE(host.ok()) << host.status();
+  host_ = std::move(*host);
+  service_ = MakeService(*host_);
+  ASSERT_TRUE(host_->Start({service_.get()}).ok());
+  stub_ = pb::SubsidyLedgerService::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->grpc_port()),
+                          grpc::InsecureChannelCredentials()));
+}
+
+pb::GenerateEntitlementsResponse LedgerFixture::Generate(
+    const std::string& token, const std::string& region,
+    std::vector<std::string> programmes) {
+  pb::GenerateEntitlementsRequest req;
+  req.set_request_id(Rid("gen"));
+  *req.mutable_term() = Autumn2018();
+  req.set_region_prefix(region);
+  for (auto& p : programmes) req.add_programme_codes(p);
+  pb::GenerateEntitlementsResponse resp;
+  grpc::Status st = Call(&Stub::GenerateEntitlements, token, req, &resp);
+  EXPECT_TRUE(st.ok()) << Describe(st);
+  return resp;
+}
+
+grpc::Status LedgerFixture::CreateBatch(const std::string& token,
+                                        pb::Batch* out,
+                                        const std::string& region,
+                                        const std::string& note) {
+  pb::CreateBatchRequest req;
+  req.set_request_id(Rid("batch"));
+  *req.mutable_term() = Autumn2018();
+  req.set_region_prefix(region);
+  req.set_note(note);
+  pb::CreateBatchResponse resp;
+  grpc::Status st = Call(&Stub::CreateBatch, token, req, &resp);
+  *out = resp.batch();
+  return st;
+}
+
+grpc::Status LedgerFixture::Approve(const std::string& token,
+                                    int64_t batch_id) {
+  pb::ApproveBatchRequest req;
+  req.set_request_id(Rid("approve"));
+  req.set_batch_id(batch_id);
+  pb::ApproveBatchResponse resp;
+  return Call(&Stub::ApproveBatch, token, req, &resp);
+}
+
+grpc::Status LedgerFixture::Execute(const std::string& token,
+                                    int64_t batch_id) {
+  pb::ExecuteBatchRequest req;
+  req.set_request_id(Rid("execute"));
+  req.set_batch_id(batch_id);
+  pb::ExecuteBatchResponse resp;
+  return Call(&Stub::ExecuteBatch, token, req, &resp);
+}
+
+grpc::Status LedgerFixture::GetBatch(const std::string& token, int64_t batch_id,
+                                     pb::Batch* out) {
+  pb::GetBatchRequest req;
+  req.set_batch_id(batch_id);
+  pb::GetBatchResponse resp;
+  grpc::Status st = Call(&Stub::GetBatch, token, req, &resp);
+  *out = resp.batch();
+  return st;
+}
+
+pb::Batch LedgerFixture::WaitExecuted(int64_t batch_id) {
+  pb::Batch batch;
+  for (int i = 0; i < 600; ++i) {
+    grpc::Status st = GetBatch(OfficerA(), batch_id, &batch);
+    EXPECT_TRUE(st.ok()) << Describe(st);
+    if (batch.state() == pb::BATCH_STATE_EXECUTED) return batch;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ADD_FAILURE() << "batch " << batch_id << " did not finish";
+  return batch;
+}
+
+pb::Batch LedgerFixture::PayNeixiang(const std::string& note) {
+  Generate();
+  pb::Batch batch;
+  grpc::Status st = CreateBatch(OfficerA(), &batch, "411325", note);
+  EXPECT_TRUE(st.ok()) << Describe(st);
+  EXPECT_TRUE(Approve(OfficerB(), batch.batch_id()).ok());
+  EXPECT_TRUE(Execute(OfficerA(), batch.batch_id()).ok());
+  return WaitExecuted(batch.batch_id());
+}
+
+pb::VerifyJournalResponse LedgerFixture::Verify(int64_t entries,
+                                                const std::string& hash) {
+  pb::VerifyJournalRequest req;
+  req.set_expected_entries(entries);
+  req.set_expected_head_hash(hash);
+  pb::VerifyJournalResponse resp;
+  grpc::Status st = Call(&Stub::VerifyJournal, Auditor(), req, &resp);
+  EXPECT_TRUE(st.ok()) << Describe(st);
+  return resp;
 }
 
 }  // namespace eduaid::ledger::testenv

@@ -1,6 +1,7 @@
 // Shared parts of the ledger tests: a real registry_server child process
-// seeded through its RPCs, tokens of the principals the tests play, and
-// small helpers for gRPC calls and row counts.
+// seeded through its RPCs, tokens of the principals the tests play, the
+// test fixture (one ledger in-process over real gRPC, on the common
+// ServiceFixture) with its call wrappers, and row counts.
 #ifndef EDUAID_SERVICES_LEDGER_TESTS_LEDGER_TEST_ENV_H_
 #define EDUAID_SERVICES_LEDGER_TESTS_LEDGER_TEST_ENV_H_
 
@@ -9,11 +10,15 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "eduaid/ledger/v1/ledger.grpc.pb.h"
 #include "eduaid/registry/v1/registry.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "services/common/sql.h"
 #include "services/common/testing/harness.h"
+#include "services/common/testing/service_fixture.h"
+#include "services/common/testing/service_testing.h"
+#include "services/ledger/ledger_service.h"
 
 namespace eduaid::ledger::testenv {
 
@@ -90,6 +95,98 @@ int64_t CountRows(Database& db, const std::string& table);
 
 // Sets EDUAID_DATA_KEY and EDUAID_JWT_SECRET for child processes.
 void ExportTestKeys();
+
+// "CODE: message" of a failed call, for assertion messages.
+std::string Describe(const grpc::Status& s);
+// The ErrorInfo reason of a failed call ("" when none).
+std::string Reason(const grpc::Status& s);
+// The fields named by a failed call's BadRequest violations.
+std::vector<std::string> Fields(const grpc::Status& s);
+
+#define ASSERT_OK_CALL(expr)                                           \
+  do {                                                                 \
+    const grpc::Status _st = (expr);                                   \
+    ASSERT_TRUE(_st.ok()) << ::eduaid::ledger::testenv::Describe(_st); \
+  } while (0)
+#define EXPECT_OK_CALL(expr)                                           \
+  do {                                                                 \
+    const grpc::Status _st = (expr);                                   \
+    EXPECT_TRUE(_st.ok()) << ::eduaid::ledger::testenv::Describe(_st); \
+  } while (0)
+
+struct LedgerTraits {
+  using Service = LedgerService;
+  using Grpc = pb::SubsidyLedgerService;
+  static constexpr char kName[] = "ledger";
+  static constexpr char kGrpcService[] =
+      "eduaid.ledger.v1.SubsidyLedgerService";
+  static std::vector<Migration> Migrations() {
+    return ::eduaid::ledger::Migrations();
+  }
+};
+
+// One ledger over real gRPC with the policy file loaded and started, the
+// shared registry_server as its peer, and the calls the tests share. Each
+// call wrapper uses a fresh request_id.
+class LedgerFixture : public ::eduaid::testing::ServiceFixture<LedgerTraits> {
+ protected:
+  static void SetUpTestSuite() { ExportTestKeys(); }
+
+  void SetUp() override;
+  std::unique_ptr<LedgerService> MakeService(ServiceHost& host) override;
+
+  // Stops the ledger (host first: its worker pool runs batches) and starts
+  // another on the same database and Redis.
+  void StopLedger();
+  void StartLedger();
+
+  Ledger& logic() { return service_->logic(); }
+  Database& db() { return host_->db(); }
+  const std::string& url() const { return config_.database_url; }
+
+  std::string Rid(const std::string& what = "r") {
+    return absl::StrCat(what, "-", ++rid_);
+  }
+
+  template <typename Req, typename Resp>
+  grpc::Status Call(grpc::Status (Stub::*method)(grpc::ClientContext*,
+                                                 const Req&, Resp*),
+                    const std::string& token, const Req& req, Resp* resp) {
+    auto ctx = ::eduaid::testing::ClientContextWith(token);
+    return (stub_.get()->*method)(ctx.get(), req, resp);
+  }
+
+  // 2018 autumn generation for `region` (expects success).
+  pb::GenerateEntitlementsResponse Generate(
+      const std::string& token = OfficerA(),
+      const std::string& region = "411325",
+      std::vector<std::string> programmes = {});
+  // A 2018 autumn batch of `region`.
+  grpc::Status CreateBatch(const std::string& token, pb::Batch* out,
+                           const std::string& region = "411325",
+                           const std::string& note = "2018 autumn");
+  grpc::Status Approve(const std::string& token, int64_t batch_id);
+  grpc::Status Execute(const std::string& token, int64_t batch_id);
+  grpc::Status GetBatch(const std::string& token, int64_t batch_id,
+                        pb::Batch* out);
+  // Polls until the batch is EXECUTED (a failure after 30 s).
+  pb::Batch WaitExecuted(int64_t batch_id);
+  // Runs the whole two-person flow for 411325's 2018 autumn term.
+  pb::Batch PayNeixiang(const std::string& note = "2018 autumn");
+  // VerifyJournal as the auditor, with an expected anchor when given.
+  pb::VerifyJournalResponse Verify(int64_t entries = 0,
+                                   const std::string& hash = "");
+
+  // Redis only (no in-process cache layer) when set before SetUp.
+  bool redis_only_ = false;
+  RegistryProcess* registry_ = nullptr;
+  int rid_ = 0;
+  // What the last start's policy load created.
+  int64_t standards_created_ = 0;
+
+ private:
+  void Configure(ServerConfig& config) override;
+};
 
 }  // namespace eduaid::ledger::testenv
 
