@@ -1,0 +1,90 @@
+// What every command file shares: a command's context (exit code, argument
+// errors, one call with the token and deadline), request ids, and pages of
+// a List call.
+#ifndef EDUAID_TOOLS_EDUCTL_CLI_COMMON_H_
+#define EDUAID_TOOLS_EDUCTL_CLI_COMMON_H_
+
+#include <memory>
+#include <string>
+
+#include "google/protobuf/repeated_ptr_field.h"
+#include "grpcpp/grpcpp.h"
+#include "tools/eductl/ctl.h"
+
+namespace eductl {
+
+// A command's context: the options, the exit code, and how it fails.
+struct CommandEnv {
+  Ctl& ctl;
+  int& exit_code;
+
+  // Prints "error: <message>", sets exit code 2 and returns false.
+  bool Usage(const std::string& message) const;
+  // True when the call succeeded; otherwise prints it and sets the code.
+  bool Check(const grpc::Status& st) const;
+  // Runs `call(context)` with a fresh context (token, deadline); Check()s it.
+  template <typename Fn>
+  bool Run(Fn call) const {
+    auto ctx = ctl.Context();
+    return Check(call(ctx.get()));
+  }
+};
+
+// A CommandEnv for one service, reached at the address `kAddress` of Ctl.
+template <typename Service, std::string Ctl::*kAddress>
+struct ServiceEnv : CommandEnv {
+  using Stub = typename Service::Stub;
+  std::unique_ptr<Stub> stub() const {
+    return Service::NewStub(ctl.Channel(ctl.*kAddress));
+  }
+  // One call of `method` on `stub` (a fresh stub when none is given).
+  template <typename Req, typename Resp>
+  bool Call(grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&,
+                                         Resp*),
+            const Req& req, Resp* resp, Stub* stub = nullptr) const {
+    std::unique_ptr<Stub> own;
+    if (stub == nullptr) stub = (own = this->stub()).get();
+    return Run([&](grpc::ClientContext* ctx) {
+      return (stub->*method)(ctx, req, resp);
+    });
+  }
+  // Calls `method` page after page (one stub, page_size as set in `req`),
+  // handing each response to `on_page`. False when a call failed.
+  template <typename Req, typename Resp, typename OnPage>
+  bool ForEachPage(grpc::Status (Stub::*method)(grpc::ClientContext*,
+                                                const Req&, Resp*),
+                   Req& req, OnPage on_page) const {
+    auto stub = this->stub();
+    do {
+      Resp resp;
+      if (!Call(method, req, &resp, stub.get())) return false;
+      on_page(resp);
+      req.set_page_token(resp.next_page_token());
+    } while (!req.page_token().empty());
+    return true;
+  }
+  // ForEachPage printing each page as JSON (--json) or each item of
+  // `(resp.*items)()` with `print`.
+  template <typename Req, typename Resp, typename Item, typename Print>
+  bool PrintPages(grpc::Status (Stub::*method)(grpc::ClientContext*,
+                                               const Req&, Resp*),
+                  Req& req,
+                  const google::protobuf::RepeatedPtrField<Item>& (Resp::*items)()
+                      const,
+                  Print print) const {
+    return ForEachPage(method, req, [&](const Resp& resp) {
+      if (ctl.json) {
+        PrintJson(resp);
+      } else {
+        for (const auto& item : (resp.*items)()) print(item);
+      }
+    });
+  }
+};
+
+// `given`, or a fresh request id when it is empty.
+std::string RequestIdOr(const std::string& given);
+
+}  // namespace eductl
+
+#endif  // EDUAID_TOOLS_EDUCTL_CLI_COMMON_H_
