@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "google/protobuf/repeated_ptr_field.h"
 #include "grpcpp/grpcpp.h"
@@ -30,6 +31,18 @@ struct CommandEnv {
   }
 };
 
+// Prints one page of a List call: the response as JSON (--json), else each
+// of `items` with `print`.
+template <typename Resp, typename Items, typename Print>
+void PrintPage(const Ctl& ctl, const Resp& resp, const Items& items,
+               Print print) {
+  if (ctl.json) {
+    PrintJson(resp);
+  } else {
+    for (const auto& item : items) print(item);
+  }
+}
+
 // A CommandEnv for one service, reached at the address `kAddress` of Ctl.
 template <typename Service, std::string Ctl::*kAddress>
 struct ServiceEnv : CommandEnv {
@@ -49,36 +62,38 @@ struct ServiceEnv : CommandEnv {
     });
   }
   // Calls `method` page after page (one stub, page_size as set in `req`),
-  // handing each response to `on_page`. False when a call failed.
+  // handing each response to `on_page` (which may return false to stop
+  // there); only the first page unless `all_pages`. False when a call
+  // failed or `on_page` stopped.
   template <typename Req, typename Resp, typename OnPage>
   bool ForEachPage(grpc::Status (Stub::*method)(grpc::ClientContext*,
                                                 const Req&, Resp*),
-                   Req& req, OnPage on_page) const {
+                   Req& req, OnPage on_page, bool all_pages = true) const {
     auto stub = this->stub();
     do {
       Resp resp;
       if (!Call(method, req, &resp, stub.get())) return false;
-      on_page(resp);
+      if constexpr (std::is_same_v<decltype(on_page(resp)), bool>) {
+        if (!on_page(resp)) return false;
+      } else {
+        on_page(resp);
+      }
       req.set_page_token(resp.next_page_token());
-    } while (!req.page_token().empty());
+    } while (all_pages && !req.page_token().empty());
     return true;
   }
-  // ForEachPage printing each page as JSON (--json) or each item of
+  // ForEachPage printing each page as JSON (--json), else each item of
   // `(resp.*items)()` with `print`.
   template <typename Req, typename Resp, typename Item, typename Print>
-  bool PrintPages(grpc::Status (Stub::*method)(grpc::ClientContext*,
-                                               const Req&, Resp*),
-                  Req& req,
-                  const google::protobuf::RepeatedPtrField<Item>& (Resp::*items)()
-                      const,
-                  Print print) const {
-    return ForEachPage(method, req, [&](const Resp& resp) {
-      if (ctl.json) {
-        PrintJson(resp);
-      } else {
-        for (const auto& item : (resp.*items)()) print(item);
-      }
-    });
+  bool PrintPages(
+      grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
+      Req& req,
+      const google::protobuf::RepeatedPtrField<Item>& (Resp::*items)() const,
+      Print print, bool all_pages = true) const {
+    return ForEachPage(
+        method, req,
+        [&](const Resp& resp) { PrintPage(ctl, resp, (resp.*items)(), print); },
+        all_pages);
   }
 };
 

@@ -381,17 +381,10 @@ void AddEntitlementListCommand(CLI::App* group, Env env) {
     req.set_member_id(*member);
     req.set_school_code(*school);
     req.set_page_size(*page);
-    auto stub = env.stub();
-    do {
-      lpb::ListEntitlementsResponse resp;
-      if (!env.Call(&Stub::ListEntitlements, req, &resp, stub.get())) return;
-      if (env.ctl.json) {
-        PrintJson(resp);
-      } else {
-        for (const auto& e : resp.entitlements()) PrintEntitlement(e);
-      }
-      req.set_page_token(resp.next_page_token());
-    } while (*all && !req.page_token().empty());
+    if (!env.PrintPages(&Stub::ListEntitlements, req,
+                        &lpb::ListEntitlementsResponse::entitlements,
+                        PrintEntitlement, *all))
+      return;
   });
 }
 
@@ -634,17 +627,9 @@ void AddBatchListCommand(CLI::App* group, Env env) {
     }
     req.set_state(s);
     req.set_page_size(1000);
-    auto stub = env.stub();
-    do {
-      lpb::ListBatchesResponse resp;
-      if (!env.Call(&Stub::ListBatches, req, &resp, stub.get())) return;
-      if (env.ctl.json) {
-        PrintJson(resp);
-      } else {
-        for (const auto& b : resp.batches()) PrintBatch(b);
-      }
-      req.set_page_token(resp.next_page_token());
-    } while (!req.page_token().empty());
+    if (!env.PrintPages(&Stub::ListBatches, req,
+                        &lpb::ListBatchesResponse::batches, PrintBatch))
+      return;
   });
 }
 
@@ -716,17 +701,10 @@ void AddPaymentsCommand(CLI::App& ledger, Env env) {
     req.set_member_id(*member);
     req.set_programme_code(*programme);
     req.set_page_size(*page);
-    auto stub = env.stub();
-    do {
-      lpb::ListPaymentsResponse resp;
-      if (!env.Call(&Stub::ListPayments, req, &resp, stub.get())) return;
-      if (env.ctl.json) {
-        PrintJson(resp);
-      } else {
-        for (const auto& p : resp.payments()) PrintPayment(p);
-      }
-      req.set_page_token(resp.next_page_token());
-    } while (*all && !req.page_token().empty());
+    if (!env.PrintPages(&Stub::ListPayments, req,
+                        &lpb::ListPaymentsResponse::payments, PrintPayment,
+                        *all))
+      return;
   });
 }
 
@@ -789,6 +767,27 @@ void AddNoticeCommand(CLI::App& ledger, Env env) {
   });
 }
 
+// Fetches the notice of a payment and writes it into `dir` as
+// <notice_no>.html or .txt; false (exit code set) when that fails.
+bool WriteNotice(const Env& env, Stub* stub, int64_t payment_id,
+                 const std::string& dir, const std::string& format) {
+  lpb::GetNoticeRequest req;
+  req.set_payment_id(payment_id);
+  lpb::GetNoticeResponse resp;
+  if (!env.Call(&Stub::GetNotice, req, &resp, stub)) return false;
+  const std::string path = absl::StrCat(dir, "/", resp.notice().notice_no(),
+                                        format == "html" ? ".html" : ".txt");
+  if (!WriteFile(path,
+                 format == "html"
+                     ? ::eduaid::ledger::RenderNoticeHtml(resp.notice())
+                     : ::eduaid::ledger::RenderNoticeText(resp.notice()))) {
+    std::cerr << "error: cannot write " << path << "\n";
+    env.exit_code = 1;
+    return false;
+  }
+  return true;
+}
+
 void AddNoticesCommand(CLI::App& ledger, Env env) {
   auto* cmd = ledger.add_subcommand(
       "notices", "Render the notices of every paid payment of a batch");
@@ -811,30 +810,17 @@ void AddNoticesCommand(CLI::App& ledger, Env env) {
     list.set_state(lpb::PAYMENT_STATE_PAID);
     list.set_page_size(1000);
     int written = 0;
-    do {
-      lpb::ListPaymentsResponse payments;
-      if (!env.Call(&Stub::ListPayments, list, &payments, stub.get())) return;
-      for (const auto& p : payments.payments()) {
-        lpb::GetNoticeRequest req;
-        req.set_payment_id(p.payment_id());
-        lpb::GetNoticeResponse resp;
-        if (!env.Call(&Stub::GetNotice, req, &resp, stub.get())) return;
-        const std::string path =
-            absl::StrCat(*dir, "/", resp.notice().notice_no(),
-                         *format == "html" ? ".html" : ".txt");
-        if (!WriteFile(
-                path,
-                *format == "html"
-                    ? ::eduaid::ledger::RenderNoticeHtml(resp.notice())
-                    : ::eduaid::ledger::RenderNoticeText(resp.notice()))) {
-          std::cerr << "error: cannot write " << path << "\n";
-          env.exit_code = 1;
-          return;
-        }
-        ++written;
-      }
-      list.set_page_token(payments.next_page_token());
-    } while (!list.page_token().empty());
+    if (!env.ForEachPage(&Stub::ListPayments, list,
+                         [&](const lpb::ListPaymentsResponse& payments) {
+                           for (const auto& p : payments.payments()) {
+                             if (!WriteNotice(env, stub.get(), p.payment_id(),
+                                              *dir, *format))
+                               return false;
+                             ++written;
+                           }
+                           return true;
+                         }))
+      return;
     printf("wrote %d notices to %s/\n", written, dir->c_str());
   });
 }
@@ -999,17 +985,10 @@ void AddGrievanceListCommand(CLI::App* group, Env env) {
     }
     req.set_state(s);
     req.set_page_size(1000);
-    auto stub = env.stub();
-    do {
-      lpb::ListGrievancesResponse resp;
-      if (!env.Call(&Stub::ListGrievances, req, &resp, stub.get())) return;
-      if (env.ctl.json) {
-        PrintJson(resp);
-      } else {
-        for (const auto& g : resp.grievances()) PrintGrievance(g);
-      }
-      req.set_page_token(resp.next_page_token());
-    } while (!req.page_token().empty());
+    if (!env.PrintPages(&Stub::ListGrievances, req,
+                        &lpb::ListGrievancesResponse::grievances,
+                        PrintGrievance))
+      return;
   });
 }
 
@@ -1313,6 +1292,18 @@ void AddTrialBalanceCommand(CLI::App& ledger, Env env) {
   });
 }
 
+void PrintJournalEntry(const lpb::JournalEntry& e) {
+  printf("%-7lld %s %-12s Dr %-16s Cr %-16s %12s %s %s pay %lld%s\n",
+         static_cast<long long>(e.entry_id()), e.at().c_str(),
+         Short(lpb::EntryKind_Name(e.kind()), "ENTRY_KIND_").c_str(),
+         e.debit_account().c_str(), e.credit_account().c_str(),
+         FormatYuan(e.amount_fen()).c_str(), e.region_code().c_str(),
+         e.programme_code().c_str(), static_cast<long long>(e.payment_id()),
+         e.reverses_entry_id() == 0
+             ? ""
+             : absl::StrCat(" reverses ", e.reverses_entry_id()).c_str());
+}
+
 void AddJournalCommand(CLI::App& ledger, Env env) {
   auto* cmd = ledger.add_subcommand("journal", "Journal entries");
   auto region = std::make_shared<std::string>();
@@ -1326,29 +1317,10 @@ void AddJournalCommand(CLI::App& ledger, Env env) {
     req.set_region_prefix(*region);
     req.set_payment_id(*payment);
     req.set_page_size(1000);
-    auto stub = env.stub();
-    do {
-      lpb::ListJournalEntriesResponse resp;
-      if (!env.Call(&Stub::ListJournalEntries, req, &resp, stub.get())) return;
-      if (env.ctl.json) {
-        PrintJson(resp);
-      } else {
-        for (const auto& e : resp.entries()) {
-          printf(
-              "%-7lld %s %-12s Dr %-16s Cr %-16s %12s %s %s pay %lld%s\n",
-              static_cast<long long>(e.entry_id()), e.at().c_str(),
-              Short(lpb::EntryKind_Name(e.kind()), "ENTRY_KIND_").c_str(),
-              e.debit_account().c_str(), e.credit_account().c_str(),
-              FormatYuan(e.amount_fen()).c_str(), e.region_code().c_str(),
-              e.programme_code().c_str(),
-              static_cast<long long>(e.payment_id()),
-              e.reverses_entry_id() == 0
-                  ? ""
-                  : absl::StrCat(" reverses ", e.reverses_entry_id()).c_str());
-        }
-      }
-      req.set_page_token(resp.next_page_token());
-    } while (*all && !req.page_token().empty());
+    if (!env.PrintPages(&Stub::ListJournalEntries, req,
+                        &lpb::ListJournalEntriesResponse::entries,
+                        PrintJournalEntry, *all))
+      return;
   });
 }
 

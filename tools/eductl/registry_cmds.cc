@@ -740,6 +740,14 @@ void AddStudentCommand(CLI::App& app, Env env) {
   });
 }
 
+void PrintStudent(const rpb::Student& s) {
+  printf("%-10s %s %-8s %s %-12s %s %d年级\n", s.member_id().c_str(),
+         s.id_number().c_str(), s.name().c_str(), s.region_code().c_str(),
+         s.current_enrolment().school_code().c_str(),
+         s.current_enrolment().school_name().c_str(),
+         s.current_enrolment().grade());
+}
+
 void AddStudentsCommand(CLI::App& app, Env env) {
   auto* cmd = app.add_subcommand("students", "Registered students on rosters");
   auto req = std::make_shared<rpb::ListStudentsRequest>();
@@ -764,25 +772,19 @@ void AddStudentsCommand(CLI::App& app, Env env) {
     if (!stage->empty()) req.set_stage(ParseStage(*stage));
     if (!status->empty()) req.set_status(ParseEnrolmentStatus(*status));
     req.set_page_size(*page);
-    auto stub = env.stub();
-    do {
-      rpb::ListStudentsResponse resp;
-      if (!env.Call(&Stub::ListStudents, req, &resp, stub.get())) return;
-      if (env.ctl.json) {
-        PrintJson(resp);
-      } else {
-        for (const auto& s : resp.students()) {
-          printf("%-10s %s %-8s %s %-12s %s %d年级\n", s.member_id().c_str(),
-                 s.id_number().c_str(), s.name().c_str(),
-                 s.region_code().c_str(),
-                 s.current_enrolment().school_code().c_str(),
-                 s.current_enrolment().school_name().c_str(),
-                 s.current_enrolment().grade());
-        }
-      }
-      req.set_page_token(resp.next_page_token());
-    } while (*all && !req.page_token().empty());
+    if (!env.PrintPages(&Stub::ListStudents, req,
+                        &rpb::ListStudentsResponse::students, PrintStudent,
+                        *all))
+      return;
   });
+}
+
+void PrintOutOfSchoolChild(const rpb::OutOfSchoolChild& c) {
+  printf("%-10s %s %-8s %s age %2d  first seen %s (%d days)  case %s\n",
+         c.member_id().c_str(), c.id_number().c_str(), c.name().c_str(),
+         c.region_code().c_str(), c.age(), c.first_seen().c_str(),
+         c.days_open(),
+         rpb::DropoutCaseState_Name(c.case_state()).c_str() + 20);
 }
 
 void AddOutOfSchoolCommand(CLI::App& app, Env env) {
@@ -794,25 +796,14 @@ void AddOutOfSchoolCommand(CLI::App& app, Env env) {
     rpb::ListOutOfSchoolRequest req;
     req.set_region_prefix(*region);
     req.set_page_size(1000);
-    auto stub = env.stub();
     int64_t total = 0;
-    do {
-      rpb::ListOutOfSchoolResponse resp;
-      if (!env.Call(&Stub::ListOutOfSchool, req, &resp, stub.get())) return;
-      total = resp.total();
-      if (env.ctl.json) {
-        PrintJson(resp);
-      } else {
-        for (const auto& c : resp.children()) {
-          printf("%-10s %s %-8s %s age %2d  first seen %s (%d days)  case %s\n",
-                 c.member_id().c_str(), c.id_number().c_str(), c.name().c_str(),
-                 c.region_code().c_str(), c.age(), c.first_seen().c_str(),
-                 c.days_open(),
-                 rpb::DropoutCaseState_Name(c.case_state()).c_str() + 20);
-        }
-      }
-      req.set_page_token(resp.next_page_token());
-    } while (!req.page_token().empty());
+    if (!env.ForEachPage(&Stub::ListOutOfSchool, req,
+                         [&](const rpb::ListOutOfSchoolResponse& resp) {
+                           total = resp.total();
+                           PrintPage(env.ctl, resp, resp.children(),
+                                     PrintOutOfSchoolChild);
+                         }))
+      return;
     if (!env.ctl.json)
       printf("total out of school: %lld\n", static_cast<long long>(total));
   });

@@ -286,17 +286,9 @@ void AddTeacherListCommand(CLI::App& teacher, Env env) {
     req.set_subject(*subject);
     req.set_include_inactive(*inactive);
     req.set_page_size(1000);
-    auto stub = env.stub();
-    do {
-      tpb::ListTeachersResponse resp;
-      if (!env.Call(&Stub::ListTeachers, req, &resp, stub.get())) return;
-      if (env.ctl.json) {
-        PrintJson(resp);
-      } else {
-        for (const auto& t : resp.teachers()) PrintTeacher(t);
-      }
-      req.set_page_token(resp.next_page_token());
-    } while (!req.page_token().empty());
+    if (!env.PrintPages(&Stub::ListTeachers, req,
+                        &tpb::ListTeachersResponse::teachers, PrintTeacher))
+      return;
   });
 }
 
@@ -583,19 +575,17 @@ void AddRoundNominateCommand(CLI::App* round, Env env) {
       tpb::ListTeachersRequest lreq;
       lreq.set_region_prefix(o->urban_in);
       lreq.set_page_size(1000);
-      auto stub = env.stub();
-      do {
-        tpb::ListTeachersResponse resp;
-        if (!env.Call(&Stub::ListTeachers, lreq, &resp, stub.get())) return;
-        for (const auto& t : resp.teachers()) {
-          if (t.rural() || !t.active()) continue;
-          auto* n = req.add_nominations();
-          n->set_row_number(++rn);
-          n->set_teacher_id(t.teacher_id());
-          n->set_withdraw(o->withdraw);
-        }
-        lreq.set_page_token(resp.next_page_token());
-      } while (!lreq.page_token().empty());
+      if (!env.ForEachPage(&Stub::ListTeachers, lreq,
+                           [&](const tpb::ListTeachersResponse& resp) {
+                             for (const auto& t : resp.teachers()) {
+                               if (t.rural() || !t.active()) continue;
+                               auto* n = req.add_nominations();
+                               n->set_row_number(++rn);
+                               n->set_teacher_id(t.teacher_id());
+                               n->set_withdraw(o->withdraw);
+                             }
+                           }))
+        return;
     }
     if (req.nominations_size() == 0) {
       env.Usage("name teachers, or give --urban-in REGION");
@@ -1011,20 +1001,14 @@ void AddCampaignHouseholdsCommand(CLI::App* campaign, Env env) {
     req.set_teacher_id(*teacher_id);
     req.set_region_prefix(*region);
     req.set_page_size(1000);
-    auto stub = env.stub();
     int64_t total = 0;
-    do {
-      tpb::ListCampaignHouseholdsResponse resp;
-      if (!env.Call(&Stub::ListCampaignHouseholds, req, &resp, stub.get()))
-        return;
-      total = resp.total();
-      if (env.ctl.json) {
-        PrintJson(resp);
-      } else {
-        for (const auto& h : resp.households()) PrintHousehold(h);
-      }
-      req.set_page_token(resp.next_page_token());
-    } while (!req.page_token().empty());
+    if (!env.ForEachPage(&Stub::ListCampaignHouseholds, req,
+                         [&](const tpb::ListCampaignHouseholdsResponse& resp) {
+                           total = resp.total();
+                           PrintPage(env.ctl, resp, resp.households(),
+                                     PrintHousehold);
+                         }))
+      return;
     if (!env.ctl.json) printf("total: %lld\n", static_cast<long long>(total));
   });
 }

@@ -307,17 +307,9 @@ void AddCoursesCommand(CLI::App* voc, Env env) {
     req.set_region_prefix(*region);
     if (!kind->empty()) req.set_kind(ParseKind(*kind));
     req.set_page_size(1000);
-    auto stub = env.stub();
-    do {
-      vpb::ListCoursesResponse resp;
-      if (!env.Call(&Stub::ListCourses, req, &resp, stub.get())) return;
-      if (env.ctl.json) {
-        PrintJson(resp);
-      } else {
-        for (const auto& c : resp.courses()) PrintCourse(c);
-      }
-      req.set_page_token(resp.next_page_token());
-    } while (!req.page_token().empty());
+    if (!env.PrintPages(&Stub::ListCourses, req,
+                        &vpb::ListCoursesResponse::courses, PrintCourse))
+      return;
   });
 }
 
@@ -353,6 +345,13 @@ void AddOffersRunCommand(CLI::App* offers, Env env) {
   });
 }
 
+void PrintOffer(const vpb::Offer& o) {
+  printf("o-%-6lld %-10s %-10s %s %d %-10s until %s %s\n",
+         static_cast<long long>(o.offer_id()), o.member_id().c_str(),
+         o.name().c_str(), o.region_code().c_str(), o.graduation_year(),
+         OfferText(o.state()), o.expires_on().c_str(), o.note().c_str());
+}
+
 void AddOffersListCommand(CLI::App* offers, Env env) {
   auto* list = offers->add_subcommand("list", "Offers");
   auto lregion = std::make_shared<std::string>(),
@@ -368,23 +367,9 @@ void AddOffersListCommand(CLI::App* offers, Env env) {
     if (!lstate->empty()) req.set_state(ParseOfferState(*lstate));
     req.set_graduation_year(*lyear);
     req.set_page_size(1000);
-    auto stub = env.stub();
-    do {
-      vpb::ListOffersResponse resp;
-      if (!env.Call(&Stub::ListOffers, req, &resp, stub.get())) return;
-      if (env.ctl.json) {
-        PrintJson(resp);
-      } else {
-        for (const auto& o : resp.offers()) {
-          printf("o-%-6lld %-10s %-10s %s %d %-10s until %s %s\n",
-                 static_cast<long long>(o.offer_id()), o.member_id().c_str(),
-                 o.name().c_str(), o.region_code().c_str(), o.graduation_year(),
-                 OfferText(o.state()), o.expires_on().c_str(),
-                 o.note().c_str());
-        }
-      }
-      req.set_page_token(resp.next_page_token());
-    } while (!req.page_token().empty());
+    if (!env.PrintPages(&Stub::ListOffers, req,
+                        &vpb::ListOffersResponse::offers, PrintOffer))
+      return;
   });
 }
 
@@ -488,6 +473,58 @@ void AddApplyCommand(CLI::App* voc, Env env) {
   });
 }
 
+// The members holding an open offer in `region` (graduates of `year`, or
+// of any year for 0).
+bool OpenOfferHolders(const Env& env, const std::string& region, int year,
+                      std::vector<std::string>* members) {
+  vpb::ListOffersRequest lreq;
+  lreq.set_region_prefix(region);
+  lreq.set_state(vpb::OFFER_STATE_OPEN);
+  lreq.set_graduation_year(year);
+  lreq.set_page_size(1000);
+  return env.ForEachPage(&Stub::ListOffers, lreq,
+                         [&](const vpb::ListOffersResponse& resp) {
+                           for (const auto& o : resp.offers())
+                             members->push_back(o.member_id());
+                         });
+}
+
+// Applies each of `members` (at most `limit`, 0 = all) for `course`; a
+// refusal is printed and counted, never fatal. Prints the counts by state.
+void ApplyOfferHolders(const Env& env, const std::string& course,
+                       const std::vector<std::string>& members, int limit) {
+  auto stub = env.stub();
+  std::map<std::string, int> counts;
+  int done = 0;
+  for (const auto& m : members) {
+    if (limit > 0 && done >= limit) break;
+    vpb::ApplyRequest req;
+    // Deterministic: running the round again repeats, never duplicates.
+    req.set_request_id(absl::StrCat("apply-", course, "-", m));
+    req.set_course_code(course);
+    req.set_member_id(m);
+    vpb::ApplyResponse resp;
+    auto ctx = env.ctl.Context();
+    grpc::Status st = stub->Apply(ctx.get(), req, &resp);
+    ++done;
+    if (!st.ok()) {
+      std::cerr << m << ": ";
+      Fail(st);
+      ++counts["refused"];
+      continue;
+    }
+    ++counts[StateText(resp.application().state())];
+    if (!env.ctl.json) PrintApplication(resp.application());
+  }
+  printf("applications: %d (", done);
+  bool first = true;
+  for (const auto& [k, n] : counts) {
+    printf("%s%s %d", first ? "" : ", ", k.c_str(), n);
+    first = false;
+  }
+  printf(")\n");
+}
+
 void AddApplyOfferedCommand(CLI::App* voc, Env env) {
   auto* cmd = voc->add_subcommand(
       "apply-offered",
@@ -502,48 +539,9 @@ void AddApplyOfferedCommand(CLI::App* voc, Env env) {
   cmd->add_option("--limit", *limit,
                   "At most this many applications (0 = all)");
   cmd->callback([env, course, region, year, limit] {
-    auto stub = env.stub();
-    vpb::ListOffersRequest lreq;
-    lreq.set_region_prefix(*region);
-    lreq.set_state(vpb::OFFER_STATE_OPEN);
-    lreq.set_graduation_year(*year);
-    lreq.set_page_size(1000);
     std::vector<std::string> members;
-    do {
-      vpb::ListOffersResponse resp;
-      if (!env.Call(&Stub::ListOffers, lreq, &resp, stub.get())) return;
-      for (const auto& o : resp.offers()) members.push_back(o.member_id());
-      lreq.set_page_token(resp.next_page_token());
-    } while (!lreq.page_token().empty());
-    std::map<std::string, int> counts;
-    int done = 0;
-    for (const auto& m : members) {
-      if (*limit > 0 && done >= *limit) break;
-      vpb::ApplyRequest req;
-      // Deterministic: running the round again repeats, never duplicates.
-      req.set_request_id(absl::StrCat("apply-", *course, "-", m));
-      req.set_course_code(*course);
-      req.set_member_id(m);
-      vpb::ApplyResponse resp;
-      auto ctx = env.ctl.Context();
-      grpc::Status st = stub->Apply(ctx.get(), req, &resp);
-      ++done;
-      if (!st.ok()) {
-        std::cerr << m << ": ";
-        Fail(st);
-        ++counts["refused"];
-        continue;
-      }
-      ++counts[StateText(resp.application().state())];
-      if (!env.ctl.json) PrintApplication(resp.application());
-    }
-    printf("applications: %d (", done);
-    bool first = true;
-    for (const auto& [k, n] : counts) {
-      printf("%s%s %d", first ? "" : ", ", k.c_str(), n);
-      first = false;
-    }
-    printf(")\n");
+    if (!OpenOfferHolders(env, *region, *year, &members)) return;
+    ApplyOfferHolders(env, *course, members, *limit);
   });
 }
 
@@ -578,17 +576,10 @@ void AddApplicationsCommand(CLI::App* voc, Env env) {
     if (!state->empty()) req.set_state(ParseAppState(*state));
     req.set_member_id(*member);
     req.set_page_size(1000);
-    auto stub = env.stub();
-    do {
-      vpb::ListApplicationsResponse resp;
-      if (!env.Call(&Stub::ListApplications, req, &resp, stub.get())) return;
-      if (env.ctl.json) {
-        PrintJson(resp);
-      } else {
-        for (const auto& a : resp.applications()) PrintApplication(a);
-      }
-      req.set_page_token(resp.next_page_token());
-    } while (!req.page_token().empty());
+    if (!env.PrintPages(&Stub::ListApplications, req,
+                        &vpb::ListApplicationsResponse::applications,
+                        PrintApplication))
+      return;
   });
 }
 
@@ -830,19 +821,13 @@ void AddGrantsCommand(CLI::App* voc, Env env) {
     req.set_application_id(*app_id);
     if (!state->empty()) req.set_state(ParseGrantState(*state));
     req.set_page_size(1000);
-    auto stub = env.stub();
     int64_t backlog = 0;
-    do {
-      vpb::ListGrantsResponse resp;
-      if (!env.Call(&Stub::ListGrants, req, &resp, stub.get())) return;
-      backlog = resp.backlog();
-      if (env.ctl.json) {
-        PrintJson(resp);
-      } else {
-        for (const auto& g : resp.grants()) PrintGrant(g);
-      }
-      req.set_page_token(resp.next_page_token());
-    } while (!req.page_token().empty());
+    if (!env.ForEachPage(&Stub::ListGrants, req,
+                         [&](const vpb::ListGrantsResponse& resp) {
+                           backlog = resp.backlog();
+                           PrintPage(env.ctl, resp, resp.grants(), PrintGrant);
+                         }))
+      return;
     if (!env.ctl.json) {
       printf("outbox backlog (pending): %lld\n",
              static_cast<long long>(backlog));
