@@ -4,15 +4,32 @@
 #ifndef EDUAID_TOOLS_EDUCTL_CLI_COMMON_H_
 #define EDUAID_TOOLS_EDUCTL_CLI_COMMON_H_
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "google/protobuf/repeated_ptr_field.h"
 #include "grpcpp/grpcpp.h"
 #include "tools/eductl/ctl.h"
 
 namespace eductl {
+
+// Prints a failed call (code, message, field violations) to stderr and
+// returns the exit code for it (2 for INVALID_ARGUMENT, 3 for auth, 1 else).
+int Fail(const grpc::Status& status);
+
+// Prints a message as JSON (proto3 JSON mapping, UTF-8 kept) to stdout.
+void PrintJson(const google::protobuf::Message& message);
+
+// Text forms shared by every command: terms "2026-autumn" (or 2026-秋季),
+// stages "primary" (or 小学). ParseTerm returns false for anything else;
+// ParseStage returns SCHOOL_STAGE_UNSPECIFIED, which the server rejects
+// naming the field.
+bool ParseTerm(const std::string& text, eduaid::common::v1::Term* term);
+std::string TermText(const eduaid::common::v1::Term& term);
+eduaid::common::v1::SchoolStage ParseStage(const std::string& text);
 
 // A command's context: the options, the exit code, and how it fails.
 struct CommandEnv {
@@ -96,6 +113,26 @@ struct ServiceEnv : CommandEnv {
         all_pages);
   }
 };
+
+// Words of the command line for enum values, several words to a value
+// ("primary", "小学"). ParseWord: the value `word` names, else `otherwise`.
+template <typename Enum, size_t N>
+Enum ParseWord(const std::pair<const char*, Enum> (&words)[N],
+               const std::string& word, Enum otherwise) {
+  for (const auto& [w, v] : words) {
+    if (word == w) return v;
+  }
+  return otherwise;
+}
+// The first word for `value`, else `otherwise`.
+template <typename Enum, size_t N>
+const char* WordOf(const std::pair<const char*, Enum> (&words)[N], Enum value,
+                   const char* otherwise) {
+  for (const auto& [w, v] : words) {
+    if (value == v) return w;
+  }
+  return otherwise;
+}
 
 // `given`, or a fresh request id when it is empty.
 std::string RequestIdOr(const std::string& given);

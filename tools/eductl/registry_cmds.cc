@@ -30,62 +30,62 @@ namespace cpb = ::eduaid::common::v1;
 using Env = ServiceEnv<rpb::StudentRegistryService, &Ctl::registry>;
 using Stub = Env::Stub;
 
+const std::pair<const char*, cpb::SchoolStage> kStageNames[] = {
+    {"学前 preschool", cpb::SCHOOL_STAGE_PRESCHOOL},
+    {"小学 primary", cpb::SCHOOL_STAGE_PRIMARY},
+    {"初中 junior_high", cpb::SCHOOL_STAGE_JUNIOR_HIGH},
+    {"高中 senior_high", cpb::SCHOOL_STAGE_SENIOR_HIGH},
+    {"中职 secondary_vocational", cpb::SCHOOL_STAGE_SECONDARY_VOCATIONAL},
+    {"高等 higher", cpb::SCHOOL_STAGE_HIGHER}};
+
 const char* StageName(int stage) {
-  switch (stage) {
-    case cpb::SCHOOL_STAGE_PRESCHOOL:
-      return "学前 preschool";
-    case cpb::SCHOOL_STAGE_PRIMARY:
-      return "小学 primary";
-    case cpb::SCHOOL_STAGE_JUNIOR_HIGH:
-      return "初中 junior_high";
-    case cpb::SCHOOL_STAGE_SENIOR_HIGH:
-      return "高中 senior_high";
-    case cpb::SCHOOL_STAGE_SECONDARY_VOCATIONAL:
-      return "中职 secondary_vocational";
-    case cpb::SCHOOL_STAGE_HIGHER:
-      return "高等 higher";
-    default:
-      return "-";
-  }
+  return WordOf(kStageNames, static_cast<cpb::SchoolStage>(stage), "-");
 }
+
+const std::pair<const char*, rpb::EnrolmentStatus> kEnrolmentStatuses[] = {
+    {"enrolled", rpb::ENROLMENT_STATUS_ENROLLED},
+    {"在读", rpb::ENROLMENT_STATUS_ENROLLED},
+    {"suspended", rpb::ENROLMENT_STATUS_SUSPENDED},
+    {"休学", rpb::ENROLMENT_STATUS_SUSPENDED},
+    {"dropped_out", rpb::ENROLMENT_STATUS_DROPPED_OUT},
+    {"辍学", rpb::ENROLMENT_STATUS_DROPPED_OUT},
+    {"graduated", rpb::ENROLMENT_STATUS_GRADUATED},
+    {"毕业", rpb::ENROLMENT_STATUS_GRADUATED},
+    {"transferred", rpb::ENROLMENT_STATUS_TRANSFERRED},
+    {"转学", rpb::ENROLMENT_STATUS_TRANSFERRED}};
 
 rpb::EnrolmentStatus ParseEnrolmentStatus(const std::string& s) {
-  if (s == "enrolled" || s == "在读") return rpb::ENROLMENT_STATUS_ENROLLED;
-  if (s == "suspended" || s == "休学") return rpb::ENROLMENT_STATUS_SUSPENDED;
-  if (s == "dropped_out" || s == "辍学")
-    return rpb::ENROLMENT_STATUS_DROPPED_OUT;
-  if (s == "graduated" || s == "毕业") return rpb::ENROLMENT_STATUS_GRADUATED;
-  if (s == "transferred" || s == "转学")
-    return rpb::ENROLMENT_STATUS_TRANSFERRED;
-  return rpb::ENROLMENT_STATUS_UNSPECIFIED;
+  return ParseWord(kEnrolmentStatuses, s, rpb::ENROLMENT_STATUS_UNSPECIFIED);
 }
+
+const std::pair<const char*, rpb::Relation> kRelations[] = {
+    {"head", rpb::RELATION_HEAD},
+    {"户主", rpb::RELATION_HEAD},
+    {"spouse", rpb::RELATION_SPOUSE},
+    {"配偶", rpb::RELATION_SPOUSE},
+    {"child", rpb::RELATION_CHILD},
+    {"子女", rpb::RELATION_CHILD},
+    {"grandchild", rpb::RELATION_GRANDCHILD},
+    {"孙子女", rpb::RELATION_GRANDCHILD},
+    {"parent", rpb::RELATION_PARENT},
+    {"父母", rpb::RELATION_PARENT},
+    {"sibling", rpb::RELATION_SIBLING},
+    {"兄弟姐妹", rpb::RELATION_SIBLING},
+    {"other", rpb::RELATION_OTHER},
+    {"其他", rpb::RELATION_OTHER}};
 
 rpb::Relation ParseRelation(const std::string& s) {
-  static const std::pair<const char*, rpb::Relation> kMap[] = {
-      {"head", rpb::RELATION_HEAD},
-      {"户主", rpb::RELATION_HEAD},
-      {"spouse", rpb::RELATION_SPOUSE},
-      {"配偶", rpb::RELATION_SPOUSE},
-      {"child", rpb::RELATION_CHILD},
-      {"子女", rpb::RELATION_CHILD},
-      {"grandchild", rpb::RELATION_GRANDCHILD},
-      {"孙子女", rpb::RELATION_GRANDCHILD},
-      {"parent", rpb::RELATION_PARENT},
-      {"父母", rpb::RELATION_PARENT},
-      {"sibling", rpb::RELATION_SIBLING},
-      {"兄弟姐妹", rpb::RELATION_SIBLING},
-      {"other", rpb::RELATION_OTHER},
-      {"其他", rpb::RELATION_OTHER}};
-  for (const auto& [k, v] : kMap) {
-    if (s == k) return v;
-  }
-  return rpb::RELATION_UNSPECIFIED;
+  return ParseWord(kRelations, s, rpb::RELATION_UNSPECIFIED);
 }
 
+const std::pair<const char*, cpb::HouseholdStatus> kHouseholdStatuses[] = {
+    {"poor", cpb::HOUSEHOLD_STATUS_POOR},
+    {"贫困", cpb::HOUSEHOLD_STATUS_POOR},
+    {"lifted", cpb::HOUSEHOLD_STATUS_LIFTED},
+    {"已脱贫", cpb::HOUSEHOLD_STATUS_LIFTED}};
+
 cpb::HouseholdStatus ParseHouseholdStatus(const std::string& s) {
-  if (s == "poor" || s == "贫困") return cpb::HOUSEHOLD_STATUS_POOR;
-  if (s == "lifted" || s == "已脱贫") return cpb::HOUSEHOLD_STATUS_LIFTED;
-  return cpb::HOUSEHOLD_STATUS_UNSPECIFIED;
+  return ParseWord(kHouseholdStatuses, s, cpb::HOUSEHOLD_STATUS_UNSPECIFIED);
 }
 
 int32_t ToInt(const std::string& s) {

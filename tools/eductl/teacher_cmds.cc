@@ -782,13 +782,14 @@ void PrintHousehold(const tpb::CampaignHousehold& h) {
   printf("\n");
 }
 
+const std::pair<const char*, tpb::DropoutRisk> kRisks[] = {
+    {"none", tpb::DROPOUT_RISK_NONE},     {"无", tpb::DROPOUT_RISK_NONE},
+    {"low", tpb::DROPOUT_RISK_LOW},       {"低", tpb::DROPOUT_RISK_LOW},
+    {"medium", tpb::DROPOUT_RISK_MEDIUM}, {"中", tpb::DROPOUT_RISK_MEDIUM},
+    {"high", tpb::DROPOUT_RISK_HIGH},     {"高", tpb::DROPOUT_RISK_HIGH}};
+
 bool ParseRisk(const std::string& s, tpb::DropoutRisk* out) {
-  static const std::pair<const char*, tpb::DropoutRisk> kMap[] = {
-      {"none", tpb::DROPOUT_RISK_NONE},     {"无", tpb::DROPOUT_RISK_NONE},
-      {"low", tpb::DROPOUT_RISK_LOW},       {"低", tpb::DROPOUT_RISK_LOW},
-      {"medium", tpb::DROPOUT_RISK_MEDIUM}, {"中", tpb::DROPOUT_RISK_MEDIUM},
-      {"high", tpb::DROPOUT_RISK_HIGH},     {"高", tpb::DROPOUT_RISK_HIGH}};
-  for (const auto& [k, v] : kMap) {
+  for (const auto& [k, v] : kRisks) {
     if (s == k) {
       *out = v;
       return true;

@@ -26,97 +26,77 @@ namespace cpb = ::eduaid::common::v1;
 using Env = ServiceEnv<vpb::VocationalTrainingService, &Ctl::vocational>;
 using Stub = Env::Stub;
 
+const std::pair<const char*, vpb::CourseKind> kKinds[] = {
+    {"major", vpb::COURSE_KIND_MAJOR},
+    {"专业", vpb::COURSE_KIND_MAJOR},
+    {"class", vpb::COURSE_KIND_TRAINING_CLASS},
+    {"培训班", vpb::COURSE_KIND_TRAINING_CLASS}};
+
 vpb::CourseKind ParseKind(const std::string& s) {
-  if (s == "major" || s == "专业") return vpb::COURSE_KIND_MAJOR;
-  if (s == "class" || s == "培训班") return vpb::COURSE_KIND_TRAINING_CLASS;
-  return vpb::COURSE_KIND_UNSPECIFIED;
+  return ParseWord(kKinds, s, vpb::COURSE_KIND_UNSPECIFIED);
 }
 
 const char* KindText(vpb::CourseKind k) {
   return k == vpb::COURSE_KIND_MAJOR ? "major" : "class";
 }
 
+const std::pair<const char*, vpb::ApplicationState> kAppStates[] = {
+    {"enrolled", vpb::APPLICATION_STATE_ENROLLED},
+    {"waitlisted", vpb::APPLICATION_STATE_WAITLISTED},
+    {"withdrawn", vpb::APPLICATION_STATE_WITHDRAWN},
+    {"completed", vpb::APPLICATION_STATE_COMPLETED}};
+
 const char* StateText(vpb::ApplicationState s) {
-  switch (s) {
-    case vpb::APPLICATION_STATE_ENROLLED:
-      return "enrolled";
-    case vpb::APPLICATION_STATE_WAITLISTED:
-      return "waitlisted";
-    case vpb::APPLICATION_STATE_WITHDRAWN:
-      return "withdrawn";
-    case vpb::APPLICATION_STATE_COMPLETED:
-      return "completed";
-    default:
-      return "-";
-  }
+  return WordOf(kAppStates, s, "-");
 }
 
 vpb::ApplicationState ParseAppState(const std::string& s) {
-  for (auto st :
-       {vpb::APPLICATION_STATE_ENROLLED, vpb::APPLICATION_STATE_WAITLISTED,
-        vpb::APPLICATION_STATE_WITHDRAWN, vpb::APPLICATION_STATE_COMPLETED}) {
-    if (s == StateText(st)) return st;
-  }
-  return vpb::APPLICATION_STATE_UNSPECIFIED;
+  return ParseWord(kAppStates, s, vpb::APPLICATION_STATE_UNSPECIFIED);
 }
 
+const std::pair<const char*, vpb::OfferState> kOfferStates[] = {
+    {"open", vpb::OFFER_STATE_OPEN},
+    {"accepted", vpb::OFFER_STATE_ACCEPTED},
+    {"declined", vpb::OFFER_STATE_DECLINED},
+    {"expired", vpb::OFFER_STATE_EXPIRED},
+    {"withdrawn", vpb::OFFER_STATE_WITHDRAWN}};
+
 const char* OfferText(vpb::OfferState s) {
-  switch (s) {
-    case vpb::OFFER_STATE_OPEN:
-      return "open";
-    case vpb::OFFER_STATE_ACCEPTED:
-      return "accepted";
-    case vpb::OFFER_STATE_DECLINED:
-      return "declined";
-    case vpb::OFFER_STATE_EXPIRED:
-      return "expired";
-    case vpb::OFFER_STATE_WITHDRAWN:
-      return "withdrawn";
-    default:
-      return "-";
-  }
+  return WordOf(kOfferStates, s, "-");
 }
 
 vpb::OfferState ParseOfferState(const std::string& s) {
-  for (auto st : {vpb::OFFER_STATE_OPEN, vpb::OFFER_STATE_ACCEPTED,
-                  vpb::OFFER_STATE_DECLINED, vpb::OFFER_STATE_EXPIRED,
-                  vpb::OFFER_STATE_WITHDRAWN}) {
-    if (s == OfferText(st)) return st;
-  }
-  return vpb::OFFER_STATE_UNSPECIFIED;
+  return ParseWord(kOfferStates, s, vpb::OFFER_STATE_UNSPECIFIED);
 }
 
+const std::pair<const char*, vpb::GrantState> kGrantStates[] = {
+    {"pending", vpb::GRANT_STATE_PENDING},
+    {"delivered", vpb::GRANT_STATE_DELIVERED},
+    {"rejected", vpb::GRANT_STATE_REJECTED},
+    {"cancelled", vpb::GRANT_STATE_CANCELLED}};
+
 const char* GrantText(vpb::GrantState s) {
-  switch (s) {
-    case vpb::GRANT_STATE_PENDING:
-      return "pending";
-    case vpb::GRANT_STATE_DELIVERED:
-      return "delivered";
-    case vpb::GRANT_STATE_REJECTED:
-      return "rejected";
-    case vpb::GRANT_STATE_CANCELLED:
-      return "cancelled";
-    default:
-      return "-";
-  }
+  return WordOf(kGrantStates, s, "-");
 }
 
 vpb::GrantState ParseGrantState(const std::string& s) {
-  for (auto st : {vpb::GRANT_STATE_PENDING, vpb::GRANT_STATE_DELIVERED,
-                  vpb::GRANT_STATE_REJECTED, vpb::GRANT_STATE_CANCELLED}) {
-    if (s == GrantText(st)) return st;
-  }
-  return vpb::GRANT_STATE_UNSPECIFIED;
+  return ParseWord(kGrantStates, s, vpb::GRANT_STATE_UNSPECIFIED);
 }
 
+const std::pair<const char*, vpb::Outcome> kOutcomes[] = {
+    {"employed", vpb::OUTCOME_EMPLOYED},
+    {"就业", vpb::OUTCOME_EMPLOYED},
+    {"self_employed", vpb::OUTCOME_SELF_EMPLOYED},
+    {"自主创业", vpb::OUTCOME_SELF_EMPLOYED},
+    {"further_study", vpb::OUTCOME_FURTHER_STUDY},
+    {"升学", vpb::OUTCOME_FURTHER_STUDY},
+    {"seeking_work", vpb::OUTCOME_SEEKING_WORK},
+    {"待业", vpb::OUTCOME_SEEKING_WORK},
+    {"other", vpb::OUTCOME_OTHER},
+    {"其他", vpb::OUTCOME_OTHER}};
+
 vpb::Outcome ParseOutcome(const std::string& s) {
-  if (s == "employed" || s == "就业") return vpb::OUTCOME_EMPLOYED;
-  if (s == "self_employed" || s == "自主创业")
-    return vpb::OUTCOME_SELF_EMPLOYED;
-  if (s == "further_study" || s == "升学") return vpb::OUTCOME_FURTHER_STUDY;
-  if (s == "seeking_work" || s == "待业") return vpb::OUTCOME_SEEKING_WORK;
-  if (s == "other" || s == "其他") return vpb::OUTCOME_OTHER;
-  return vpb::OUTCOME_UNSPECIFIED;
+  return ParseWord(kOutcomes, s, vpb::OUTCOME_UNSPECIFIED);
 }
 
 std::string Percent(int32_t bp) {
