@@ -114,6 +114,23 @@ struct ServiceEnv : CommandEnv {
   }
 };
 
+// `audit [--method M]`: a service's audit log, as JSON.
+template <typename Env, typename Req, typename Resp>
+void AddAuditLogCommand(CLI::App& parent, Env env, const std::string& help,
+                        grpc::Status (Env::Stub::*list)(grpc::ClientContext*,
+                                                        const Req&, Resp*)) {
+  auto* cmd = parent.add_subcommand("audit", help);
+  auto method = std::make_shared<std::string>();
+  cmd->add_option("--method", *method, "Only this method");
+  cmd->callback([env, method, list] {
+    Req req;
+    req.set_method(*method);
+    Resp resp;
+    if (!env.Call(list, req, &resp)) return;
+    PrintJson(resp);
+  });
+}
+
 // Words of the command line for enum values, several words to a value
 // ("primary", "小学"). ParseWord: the value `word` names, else `otherwise`.
 template <typename Enum, size_t N>

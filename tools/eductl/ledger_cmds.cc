@@ -1000,6 +1000,58 @@ void AddGrievanceCommands(CLI::App& ledger, Env env) {
   AddGrievanceListCommand(group, env);
 }
 
+// The notice of a payment chain and its acknowledgement.
+void PrintChainNotice(const lpb::Notice& n) {
+  printf("notice      %s: %s %s yuan, paid %s, to %s\n", n.notice_no().c_str(),
+         n.programme_name().c_str(), n.amount_yuan().c_str(),
+         n.paid_on().c_str(), n.payee_name().c_str());
+  if (n.has_acknowledgement()) {
+    printf(
+        "ack         %s by %s (%s) %s\n",
+        n.acknowledgement().acknowledged_on().c_str(),
+        Short(lpb::AckParty_Name(n.acknowledgement().party()), "ACK_PARTY_")
+            .c_str(),
+        Short(lpb::AckMethod_Name(n.acknowledgement().method()), "ACK_METHOD_")
+            .c_str(),
+        n.acknowledgement().note().c_str());
+  } else {
+    printf("ack         (not yet acknowledged)\n");
+  }
+}
+
+// A payment and what followed it, a line each.
+void PrintChain(const lpb::GetPaymentChainResponse& resp) {
+  printf("payment     ");
+  PrintPayment(resp.payment());
+  printf("entitlement ");
+  PrintEntitlement(resp.entitlement());
+  const auto& ent = resp.entitlement();
+  printf("            %s%s%s\n", ent.reason().c_str(),
+         ent.reason().find(ent.standard_id()) == std::string::npos
+             ? "; standard "
+             : "",
+         ent.reason().find(ent.standard_id()) == std::string::npos
+             ? ent.standard_id().c_str()
+             : "");
+  if (resp.has_notice()) PrintChainNotice(resp.notice());
+  for (const auto& f : resp.follow_ups()) {
+    printf("follow-up   %s by %s: %s %s\n", f.visited_on().c_str(),
+           f.visitor().c_str(),
+           Short(lpb::FollowUpOutcome_Name(f.outcome()), "FOLLOW_UP_OUTCOME_")
+               .c_str(),
+           f.note().c_str());
+  }
+  if (resp.follow_ups().empty()) printf("follow-up   (none yet)\n");
+  for (const auto& g : resp.grievances()) PrintGrievance(g);
+  for (const auto& e : resp.journal_entries()) {
+    printf("journal     %lld %-12s Dr %-16s Cr %-16s %10s  %s..\n",
+           static_cast<long long>(e.entry_id()),
+           Short(lpb::EntryKind_Name(e.kind()), "ENTRY_KIND_").c_str(),
+           e.debit_account().c_str(), e.credit_account().c_str(),
+           FormatYuan(e.amount_fen()).c_str(), e.hash().substr(0, 12).c_str());
+  }
+}
+
 void AddChainCommand(CLI::App& ledger, Env env) {
   auto* cmd = ledger.add_subcommand(
       "chain",
@@ -1010,59 +1062,9 @@ void AddChainCommand(CLI::App& ledger, Env env) {
     lpb::GetPaymentChainRequest req;
     req.set_payment_id(*id);
     lpb::GetPaymentChainResponse resp;
-    if (!env.Call(&Stub::GetPaymentChain, req, &resp)) {
-      return;
-    }
+    if (!env.Call(&Stub::GetPaymentChain, req, &resp)) return;
     if (env.ctl.json) return PrintJson(resp);
-    printf("payment     ");
-    PrintPayment(resp.payment());
-    printf("entitlement ");
-    PrintEntitlement(resp.entitlement());
-    const auto& ent = resp.entitlement();
-    printf("            %s%s%s\n", ent.reason().c_str(),
-           ent.reason().find(ent.standard_id()) == std::string::npos
-               ? "; standard "
-               : "",
-           ent.reason().find(ent.standard_id()) == std::string::npos
-               ? ent.standard_id().c_str()
-               : "");
-    if (resp.has_notice()) {
-      const auto& n = resp.notice();
-      printf("notice      %s: %s %s yuan, paid %s, to %s\n",
-             n.notice_no().c_str(), n.programme_name().c_str(),
-             n.amount_yuan().c_str(), n.paid_on().c_str(),
-             n.payee_name().c_str());
-      if (n.has_acknowledgement()) {
-        printf(
-            "ack         %s by %s (%s) %s\n",
-            n.acknowledgement().acknowledged_on().c_str(),
-            Short(lpb::AckParty_Name(n.acknowledgement().party()), "ACK_PARTY_")
-                .c_str(),
-            Short(lpb::AckMethod_Name(n.acknowledgement().method()),
-                  "ACK_METHOD_")
-                .c_str(),
-            n.acknowledgement().note().c_str());
-      } else {
-        printf("ack         (not yet acknowledged)\n");
-      }
-    }
-    for (const auto& f : resp.follow_ups()) {
-      printf("follow-up   %s by %s: %s %s\n", f.visited_on().c_str(),
-             f.visitor().c_str(),
-             Short(lpb::FollowUpOutcome_Name(f.outcome()), "FOLLOW_UP_OUTCOME_")
-                 .c_str(),
-             f.note().c_str());
-    }
-    if (resp.follow_ups().empty()) printf("follow-up   (none yet)\n");
-    for (const auto& g : resp.grievances()) PrintGrievance(g);
-    for (const auto& e : resp.journal_entries()) {
-      printf("journal     %lld %-12s Dr %-16s Cr %-16s %10s  %s..\n",
-             static_cast<long long>(e.entry_id()),
-             Short(lpb::EntryKind_Name(e.kind()), "ENTRY_KIND_").c_str(),
-             e.debit_account().c_str(), e.credit_account().c_str(),
-             FormatYuan(e.amount_fen()).c_str(),
-             e.hash().substr(0, 12).c_str());
-    }
+    PrintChain(resp);
   });
 }
 

@@ -359,6 +359,19 @@ void PrintCoverage(const rpb::GetCoverageResponse& r) {
 
 }  // namespace
 
+// $EDUAID_JWT_SECRET, else the first line of `secret_file` ("" when
+// neither gives one).
+std::string JwtSecret(const std::string& secret_file) {
+  std::string secret;
+  if (const char* env = std::getenv("EDUAID_JWT_SECRET"); env && *env) {
+    secret = env;
+  } else {
+    std::ifstream in(secret_file);
+    std::getline(in, secret);
+  }
+  return secret;
+}
+
 void AddTokenCommand(CLI::App& app, Ctl& ctl, int& exit_code) {
   auto* cmd = app.add_subcommand(
       "token",
@@ -398,13 +411,7 @@ void AddTokenCommand(CLI::App& app, Ctl& ctl, int& exit_code) {
       exit_code = 2;
       return;
     }
-    std::string secret;
-    if (const char* env = std::getenv("EDUAID_JWT_SECRET"); env && *env) {
-      secret = env;
-    } else {
-      std::ifstream in(o->secret_file);
-      std::getline(in, secret);
-    }
+    std::string secret = JwtSecret(o->secret_file);
     if (secret.empty()) {
       std::cerr << "error: no secret: run `make run` first (it writes "
                 << o->secret_file << ") or set EDUAID_JWT_SECRET\n";
@@ -897,20 +904,6 @@ void AddSchoolsCommand(CLI::App& app, Env env) {
   });
 }
 
-void AddAuditCommand(CLI::App& app, Env env) {
-  auto* cmd =
-      app.add_subcommand("audit", "The registry's audit log (auditors)");
-  auto method = std::make_shared<std::string>();
-  cmd->add_option("--method", *method, "Only this method");
-  cmd->callback([env, method] {
-    rpb::ListAuditEventsRequest req;
-    req.set_method(*method);
-    rpb::ListAuditEventsResponse resp;
-    if (!env.Call(&Stub::ListAuditEvents, req, &resp)) return;
-    PrintJson(resp);
-  });
-}
-
 }  // namespace
 
 void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
@@ -936,7 +929,8 @@ void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
   // ---- schools
   AddSchoolsCommand(app, env);
   // ---- audit
-  AddAuditCommand(app, env);
+  AddAuditLogCommand(app, env, "The registry's audit log (auditors)",
+                     &Stub::ListAuditEvents);
 }
 
 }  // namespace eductl

@@ -441,6 +441,17 @@ void AddRoundCreateCommand(CLI::App* round, Env env) {
   });
 }
 
+// "<what>: accepted N, rejected M", the rejected rows, and the round: what
+// posting demand and nominating answer.
+template <typename Resp>
+void PrintRoundRows(const char* what, const Resp& resp) {
+  printf("%s: accepted %lld, rejected %lld\n", what,
+         static_cast<long long>(resp.accepted_rows()),
+         static_cast<long long>(resp.rejected_rows()));
+  PrintRowErrors(resp.errors());
+  PrintRound(resp.round());
+}
+
 struct DemandOpts {
   int64_t round = 0;
   std::string file, rural_in, subjects, rid;
@@ -528,12 +539,42 @@ void AddRoundDemandCommand(CLI::App* round, Env env) {
     tpb::PostDemandResponse resp;
     if (!env.Call(&Stub::PostDemand, req, &resp)) return;
     if (env.ctl.json) return PrintJson(resp);
-    printf("demand lines: accepted %lld, rejected %lld\n",
-           static_cast<long long>(resp.accepted_rows()),
-           static_cast<long long>(resp.rejected_rows()));
-    PrintRowErrors(resp.errors());
-    PrintRound(resp.round());
+    PrintRoundRows("demand lines", resp);
   });
+}
+
+// Nominations of the teachers named "t-<n>[=SCHOOL,SCHOOL...]".
+void NominateNamed(const std::vector<std::string>& teachers, bool withdraw,
+                   tpb::NominateTeachersRequest* req) {
+  for (const auto& t : teachers) {
+    std::vector<std::string> parts = absl::StrSplit(t, absl::MaxSplits('=', 1));
+    auto* n = req->add_nominations();
+    n->set_row_number(req->nominations_size());
+    n->set_teacher_id(parts[0]);
+    if (parts.size() == 2) {
+      for (const auto& s : SplitCsvList(parts[1]))
+        n->add_preferred_school_codes(s);
+    }
+    n->set_withdraw(withdraw);
+  }
+}
+
+// Nominations of every active urban teacher of `region`.
+bool NominateUrban(const Env& env, const std::string& region, bool withdraw,
+                   tpb::NominateTeachersRequest* req) {
+  tpb::ListTeachersRequest lreq;
+  lreq.set_region_prefix(region);
+  lreq.set_page_size(1000);
+  return env.ForEachPage(&Stub::ListTeachers, lreq,
+                         [&](const tpb::ListTeachersResponse& resp) {
+                           for (const auto& t : resp.teachers()) {
+                             if (t.rural() || !t.active()) continue;
+                             auto* n = req->add_nominations();
+                             n->set_row_number(req->nominations_size());
+                             n->set_teacher_id(t.teacher_id());
+                             n->set_withdraw(withdraw);
+                           }
+                         });
 }
 
 void AddRoundNominateCommand(CLI::App* round, Env env) {
@@ -558,35 +599,10 @@ void AddRoundNominateCommand(CLI::App* round, Env env) {
     tpb::NominateTeachersRequest req;
     req.set_request_id(RequestIdOr(o->rid));
     req.set_round_id(o->round);
-    int64_t rn = 0;
-    for (const auto& t : o->teachers) {
-      std::vector<std::string> parts =
-          absl::StrSplit(t, absl::MaxSplits('=', 1));
-      auto* n = req.add_nominations();
-      n->set_row_number(++rn);
-      n->set_teacher_id(parts[0]);
-      if (parts.size() == 2) {
-        for (const auto& s : SplitCsvList(parts[1]))
-          n->add_preferred_school_codes(s);
-      }
-      n->set_withdraw(o->withdraw);
-    }
-    if (!o->urban_in.empty()) {
-      tpb::ListTeachersRequest lreq;
-      lreq.set_region_prefix(o->urban_in);
-      lreq.set_page_size(1000);
-      if (!env.ForEachPage(&Stub::ListTeachers, lreq,
-                           [&](const tpb::ListTeachersResponse& resp) {
-                             for (const auto& t : resp.teachers()) {
-                               if (t.rural() || !t.active()) continue;
-                               auto* n = req.add_nominations();
-                               n->set_row_number(++rn);
-                               n->set_teacher_id(t.teacher_id());
-                               n->set_withdraw(o->withdraw);
-                             }
-                           }))
-        return;
-    }
+    NominateNamed(o->teachers, o->withdraw, &req);
+    if (!o->urban_in.empty() &&
+        !NominateUrban(env, o->urban_in, o->withdraw, &req))
+      return;
     if (req.nominations_size() == 0) {
       env.Usage("name teachers, or give --urban-in REGION");
       return;
@@ -594,11 +610,7 @@ void AddRoundNominateCommand(CLI::App* round, Env env) {
     tpb::NominateTeachersResponse resp;
     if (!env.Call(&Stub::NominateTeachers, req, &resp)) return;
     if (env.ctl.json) return PrintJson(resp);
-    printf("nominations: accepted %lld, rejected %lld\n",
-           static_cast<long long>(resp.accepted_rows()),
-           static_cast<long long>(resp.rejected_rows()));
-    PrintRowErrors(resp.errors());
-    PrintRound(resp.round());
+    PrintRoundRows("nominations", resp);
   });
 }
 
@@ -862,6 +874,19 @@ void AddCampaignAssignCommand(CLI::App* campaign, Env env) {
   });
 }
 
+// "PROGRAMME=yes|no": whether each subsidy arrived, as the visit found.
+void AddSubsidyChecks(const std::vector<std::string>& subsidies,
+                      tpb::Visit* v) {
+  for (const auto& s : subsidies) {
+    std::vector<std::string> parts = absl::StrSplit(s, absl::MaxSplits('=', 1));
+    auto* sc = v->add_subsidies();
+    sc->set_programme(parts[0]);
+    sc->set_arrived(
+        parts.size() == 2 &&
+        (parts[1] == "yes" || parts[1] == "1" || parts[1] == "到位"));
+  }
+}
+
 void AddCampaignVisitCommand(CLI::App* campaign, Env env) {
   auto* cmd = campaign->add_subcommand("visit", "Record a home visit");
   struct Opts {
@@ -899,15 +924,7 @@ void AddCampaignVisitCommand(CLI::App* campaign, Env env) {
     for (const auto& m : SplitCsvList(o->met)) v->add_met(m);
     for (const auto& p : SplitCsvList(o->policies))
       v->add_policies_explained(p);
-    for (const auto& s : o->subsidies) {
-      std::vector<std::string> parts =
-          absl::StrSplit(s, absl::MaxSplits('=', 1));
-      auto* sc = v->add_subsidies();
-      sc->set_programme(parts[0]);
-      sc->set_arrived(
-          parts.size() == 2 &&
-          (parts[1] == "yes" || parts[1] == "1" || parts[1] == "到位"));
-    }
+    AddSubsidyChecks(o->subsidies, v);
     tpb::DropoutRisk risk;
     if (!ParseRisk(o->risk, &risk)) {
       env.Usage("--risk must be none, low, medium or high");
@@ -1061,6 +1078,32 @@ void PrintProgramme(const tpb::TrainingProgramme& p) {
   }
 }
 
+const std::pair<const char*, tpb::TrainingLevel> kLevels[] = {
+    {"national", tpb::TRAINING_LEVEL_NATIONAL},
+    {"国培", tpb::TRAINING_LEVEL_NATIONAL},
+    {"provincial", tpb::TRAINING_LEVEL_PROVINCIAL},
+    {"省培", tpb::TRAINING_LEVEL_PROVINCIAL},
+    {"city", tpb::TRAINING_LEVEL_CITY},
+    {"市培", tpb::TRAINING_LEVEL_CITY}};
+
+// "CODE:STUDENTS:SHORTAGE" per county (students or shortage may be left
+// out).
+void AddCountyInputs(const std::vector<std::string>& counties,
+                     tpb::AllocateTrainingQuotaRequest* req) {
+  for (const auto& c : counties) {
+    std::vector<std::string> parts = absl::StrSplit(c, ':');
+    auto* ci = req->add_counties();
+    ci->set_region_code(parts[0]);
+    int64_t v = 0;
+    if (parts.size() > 1 && absl::SimpleAtoi(parts[1], &v)) {
+      ci->set_registered_students(v);
+    }
+    if (parts.size() > 2 && absl::SimpleAtoi(parts[2], &v)) {
+      ci->set_rural_teacher_shortage(v);
+    }
+  }
+}
+
 void AddTrainingAllocateCommand(CLI::App* training, Env env) {
   auto* cmd = training->add_subcommand(
       "allocate", "Create a programme and allocate its seats to counties");
@@ -1090,13 +1133,9 @@ void AddTrainingAllocateCommand(CLI::App* training, Env env) {
     tpb::AllocateTrainingQuotaRequest req;
     req.set_request_id(RequestIdOr(o->rid));
     req.set_name(o->name);
-    if (o->level == "national" || o->level == "国培") {
-      req.set_level(tpb::TRAINING_LEVEL_NATIONAL);
-    } else if (o->level == "provincial" || o->level == "省培") {
-      req.set_level(tpb::TRAINING_LEVEL_PROVINCIAL);
-    } else if (o->level == "city" || o->level == "市培") {
-      req.set_level(tpb::TRAINING_LEVEL_CITY);
-    } else {
+    req.set_level(
+        ParseWord(kLevels, o->level, tpb::TRAINING_LEVEL_UNSPECIFIED));
+    if (req.level() == tpb::TRAINING_LEVEL_UNSPECIFIED) {
       env.Usage("--level must be national, provincial or city");
       return;
     }
@@ -1106,18 +1145,7 @@ void AddTrainingAllocateCommand(CLI::App* training, Env env) {
     req.set_students_from_registry(o->from_registry);
     req.set_student_weight_permille(o->ws);
     req.set_shortage_weight_permille(o->wh);
-    for (const auto& c : o->counties) {
-      std::vector<std::string> parts = absl::StrSplit(c, ':');
-      auto* ci = req.add_counties();
-      ci->set_region_code(parts[0]);
-      int64_t v = 0;
-      if (parts.size() > 1 && absl::SimpleAtoi(parts[1], &v)) {
-        ci->set_registered_students(v);
-      }
-      if (parts.size() > 2 && absl::SimpleAtoi(parts[2], &v)) {
-        ci->set_rural_teacher_shortage(v);
-      }
-    }
+    AddCountyInputs(o->counties, &req);
     tpb::AllocateTrainingQuotaResponse resp;
     if (!env.Call(&Stub::AllocateTrainingQuota, req, &resp)) {
       return;
@@ -1265,23 +1293,7 @@ void AddTrainingCommands(CLI::App& teacher, Env env) {
 
 }  // namespace
 
-namespace {
-
-void AddTeacherAuditCommand(CLI::App* teacher, Env env) {
-  auto* cmd =
-      teacher->add_subcommand("audit", "The teacher service's audit log");
-  auto method = std::make_shared<std::string>();
-  cmd->add_option("--method", *method, "Only this method");
-  cmd->callback([env, method]() mutable {
-    tpb::ListAuditEventsRequest req;
-    req.set_method(*method);
-    tpb::ListAuditEventsResponse resp;
-    if (!env.Call(&Stub::ListAuditEvents, req, &resp)) return;
-    PrintJson(resp);
-  });
-}
-
-}  // namespace
+namespace {}  // namespace
 
 void AddTeacherCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
   auto* teacher =
@@ -1294,7 +1306,8 @@ void AddTeacherCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
   AddRoundCommands(*teacher, env);
   AddCampaignCommands(*teacher, env);
   AddTrainingCommands(*teacher, env);
-  AddTeacherAuditCommand(teacher, env);
+  AddAuditLogCommand(*teacher, env, "The teacher service's audit log",
+                     &Stub::ListAuditEvents);
 }
 
 }  // namespace eductl

@@ -830,20 +830,6 @@ void AddRetryGrantsCommand(CLI::App* voc, Env env) {
   });
 }
 
-void AddAuditCommand(CLI::App* voc, Env env) {
-  auto* cmd = voc->add_subcommand(
-      "audit", "The vocational service's audit log (auditors)");
-  auto method = std::make_shared<std::string>();
-  cmd->add_option("--method", *method, "Only this method");
-  cmd->callback([env, method] {
-    vpb::ListAuditEventsRequest req;
-    req.set_method(*method);
-    vpb::ListAuditEventsResponse resp;
-    if (!env.Call(&Stub::ListAuditEvents, req, &resp)) return;
-    PrintJson(resp);
-  });
-}
-
 }  // namespace
 
 void AddVocationalCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
@@ -890,7 +876,8 @@ void AddVocationalCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
   AddTermGrantsCommand(voc, env);
   AddGrantsCommand(voc, env);
   AddRetryGrantsCommand(voc, env);
-  AddAuditCommand(voc, env);
+  AddAuditLogCommand(*voc, env, "The vocational service's audit log (auditors)",
+                     &Stub::ListAuditEvents);
 }
 
 }  // namespace eductl
