@@ -151,6 +151,18 @@ const char* WordOf(const std::pair<const char*, Enum> (&words)[N], Enum value,
   return otherwise;
 }
 
+// The words of one enum, one to a value: Text() of a value ("-" for one
+// with no word), Parse() of a word (`unspecified` for an unknown one).
+template <typename Enum, size_t N>
+struct EnumWords {
+  std::pair<const char*, Enum> words[N];
+  Enum unspecified;
+  const char* Text(Enum value) const { return WordOf(words, value, "-"); }
+  Enum Parse(const std::string& word) const {
+    return ParseWord(words, word, unspecified);
+  }
+};
+
 // `given`, or a fresh request id when it is empty.
 std::string RequestIdOr(const std::string& given);
 

@@ -40,48 +40,27 @@ const char* KindText(vpb::CourseKind k) {
   return k == vpb::COURSE_KIND_MAJOR ? "major" : "class";
 }
 
-const std::pair<const char*, vpb::ApplicationState> kAppStates[] = {
-    {"enrolled", vpb::APPLICATION_STATE_ENROLLED},
-    {"waitlisted", vpb::APPLICATION_STATE_WAITLISTED},
-    {"withdrawn", vpb::APPLICATION_STATE_WITHDRAWN},
-    {"completed", vpb::APPLICATION_STATE_COMPLETED}};
+const EnumWords<vpb::ApplicationState, 4> kAppStates{
+    {{"enrolled", vpb::APPLICATION_STATE_ENROLLED},
+     {"waitlisted", vpb::APPLICATION_STATE_WAITLISTED},
+     {"withdrawn", vpb::APPLICATION_STATE_WITHDRAWN},
+     {"completed", vpb::APPLICATION_STATE_COMPLETED}},
+    vpb::APPLICATION_STATE_UNSPECIFIED};
 
-const char* StateText(vpb::ApplicationState s) {
-  return WordOf(kAppStates, s, "-");
-}
+const EnumWords<vpb::OfferState, 5> kOfferStates{
+    {{"open", vpb::OFFER_STATE_OPEN},
+     {"accepted", vpb::OFFER_STATE_ACCEPTED},
+     {"declined", vpb::OFFER_STATE_DECLINED},
+     {"expired", vpb::OFFER_STATE_EXPIRED},
+     {"withdrawn", vpb::OFFER_STATE_WITHDRAWN}},
+    vpb::OFFER_STATE_UNSPECIFIED};
 
-vpb::ApplicationState ParseAppState(const std::string& s) {
-  return ParseWord(kAppStates, s, vpb::APPLICATION_STATE_UNSPECIFIED);
-}
-
-const std::pair<const char*, vpb::OfferState> kOfferStates[] = {
-    {"open", vpb::OFFER_STATE_OPEN},
-    {"accepted", vpb::OFFER_STATE_ACCEPTED},
-    {"declined", vpb::OFFER_STATE_DECLINED},
-    {"expired", vpb::OFFER_STATE_EXPIRED},
-    {"withdrawn", vpb::OFFER_STATE_WITHDRAWN}};
-
-const char* OfferText(vpb::OfferState s) {
-  return WordOf(kOfferStates, s, "-");
-}
-
-vpb::OfferState ParseOfferState(const std::string& s) {
-  return ParseWord(kOfferStates, s, vpb::OFFER_STATE_UNSPECIFIED);
-}
-
-const std::pair<const char*, vpb::GrantState> kGrantStates[] = {
-    {"pending", vpb::GRANT_STATE_PENDING},
-    {"delivered", vpb::GRANT_STATE_DELIVERED},
-    {"rejected", vpb::GRANT_STATE_REJECTED},
-    {"cancelled", vpb::GRANT_STATE_CANCELLED}};
-
-const char* GrantText(vpb::GrantState s) {
-  return WordOf(kGrantStates, s, "-");
-}
-
-vpb::GrantState ParseGrantState(const std::string& s) {
-  return ParseWord(kGrantStates, s, vpb::GRANT_STATE_UNSPECIFIED);
-}
+const EnumWords<vpb::GrantState, 4> kGrantStates{
+    {{"pending", vpb::GRANT_STATE_PENDING},
+     {"delivered", vpb::GRANT_STATE_DELIVERED},
+     {"rejected", vpb::GRANT_STATE_REJECTED},
+     {"cancelled", vpb::GRANT_STATE_CANCELLED}},
+    vpb::GRANT_STATE_UNSPECIFIED};
 
 const std::pair<const char*, vpb::Outcome> kOutcomes[] = {
     {"employed", vpb::OUTCOME_EMPLOYED},
@@ -123,7 +102,7 @@ void PrintApplication(const vpb::Application& a) {
   printf("a-%-6lld %-10s %-10s %-8s %-20s %-10s %s%s\n",
          static_cast<long long>(a.application_id()), a.member_id().c_str(),
          a.name().c_str(), a.member_region_code().c_str(),
-         a.course_code().c_str(), StateText(a.state()),
+         a.course_code().c_str(), kAppStates.Text(a.state()),
          a.state() == vpb::APPLICATION_STATE_WAITLISTED
              ? a.waitlist_reason().c_str()
              : "",
@@ -135,7 +114,7 @@ void PrintGrant(const vpb::Grant& g) {
          static_cast<long long>(g.grant_id()),
          static_cast<long long>(g.application_id()), g.member_id().c_str(),
          g.programme_code().c_str(), TermText(g.term()).c_str(),
-         GrantText(g.state()), g.attempts(),
+         kGrantStates.Text(g.state()), g.attempts(),
          g.entitlement_id()
              ? absl::StrCat("entitlement ", g.entitlement_id(), " ").c_str()
              : "",
@@ -329,7 +308,8 @@ void PrintOffer(const vpb::Offer& o) {
   printf("o-%-6lld %-10s %-10s %s %d %-10s until %s %s\n",
          static_cast<long long>(o.offer_id()), o.member_id().c_str(),
          o.name().c_str(), o.region_code().c_str(), o.graduation_year(),
-         OfferText(o.state()), o.expires_on().c_str(), o.note().c_str());
+         kOfferStates.Text(o.state()), o.expires_on().c_str(),
+         o.note().c_str());
 }
 
 void AddOffersListCommand(CLI::App* offers, Env env) {
@@ -344,7 +324,7 @@ void AddOffersListCommand(CLI::App* offers, Env env) {
   list->callback([env, lregion, lstate, lyear] {
     vpb::ListOffersRequest req;
     req.set_region_prefix(*lregion);
-    if (!lstate->empty()) req.set_state(ParseOfferState(*lstate));
+    if (!lstate->empty()) req.set_state(kOfferStates.Parse(*lstate));
     req.set_graduation_year(*lyear);
     req.set_page_size(1000);
     if (!env.PrintPages(&Stub::ListOffers, req,
@@ -493,7 +473,7 @@ void ApplyOfferHolders(const Env& env, const std::string& course,
       ++counts["refused"];
       continue;
     }
-    ++counts[StateText(resp.application().state())];
+    ++counts[kAppStates.Text(resp.application().state())];
     if (!env.ctl.json) PrintApplication(resp.application());
   }
   printf("applications: %d (", done);
@@ -553,7 +533,7 @@ void AddApplicationsCommand(CLI::App* voc, Env env) {
     vpb::ListApplicationsRequest req;
     req.set_course_code(*course);
     req.set_region_prefix(*region);
-    if (!state->empty()) req.set_state(ParseAppState(*state));
+    if (!state->empty()) req.set_state(kAppStates.Parse(*state));
     req.set_member_id(*member);
     req.set_page_size(1000);
     if (!env.PrintPages(&Stub::ListApplications, req,
@@ -799,7 +779,7 @@ void AddGrantsCommand(CLI::App* voc, Env env) {
     vpb::ListGrantsRequest req;
     req.set_region_prefix(*region);
     req.set_application_id(*app_id);
-    if (!state->empty()) req.set_state(ParseGrantState(*state));
+    if (!state->empty()) req.set_state(kGrantStates.Parse(*state));
     req.set_page_size(1000);
     int64_t backlog = 0;
     if (!env.ForEachPage(&Stub::ListGrants, req,
