@@ -4,10 +4,7 @@
 // Every mutating command takes --request-id (default: a fresh one); repeat
 // a command with the same id after a timeout and the service answers as the
 // first time instead of acting twice.
-#include <csv.h>
-
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -25,6 +22,7 @@
 #include "services/common/crypto.h"
 #include "tools/eductl/cli_common.h"
 #include "tools/eductl/ctl.h"
+#include "tools/gen/csv_reader.h"
 #include "tools/gen/synthetic.h"
 
 namespace eductl {
@@ -64,47 +62,20 @@ void PrintRowErrors(
   }
 }
 
-// Streams the records of a CSV file (libcsv), skipping the header; record
-// numbers count the header as 1.
+// Streams the records of a CSV file, skipping the header; record numbers
+// count the header as 1. False (with a message on stderr) when the file
+// cannot be read or is not valid CSV.
 bool ReadCsv(
     const std::string& path,
     const std::function<void(std::vector<std::string>&, int64_t)>& on_row) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::cerr << "error: cannot open " << path << "\n";
-    return false;
-  }
-  struct State {
-    std::vector<std::string> fields;
-    int64_t record = 0;
-    const std::function<void(std::vector<std::string>&, int64_t)>* cb;
-  } state{{}, 0, &on_row};
-  auto field = [](void* s, size_t len, void* data) {
-    static_cast<State*>(data)->fields.emplace_back(static_cast<char*>(s), len);
-  };
-  auto record = [](int, void* data) {
-    auto* st = static_cast<State*>(data);
-    if (++st->record > 1) (*st->cb)(st->fields, st->record);
-    st->fields.clear();
-  };
-  csv_parser p;
-  csv_init(&p, CSV_APPEND_NULL);
-  std::vector<char> buf(1 << 16);
-  while (in) {
-    in.read(buf.data(), buf.size());
-    std::streamsize n = in.gcount();
-    if (n <= 0) break;
-    if (csv_parse(&p, buf.data(), n, field, record, &state) !=
-        static_cast<size_t>(n)) {
-      std::cerr << "error: CSV parse error at record " << state.record + 1
-                << ": " << csv_strerror(csv_error(&p)) << "\n";
-      csv_free(&p);
-      return false;
-    }
-  }
-  csv_fini(&p, field, record, &state);
-  csv_free(&p);
-  return true;
+  eduaid::synthetic::CsvReader reader;
+  return reader.Read(
+      path,
+      [&](std::vector<std::string>& fields, int64_t record) {
+        on_row(fields, record);
+        return true;
+      },
+      nullptr);
 }
 
 // ---------------------------------------------------------------- teachers
