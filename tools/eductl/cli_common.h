@@ -1,6 +1,7 @@
-// What every command file shares: a command's context (exit code, argument
-// errors, one call with the token and deadline), request ids, and pages of
-// a List call.
+// What every command file shares: failure and JSON printing, the text forms
+// of terms and stages, a command's context (exit code, argument errors, one
+// call with the token and deadline, the pages of a List call), the `audit`
+// command, enum words and request ids.
 #ifndef EDUAID_TOOLS_EDUCTL_CLI_COMMON_H_
 #define EDUAID_TOOLS_EDUCTL_CLI_COMMON_H_
 

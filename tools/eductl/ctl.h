@@ -1,5 +1,6 @@
 // eductl: the command-line client of the eduaid suite. Each service adds its
-// commands from its own file (registry_cmds.cc, ledger_cmds.cc, ...).
+// commands from its own file (registry_cmds.cc, ledger_cmds.cc, ...), one
+// function per subcommand, on the helpers of cli_common.h.
 #ifndef EDUAID_TOOLS_EDUCTL_CTL_H_
 #define EDUAID_TOOLS_EDUCTL_CTL_H_
 
