@@ -7,7 +7,6 @@
 #include "tools/eductl/ctl.h"
 
 namespace eductl {
-
 namespace {
 
 void AddHealthCommand(CLI::App& app, Ctl& ctl, int& exit_code) {

@@ -908,27 +908,16 @@ void AddSchoolsCommand(CLI::App& app, Env env) {
 
 void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
   Env env{{ctl, exit_code}};
-  // ---- gen
   AddGenCommand(app, env);
-  // ---- import
   AddImportCommands(app, env);
-  // ---- demo
   AddDemoCommand(app, env);
-  // ---- coverage
   AddCoverageCommand(app, env);
-  // ---- identify
   AddIdentifyCommand(app, env);
-  // ---- student
   AddStudentCommand(app, env);
-  // ---- students
   AddStudentsCommand(app, env);
-  // ---- out-of-school
   AddOutOfSchoolCommand(app, env);
-  // ---- case
   AddCaseCommands(app, env);
-  // ---- schools
   AddSchoolsCommand(app, env);
-  // ---- audit
   AddAuditLogCommand(app, env, "The registry's audit log (auditors)",
                      &Stub::ListAuditEvents);
 }

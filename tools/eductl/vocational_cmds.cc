@@ -127,6 +127,17 @@ void PrintGrant(const vpb::Grant& g) {
 
 namespace {
 
+// Creates or updates a course; prints it and any applications a larger
+// capacity promoted from the waitlist.
+void UpsertCourse(const Env& env, const vpb::UpsertCourseRequest& req) {
+  vpb::UpsertCourseResponse resp;
+  if (!env.Call(&Stub::UpsertCourse, req, &resp)) return;
+  if (env.ctl.json) return PrintJson(resp);
+  std::cout << (resp.created() ? "created: " : "updated: ");
+  PrintCourse(resp.course());
+  for (const auto& a : resp.promoted()) PrintApplication(a);
+}
+
 void AddCourseAddMajorCommand(CLI::App* course, Env env) {
   auto* major = course->add_subcommand(
       "add-major",
@@ -164,19 +175,13 @@ void AddCourseAddMajorCommand(CLI::App* course, Env env) {
     c->set_school_code(*school);
     c->set_school_name(*school_name);
     if (!ParseTerm(*intake, c->mutable_intake_term())) {
-      std::cerr << "error: --intake must look like 2026-autumn\n";
-      env.exit_code = 2;
+      env.Usage("--intake must look like 2026-autumn");
       return;
     }
     c->set_capacity(*cap);
     c->set_duration_years(*years);
     c->set_trade(*trade);
-    vpb::UpsertCourseResponse resp;
-    if (!env.Call(&Stub::UpsertCourse, req, &resp)) return;
-    if (env.ctl.json) return PrintJson(resp);
-    std::cout << (resp.created() ? "created: " : "updated: ");
-    PrintCourse(resp.course());
-    for (const auto& a : resp.promoted()) PrintApplication(a);
+    UpsertCourse(env, req);
   });
 }
 
@@ -223,12 +228,7 @@ void AddCourseAddClassCommand(CLI::App* course, Env env) {
     c->set_start_date(*start);
     c->set_end_date(*end);
     c->set_total_hours(*khours);
-    vpb::UpsertCourseResponse resp;
-    if (!env.Call(&Stub::UpsertCourse, req, &resp)) return;
-    if (env.ctl.json) return PrintJson(resp);
-    std::cout << (resp.created() ? "created: " : "updated: ");
-    PrintCourse(resp.course());
-    for (const auto& a : resp.promoted()) PrintApplication(a);
+    UpsertCourse(env, req);
   });
 }
 
@@ -415,8 +415,7 @@ void AddApplyCommand(CLI::App* voc, Env env) {
       member_id = resp.student().member_id();
     }
     if (member_id.empty()) {
-      std::cerr << "error: give --member or --id-number\n";
-      env.exit_code = 2;
+      env.Usage("give --member or --id-number");
       return;
     }
     vpb::ApplyRequest req;
@@ -749,8 +748,7 @@ void AddTermGrantsCommand(CLI::App* voc, Env env) {
     vpb::RaiseTermGrantsRequest req;
     req.set_request_id(Ctl::NewRequestId());
     if (!ParseTerm(*term, req.mutable_term())) {
-      std::cerr << "error: --term must look like 2027-spring\n";
-      env.exit_code = 2;
+      env.Usage("--term must look like 2027-spring");
       return;
     }
     req.set_region_prefix(*region);
@@ -819,40 +817,20 @@ void AddVocationalCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
       "waitlists, completion, outcomes, grants");
   voc->require_subcommand(1);
   Env env{{ctl, exit_code}};
-
-  // ---- course add-major / add-class / show
   AddCourseCommands(voc, env);
-
-  // ---- courses
   AddCoursesCommand(voc, env);
-
-  // ---- offers run / list / decline
   AddOffersCommands(voc, env);
-
-  // ---- unplaced
   AddUnplacedCommand(voc, env);
-
-  // ---- apply
   AddApplyCommand(voc, env);
-
-  // ---- apply-offered: every open-offer holder of a region applies
   AddApplyOfferedCommand(voc, env);
-
-  // ---- application / applications / waitlist / withdraw
   AddApplicationCommand(voc, env);
   AddApplicationsCommand(voc, env);
   AddWaitlistCommand(voc, env);
   AddWithdrawCommand(voc, env);
-
-  // ---- attendance / complete / outcome
   AddAttendanceCommand(voc, env);
   AddCompleteCommand(voc, env);
   AddOutcomeCommand(voc, env);
-
-  // ---- report
   AddReportCommand(voc, env);
-
-  // ---- grants
   AddTermGrantsCommand(voc, env);
   AddGrantsCommand(voc, env);
   AddRetryGrantsCommand(voc, env);
