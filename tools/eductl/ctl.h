@@ -1,5 +1,6 @@
 // eductl: the command-line client of the eduaid suite. Each service adds its
-// commands from its own file (registry_cmds.cc, ledger_cmds.cc, ...).
+// commands from its own file (registry_cmds.cc, ledger_cmds.cc, ...), one
+// function per subcommand, on the helpers of cli_common.h.
 #ifndef EDUAID_TOOLS_EDUCTL_CTL_H_
 #define EDUAID_TOOLS_EDUCTL_CTL_H_
 
@@ -36,21 +37,6 @@ struct Ctl {
  private:
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels_;
 };
-
-// Prints a failed call (code, message, field violations) to stderr and
-// returns the exit code for it (2 for INVALID_ARGUMENT, 3 for auth, 1 else).
-int Fail(const grpc::Status& status);
-
-// Prints a message as JSON (proto3 JSON mapping, UTF-8 kept) to stdout.
-void PrintJson(const google::protobuf::Message& message);
-
-// Text forms shared by every command: terms "2026-autumn" (or 2026-秋季),
-// stages "primary" (or 小学). ParseTerm returns false for anything else;
-// ParseStage returns SCHOOL_STAGE_UNSPECIFIED, which the server rejects
-// naming the field.
-bool ParseTerm(const std::string& text, eduaid::common::v1::Term* term);
-std::string TermText(const eduaid::common::v1::Term& term);
-eduaid::common::v1::SchoolStage ParseStage(const std::string& text);
 
 // Command groups. Each returns nothing; commands set the exit code through
 // `exit_code`.

@@ -4,10 +4,7 @@
 // Every mutating command takes --request-id (default: a fresh one); repeat
 // a command with the same id after a timeout and the service answers as the
 // first time instead of acting twice.
-#include <csv.h>
-
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -23,7 +20,9 @@
 #include "eduaid/registry/v1/registry.grpc.pb.h"
 #include "eduaid/teacher/v1/teacher.grpc.pb.h"
 #include "services/common/crypto.h"
+#include "tools/eductl/cli_common.h"
 #include "tools/eductl/ctl.h"
+#include "tools/gen/csv_reader.h"
 #include "tools/gen/synthetic.h"
 
 namespace eductl {
@@ -47,28 +46,7 @@ std::vector<std::string> SplitCsvList(const std::string& s, char sep = ',') {
   return absl::StrSplit(s, sep, absl::SkipEmpty());
 }
 
-// A command's context: the stub, the exit code, argument errors.
-struct Env {
-  Ctl& ctl;
-  int& exit_code;
-  std::unique_ptr<Stub> stub() {
-    return tpb::TeacherSupportService::NewStub(ctl.Channel(ctl.teacher));
-  }
-  bool Usage(const std::string& message) {
-    std::cerr << "error: " << message << "\n";
-    exit_code = 2;
-    return false;
-  }
-  bool Check(const grpc::Status& st) {
-    if (st.ok()) return true;
-    exit_code = Fail(st);
-    return false;
-  }
-};
-
-std::string RequestIdOr(const std::string& given) {
-  return given.empty() ? Ctl::NewRequestId() : given;
-}
+using Env = ServiceEnv<tpb::TeacherSupportService, &Ctl::teacher>;
 
 void PrintRowErrors(
     const google::protobuf::RepeatedPtrField<cpb::RowError>& errors,
@@ -84,47 +62,20 @@ void PrintRowErrors(
   }
 }
 
-// Streams the records of a CSV file (libcsv), skipping the header; record
-// numbers count the header as 1.
+// Streams the records of a CSV file, skipping the header; record numbers
+// count the header as 1. False (with a message on stderr) when the file
+// cannot be read or is not valid CSV.
 bool ReadCsv(
     const std::string& path,
     const std::function<void(std::vector<std::string>&, int64_t)>& on_row) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::cerr << "error: cannot open " << path << "\n";
-    return false;
-  }
-  struct State {
-    std::vector<std::string> fields;
-    int64_t record = 0;
-    const std::function<void(std::vector<std::string>&, int64_t)>* cb;
-  } state{{}, 0, &on_row};
-  auto field = [](void* s, size_t len, void* data) {
-    static_cast<State*>(data)->fields.emplace_back(static_cast<char*>(s), len);
-  };
-  auto record = [](int, void* data) {
-    auto* st = static_cast<State*>(data);
-    if (++st->record > 1) (*st->cb)(st->fields, st->record);
-    st->fields.clear();
-  };
-  csv_parser p;
-  csv_init(&p, CSV_APPEND_NULL);
-  std::vector<char> buf(1 << 16);
-  while (in) {
-    in.read(buf.data(), buf.size());
-    std::streamsize n = in.gcount();
-    if (n <= 0) break;
-    if (csv_parse(&p, buf.data(), n, field, record, &state) !=
-        static_cast<size_t>(n)) {
-      std::cerr << "error: CSV parse error at record " << state.record + 1
-                << ": " << csv_strerror(csv_error(&p)) << "\n";
-      csv_free(&p);
-      return false;
-    }
-  }
-  csv_fini(&p, field, record, &state);
-  csv_free(&p);
-  return true;
+  eduaid::synthetic::CsvReader reader;
+  return reader.Read(
+      path,
+      [&](std::vector<std::string>& fields, int64_t record) {
+        on_row(fields, record);
+        return true;
+      },
+      nullptr);
 }
 
 // ---------------------------------------------------------------- teachers
@@ -168,8 +119,7 @@ int SendTeachers(Env& env, std::vector<tpb::TeacherRow>& rows,
   req.set_request_id("teachers-" +
                      eduaid::Sha256Hex(req.SerializeAsString()).substr(0, 40));
   tpb::ImportTeachersResponse resp;
-  auto ctx = env.ctl.Context();
-  if (!env.Check(env.stub()->ImportTeachers(ctx.get(), req, &resp))) {
+  if (!env.Call(&Stub::ImportTeachers, req, &resp)) {
     return env.exit_code;
   }
   total->set_accepted_rows(total->accepted_rows() + resp.accepted_rows());
@@ -249,125 +199,123 @@ void PrintTeacher(const tpb::Teacher& t) {
          t.active() ? "" : "LEFT: ", t.left_reason().c_str());
 }
 
+void AddTeacherImportCommand(CLI::App& teacher, Env env) {
+  auto* cmd = teacher.add_subcommand(
+      "import",
+      "Import teachers from CSV (id_number,name,school_code,"
+      "school_name,region_code,rural,stage,subjects,title,"
+      "years_of_service,prior_placements)");
+  auto file = std::make_shared<std::string>();
+  cmd->add_option("file", *file, "CSV file")->required();
+  cmd->callback([env, file]() mutable {
+    tpb::ImportTeachersResponse total;
+    std::vector<tpb::TeacherRow> rows;
+    int rc = 0;
+    bool ok = ReadCsv(*file, [&](std::vector<std::string>& f, int64_t rn) {
+      if (rc) return;
+      rows.push_back(TeacherFromCsv(f, rn));
+      if (rows.size() >= 1000) rc = SendTeachers(env, rows, &total);
+    });
+    if (ok && rc == 0) rc = SendTeachers(env, rows, &total);
+    if (!ok) env.exit_code = 1;
+    if (ok && rc == 0) PrintImportTotal(total);
+  });
+}
+
+void AddTeacherDemoCommand(CLI::App& teacher, Env env) {
+  auto* cmd = teacher.add_subcommand(
+      "demo",
+      "Load demo teachers for the synthetic schools of the demo "
+      "counties (as loaded by `eductl demo`)");
+  auto regions = std::make_shared<std::string>("411325,411326");
+  cmd->add_option("--regions", *regions, "Comma-separated county codes")
+      ->capture_default_str();
+  cmd->callback([env, regions]() mutable {
+    auto rows = DemoTeachers(SplitCsvList(*regions));
+    int64_t rn = 1;
+    for (auto& r : rows) r.set_row_number(++rn);
+    tpb::ImportTeachersResponse total;
+    if (SendTeachers(env, rows, &total)) return;
+    PrintImportTotal(total);
+  });
+}
+
+void AddTeacherListCommand(CLI::App& teacher, Env env) {
+  auto* cmd = teacher.add_subcommand("list", "List teachers");
+  auto region = std::make_shared<std::string>(),
+       school = std::make_shared<std::string>(),
+       subject = std::make_shared<std::string>();
+  auto inactive = std::make_shared<bool>(false);
+  cmd->add_option("--region", *region, "Region code prefix");
+  cmd->add_option("--school", *school, "School code");
+  cmd->add_option("--subject", *subject, "Subject, e.g. 数学");
+  cmd->add_flag("--include-left", *inactive, "Also teachers who left");
+  cmd->callback([env, region, school, subject, inactive]() mutable {
+    tpb::ListTeachersRequest req;
+    req.set_region_prefix(*region);
+    req.set_school_code(*school);
+    req.set_subject(*subject);
+    req.set_include_inactive(*inactive);
+    req.set_page_size(1000);
+    if (!env.PrintPages(&Stub::ListTeachers, req,
+                        &tpb::ListTeachersResponse::teachers, PrintTeacher))
+      return;
+  });
+}
+
+void AddTeacherGetCommand(CLI::App& teacher, Env env) {
+  auto* cmd =
+      teacher.add_subcommand("get", "One teacher with placement history");
+  auto key = std::make_shared<std::string>();
+  cmd->add_option("key", *key, "t-<n> or an ID number")->required();
+  cmd->callback([env, key]() mutable {
+    tpb::GetTeacherRequest req;
+    if (key->rfind("t-", 0) == 0) {
+      req.set_teacher_id(*key);
+    } else {
+      req.set_id_number(*key);
+    }
+    tpb::GetTeacherResponse resp;
+    if (!env.Call(&Stub::GetTeacher, req, &resp)) return;
+    PrintJson(resp.teacher());
+  });
+}
+
+void AddTeacherLeaveCommand(CLI::App& teacher, Env env) {
+  auto* cmd = teacher.add_subcommand(
+      "leave", "A teacher leaves: unvisited households are re-assigned");
+  auto id = std::make_shared<std::string>(),
+       reason = std::make_shared<std::string>(),
+       rid = std::make_shared<std::string>();
+  cmd->add_option("teacher_id", *id, "t-<n>")->required();
+  cmd->add_option("--reason", *reason, "Why (调离, 退休, ...)")->required();
+  cmd->add_option("--request-id", *rid, "Idempotency key (default: fresh)");
+  cmd->callback([env, id, reason, rid]() mutable {
+    tpb::DeactivateTeacherRequest req;
+    req.set_request_id(RequestIdOr(*rid));
+    req.set_teacher_id(*id);
+    req.set_reason(*reason);
+    tpb::DeactivateTeacherResponse resp;
+    if (!env.Call(&Stub::DeactivateTeacher, req, &resp)) return;
+    if (env.ctl.json) return PrintJson(resp);
+    PrintTeacher(resp.teacher());
+    for (const auto& c : resp.campaigns()) {
+      printf(
+          "  campaign %lld: %lld households re-assigned, %lld now "
+          "uncovered\n",
+          static_cast<long long>(c.campaign_id()),
+          static_cast<long long>(c.reassigned()),
+          static_cast<long long>(c.uncovered()));
+    }
+  });
+}
+
 void AddTeacherRegistryCommands(CLI::App& teacher, Env env) {
-  {
-    auto* cmd = teacher.add_subcommand(
-        "import",
-        "Import teachers from CSV (id_number,name,school_code,"
-        "school_name,region_code,rural,stage,subjects,title,"
-        "years_of_service,prior_placements)");
-    auto file = std::make_shared<std::string>();
-    cmd->add_option("file", *file, "CSV file")->required();
-    cmd->callback([env, file]() mutable {
-      tpb::ImportTeachersResponse total;
-      std::vector<tpb::TeacherRow> rows;
-      int rc = 0;
-      bool ok = ReadCsv(*file, [&](std::vector<std::string>& f, int64_t rn) {
-        if (rc) return;
-        rows.push_back(TeacherFromCsv(f, rn));
-        if (rows.size() >= 1000) rc = SendTeachers(env, rows, &total);
-      });
-      if (ok && rc == 0) rc = SendTeachers(env, rows, &total);
-      if (!ok) env.exit_code = 1;
-      if (ok && rc == 0) PrintImportTotal(total);
-    });
-  }
-  {
-    auto* cmd = teacher.add_subcommand(
-        "demo",
-        "Load demo teachers for the synthetic schools of the demo "
-        "counties (as loaded by `eductl demo`)");
-    auto regions = std::make_shared<std::string>("411325,411326");
-    cmd->add_option("--regions", *regions, "Comma-separated county codes")
-        ->capture_default_str();
-    cmd->callback([env, regions]() mutable {
-      auto rows = DemoTeachers(SplitCsvList(*regions));
-      int64_t rn = 1;
-      for (auto& r : rows) r.set_row_number(++rn);
-      tpb::ImportTeachersResponse total;
-      if (SendTeachers(env, rows, &total)) return;
-      PrintImportTotal(total);
-    });
-  }
-  {
-    auto* cmd = teacher.add_subcommand("list", "List teachers");
-    auto region = std::make_shared<std::string>(),
-         school = std::make_shared<std::string>(),
-         subject = std::make_shared<std::string>();
-    auto inactive = std::make_shared<bool>(false);
-    cmd->add_option("--region", *region, "Region code prefix");
-    cmd->add_option("--school", *school, "School code");
-    cmd->add_option("--subject", *subject, "Subject, e.g. 数学");
-    cmd->add_flag("--include-left", *inactive, "Also teachers who left");
-    cmd->callback([env, region, school, subject, inactive]() mutable {
-      tpb::ListTeachersRequest req;
-      req.set_region_prefix(*region);
-      req.set_school_code(*school);
-      req.set_subject(*subject);
-      req.set_include_inactive(*inactive);
-      req.set_page_size(1000);
-      auto stub = env.stub();
-      do {
-        tpb::ListTeachersResponse resp;
-        auto ctx = env.ctl.Context();
-        if (!env.Check(stub->ListTeachers(ctx.get(), req, &resp))) return;
-        if (env.ctl.json) {
-          PrintJson(resp);
-        } else {
-          for (const auto& t : resp.teachers()) PrintTeacher(t);
-        }
-        req.set_page_token(resp.next_page_token());
-      } while (!req.page_token().empty());
-    });
-  }
-  {
-    auto* cmd =
-        teacher.add_subcommand("get", "One teacher with placement history");
-    auto key = std::make_shared<std::string>();
-    cmd->add_option("key", *key, "t-<n> or an ID number")->required();
-    cmd->callback([env, key]() mutable {
-      tpb::GetTeacherRequest req;
-      if (key->rfind("t-", 0) == 0) {
-        req.set_teacher_id(*key);
-      } else {
-        req.set_id_number(*key);
-      }
-      tpb::GetTeacherResponse resp;
-      auto ctx = env.ctl.Context();
-      if (!env.Check(env.stub()->GetTeacher(ctx.get(), req, &resp))) return;
-      PrintJson(resp.teacher());
-    });
-  }
-  {
-    auto* cmd = teacher.add_subcommand(
-        "leave", "A teacher leaves: unvisited households are re-assigned");
-    auto id = std::make_shared<std::string>(),
-         reason = std::make_shared<std::string>(),
-         rid = std::make_shared<std::string>();
-    cmd->add_option("teacher_id", *id, "t-<n>")->required();
-    cmd->add_option("--reason", *reason, "Why (调离, 退休, ...)")->required();
-    cmd->add_option("--request-id", *rid, "Idempotency key (default: fresh)");
-    cmd->callback([env, id, reason, rid]() mutable {
-      tpb::DeactivateTeacherRequest req;
-      req.set_request_id(RequestIdOr(*rid));
-      req.set_teacher_id(*id);
-      req.set_reason(*reason);
-      tpb::DeactivateTeacherResponse resp;
-      auto ctx = env.ctl.Context();
-      if (!env.Check(env.stub()->DeactivateTeacher(ctx.get(), req, &resp)))
-        return;
-      if (env.ctl.json) return PrintJson(resp);
-      PrintTeacher(resp.teacher());
-      for (const auto& c : resp.campaigns()) {
-        printf(
-            "  campaign %lld: %lld households re-assigned, %lld now "
-            "uncovered\n",
-            static_cast<long long>(c.campaign_id()),
-            static_cast<long long>(c.reassigned()),
-            static_cast<long long>(c.uncovered()));
-      }
-    });
-  }
+  AddTeacherImportCommand(teacher, env);
+  AddTeacherDemoCommand(teacher, env);
+  AddTeacherListCommand(teacher, env);
+  AddTeacherGetCommand(teacher, env);
+  AddTeacherLeaveCommand(teacher, env);
 }
 
 // ---------------------------------------------------------------- rounds
@@ -426,328 +374,358 @@ void PrintSolution(const tpb::Solution& s) {
   }
 }
 
+void AddRoundCreateCommand(CLI::App* round, Env env) {
+  auto* cmd = round->add_subcommand("create", "Open a round");
+  struct Opts {
+    std::string name, region, term, rid;
+    int n = 0, k = 0;
+    bool same = false;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("--name", o->name, "Name, e.g. 2027年春季对口交流支教")
+      ->required();
+  cmd->add_option("--region", o->region, "Region it is organised for (4113)")
+      ->required();
+  cmd->add_option("--term", o->term, "e.g. 2027-spring")->required();
+  cmd->add_option("--max-terms", o->n,
+                  "At most N consecutive terms (default 2)");
+  cmd->add_option("--max-per-school", o->k,
+                  "At most K teachers per source school (default 3)");
+  cmd->add_flag("--allow-same-school", o->same,
+                "Allow the same school twice running");
+  cmd->add_option("--request-id", o->rid, "Idempotency key (default: fresh)");
+  cmd->callback([env, o]() mutable {
+    tpb::CreateRoundRequest req;
+    req.set_request_id(RequestIdOr(o->rid));
+    req.set_name(o->name);
+    req.set_region_prefix(o->region);
+    if (!ParseTerm(o->term, req.mutable_term())) {
+      env.Usage("--term must look like 2027-spring or 2026-autumn");
+      return;
+    }
+    req.mutable_rules()->set_max_consecutive_terms(o->n);
+    req.mutable_rules()->set_max_per_source_school(o->k);
+    req.mutable_rules()->set_allow_same_school_twice(o->same);
+    tpb::CreateRoundResponse resp;
+    if (!env.Call(&Stub::CreateRound, req, &resp)) return;
+    env.ctl.json ? PrintJson(resp) : PrintRound(resp.round());
+  });
+}
+
+// "<what>: accepted N, rejected M", the rejected rows, and the round: what
+// posting demand and nominating answer.
+template <typename Resp>
+void PrintRoundRows(const char* what, const Resp& resp) {
+  printf("%s: accepted %lld, rejected %lld\n", what,
+         static_cast<long long>(resp.accepted_rows()),
+         static_cast<long long>(resp.rejected_rows()));
+  PrintRowErrors(resp.errors());
+  PrintRound(resp.round());
+}
+
+struct DemandOpts {
+  int64_t round = 0;
+  std::string file, rural_in, subjects, rid;
+  int slots = 1;
+};
+
+// Demand lines from a CSV file (school_code,school_name,region_code,subject,
+// stage,slots).
+bool DemandFromCsv(const std::string& path, tpb::PostDemandRequest* req) {
+  return ReadCsv(path, [&](std::vector<std::string>& f, int64_t rn) {
+    auto at = [&](size_t i) { return i < f.size() ? f[i] : std::string(); };
+    auto* d = req->add_demands();
+    d->set_row_number(rn);
+    d->set_school_code(at(0));
+    d->set_school_name(at(1));
+    d->set_region_code(at(2));
+    d->set_subject(at(3));
+    d->set_stage(ParseStage(at(4)));
+    int32_t slots = -1;
+    d->set_slots(absl::SimpleAtoi(at(5), &slots) ? slots : -1);
+  });
+}
+
+// Demand of `o.subjects` for every rural school the registry lists in
+// `o.rural_in`.
+bool DemandFromRegistry(Env& env, const DemandOpts& o,
+                        tpb::PostDemandRequest* req) {
+  auto registry =
+      rpb::StudentRegistryService::NewStub(env.ctl.Channel(env.ctl.registry));
+  rpb::ListSchoolsRequest lreq;
+  lreq.set_region_prefix(o.rural_in);
+  lreq.set_page_size(1000);
+  rpb::ListSchoolsResponse schools;
+  auto ctx = env.ctl.Context();
+  if (!env.Check(registry->ListSchools(ctx.get(), lreq, &schools)))
+    return false;
+  int64_t rn = 0;
+  for (const auto& s : schools.schools()) {
+    if (!s.rural()) continue;
+    for (const auto& subject : SplitCsvList(o.subjects)) {
+      auto* d = req->add_demands();
+      d->set_row_number(++rn);
+      d->set_school_code(s.code());
+      d->set_school_name(s.name());
+      d->set_region_code(s.region_code());
+      d->set_subject(subject);
+      if (s.stages_size() > 0) d->set_stage(s.stages(0));
+      d->set_slots(o.slots);
+    }
+  }
+  return true;
+}
+
+void AddRoundDemandCommand(CLI::App* round, Env env) {
+  auto* cmd = round->add_subcommand(
+      "demand",
+      "Post rural demand: from a CSV file (school_code,"
+      "school_name,region_code,subject,stage,slots) or for every "
+      "rural school of a region in the registry");
+  auto o = std::make_shared<DemandOpts>();
+  cmd->add_option("round_id", o->round, "Round")->required();
+  cmd->add_option("--file", o->file, "CSV file of demand lines");
+  cmd->add_option("--rural-schools-in", o->rural_in,
+                  "Every rural school the registry lists in this region...");
+  cmd->add_option("--subjects", o->subjects,
+                  "...wants these subjects (数学,英语)");
+  cmd->add_option("--slots", o->slots, "...this many teachers each")
+      ->capture_default_str();
+  cmd->add_option("--request-id", o->rid, "Idempotency key (default: fresh)");
+  cmd->callback([env, o]() mutable {
+    tpb::PostDemandRequest req;
+    req.set_request_id(RequestIdOr(o->rid));
+    req.set_round_id(o->round);
+    if (!o->file.empty()) {
+      if (!DemandFromCsv(o->file, &req)) {
+        env.exit_code = 1;
+        return;
+      }
+    } else if (!o->rural_in.empty() && !o->subjects.empty()) {
+      if (!DemandFromRegistry(env, *o, &req)) return;
+    } else {
+      env.Usage("give --file, or --rural-schools-in with --subjects");
+      return;
+    }
+    tpb::PostDemandResponse resp;
+    if (!env.Call(&Stub::PostDemand, req, &resp)) return;
+    if (env.ctl.json) return PrintJson(resp);
+    PrintRoundRows("demand lines", resp);
+  });
+}
+
+// Nominations of the teachers named "t-<n>[=SCHOOL,SCHOOL...]".
+void NominateNamed(const std::vector<std::string>& teachers, bool withdraw,
+                   tpb::NominateTeachersRequest* req) {
+  for (const auto& t : teachers) {
+    std::vector<std::string> parts = absl::StrSplit(t, absl::MaxSplits('=', 1));
+    auto* n = req->add_nominations();
+    n->set_row_number(req->nominations_size());
+    n->set_teacher_id(parts[0]);
+    if (parts.size() == 2) {
+      for (const auto& s : SplitCsvList(parts[1]))
+        n->add_preferred_school_codes(s);
+    }
+    n->set_withdraw(withdraw);
+  }
+}
+
+// Nominations of every active urban teacher of `region`.
+bool NominateUrban(const Env& env, const std::string& region, bool withdraw,
+                   tpb::NominateTeachersRequest* req) {
+  tpb::ListTeachersRequest lreq;
+  lreq.set_region_prefix(region);
+  lreq.set_page_size(1000);
+  return env.ForEachPage(&Stub::ListTeachers, lreq,
+                         [&](const tpb::ListTeachersResponse& resp) {
+                           for (const auto& t : resp.teachers()) {
+                             if (t.rural() || !t.active()) continue;
+                             auto* n = req->add_nominations();
+                             n->set_row_number(req->nominations_size());
+                             n->set_teacher_id(t.teacher_id());
+                             n->set_withdraw(withdraw);
+                           }
+                         });
+}
+
+void AddRoundNominateCommand(CLI::App* round, Env env) {
+  auto* cmd = round->add_subcommand(
+      "nominate",
+      "Nominate teachers (t-1 t-2 ..., or every active urban "
+      "teacher of a region); t-3=S1,S2 states preferred schools");
+  struct Opts {
+    int64_t round = 0;
+    std::vector<std::string> teachers;
+    std::string urban_in, rid;
+    bool withdraw = false;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("round_id", o->round, "Round")->required();
+  cmd->add_option("teachers", o->teachers, "t-<n>[=SCHOOL,SCHOOL...]");
+  cmd->add_option("--urban-in", o->urban_in,
+                  "Nominate every active urban teacher of this region");
+  cmd->add_flag("--withdraw", o->withdraw, "Withdraw the nominations");
+  cmd->add_option("--request-id", o->rid, "Idempotency key (default: fresh)");
+  cmd->callback([env, o]() mutable {
+    tpb::NominateTeachersRequest req;
+    req.set_request_id(RequestIdOr(o->rid));
+    req.set_round_id(o->round);
+    NominateNamed(o->teachers, o->withdraw, &req);
+    if (!o->urban_in.empty() &&
+        !NominateUrban(env, o->urban_in, o->withdraw, &req))
+      return;
+    if (req.nominations_size() == 0) {
+      env.Usage("name teachers, or give --urban-in REGION");
+      return;
+    }
+    tpb::NominateTeachersResponse resp;
+    if (!env.Call(&Stub::NominateTeachers, req, &resp)) return;
+    if (env.ctl.json) return PrintJson(resp);
+    PrintRoundRows("nominations", resp);
+  });
+}
+
+void AddRoundSolveCommand(CLI::App* round, Env env) {
+  auto* cmd = round->add_subcommand(
+      "solve",
+      "Compute the optimal placement (min-cost flow) and show it "
+      "with reasons");
+  auto id = std::make_shared<int64_t>(0);
+  auto rid = std::make_shared<std::string>();
+  cmd->add_option("round_id", *id, "Round")->required();
+  cmd->add_option("--request-id", *rid, "Idempotency key (default: fresh)");
+  cmd->callback([env, id, rid]() mutable {
+    tpb::SolveRoundRequest req;
+    req.set_request_id(RequestIdOr(*rid));
+    req.set_round_id(*id);
+    tpb::SolveRoundResponse resp;
+    if (!env.Call(&Stub::SolveRound, req, &resp)) return;
+    if (env.ctl.json) return PrintJson(resp);
+    PrintRound(resp.round());
+    PrintSolution(resp.solution());
+  });
+}
+
+void AddRoundPublishCommand(CLI::App* round, Env env) {
+  auto* cmd = round->add_subcommand(
+      "publish", "Publish the last solution; the round is frozen after");
+  auto id = std::make_shared<int64_t>(0);
+  auto rid = std::make_shared<std::string>();
+  cmd->add_option("round_id", *id, "Round")->required();
+  cmd->add_option("--request-id", *rid, "Idempotency key (default: fresh)");
+  cmd->callback([env, id, rid]() mutable {
+    tpb::PublishRoundRequest req;
+    req.set_request_id(RequestIdOr(*rid));
+    req.set_round_id(*id);
+    tpb::PublishRoundResponse resp;
+    if (!env.Call(&Stub::PublishRound, req, &resp)) return;
+    if (env.ctl.json) return PrintJson(resp);
+    PrintRound(resp.round());
+    printf("  %d placements written into the teachers' history\n",
+           resp.placements());
+  });
+}
+
+void AddRoundShowCommand(CLI::App* round, Env env) {
+  auto* cmd = round->add_subcommand("show", "A round with its solution");
+  auto id = std::make_shared<int64_t>(0);
+  cmd->add_option("round_id", *id, "Round")->required();
+  cmd->callback([env, id]() mutable {
+    tpb::GetRoundRequest req;
+    req.set_round_id(*id);
+    tpb::GetRoundResponse resp;
+    if (!env.Call(&Stub::GetRound, req, &resp)) return;
+    if (env.ctl.json) return PrintJson(resp);
+    PrintRound(resp.round());
+    printf("demand:\n");
+    for (const auto& d : resp.demands()) {
+      printf("  %s %s %s %s x%d\n", d.region_code().c_str(),
+             d.school_code().c_str(), d.school_name().c_str(),
+             d.subject().c_str(), d.slots());
+    }
+    printf("nominated: %d teachers\n", resp.nominations_size());
+    for (const auto& c : resp.constraints()) {
+      printf(
+          "  %s %s %s\n",
+          Short(tpb::ConstraintKind_Name(c.kind()), "CONSTRAINT_KIND_").c_str(),
+          c.teacher_id().c_str(), c.school_code().c_str());
+    }
+    if (resp.has_solution()) PrintSolution(resp.solution());
+  });
+}
+
+void AddRoundListCommand(CLI::App* round, Env env) {
+  auto* cmd = round->add_subcommand("list", "Rounds in a region");
+  auto region = std::make_shared<std::string>();
+  cmd->add_option("--region", *region, "Region code prefix");
+  cmd->callback([env, region]() mutable {
+    tpb::ListRoundsRequest req;
+    req.set_region_prefix(*region);
+    tpb::ListRoundsResponse resp;
+    if (!env.Call(&Stub::ListRounds, req, &resp)) return;
+    if (env.ctl.json) return PrintJson(resp);
+    for (const auto& r : resp.rounds()) PrintRound(r);
+  });
+}
+
+// pin / forbid / clear: one placement constraint of a round.
+void AddRoundConstraintCommand(CLI::App* round, Env env,
+                               const std::string& verb,
+                               tpb::ConstraintKind kind,
+                               const std::string& help) {
+  auto* cmd = round->add_subcommand(verb, help + " (then solve again)");
+  struct Opts {
+    int64_t round = 0;
+    std::string teacher, school, rid;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("round_id", o->round, "Round")->required();
+  cmd->add_option("teacher_id", o->teacher, "t-<n>")->required();
+  cmd->add_option("school_code", o->school, "School")->required();
+  cmd->add_option("--request-id", o->rid, "Idempotency key (default: fresh)");
+  cmd->callback([env, o, kind]() mutable {
+    tpb::SetPlacementConstraintRequest req;
+    req.set_request_id(RequestIdOr(o->rid));
+    req.set_round_id(o->round);
+    req.set_teacher_id(o->teacher);
+    req.set_school_code(o->school);
+    req.set_kind(kind);
+    tpb::SetPlacementConstraintResponse resp;
+    if (!env.Call(&Stub::SetPlacementConstraint, req, &resp)) {
+      return;
+    }
+    if (env.ctl.json) return PrintJson(resp);
+    for (const auto& c : resp.constraints()) {
+      printf(
+          "  %s %s %s (by %s)\n",
+          Short(tpb::ConstraintKind_Name(c.kind()), "CONSTRAINT_KIND_").c_str(),
+          c.teacher_id().c_str(), c.school_code().c_str(), c.set_by().c_str());
+    }
+    PrintRound(resp.round());
+  });
+}
+
 void AddRoundCommands(CLI::App& teacher, Env env) {
   auto* round = teacher.add_subcommand(
       "round",
       "Support-teaching rounds (对口交流支教): demand, nominations, "
       "optimal placement, publishing");
   round->require_subcommand(1);
-  {
-    auto* cmd = round->add_subcommand("create", "Open a round");
-    struct Opts {
-      std::string name, region, term, rid;
-      int n = 0, k = 0;
-      bool same = false;
-    };
-    auto o = std::make_shared<Opts>();
-    cmd->add_option("--name", o->name, "Name, e.g. 2027年春季对口交流支教")
-        ->required();
-    cmd->add_option("--region", o->region, "Region it is organised for (4113)")
-        ->required();
-    cmd->add_option("--term", o->term, "e.g. 2027-spring")->required();
-    cmd->add_option("--max-terms", o->n,
-                    "At most N consecutive terms (default 2)");
-    cmd->add_option("--max-per-school", o->k,
-                    "At most K teachers per source school (default 3)");
-    cmd->add_flag("--allow-same-school", o->same,
-                  "Allow the same school twice running");
-    cmd->add_option("--request-id", o->rid, "Idempotency key (default: fresh)");
-    cmd->callback([env, o]() mutable {
-      tpb::CreateRoundRequest req;
-      req.set_request_id(RequestIdOr(o->rid));
-      req.set_name(o->name);
-      req.set_region_prefix(o->region);
-      if (!ParseTerm(o->term, req.mutable_term())) {
-        env.Usage("--term must look like 2027-spring or 2026-autumn");
-        return;
-      }
-      req.mutable_rules()->set_max_consecutive_terms(o->n);
-      req.mutable_rules()->set_max_per_source_school(o->k);
-      req.mutable_rules()->set_allow_same_school_twice(o->same);
-      tpb::CreateRoundResponse resp;
-      auto ctx = env.ctl.Context();
-      if (!env.Check(env.stub()->CreateRound(ctx.get(), req, &resp))) return;
-      env.ctl.json ? PrintJson(resp) : PrintRound(resp.round());
-    });
-  }
-  {
-    auto* cmd = round->add_subcommand(
-        "demand",
-        "Post rural demand: from a CSV file (school_code,"
-        "school_name,region_code,subject,stage,slots) or for every "
-        "rural school of a region in the registry");
-    struct Opts {
-      int64_t round = 0;
-      std::string file, rural_in, subjects, rid;
-      int slots = 1;
-    };
-    auto o = std::make_shared<Opts>();
-    cmd->add_option("round_id", o->round, "Round")->required();
-    cmd->add_option("--file", o->file, "CSV file of demand lines");
-    cmd->add_option("--rural-schools-in", o->rural_in,
-                    "Every rural school the registry lists in this region...");
-    cmd->add_option("--subjects", o->subjects,
-                    "...wants these subjects (数学,英语)");
-    cmd->add_option("--slots", o->slots, "...this many teachers each")
-        ->capture_default_str();
-    cmd->add_option("--request-id", o->rid, "Idempotency key (default: fresh)");
-    cmd->callback([env, o]() mutable {
-      tpb::PostDemandRequest req;
-      req.set_request_id(RequestIdOr(o->rid));
-      req.set_round_id(o->round);
-      if (!o->file.empty()) {
-        bool ok =
-            ReadCsv(o->file, [&](std::vector<std::string>& f, int64_t rn) {
-              auto at = [&](size_t i) {
-                return i < f.size() ? f[i] : std::string();
-              };
-              auto* d = req.add_demands();
-              d->set_row_number(rn);
-              d->set_school_code(at(0));
-              d->set_school_name(at(1));
-              d->set_region_code(at(2));
-              d->set_subject(at(3));
-              d->set_stage(ParseStage(at(4)));
-              int32_t slots = -1;
-              d->set_slots(absl::SimpleAtoi(at(5), &slots) ? slots : -1);
-            });
-        if (!ok) {
-          env.exit_code = 1;
-          return;
-        }
-      } else if (!o->rural_in.empty() && !o->subjects.empty()) {
-        auto registry = rpb::StudentRegistryService::NewStub(
-            env.ctl.Channel(env.ctl.registry));
-        rpb::ListSchoolsRequest lreq;
-        lreq.set_region_prefix(o->rural_in);
-        lreq.set_page_size(1000);
-        rpb::ListSchoolsResponse schools;
-        auto ctx = env.ctl.Context();
-        if (!env.Check(registry->ListSchools(ctx.get(), lreq, &schools)))
-          return;
-        int64_t rn = 0;
-        for (const auto& s : schools.schools()) {
-          if (!s.rural()) continue;
-          for (const auto& subject : SplitCsvList(o->subjects)) {
-            auto* d = req.add_demands();
-            d->set_row_number(++rn);
-            d->set_school_code(s.code());
-            d->set_school_name(s.name());
-            d->set_region_code(s.region_code());
-            d->set_subject(subject);
-            if (s.stages_size() > 0) d->set_stage(s.stages(0));
-            d->set_slots(o->slots);
-          }
-        }
-      } else {
-        env.Usage("give --file, or --rural-schools-in with --subjects");
-        return;
-      }
-      tpb::PostDemandResponse resp;
-      auto ctx = env.ctl.Context();
-      if (!env.Check(env.stub()->PostDemand(ctx.get(), req, &resp))) return;
-      if (env.ctl.json) return PrintJson(resp);
-      printf("demand lines: accepted %lld, rejected %lld\n",
-             static_cast<long long>(resp.accepted_rows()),
-             static_cast<long long>(resp.rejected_rows()));
-      PrintRowErrors(resp.errors());
-      PrintRound(resp.round());
-    });
-  }
-  {
-    auto* cmd = round->add_subcommand(
-        "nominate",
-        "Nominate teachers (t-1 t-2 ..., or every active urban "
-        "teacher of a region); t-3=S1,S2 states preferred schools");
-    struct Opts {
-      int64_t round = 0;
-      std::vector<std::string> teachers;
-      std::string urban_in, rid;
-      bool withdraw = false;
-    };
-    auto o = std::make_shared<Opts>();
-    cmd->add_option("round_id", o->round, "Round")->required();
-    cmd->add_option("teachers", o->teachers, "t-<n>[=SCHOOL,SCHOOL...]");
-    cmd->add_option("--urban-in", o->urban_in,
-                    "Nominate every active urban teacher of this region");
-    cmd->add_flag("--withdraw", o->withdraw, "Withdraw the nominations");
-    cmd->add_option("--request-id", o->rid, "Idempotency key (default: fresh)");
-    cmd->callback([env, o]() mutable {
-      tpb::NominateTeachersRequest req;
-      req.set_request_id(RequestIdOr(o->rid));
-      req.set_round_id(o->round);
-      int64_t rn = 0;
-      for (const auto& t : o->teachers) {
-        std::vector<std::string> parts =
-            absl::StrSplit(t, absl::MaxSplits('=', 1));
-        auto* n = req.add_nominations();
-        n->set_row_number(++rn);
-        n->set_teacher_id(parts[0]);
-        if (parts.size() == 2) {
-          for (const auto& s : SplitCsvList(parts[1]))
-            n->add_preferred_school_codes(s);
-        }
-        n->set_withdraw(o->withdraw);
-      }
-      if (!o->urban_in.empty()) {
-        tpb::ListTeachersRequest lreq;
-        lreq.set_region_prefix(o->urban_in);
-        lreq.set_page_size(1000);
-        auto stub = env.stub();
-        do {
-          tpb::ListTeachersResponse resp;
-          auto ctx = env.ctl.Context();
-          if (!env.Check(stub->ListTeachers(ctx.get(), lreq, &resp))) return;
-          for (const auto& t : resp.teachers()) {
-            if (t.rural() || !t.active()) continue;
-            auto* n = req.add_nominations();
-            n->set_row_number(++rn);
-            n->set_teacher_id(t.teacher_id());
-            n->set_withdraw(o->withdraw);
-          }
-          lreq.set_page_token(resp.next_page_token());
-        } while (!lreq.page_token().empty());
-      }
-      if (req.nominations_size() == 0) {
-        env.Usage("name teachers, or give --urban-in REGION");
-        return;
-      }
-      tpb::NominateTeachersResponse resp;
-      auto ctx = env.ctl.Context();
-      if (!env.Check(env.stub()->NominateTeachers(ctx.get(), req, &resp)))
-        return;
-      if (env.ctl.json) return PrintJson(resp);
-      printf("nominations: accepted %lld, rejected %lld\n",
-             static_cast<long long>(resp.accepted_rows()),
-             static_cast<long long>(resp.rejected_rows()));
-      PrintRowErrors(resp.errors());
-      PrintRound(resp.round());
-    });
-  }
+  AddRoundCreateCommand(round, env);
+  AddRoundDemandCommand(round, env);
+  AddRoundNominateCommand(round, env);
   for (const auto& [verb, kind, help] :
        std::vector<std::tuple<std::string, tpb::ConstraintKind, std::string>>{
            {"pin", tpb::CONSTRAINT_KIND_PIN, "Pin a teacher to a school"},
            {"forbid", tpb::CONSTRAINT_KIND_FORBID,
             "Forbid a teacher at a school"},
            {"clear", tpb::CONSTRAINT_KIND_CLEAR, "Clear a pin or forbid"}}) {
-    auto* cmd = round->add_subcommand(verb, help + " (then solve again)");
-    struct Opts {
-      int64_t round = 0;
-      std::string teacher, school, rid;
-    };
-    auto o = std::make_shared<Opts>();
-    cmd->add_option("round_id", o->round, "Round")->required();
-    cmd->add_option("teacher_id", o->teacher, "t-<n>")->required();
-    cmd->add_option("school_code", o->school, "School")->required();
-    cmd->add_option("--request-id", o->rid, "Idempotency key (default: fresh)");
-    const tpb::ConstraintKind k = kind;
-    cmd->callback([env, o, k]() mutable {
-      tpb::SetPlacementConstraintRequest req;
-      req.set_request_id(RequestIdOr(o->rid));
-      req.set_round_id(o->round);
-      req.set_teacher_id(o->teacher);
-      req.set_school_code(o->school);
-      req.set_kind(k);
-      tpb::SetPlacementConstraintResponse resp;
-      auto ctx = env.ctl.Context();
-      if (!env.Check(
-              env.stub()->SetPlacementConstraint(ctx.get(), req, &resp))) {
-        return;
-      }
-      if (env.ctl.json) return PrintJson(resp);
-      for (const auto& c : resp.constraints()) {
-        printf("  %s %s %s (by %s)\n",
-               Short(tpb::ConstraintKind_Name(c.kind()), "CONSTRAINT_KIND_")
-                   .c_str(),
-               c.teacher_id().c_str(), c.school_code().c_str(),
-               c.set_by().c_str());
-      }
-      PrintRound(resp.round());
-    });
+    AddRoundConstraintCommand(round, env, verb, kind, help);
   }
-  {
-    auto* cmd = round->add_subcommand(
-        "solve",
-        "Compute the optimal placement (min-cost flow) and show it "
-        "with reasons");
-    auto id = std::make_shared<int64_t>(0);
-    auto rid = std::make_shared<std::string>();
-    cmd->add_option("round_id", *id, "Round")->required();
-    cmd->add_option("--request-id", *rid, "Idempotency key (default: fresh)");
-    cmd->callback([env, id, rid]() mutable {
-      tpb::SolveRoundRequest req;
-      req.set_request_id(RequestIdOr(*rid));
-      req.set_round_id(*id);
-      tpb::SolveRoundResponse resp;
-      auto ctx = env.ctl.Context();
-      if (!env.Check(env.stub()->SolveRound(ctx.get(), req, &resp))) return;
-      if (env.ctl.json) return PrintJson(resp);
-      PrintRound(resp.round());
-      PrintSolution(resp.solution());
-    });
-  }
-  {
-    auto* cmd = round->add_subcommand(
-        "publish", "Publish the last solution; the round is frozen after");
-    auto id = std::make_shared<int64_t>(0);
-    auto rid = std::make_shared<std::string>();
-    cmd->add_option("round_id", *id, "Round")->required();
-    cmd->add_option("--request-id", *rid, "Idempotency key (default: fresh)");
-    cmd->callback([env, id, rid]() mutable {
-      tpb::PublishRoundRequest req;
-      req.set_request_id(RequestIdOr(*rid));
-      req.set_round_id(*id);
-      tpb::PublishRoundResponse resp;
-      auto ctx = env.ctl.Context();
-      if (!env.Check(env.stub()->PublishRound(ctx.get(), req, &resp))) return;
-      if (env.ctl.json) return PrintJson(resp);
-      PrintRound(resp.round());
-      printf("  %d placements written into the teachers' history\n",
-             resp.placements());
-    });
-  }
-  {
-    auto* cmd = round->add_subcommand("show", "A round with its solution");
-    auto id = std::make_shared<int64_t>(0);
-    cmd->add_option("round_id", *id, "Round")->required();
-    cmd->callback([env, id]() mutable {
-      tpb::GetRoundRequest req;
-      req.set_round_id(*id);
-      tpb::GetRoundResponse resp;
-      auto ctx = env.ctl.Context();
-      if (!env.Check(env.stub()->GetRound(ctx.get(), req, &resp))) return;
-      if (env.ctl.json) return PrintJson(resp);
-      PrintRound(resp.round());
-      printf("demand:\n");
-      for (const auto& d : resp.demands()) {
-        printf("  %s %s %s %s x%d\n", d.region_code().c_str(),
-               d.school_code().c_str(), d.school_name().c_str(),
-               d.subject().c_str(), d.slots());
-      }
-      printf("nominated: %d teachers\n", resp.nominations_size());
-      for (const auto& c : resp.constraints()) {
-        printf("  %s %s %s\n",
-               Short(tpb::ConstraintKind_Name(c.kind()), "CONSTRAINT_KIND_")
-                   .c_str(),
-               c.teacher_id().c_str(), c.school_code().c_str());
-      }
-      if (resp.has_solution()) PrintSolution(resp.solution());
-    });
-  }
-  {
-    auto* cmd = round->add_subcommand("list", "Rounds in a region");
-    auto region = std::make_shared<std::string>();
-    cmd->add_option("--region", *region, "Region code prefix");
-    cmd->callback([env, region]() mutable {
-      tpb::ListRoundsRequest req;
-      req.set_region_prefix(*region);
-      tpb::ListRoundsResponse resp;
-      auto ctx = env.ctl.Context();
-      if (!env.Check(env.stub()->ListRounds(ctx.get(), req, &resp))) return;
-      if (env.ctl.json) return PrintJson(resp);
-      for (const auto& r : resp.rounds()) PrintRound(r);
-    });
-  }
+  AddRoundSolveCommand(round, env);
+  AddRoundPublishCommand(round, env);
+  AddRoundShowCommand(round, env);
+  AddRoundListCommand(round, env);
 }
 
 // ---------------------------------------------------------------- campaigns
@@ -787,13 +765,14 @@ void PrintHousehold(const tpb::CampaignHousehold& h) {
   printf("\n");
 }
 
+const std::pair<const char*, tpb::DropoutRisk> kRisks[] = {
+    {"none", tpb::DROPOUT_RISK_NONE},     {"无", tpb::DROPOUT_RISK_NONE},
+    {"low", tpb::DROPOUT_RISK_LOW},       {"低", tpb::DROPOUT_RISK_LOW},
+    {"medium", tpb::DROPOUT_RISK_MEDIUM}, {"中", tpb::DROPOUT_RISK_MEDIUM},
+    {"high", tpb::DROPOUT_RISK_HIGH},     {"高", tpb::DROPOUT_RISK_HIGH}};
+
 bool ParseRisk(const std::string& s, tpb::DropoutRisk* out) {
-  static const std::pair<const char*, tpb::DropoutRisk> kMap[] = {
-      {"none", tpb::DROPOUT_RISK_NONE},     {"无", tpb::DROPOUT_RISK_NONE},
-      {"low", tpb::DROPOUT_RISK_LOW},       {"低", tpb::DROPOUT_RISK_LOW},
-      {"medium", tpb::DROPOUT_RISK_MEDIUM}, {"中", tpb::DROPOUT_RISK_MEDIUM},
-      {"high", tpb::DROPOUT_RISK_HIGH},     {"高", tpb::DROPOUT_RISK_HIGH}};
-  for (const auto& [k, v] : kMap) {
+  for (const auto& [k, v] : kRisks) {
     if (s == k) {
       *out = v;
       return true;
@@ -802,253 +781,253 @@ bool ParseRisk(const std::string& s, tpb::DropoutRisk* out) {
   return false;
 }
 
+void AddCampaignCreateCommand(CLI::App* campaign, Env env) {
+  auto* cmd = campaign->add_subcommand("create", "Open a campaign");
+  struct Opts {
+    std::string name, region, term, due, rid;
+    int cap = 30;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("--name", o->name, "e.g. 2026年秋季万名教师大走访")
+      ->required();
+  cmd->add_option("--region", o->region, "Region (county 411325)")->required();
+  cmd->add_option("--term", o->term, "e.g. 2026-autumn")->required();
+  cmd->add_option("--cap", o->cap, "Households per teacher at most")
+      ->capture_default_str();
+  cmd->add_option("--due", o->due, "Due date YYYY-MM-DD (default: term end)");
+  cmd->add_option("--request-id", o->rid, "Idempotency key (default: fresh)");
+  cmd->callback([env, o]() mutable {
+    tpb::CreateCampaignRequest req;
+    req.set_request_id(RequestIdOr(o->rid));
+    req.set_name(o->name);
+    req.set_region_prefix(o->region);
+    if (!ParseTerm(o->term, req.mutable_term())) {
+      env.Usage("--term must look like 2026-autumn or 2027-spring");
+      return;
+    }
+    req.set_cap_per_teacher(o->cap);
+    req.set_due_date(o->due);
+    tpb::CreateCampaignResponse resp;
+    if (!env.Call(&Stub::CreateCampaign, req, &resp)) return;
+    env.ctl.json ? PrintJson(resp) : PrintCampaign(resp.campaign());
+  });
+}
+
+void AddCampaignAssignCommand(CLI::App* campaign, Env env) {
+  auto* cmd = campaign->add_subcommand(
+      "assign",
+      "Fetch households from the registry and assign them to "
+      "teachers (again: only new and uncovered ones move)");
+  auto id = std::make_shared<int64_t>(0);
+  auto rid = std::make_shared<std::string>();
+  cmd->add_option("campaign_id", *id, "Campaign")->required();
+  cmd->add_option("--request-id", *rid, "Idempotency key (default: fresh)");
+  cmd->callback([env, id, rid]() mutable {
+    tpb::AssignCampaignRequest req;
+    req.set_request_id(RequestIdOr(*rid));
+    req.set_campaign_id(*id);
+    tpb::AssignCampaignResponse resp;
+    if (!env.Call(&Stub::AssignCampaign, req, &resp)) return;
+    if (env.ctl.json) return PrintJson(resp);
+    PrintCampaign(resp.campaign());
+    printf(
+        "  %lld students in the registry; newly assigned %lld, kept %lld, "
+        "uncovered %lld\n",
+        static_cast<long long>(resp.students()),
+        static_cast<long long>(resp.newly_assigned()),
+        static_cast<long long>(resp.kept()),
+        static_cast<long long>(resp.uncovered()));
+    printf("  %d teachers carry households; loads %d..%d; solved in %.1f ms\n",
+           resp.teachers_used(), resp.min_load(), resp.max_load(),
+           resp.solve_micros() / 1000.0);
+    if (resp.uncovered_households_size() > 0) printf("uncovered:\n");
+    for (const auto& h : resp.uncovered_households()) PrintHousehold(h);
+  });
+}
+
+// "PROGRAMME=yes|no": whether each subsidy arrived, as the visit found.
+void AddSubsidyChecks(const std::vector<std::string>& subsidies,
+                      tpb::Visit* v) {
+  for (const auto& s : subsidies) {
+    std::vector<std::string> parts = absl::StrSplit(s, absl::MaxSplits('=', 1));
+    auto* sc = v->add_subsidies();
+    sc->set_programme(parts[0]);
+    sc->set_arrived(
+        parts.size() == 2 &&
+        (parts[1] == "yes" || parts[1] == "1" || parts[1] == "到位"));
+  }
+}
+
+void AddCampaignVisitCommand(CLI::App* campaign, Env env) {
+  auto* cmd = campaign->add_subcommand("visit", "Record a home visit");
+  struct Opts {
+    int64_t campaign = 0;
+    std::string household, teacher, date, met, policies, risk = "none",
+                                                         evidence, notes, rid;
+    std::vector<std::string> subsidies;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("campaign_id", o->campaign, "Campaign")->required();
+  cmd->add_option("household_id", o->household, "Household")->required();
+  cmd->add_option("--date", o->date, "Visit date YYYY-MM-DD")->required();
+  cmd->add_option("--met", o->met, "Who was met: 户主,母亲,学生本人")
+      ->required();
+  cmd->add_option("--policies", o->policies,
+                  "Policies explained, comma-separated");
+  cmd->add_option("--subsidy", o->subsidies,
+                  "PROGRAMME=yes|no (arrived?), repeatable");
+  cmd->add_option("--risk", o->risk, "Dropout risk: none|low|medium|high")
+      ->capture_default_str();
+  cmd->add_option("--evidence", o->evidence, "Photo or signed-form reference")
+      ->required();
+  cmd->add_option("--teacher", o->teacher,
+                  "Visiting teacher (default: assigned)");
+  cmd->add_option("--notes", o->notes, "Notes (stored encrypted)");
+  cmd->add_option("--request-id", o->rid, "Idempotency key (default: fresh)");
+  cmd->callback([env, o]() mutable {
+    tpb::RecordVisitRequest req;
+    req.set_request_id(RequestIdOr(o->rid));
+    auto* v = req.mutable_visit();
+    v->set_campaign_id(o->campaign);
+    v->set_household_id(o->household);
+    v->set_teacher_id(o->teacher);
+    v->set_visit_date(o->date);
+    for (const auto& m : SplitCsvList(o->met)) v->add_met(m);
+    for (const auto& p : SplitCsvList(o->policies))
+      v->add_policies_explained(p);
+    AddSubsidyChecks(o->subsidies, v);
+    tpb::DropoutRisk risk;
+    if (!ParseRisk(o->risk, &risk)) {
+      env.Usage("--risk must be none, low, medium or high");
+      return;
+    }
+    v->set_dropout_risk(risk);
+    v->set_evidence_ref(o->evidence);
+    v->set_notes(o->notes);
+    tpb::RecordVisitResponse resp;
+    if (!env.Call(&Stub::RecordVisit, req, &resp)) return;
+    if (env.ctl.json) return PrintJson(resp);
+    printf("visit %lld recorded by %s\n",
+           static_cast<long long>(resp.visit().visit_id()),
+           resp.visit().teacher_id().c_str());
+    PrintHousehold(resp.household());
+  });
+}
+
+void AddCampaignCoverageCommand(CLI::App* campaign, Env env) {
+  auto* cmd = campaign->add_subcommand("coverage",
+                                       "Coverage by region, school or teacher");
+  auto id = std::make_shared<int64_t>(0);
+  auto by = std::make_shared<std::string>("region");
+  cmd->add_option("campaign_id", *id, "Campaign")->required();
+  cmd->add_option("--by", *by, "region|school|teacher")->capture_default_str();
+  cmd->callback([env, id, by]() mutable {
+    tpb::GetCampaignCoverageRequest req;
+    req.set_campaign_id(*id);
+    if (*by == "school") {
+      req.set_group_by(tpb::COVERAGE_GROUPING_SCHOOL);
+    } else if (*by == "teacher") {
+      req.set_group_by(tpb::COVERAGE_GROUPING_TEACHER);
+    } else if (*by == "region") {
+      req.set_group_by(tpb::COVERAGE_GROUPING_REGION);
+    } else {
+      env.Usage("--by must be region, school or teacher");
+      return;
+    }
+    tpb::GetCampaignCoverageResponse resp;
+    if (!env.Call(&Stub::GetCampaignCoverage, req, &resp)) return;
+    if (env.ctl.json) return PrintJson(resp);
+    PrintCampaign(resp.campaign());
+    printf("%-12s %-28s %8s %8s %8s %8s %8s %8s %8s\n", "key", "", "househ.",
+           "assigned", "visited", "overdue", "uncover.", "highrisk",
+           "coverage");
+    auto line = [](const tpb::CoverageRow& r) {
+      std::string label = r.label();
+      const std::string county = eduaid::synthetic::CountyName(r.key());
+      if (label == r.key() && !county.empty()) label = county;
+      printf("%-12s %-28s %8lld %8lld %8lld %8lld %8lld %8lld %7.1f%%\n",
+             r.key().empty() ? "-" : r.key().c_str(), label.c_str(),
+             static_cast<long long>(r.households()),
+             static_cast<long long>(r.assigned()),
+             static_cast<long long>(r.visited()),
+             static_cast<long long>(r.overdue()),
+             static_cast<long long>(r.uncovered()),
+             static_cast<long long>(r.high_risk()), 100.0 * r.coverage());
+    };
+    for (const auto& r : resp.rows()) line(r);
+    line(resp.total());
+  });
+}
+
+void AddCampaignHouseholdsCommand(CLI::App* campaign, Env env) {
+  auto* cmd = campaign->add_subcommand("households", "A campaign's households");
+  auto id = std::make_shared<int64_t>(0);
+  auto filter = std::make_shared<std::string>("all"),
+       teacher_id = std::make_shared<std::string>(),
+       region = std::make_shared<std::string>();
+  cmd->add_option("campaign_id", *id, "Campaign")->required();
+  cmd->add_option("--filter", *filter,
+                  "all|unvisited|overdue|uncovered|visited")
+      ->capture_default_str();
+  cmd->add_option("--teacher", *teacher_id, "Only this teacher's");
+  cmd->add_option("--region", *region, "Region code prefix");
+  cmd->callback([env, id, filter, teacher_id, region]() mutable {
+    tpb::ListCampaignHouseholdsRequest req;
+    req.set_campaign_id(*id);
+    static const std::map<std::string, tpb::HouseholdFilter> kFilters = {
+        {"all", tpb::HOUSEHOLD_FILTER_UNSPECIFIED},
+        {"unvisited", tpb::HOUSEHOLD_FILTER_UNVISITED},
+        {"overdue", tpb::HOUSEHOLD_FILTER_OVERDUE},
+        {"uncovered", tpb::HOUSEHOLD_FILTER_UNCOVERED},
+        {"visited", tpb::HOUSEHOLD_FILTER_VISITED}};
+    auto f = kFilters.find(*filter);
+    if (f == kFilters.end()) {
+      env.Usage(
+          "--filter must be all, unvisited, overdue, uncovered or visited");
+      return;
+    }
+    req.set_filter(f->second);
+    req.set_teacher_id(*teacher_id);
+    req.set_region_prefix(*region);
+    req.set_page_size(1000);
+    int64_t total = 0;
+    if (!env.ForEachPage(&Stub::ListCampaignHouseholds, req,
+                         [&](const tpb::ListCampaignHouseholdsResponse& resp) {
+                           total = resp.total();
+                           PrintPage(env.ctl, resp, resp.households(),
+                                     PrintHousehold);
+                         }))
+      return;
+    if (!env.ctl.json) printf("total: %lld\n", static_cast<long long>(total));
+  });
+}
+
+void AddCampaignListCommand(CLI::App* campaign, Env env) {
+  auto* cmd = campaign->add_subcommand("list", "Campaigns in a region");
+  auto region = std::make_shared<std::string>();
+  cmd->add_option("--region", *region, "Region code prefix");
+  cmd->callback([env, region]() mutable {
+    tpb::ListCampaignsRequest req;
+    req.set_region_prefix(*region);
+    tpb::ListCampaignsResponse resp;
+    if (!env.Call(&Stub::ListCampaigns, req, &resp)) return;
+    if (env.ctl.json) return PrintJson(resp);
+    for (const auto& c : resp.campaigns()) PrintCampaign(c);
+  });
+}
+
 void AddCampaignCommands(CLI::App& teacher, Env env) {
   auto* campaign = teacher.add_subcommand(
       "campaign",
       "Home-visit campaigns (万名教师大走访): assignment, visits, "
       "coverage, overdue households");
   campaign->require_subcommand(1);
-  {
-    auto* cmd = campaign->add_subcommand("create", "Open a campaign");
-    struct Opts {
-      std::string name, region, term, due, rid;
-      int cap = 30;
-    };
-    auto o = std::make_shared<Opts>();
-    cmd->add_option("--name", o->name, "e.g. 2026年秋季万名教师大走访")
-        ->required();
-    cmd->add_option("--region", o->region, "Region (county 411325)")
-        ->required();
-    cmd->add_option("--term", o->term, "e.g. 2026-autumn")->required();
-    cmd->add_option("--cap", o->cap, "Households per teacher at most")
-        ->capture_default_str();
-    cmd->add_option("--due", o->due, "Due date YYYY-MM-DD (default: term end)");
-    cmd->add_option("--request-id", o->rid, "Idempotency key (default: fresh)");
-    cmd->callback([env, o]() mutable {
-      tpb::CreateCampaignRequest req;
-      req.set_request_id(RequestIdOr(o->rid));
-      req.set_name(o->name);
-      req.set_region_prefix(o->region);
-      if (!ParseTerm(o->term, req.mutable_term())) {
-        env.Usage("--term must look like 2026-autumn or 2027-spring");
-        return;
-      }
-      req.set_cap_per_teacher(o->cap);
-      req.set_due_date(o->due);
-      tpb::CreateCampaignResponse resp;
-      auto ctx = env.ctl.Context();
-      if (!env.Check(env.stub()->CreateCampaign(ctx.get(), req, &resp))) return;
-      env.ctl.json ? PrintJson(resp) : PrintCampaign(resp.campaign());
-    });
-  }
-  {
-    auto* cmd = campaign->add_subcommand(
-        "assign",
-        "Fetch households from the registry and assign them to "
-        "teachers (again: only new and uncovered ones move)");
-    auto id = std::make_shared<int64_t>(0);
-    auto rid = std::make_shared<std::string>();
-    cmd->add_option("campaign_id", *id, "Campaign")->required();
-    cmd->add_option("--request-id", *rid, "Idempotency key (default: fresh)");
-    cmd->callback([env, id, rid]() mutable {
-      tpb::AssignCampaignRequest req;
-      req.set_request_id(RequestIdOr(*rid));
-      req.set_campaign_id(*id);
-      tpb::AssignCampaignResponse resp;
-      auto ctx = env.ctl.Context();
-      if (!env.Check(env.stub()->AssignCampaign(ctx.get(), req, &resp))) return;
-      if (env.ctl.json) return PrintJson(resp);
-      PrintCampaign(resp.campaign());
-      printf(
-          "  %lld students in the registry; newly assigned %lld, kept %lld, "
-          "uncovered %lld\n",
-          static_cast<long long>(resp.students()),
-          static_cast<long long>(resp.newly_assigned()),
-          static_cast<long long>(resp.kept()),
-          static_cast<long long>(resp.uncovered()));
-      printf(
-          "  %d teachers carry households; loads %d..%d; solved in %.1f ms\n",
-          resp.teachers_used(), resp.min_load(), resp.max_load(),
-          resp.solve_micros() / 1000.0);
-      if (resp.uncovered_households_size() > 0) printf("uncovered:\n");
-      for (const auto& h : resp.uncovered_households()) PrintHousehold(h);
-    });
-  }
-  {
-    auto* cmd = campaign->add_subcommand("visit", "Record a home visit");
-    struct Opts {
-      int64_t campaign = 0;
-      std::string household, teacher, date, met, policies, risk = "none",
-                                                           evidence, notes, rid;
-      std::vector<std::string> subsidies;
-    };
-    auto o = std::make_shared<Opts>();
-    cmd->add_option("campaign_id", o->campaign, "Campaign")->required();
-    cmd->add_option("household_id", o->household, "Household")->required();
-    cmd->add_option("--date", o->date, "Visit date YYYY-MM-DD")->required();
-    cmd->add_option("--met", o->met, "Who was met: 户主,母亲,学生本人")
-        ->required();
-    cmd->add_option("--policies", o->policies,
-                    "Policies explained, comma-separated");
-    cmd->add_option("--subsidy", o->subsidies,
-                    "PROGRAMME=yes|no (arrived?), repeatable");
-    cmd->add_option("--risk", o->risk, "Dropout risk: none|low|medium|high")
-        ->capture_default_str();
-    cmd->add_option("--evidence", o->evidence, "Photo or signed-form reference")
-        ->required();
-    cmd->add_option("--teacher", o->teacher,
-                    "Visiting teacher (default: assigned)");
-    cmd->add_option("--notes", o->notes, "Notes (stored encrypted)");
-    cmd->add_option("--request-id", o->rid, "Idempotency key (default: fresh)");
-    cmd->callback([env, o]() mutable {
-      tpb::RecordVisitRequest req;
-      req.set_request_id(RequestIdOr(o->rid));
-      auto* v = req.mutable_visit();
-      v->set_campaign_id(o->campaign);
-      v->set_household_id(o->household);
-      v->set_teacher_id(o->teacher);
-      v->set_visit_date(o->date);
-      for (const auto& m : SplitCsvList(o->met)) v->add_met(m);
-      for (const auto& p : SplitCsvList(o->policies))
-        v->add_policies_explained(p);
-      for (const auto& s : o->subsidies) {
-        std::vector<std::string> parts =
-            absl::StrSplit(s, absl::MaxSplits('=', 1));
-        auto* sc = v->add_subsidies();
-        sc->set_programme(parts[0]);
-        sc->set_arrived(
-            parts.size() == 2 &&
-            (parts[1] == "yes" || parts[1] == "1" || parts[1] == "到位"));
-      }
-      tpb::DropoutRisk risk;
-      if (!ParseRisk(o->risk, &risk)) {
-        env.Usage("--risk must be none, low, medium or high");
-        return;
-      }
-      v->set_dropout_risk(risk);
-      v->set_evidence_ref(o->evidence);
-      v->set_notes(o->notes);
-      tpb::RecordVisitResponse resp;
-      auto ctx = env.ctl.Context();
-      if (!env.Check(env.stub()->RecordVisit(ctx.get(), req, &resp))) return;
-      if (env.ctl.json) return PrintJson(resp);
-      printf("visit %lld recorded by %s\n",
-             static_cast<long long>(resp.visit().visit_id()),
-             resp.visit().teacher_id().c_str());
-      PrintHousehold(resp.household());
-    });
-  }
-  {
-    auto* cmd = campaign->add_subcommand(
-        "coverage", "Coverage by region, school or teacher");
-    auto id = std::make_shared<int64_t>(0);
-    auto by = std::make_shared<std::string>("region");
-    cmd->add_option("campaign_id", *id, "Campaign")->required();
-    cmd->add_option("--by", *by, "region|school|teacher")
-        ->capture_default_str();
-    cmd->callback([env, id, by]() mutable {
-      tpb::GetCampaignCoverageRequest req;
-      req.set_campaign_id(*id);
-      if (*by == "school") {
-        req.set_group_by(tpb::COVERAGE_GROUPING_SCHOOL);
-      } else if (*by == "teacher") {
-        req.set_group_by(tpb::COVERAGE_GROUPING_TEACHER);
-      } else if (*by == "region") {
-        req.set_group_by(tpb::COVERAGE_GROUPING_REGION);
-      } else {
-        env.Usage("--by must be region, school or teacher");
-        return;
-      }
-      tpb::GetCampaignCoverageResponse resp;
-      auto ctx = env.ctl.Context();
-      if (!env.Check(env.stub()->GetCampaignCoverage(ctx.get(), req, &resp)))
-        return;
-      if (env.ctl.json) return PrintJson(resp);
-      PrintCampaign(resp.campaign());
-      printf("%-12s %-28s %8s %8s %8s %8s %8s %8s %8s\n", "key", "", "househ.",
-             "assigned", "visited", "overdue", "uncover.", "highrisk",
-             "coverage");
-      auto line = [](const tpb::CoverageRow& r) {
-        std::string label = r.label();
-        const std::string county = eduaid::synthetic::CountyName(r.key());
-        if (label == r.key() && !county.empty()) label = county;
-        printf("%-12s %-28s %8lld %8lld %8lld %8lld %8lld %8lld %7.1f%%\n",
-               r.key().empty() ? "-" : r.key().c_str(), label.c_str(),
-               static_cast<long long>(r.households()),
-               static_cast<long long>(r.assigned()),
-               static_cast<long long>(r.visited()),
-               static_cast<long long>(r.overdue()),
-               static_cast<long long>(r.uncovered()),
-               static_cast<long long>(r.high_risk()), 100.0 * r.coverage());
-      };
-      for (const auto& r : resp.rows()) line(r);
-      line(resp.total());
-    });
-  }
-  {
-    auto* cmd =
-        campaign->add_subcommand("households", "A campaign's households");
-    auto id = std::make_shared<int64_t>(0);
-    auto filter = std::make_shared<std::string>("all"),
-         teacher_id = std::make_shared<std::string>(),
-         region = std::make_shared<std::string>();
-    cmd->add_option("campaign_id", *id, "Campaign")->required();
-    cmd->add_option("--filter", *filter,
-                    "all|unvisited|overdue|uncovered|visited")
-        ->capture_default_str();
-    cmd->add_option("--teacher", *teacher_id, "Only this teacher's");
-    cmd->add_option("--region", *region, "Region code prefix");
-    cmd->callback([env, id, filter, teacher_id, region]() mutable {
-      tpb::ListCampaignHouseholdsRequest req;
-      req.set_campaign_id(*id);
-      static const std::map<std::string, tpb::HouseholdFilter> kFilters = {
-          {"all", tpb::HOUSEHOLD_FILTER_UNSPECIFIED},
-          {"unvisited", tpb::HOUSEHOLD_FILTER_UNVISITED},
-          {"overdue", tpb::HOUSEHOLD_FILTER_OVERDUE},
-          {"uncovered", tpb::HOUSEHOLD_FILTER_UNCOVERED},
-          {"visited", tpb::HOUSEHOLD_FILTER_VISITED}};
-      auto f = kFilters.find(*filter);
-      if (f == kFilters.end()) {
-        env.Usage(
-            "--filter must be all, unvisited, overdue, uncovered or visited");
-        return;
-      }
-      req.set_filter(f->second);
-      req.set_teacher_id(*teacher_id);
-      req.set_region_prefix(*region);
-      req.set_page_size(1000);
-      auto stub = env.stub();
-      int64_t total = 0;
-      do {
-        tpb::ListCampaignHouseholdsResponse resp;
-        auto ctx = env.ctl.Context();
-        if (!env.Check(stub->ListCampaignHouseholds(ctx.get(), req, &resp)))
-          return;
-        total = resp.total();
-        if (env.ctl.json) {
-          PrintJson(resp);
-        } else {
-          for (const auto& h : resp.households()) PrintHousehold(h);
-        }
-        req.set_page_token(resp.next_page_token());
-      } while (!req.page_token().empty());
-      if (!env.ctl.json) printf("total: %lld\n", static_cast<long long>(total));
-    });
-  }
-  {
-    auto* cmd = campaign->add_subcommand("list", "Campaigns in a region");
-    auto region = std::make_shared<std::string>();
-    cmd->add_option("--region", *region, "Region code prefix");
-    cmd->callback([env, region]() mutable {
-      tpb::ListCampaignsRequest req;
-      req.set_region_prefix(*region);
-      tpb::ListCampaignsResponse resp;
-      auto ctx = env.ctl.Context();
-      if (!env.Check(env.stub()->ListCampaigns(ctx.get(), req, &resp))) return;
-      if (env.ctl.json) return PrintJson(resp);
-      for (const auto& c : resp.campaigns()) PrintCampaign(c);
-    });
-  }
+  AddCampaignCreateCommand(campaign, env);
+  AddCampaignAssignCommand(campaign, env);
+  AddCampaignVisitCommand(campaign, env);
+  AddCampaignCoverageCommand(campaign, env);
+  AddCampaignHouseholdsCommand(campaign, env);
+  AddCampaignListCommand(campaign, env);
 }
 
 // ---------------------------------------------------------------- training
@@ -1070,210 +1049,222 @@ void PrintProgramme(const tpb::TrainingProgramme& p) {
   }
 }
 
+const std::pair<const char*, tpb::TrainingLevel> kLevels[] = {
+    {"national", tpb::TRAINING_LEVEL_NATIONAL},
+    {"国培", tpb::TRAINING_LEVEL_NATIONAL},
+    {"provincial", tpb::TRAINING_LEVEL_PROVINCIAL},
+    {"省培", tpb::TRAINING_LEVEL_PROVINCIAL},
+    {"city", tpb::TRAINING_LEVEL_CITY},
+    {"市培", tpb::TRAINING_LEVEL_CITY}};
+
+// "CODE:STUDENTS:SHORTAGE" per county (students or shortage may be left
+// out).
+void AddCountyInputs(const std::vector<std::string>& counties,
+                     tpb::AllocateTrainingQuotaRequest* req) {
+  for (const auto& c : counties) {
+    std::vector<std::string> parts = absl::StrSplit(c, ':');
+    auto* ci = req->add_counties();
+    ci->set_region_code(parts[0]);
+    int64_t v = 0;
+    if (parts.size() > 1 && absl::SimpleAtoi(parts[1], &v)) {
+      ci->set_registered_students(v);
+    }
+    if (parts.size() > 2 && absl::SimpleAtoi(parts[2], &v)) {
+      ci->set_rural_teacher_shortage(v);
+    }
+  }
+}
+
+void AddTrainingAllocateCommand(CLI::App* training, Env env) {
+  auto* cmd = training->add_subcommand(
+      "allocate", "Create a programme and allocate its seats to counties");
+  struct Opts {
+    std::string name, level = "national", region, rid;
+    int year = 0, seats = 0, ws = 0, wh = 0;
+    std::vector<std::string> counties;
+    bool from_registry = false;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("--name", o->name, "Programme name")->required();
+  cmd->add_option("--level", o->level, "national|provincial|city")
+      ->capture_default_str();
+  cmd->add_option("--year", o->year, "Year")->required();
+  cmd->add_option("--seats", o->seats, "Seats to allocate")->required();
+  cmd->add_option("--region", o->region, "Region whose counties share them")
+      ->required();
+  cmd->add_option("--county", o->counties,
+                  "CODE:STUDENTS:SHORTAGE (students may be left empty with "
+                  "--from-registry), repeatable");
+  cmd->add_flag("--from-registry", o->from_registry,
+                "Registered students per county from the registry");
+  cmd->add_option("--student-weight", o->ws, "Permille (default 500)");
+  cmd->add_option("--shortage-weight", o->wh, "Permille (default 500)");
+  cmd->add_option("--request-id", o->rid, "Idempotency key (default: fresh)");
+  cmd->callback([env, o]() mutable {
+    tpb::AllocateTrainingQuotaRequest req;
+    req.set_request_id(RequestIdOr(o->rid));
+    req.set_name(o->name);
+    req.set_level(
+        ParseWord(kLevels, o->level, tpb::TRAINING_LEVEL_UNSPECIFIED));
+    if (req.level() == tpb::TRAINING_LEVEL_UNSPECIFIED) {
+      env.Usage("--level must be national, provincial or city");
+      return;
+    }
+    req.set_year(o->year);
+    req.set_seats(o->seats);
+    req.set_region_prefix(o->region);
+    req.set_students_from_registry(o->from_registry);
+    req.set_student_weight_permille(o->ws);
+    req.set_shortage_weight_permille(o->wh);
+    AddCountyInputs(o->counties, &req);
+    tpb::AllocateTrainingQuotaResponse resp;
+    if (!env.Call(&Stub::AllocateTrainingQuota, req, &resp)) {
+      return;
+    }
+    env.ctl.json ? PrintJson(resp) : PrintProgramme(resp.programme());
+  });
+}
+
+void AddTrainingEnrolCommand(CLI::App* training, Env env) {
+  auto* cmd = training->add_subcommand("enrol", "Enrol teachers");
+  auto id = std::make_shared<int64_t>(0);
+  auto teachers = std::make_shared<std::vector<std::string>>();
+  auto rid = std::make_shared<std::string>();
+  cmd->add_option("programme_id", *id, "Programme")->required();
+  cmd->add_option("teachers", *teachers, "t-<n> ...")->required();
+  cmd->add_option("--request-id", *rid, "Idempotency key (default: fresh)");
+  cmd->callback([env, id, teachers, rid]() mutable {
+    tpb::EnrolTrainingRequest req;
+    req.set_request_id(RequestIdOr(*rid));
+    req.set_programme_id(*id);
+    for (const auto& t : *teachers) req.add_teacher_ids(t);
+    tpb::EnrolTrainingResponse resp;
+    if (!env.Call(&Stub::EnrolTraining, req, &resp)) return;
+    if (env.ctl.json) return PrintJson(resp);
+    printf("enrolled %lld, rejected %lld\n",
+           static_cast<long long>(resp.accepted_rows()),
+           static_cast<long long>(resp.rejected_rows()));
+    PrintRowErrors(resp.errors());
+    PrintProgramme(resp.programme());
+  });
+}
+
+void AddTrainingAttendCommand(CLI::App* training, Env env) {
+  auto* cmd =
+      training->add_subcommand("attend", "Record one session's attendance");
+  struct Opts {
+    int64_t programme = 0;
+    std::string date, present, absent, rid;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("programme_id", o->programme, "Programme")->required();
+  cmd->add_option("--date", o->date, "Session date YYYY-MM-DD")->required();
+  cmd->add_option("--present", o->present, "t-1,t-2,...");
+  cmd->add_option("--absent", o->absent, "t-3,...");
+  cmd->add_option("--request-id", o->rid, "Idempotency key (default: fresh)");
+  cmd->callback([env, o]() mutable {
+    tpb::RecordTrainingAttendanceRequest req;
+    req.set_request_id(RequestIdOr(o->rid));
+    req.set_programme_id(o->programme);
+    req.set_session_date(o->date);
+    for (const auto& t : SplitCsvList(o->present))
+      req.add_present_teacher_ids(t);
+    for (const auto& t : SplitCsvList(o->absent)) req.add_absent_teacher_ids(t);
+    tpb::RecordTrainingAttendanceResponse resp;
+    if (!env.Call(&Stub::RecordTrainingAttendance, req, &resp)) {
+      return;
+    }
+    printf("attendance recorded for %d teachers\n", resp.recorded());
+  });
+}
+
+void AddTrainingCompleteCommand(CLI::App* training, Env env) {
+  auto* cmd = training->add_subcommand("complete", "Record a completion");
+  struct Opts {
+    int64_t programme = 0;
+    std::string teacher, certificate, rid;
+    bool failed = false;
+    int hours = 0;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("programme_id", o->programme, "Programme")->required();
+  cmd->add_option("teacher_id", o->teacher, "t-<n>")->required();
+  cmd->add_option("--hours", o->hours, "Hours credited")->required();
+  cmd->add_option("--certificate", o->certificate, "Certificate reference");
+  cmd->add_flag("--failed", o->failed, "Did not pass");
+  cmd->add_option("--request-id", o->rid, "Idempotency key (default: fresh)");
+  cmd->callback([env, o]() mutable {
+    tpb::CompleteTrainingRequest req;
+    req.set_request_id(RequestIdOr(o->rid));
+    req.set_programme_id(o->programme);
+    req.set_teacher_id(o->teacher);
+    req.set_passed(!o->failed);
+    req.set_hours(o->hours);
+    req.set_certificate_ref(o->certificate);
+    tpb::CompleteTrainingResponse resp;
+    if (!env.Call(&Stub::CompleteTraining, req, &resp)) return;
+    PrintJson(resp.enrolment());
+  });
+}
+
+void AddTrainingShowCommand(CLI::App* training, Env env) {
+  auto* cmd =
+      training->add_subcommand("show", "A programme with its enrolments");
+  auto id = std::make_shared<int64_t>(0);
+  cmd->add_option("programme_id", *id, "Programme")->required();
+  cmd->callback([env, id]() mutable {
+    tpb::GetTrainingProgrammeRequest req;
+    req.set_programme_id(*id);
+    req.set_include_enrolments(true);
+    tpb::GetTrainingProgrammeResponse resp;
+    if (!env.Call(&Stub::GetTrainingProgramme, req, &resp)) return;
+    if (env.ctl.json) return PrintJson(resp);
+    PrintProgramme(resp.programme());
+    for (const auto& e : resp.enrolments()) {
+      printf("  %-8s %-8s %s %s  present %d, absent %d  %s\n",
+             e.teacher_id().c_str(), e.name().c_str(), e.region_code().c_str(),
+             e.school_code().c_str(), e.sessions_present(), e.sessions_absent(),
+             e.completed()
+                 ? (e.passed() ? absl::StrCat("passed, ", e.hours(), " h, ",
+                                              e.certificate_ref())
+                                     .c_str()
+                               : "failed")
+                 : "in training");
+    }
+  });
+}
+
+void AddTrainingListCommand(CLI::App* training, Env env) {
+  auto* cmd = training->add_subcommand("list", "Programmes in a region");
+  auto region = std::make_shared<std::string>();
+  cmd->add_option("--region", *region, "Region code prefix");
+  cmd->callback([env, region]() mutable {
+    tpb::ListTrainingProgrammesRequest req;
+    req.set_region_prefix(*region);
+    tpb::ListTrainingProgrammesResponse resp;
+    if (!env.Call(&Stub::ListTrainingProgrammes, req, &resp)) {
+      return;
+    }
+    if (env.ctl.json) return PrintJson(resp);
+    for (const auto& p : resp.programmes()) PrintProgramme(p);
+  });
+}
+
 void AddTrainingCommands(CLI::App& teacher, Env env) {
   auto* training = teacher.add_subcommand(
       "training", "Training quotas (国培/省培/市培) tilted to poor counties");
   training->require_subcommand(1);
-  {
-    auto* cmd = training->add_subcommand(
-        "allocate", "Create a programme and allocate its seats to counties");
-    struct Opts {
-      std::string name, level = "national", region, rid;
-      int year = 0, seats = 0, ws = 0, wh = 0;
-      std::vector<std::string> counties;
-      bool from_registry = false;
-    };
-    auto o = std::make_shared<Opts>();
-    cmd->add_option("--name", o->name, "Programme name")->required();
-    cmd->add_option("--level", o->level, "national|provincial|city")
-        ->capture_default_str();
-    cmd->add_option("--year", o->year, "Year")->required();
-    cmd->add_option("--seats", o->seats, "Seats to allocate")->required();
-    cmd->add_option("--region", o->region, "Region whose counties share them")
-        ->required();
-    cmd->add_option("--county", o->counties,
-                    "CODE:STUDENTS:SHORTAGE (students may be left empty with "
-                    "--from-registry), repeatable");
-    cmd->add_flag("--from-registry", o->from_registry,
-                  "Registered students per county from the registry");
-    cmd->add_option("--student-weight", o->ws, "Permille (default 500)");
-    cmd->add_option("--shortage-weight", o->wh, "Permille (default 500)");
-    cmd->add_option("--request-id", o->rid, "Idempotency key (default: fresh)");
-    cmd->callback([env, o]() mutable {
-      tpb::AllocateTrainingQuotaRequest req;
-      req.set_request_id(RequestIdOr(o->rid));
-      req.set_name(o->name);
-      if (o->level == "national" || o->level == "国培") {
-        req.set_level(tpb::TRAINING_LEVEL_NATIONAL);
-      } else if (o->level == "provincial" || o->level == "省培") {
-        req.set_level(tpb::TRAINING_LEVEL_PROVINCIAL);
-      } else if (o->level == "city" || o->level == "市培") {
-        req.set_level(tpb::TRAINING_LEVEL_CITY);
-      } else {
-        env.Usage("--level must be national, provincial or city");
-        return;
-      }
-      req.set_year(o->year);
-      req.set_seats(o->seats);
-      req.set_region_prefix(o->region);
-      req.set_students_from_registry(o->from_registry);
-      req.set_student_weight_permille(o->ws);
-      req.set_shortage_weight_permille(o->wh);
-      for (const auto& c : o->counties) {
-        std::vector<std::string> parts = absl::StrSplit(c, ':');
-        auto* ci = req.add_counties();
-        ci->set_region_code(parts[0]);
-        int64_t v = 0;
-        if (parts.size() > 1 && absl::SimpleAtoi(parts[1], &v)) {
-          ci->set_registered_students(v);
-        }
-        if (parts.size() > 2 && absl::SimpleAtoi(parts[2], &v)) {
-          ci->set_rural_teacher_shortage(v);
-        }
-      }
-      tpb::AllocateTrainingQuotaResponse resp;
-      auto ctx = env.ctl.Context();
-      if (!env.Check(
-              env.stub()->AllocateTrainingQuota(ctx.get(), req, &resp))) {
-        return;
-      }
-      env.ctl.json ? PrintJson(resp) : PrintProgramme(resp.programme());
-    });
-  }
-  {
-    auto* cmd = training->add_subcommand("enrol", "Enrol teachers");
-    auto id = std::make_shared<int64_t>(0);
-    auto teachers = std::make_shared<std::vector<std::string>>();
-    auto rid = std::make_shared<std::string>();
-    cmd->add_option("programme_id", *id, "Programme")->required();
-    cmd->add_option("teachers", *teachers, "t-<n> ...")->required();
-    cmd->add_option("--request-id", *rid, "Idempotency key (default: fresh)");
-    cmd->callback([env, id, teachers, rid]() mutable {
-      tpb::EnrolTrainingRequest req;
-      req.set_request_id(RequestIdOr(*rid));
-      req.set_programme_id(*id);
-      for (const auto& t : *teachers) req.add_teacher_ids(t);
-      tpb::EnrolTrainingResponse resp;
-      auto ctx = env.ctl.Context();
-      if (!env.Check(env.stub()->EnrolTraining(ctx.get(), req, &resp))) return;
-      if (env.ctl.json) return PrintJson(resp);
-      printf("enrolled %lld, rejected %lld\n",
-             static_cast<long long>(resp.accepted_rows()),
-             static_cast<long long>(resp.rejected_rows()));
-      PrintRowErrors(resp.errors());
-      PrintProgramme(resp.programme());
-    });
-  }
-  {
-    auto* cmd =
-        training->add_subcommand("attend", "Record one session's attendance");
-    struct Opts {
-      int64_t programme = 0;
-      std::string date, present, absent, rid;
-    };
-    auto o = std::make_shared<Opts>();
-    cmd->add_option("programme_id", o->programme, "Programme")->required();
-    cmd->add_option("--date", o->date, "Session date YYYY-MM-DD")->required();
-    cmd->add_option("--present", o->present, "t-1,t-2,...");
-    cmd->add_option("--absent", o->absent, "t-3,...");
-    cmd->add_option("--request-id", o->rid, "Idempotency key (default: fresh)");
-    cmd->callback([env, o]() mutable {
-      tpb::RecordTrainingAttendanceRequest req;
-      req.set_request_id(RequestIdOr(o->rid));
-      req.set_programme_id(o->programme);
-      req.set_session_date(o->date);
-      for (const auto& t : SplitCsvList(o->present))
-        req.add_present_teacher_ids(t);
-      for (const auto& t : SplitCsvList(o->absent))
-        req.add_absent_teacher_ids(t);
-      tpb::RecordTrainingAttendanceResponse resp;
-      auto ctx = env.ctl.Context();
-      if (!env.Check(
-              env.stub()->RecordTrainingAttendance(ctx.get(), req, &resp))) {
-        return;
-      }
-      printf("attendance recorded for %d teachers\n", resp.recorded());
-    });
-  }
-  {
-    auto* cmd = training->add_subcommand("complete", "Record a completion");
-    struct Opts {
-      int64_t programme = 0;
-      std::string teacher, certificate, rid;
-      bool failed = false;
-      int hours = 0;
-    };
-    auto o = std::make_shared<Opts>();
-    cmd->add_option("programme_id", o->programme, "Programme")->required();
-    cmd->add_option("teacher_id", o->teacher, "t-<n>")->required();
-    cmd->add_option("--hours", o->hours, "Hours credited")->required();
-    cmd->add_option("--certificate", o->certificate, "Certificate reference");
-    cmd->add_flag("--failed", o->failed, "Did not pass");
-    cmd->add_option("--request-id", o->rid, "Idempotency key (default: fresh)");
-    cmd->callback([env, o]() mutable {
-      tpb::CompleteTrainingRequest req;
-      req.set_request_id(RequestIdOr(o->rid));
-      req.set_programme_id(o->programme);
-      req.set_teacher_id(o->teacher);
-      req.set_passed(!o->failed);
-      req.set_hours(o->hours);
-      req.set_certificate_ref(o->certificate);
-      tpb::CompleteTrainingResponse resp;
-      auto ctx = env.ctl.Context();
-      if (!env.Check(env.stub()->CompleteTraining(ctx.get(), req, &resp)))
-        return;
-      PrintJson(resp.enrolment());
-    });
-  }
-  {
-    auto* cmd =
-        training->add_subcommand("show", "A programme with its enrolments");
-    auto id = std::make_shared<int64_t>(0);
-    cmd->add_option("programme_id", *id, "Programme")->required();
-    cmd->callback([env, id]() mutable {
-      tpb::GetTrainingProgrammeRequest req;
-      req.set_programme_id(*id);
-      req.set_include_enrolments(true);
-      tpb::GetTrainingProgrammeResponse resp;
-      auto ctx = env.ctl.Context();
-      if (!env.Check(env.stub()->GetTrainingProgramme(ctx.get(), req, &resp)))
-        return;
-      if (env.ctl.json) return PrintJson(resp);
-      PrintProgramme(resp.programme());
-      for (const auto& e : resp.enrolments()) {
-        printf("  %-8s %-8s %s %s  present %d, absent %d  %s\n",
-               e.teacher_id().c_str(), e.name().c_str(),
-               e.region_code().c_str(), e.school_code().c_str(),
-               e.sessions_present(), e.sessions_absent(),
-               e.completed()
-                   ? (e.passed() ? absl::StrCat("passed, ", e.hours(), " h, ",
-                                                e.certificate_ref())
-                                       .c_str()
-                                 : "failed")
-                   : "in training");
-      }
-    });
-  }
-  {
-    auto* cmd = training->add_subcommand("list", "Programmes in a region");
-    auto region = std::make_shared<std::string>();
-    cmd->add_option("--region", *region, "Region code prefix");
-    cmd->callback([env, region]() mutable {
-      tpb::ListTrainingProgrammesRequest req;
-      req.set_region_prefix(*region);
-      tpb::ListTrainingProgrammesResponse resp;
-      auto ctx = env.ctl.Context();
-      if (!env.Check(
-              env.stub()->ListTrainingProgrammes(ctx.get(), req, &resp))) {
-        return;
-      }
-      if (env.ctl.json) return PrintJson(resp);
-      for (const auto& p : resp.programmes()) PrintProgramme(p);
-    });
-  }
+  AddTrainingAllocateCommand(training, env);
+  AddTrainingEnrolCommand(training, env);
+  AddTrainingAttendCommand(training, env);
+  AddTrainingCompleteCommand(training, env);
+  AddTrainingShowCommand(training, env);
+  AddTrainingListCommand(training, env);
 }
 
 }  // namespace
+
+namespace {}  // namespace
 
 void AddTeacherCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
   auto* teacher =
@@ -1281,26 +1272,13 @@ void AddTeacherCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
                          "Teacher support: teachers, support-teaching rounds, "
                          "home-visit campaigns, training quotas");
   teacher->require_subcommand(1);
-  Env env{ctl, exit_code};
+  Env env{{ctl, exit_code}};
   AddTeacherRegistryCommands(*teacher, env);
   AddRoundCommands(*teacher, env);
   AddCampaignCommands(*teacher, env);
   AddTrainingCommands(*teacher, env);
-  {
-    auto* cmd =
-        teacher->add_subcommand("audit", "The teacher service's audit log");
-    auto method = std::make_shared<std::string>();
-    cmd->add_option("--method", *method, "Only this method");
-    cmd->callback([env, method]() mutable {
-      tpb::ListAuditEventsRequest req;
-      req.set_method(*method);
-      tpb::ListAuditEventsResponse resp;
-      auto ctx = env.ctl.Context();
-      if (!env.Check(env.stub()->ListAuditEvents(ctx.get(), req, &resp)))
-        return;
-      PrintJson(resp);
-    });
-  }
+  AddAuditLogCommand(*teacher, env, "The teacher service's audit log",
+                     &Stub::ListAuditEvents);
 }
 
 }  // namespace eductl
