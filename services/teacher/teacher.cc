@@ -11,7 +11,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "services/common/clock.h"
 #include "services/common/idempotency.h"
+#include "services/common/keyset_page.h"
 #include "services/common/page_token.h"
 #include "services/common/status.h"
 #include "services/common/validate.h"
@@ -21,46 +23,14 @@ namespace eduaid::teacher {
 
 using internal::AddRowError;
 using internal::AddRowErrors;
-using internal::DecodeIdCursor;
-using internal::FormatTs;
-using internal::IsCode;
-using internal::NowSec;
 
 // ---------------------------------------------------------------- helpers
 
 namespace internal {
 
-int64_t NowSec() { return static_cast<int64_t>(time(nullptr)); }
-
-std::string FormatTs(int64_t sec) {
-  if (sec == 0) return "";
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(sec),
-                          absl::UTCTimeZone());
-}
-
-bool IsCode(absl::string_view s, size_t max) {
-  if (s.empty() || s.size() > max) return false;
-  for (char c : s) {
-    if (!(absl::ascii_isalnum(c) || c == '-')) return false;
-  }
-  return true;
-}
-
-absl::Status ValidateTerm(absl::string_view field, const cpb::Term& term) {
-  if (term.year() < 2000 || term.year() > 2100) {
-    return InvalidField(absl::StrCat(field, ".year"), "must be 2000..2100");
-  }
-  if (!cpb::Season_IsValid(term.season()) ||
-      term.season() == cpb::SEASON_UNSPECIFIED) {
-    return InvalidField(absl::StrCat(field, ".season"),
-                        "must be SEASON_AUTUMN or SEASON_SPRING");
-  }
-  return absl::OkStatus();
-}
-
 absl::Status ValidateLabel(absl::string_view field, absl::string_view value,
                            size_t max_chars) {
-  TEACHER_RETURN_IF_ERROR(ValidateText(field, value, max_chars));
+  RETURN_IF_ERROR(ValidateText(field, value, max_chars));
   if (absl::StrContains(value, "|") || absl::StrContains(value, ",")) {
     return InvalidField(field, "must not contain '|' or ','");
   }
@@ -84,18 +54,6 @@ std::string EscapeLike(absl::string_view value) {
     out.push_back(c);
   }
   return out;
-}
-
-absl::StatusOr<int64_t> DecodeIdCursor(const std::string& token,
-                                       const std::string& filters) {
-  auto last = DecodePageToken(token, filters);
-  if (!last.ok()) return last.status();
-  if (last->empty()) return 0;
-  int64_t v = 0;
-  if (!absl::SimpleAtoi(*last, &v)) {
-    return InvalidField("page_token", "is not a token this service issued");
-  }
-  return v;
 }
 
 void AddRowError(int64_t rn, absl::string_view field, absl::string_view rule,
@@ -132,13 +90,6 @@ absl::Status CheckOverlap(const Principal& p, absl::string_view region_prefix) {
   return absl::PermissionDeniedError(absl::StrCat(
       "the record's region lies outside the caller's region scope '", p.region,
       "'"));
-}
-
-int DaysBetween(absl::string_view from, absl::string_view to) {
-  absl::CivilDay a, b;
-  if (!absl::ParseCivilTime(from, &a) || !absl::ParseCivilTime(to, &b))
-    return 0;
-  return static_cast<int>(b - a);
 }
 
 }  // namespace internal
@@ -219,19 +170,15 @@ std::string TeacherSupport::TeacherCacheKey(int64_t id) const {
   return CacheKey("teacher", "teacher", TeacherIdString(id));
 }
 
+std::string TeacherSupport::RegistryPeer() const {
+  return absl::StrCat("the registry (", options_.registry_target, ")");
+}
+
 std::string TeacherSupport::DecryptOrEmpty(const std::string& enc,
                                            absl::string_view context) const {
   if (enc.empty()) return "";
   auto plain = host_.crypto().Decrypt(enc, context);
   return plain.ok() ? *plain : "";
-}
-
-absl::Status TeacherSupport::RegistryError(const grpc::Status& s,
-                                           absl::string_view what) {
-  return absl::UnavailableError(
-      absl::StrCat("the registry (", options_.registry_target, ") could not ",
-                   what, ": ", GrpcCodeName(s.error_code()), ": ",
-                   s.error_message(), "; nothing was stored, retry later"));
 }
 
 absl::StatusOr<std::unordered_map<int64_t, std::string>>
@@ -272,7 +219,7 @@ TeacherSupport::TeacherNames(const std::vector<int64_t>& ids,
 absl::Status TeacherSupport::ImportTeachers(
     CallContext& call, const pb::ImportTeachersRequest& req,
     pb::ImportTeachersResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
   if (req.rows_size() == 0) return InvalidField("rows", "must not be empty");
   if (req.rows_size() > kMaxTeacherRowsPerCall) {
     return InvalidField("rows", absl::StrCat("at most ", kMaxTeacherRowsPerCall,
@@ -340,7 +287,7 @@ absl::Status TeacherSupport::ImportTeachers(
       for (int p = 0; p < row.prior_placements_size(); ++p) {
         const auto& pp = row.prior_placements(p);
         std::string field = absl::StrCat("prior_placements[", p, "]");
-        absl::Status tst = internal::ValidateTerm(field + ".term", pp.term());
+        absl::Status tst = ValidateTerm(field + ".term", pp.term());
         if (!tst.ok()) {
           bad(tst);
           continue;
@@ -496,7 +443,8 @@ absl::StatusOr<pb::Teacher> TeacherSupport::LoadTeacherFromDb(SqlConnection& c,
   t.set_years_of_service(static_cast<int32_t>(row.Int(10)));
   t.set_active(row.Int(11) != 0);
   t.set_left_reason(row.Str(12));
-  t.set_updated_at(FormatTs(row.Int(13)));
+  t.set_updated_at(
+      FormatTimestamp(row.Int(13) * 1000, TimestampPrecision::kSeconds));
   auto h = c.Query(
       "SELECT term_index, school_code, round_id FROM placement_history "
       "WHERE teacher_id = ? ORDER BY term_index",
@@ -579,7 +527,7 @@ std::optional<absl::Status> TeacherSupport::GetTeacherFast(
 
 absl::Status TeacherSupport::FinishGetTeacher(CallContext& call, pb::Teacher t,
                                               pb::GetTeacherResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(
+  RETURN_IF_ERROR(
       CheckRecordScope(call.principal, t.region_code(), t.school_code()));
   if (!call.principal.SeesPersonalData()) {
     t.set_id_number(MaskIdNumber(t.id_number()));
@@ -594,14 +542,12 @@ absl::Status TeacherSupport::FinishGetTeacher(CallContext& call, pb::Teacher t,
 absl::Status TeacherSupport::ListTeachers(CallContext& call,
                                           const pb::ListTeachersRequest& req,
                                           pb::ListTeachersResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(
-      ValidateRegionPrefix("region_prefix", req.region_prefix()));
+  RETURN_IF_ERROR(ValidateRegionPrefix("region_prefix", req.region_prefix()));
   if (!req.school_code().empty() && !IsCode(req.school_code(), 20)) {
     return InvalidField("school_code", "must be 1..20 of A-Z a-z 0-9 -");
   }
   if (!req.subject().empty()) {
-    TEACHER_RETURN_IF_ERROR(
-        internal::ValidateLabel("subject", req.subject(), 20));
+    RETURN_IF_ERROR(internal::ValidateLabel("subject", req.subject(), 20));
   }
   auto size = ValidatePageSize("page_size", req.page_size(), 100, 1000);
   if (!size.ok()) return size.status();
@@ -652,7 +598,8 @@ absl::Status TeacherSupport::ListTeachers(CallContext& call,
       t->set_years_of_service(static_cast<int32_t>(r.Int(10)));
       t->set_active(r.Int(11) != 0);
       t->set_left_reason(r.Str(12));
-      t->set_updated_at(FormatTs(r.Int(13)));
+      t->set_updated_at(
+          FormatTimestamp(r.Int(13) * 1000, TimestampPrecision::kSeconds));
     }
     if (rows->size() > static_cast<size_t>(*size)) {
       resp->set_next_page_token(EncodePageToken(absl::StrCat(last), filters));
@@ -665,10 +612,10 @@ absl::Status TeacherSupport::ListTeachers(CallContext& call,
 absl::Status TeacherSupport::DeactivateTeacher(
     CallContext& call, const pb::DeactivateTeacherRequest& req,
     pb::DeactivateTeacherResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
   auto id = ParseTeacherId("teacher_id", req.teacher_id());
   if (!id.ok()) return id.status();
-  TEACHER_RETURN_IF_ERROR(ValidateText("reason", req.reason(), 200));
+  RETURN_IF_ERROR(ValidateText("reason", req.reason(), 200));
   call.AddRecord(req.teacher_id());
   std::vector<int64_t> campaigns_touched;
   absl::Status st = host_.requests().Run(
@@ -676,12 +623,13 @@ absl::Status TeacherSupport::DeactivateTeacher(
       [&](SqlConnection& c) -> absl::Status {
         campaigns_touched.clear();
         auto t = c.Query(
-            "SELECT region_code, active, school_code FROM teachers WHERE id = ?",
+            "SELECT region_code, active, school_code FROM teachers WHERE id = "
+            "?",
             {*id});
         if (!t.ok()) return t.status();
         if (t->empty()) return absl::NotFoundError("no such teacher");
-        TEACHER_RETURN_IF_ERROR(CheckRecordScope(
-            call.principal, t->front().Str(0), t->front().Str(2)));
+        RETURN_IF_ERROR(CheckRecordScope(call.principal, t->front().Str(0),
+                                         t->front().Str(2)));
         if (t->front().Int(1) == 0) {
           return WithReason(absl::StatusCode::kFailedPrecondition,
                             "ALREADY_INACTIVE",

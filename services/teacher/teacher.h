@@ -234,10 +234,9 @@ class TeacherSupport {
                              const std::string& scope,
                              pb::TrainingProgramme* out);
 
-  // A failed registry call as UNAVAILABLE naming the registry, what failed
-  // and that nothing was stored. Registry calls are made before, never
-  // inside, a transaction.
-  absl::Status RegistryError(const grpc::Status& s, absl::string_view what);
+  // The registry as PeerError names it ("the registry (<target>)").
+  // Registry calls are made before, never inside, a transaction.
+  std::string RegistryPeer() const;
 
   // Every member is set in the constructor and never reassigned; the
   // objects they point to are thread-safe, so no mutex is needed here.

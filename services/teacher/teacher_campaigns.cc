@@ -22,9 +22,6 @@
 namespace eduaid::teacher {
 
 using internal::AddRowError;
-using internal::FormatTs;
-using internal::IsCode;
-using internal::NowSec;
 using internal::Scope;
 
 namespace {
@@ -70,7 +67,7 @@ void FillHousehold(const SqlRow& r, const std::string& due_date,
   h->set_last_dropout_risk(static_cast<pb::DropoutRisk>(r.Int(9)));
   if (r.Int(8) == 0 && today > due_date) {
     h->set_overdue(true);
-    h->set_days_overdue(internal::DaysBetween(due_date, today));
+    h->set_days_overdue(DaysBetween(due_date, today));
   }
 }
 
@@ -121,8 +118,10 @@ absl::Status TeacherSupport::FillCampaign(SqlConnection& c,
   out->set_cap_per_teacher(row.cap);
   out->set_due_date(row.due_date);
   out->set_state(static_cast<pb::CampaignState>(row.state));
-  out->set_created_at(FormatTs(row.created_at));
-  out->set_assigned_at(FormatTs(row.assigned_at));
+  out->set_created_at(
+      FormatTimestamp(row.created_at * 1000, TimestampPrecision::kSeconds));
+  out->set_assigned_at(
+      FormatTimestamp(row.assigned_at * 1000, TimestampPrecision::kSeconds));
   auto n = c.Query(
       "SELECT COUNT(*), "
       "COALESCE(SUM(CASE WHEN teacher_id <> 0 THEN 1 ELSE 0 END), 0), "
@@ -181,7 +180,7 @@ void TeacherSupport::RefreshCoverageGauges(int64_t campaign_id,
 absl::Status TeacherSupport::CreateCampaign(
     CallContext& call, const pb::CreateCampaignRequest& req,
     pb::CreateCampaignResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
   std::vector<FieldViolation> v;
   auto add = [&](const absl::Status& st) {
     for (auto& f : FieldViolationsOf(st)) v.push_back(f);
@@ -192,7 +191,7 @@ absl::Status TeacherSupport::CreateCampaign(
   } else {
     add(ValidateRegionPrefix("region_prefix", req.region_prefix()));
   }
-  absl::Status term_st = internal::ValidateTerm("term", req.term());
+  absl::Status term_st = ValidateTerm("term", req.term());
   add(term_st);
   if (req.cap_per_teacher() < 1 || req.cap_per_teacher() > 500) {
     v.push_back({"cap_per_teacher", "must be 1..500"});
@@ -211,7 +210,7 @@ absl::Status TeacherSupport::CreateCampaign(
     }
   }
   if (!v.empty()) return InvalidFields(v);
-  TEACHER_RETURN_IF_ERROR(CheckRegion(call.principal, req.region_prefix()));
+  RETURN_IF_ERROR(CheckRegion(call.principal, req.region_prefix()));
   return host_.requests().Run(
       call.principal, "CreateCampaign", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
@@ -267,7 +266,8 @@ TeacherSupport::FetchHouseholds(const std::string& region_prefix,
       grpc::ClientContext ctx;
       registry_channel_->Prepare(&ctx, options_.registry_deadline);
       grpc::Status s = registry_->ListStudents(&ctx, req, &resp);
-      if (!s.ok()) return RegistryError(s, "list the region's students");
+      if (!s.ok())
+        return PeerError(RegistryPeer(), s, "list the region's students");
       for (const auto& st : resp.students()) {
         ++*students;
         auto& need = by_id[st.household_id()];
@@ -416,10 +416,10 @@ absl::StatusOr<TeacherSupport::PendingResult> TeacherSupport::AssignPending(
             SqlValue(reason), SqlValue(why), SqlValue(now)}) {
         batch.push_back(std::move(v));
       }
-      if (++batched == kInsertBatch) TEACHER_RETURN_IF_ERROR(flush());
+      if (++batched == kInsertBatch) RETURN_IF_ERROR(flush());
     }
   }
-  TEACHER_RETURN_IF_ERROR(flush());
+  RETURN_IF_ERROR(flush());
   if (!teachers.empty()) {
     result.min_load = *std::min_element(a.load.begin(), a.load.end());
     result.max_load = *std::max_element(a.load.begin(), a.load.end());
@@ -431,8 +431,8 @@ absl::StatusOr<TeacherSupport::PendingResult> TeacherSupport::AssignPending(
 absl::Status TeacherSupport::AssignCampaign(
     CallContext& call, const pb::AssignCampaignRequest& req,
     pb::AssignCampaignResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
-  TEACHER_RETURN_IF_ERROR(ValidateCampaignId(req.campaign_id()));
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  RETURN_IF_ERROR(ValidateCampaignId(req.campaign_id()));
   call.AddRecord(absl::StrCat("campaign:", req.campaign_id()));
   std::string region;
   absl::Status st = db_.Read([&](SqlConnection& c) -> absl::Status {
@@ -442,7 +442,7 @@ absl::Status TeacherSupport::AssignCampaign(
     return absl::OkStatus();
   });
   if (!st.ok()) return st;
-  TEACHER_RETURN_IF_ERROR(CheckRegion(call.principal, region));
+  RETURN_IF_ERROR(CheckRegion(call.principal, region));
   int64_t students = 0;
   auto fetched = FetchHouseholds(region, &students);
   if (!fetched.ok()) return fetched.status();
@@ -556,7 +556,7 @@ absl::Status TeacherSupport::AssignCampaign(
         resp->set_max_load(done->max_load);
         resp->set_min_load(done->min_load);
         resp->set_solve_micros(done->micros);
-        TEACHER_RETURN_IF_ERROR(
+        RETURN_IF_ERROR(
             FillCampaign(c, *campaign, "", resp->mutable_campaign()));
         resp->set_uncovered(resp->campaign().uncovered());
         auto unc = c.Query(
@@ -580,7 +580,7 @@ absl::Status TeacherSupport::AssignCampaign(
 absl::Status TeacherSupport::RecordVisit(CallContext& call,
                                          const pb::RecordVisitRequest& req,
                                          pb::RecordVisitResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
   const pb::Visit& v = req.visit();
   std::vector<FieldViolation> bad;
   auto add = [&](const absl::Status& st) {
@@ -672,7 +672,7 @@ absl::Status TeacherSupport::RecordVisit(CallContext& call,
               "visit.household_id: the household is not in this campaign");
         }
         region = h->front().Str(0);
-        TEACHER_RETURN_IF_ERROR(CheckRegion(call.principal, region));
+        RETURN_IF_ERROR(CheckRegion(call.principal, region));
         int64_t visitor = teacher != 0 ? teacher : h->front().Int(1);
         if (visitor == 0) {
           return InvalidField("visit.teacher_id",
@@ -685,7 +685,7 @@ absl::Status TeacherSupport::RecordVisit(CallContext& call,
         if (t->empty())
           return absl::NotFoundError("visit.teacher_id: no such teacher");
         // A school officer records the visits of its own school's teachers.
-        TEACHER_RETURN_IF_ERROR(CheckSchool(call.principal, t->front().Str(1)));
+        RETURN_IF_ERROR(CheckSchool(call.principal, t->front().Str(1)));
         if (t->front().Int(0) == 0) {
           return WithReason(absl::StatusCode::kFailedPrecondition,
                             "TEACHER_INACTIVE",
@@ -695,7 +695,8 @@ absl::Status TeacherSupport::RecordVisit(CallContext& call,
         pb::Visit stored = v;
         stored.set_teacher_id(TeacherIdString(visitor));
         stored.set_recorded_by(call.principal.subject);
-        stored.set_recorded_at(FormatTs(now));
+        stored.set_recorded_at(
+            FormatTimestamp(now * 1000, TimestampPrecision::kSeconds));
         auto ins = c.Query(
             "INSERT INTO visits(campaign_id, household_id, teacher_id, "
             "visit_date, dropout_risk, evidence_ref, detail_enc, recorded_by, "
@@ -737,7 +738,7 @@ absl::Status TeacherSupport::RecordVisit(CallContext& call,
   resp->mutable_visit()->set_notes(v.notes());
   google::protobuf::RepeatedPtrField<pb::CampaignHousehold> one;
   *one.Add() = resp->household();
-  TEACHER_RETURN_IF_ERROR(FillHouseholdNames(call.principal, &one));
+  RETURN_IF_ERROR(FillHouseholdNames(call.principal, &one));
   *resp->mutable_household() = one.Get(0);
   RefreshCoverageGauges(v.campaign_id(), region.empty()
                                              ? resp->household().region_code()
@@ -748,7 +749,7 @@ absl::Status TeacherSupport::RecordVisit(CallContext& call,
 absl::Status TeacherSupport::GetCampaignCoverage(
     CallContext& call, const pb::GetCampaignCoverageRequest& req,
     pb::GetCampaignCoverageResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateCampaignId(req.campaign_id()));
+  RETURN_IF_ERROR(ValidateCampaignId(req.campaign_id()));
   if (!pb::CoverageGrouping_IsValid(req.group_by())) {
     return InvalidField("group_by", "is not a known grouping");
   }
@@ -791,7 +792,7 @@ absl::Status TeacherSupport::GetCampaignCoverage(
   const std::string today = TodayCst();
   const bool past_due = today > campaign.due_date;
   st = db_.Read([&](SqlConnection& c) -> absl::Status {
-    TEACHER_RETURN_IF_ERROR(
+    RETURN_IF_ERROR(
         FillCampaign(c, campaign, region, resp->mutable_campaign()));
     std::vector<SqlValue> params = {campaign.id, region + "%"};
     for (auto& v : HouseholdSchoolParams(p)) params.push_back(std::move(v));
@@ -874,7 +875,7 @@ absl::Status TeacherSupport::GetCampaignCoverage(
 absl::Status TeacherSupport::ListCampaignHouseholds(
     CallContext& call, const pb::ListCampaignHouseholdsRequest& req,
     pb::ListCampaignHouseholdsResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateCampaignId(req.campaign_id()));
+  RETURN_IF_ERROR(ValidateCampaignId(req.campaign_id()));
   if (!pb::HouseholdFilter_IsValid(req.filter())) {
     return InvalidField("filter", "is not a known filter");
   }
@@ -884,8 +885,7 @@ absl::Status TeacherSupport::ListCampaignHouseholds(
     if (!t.ok()) return t.status();
     teacher = *t;
   }
-  TEACHER_RETURN_IF_ERROR(
-      ValidateRegionPrefix("region_prefix", req.region_prefix()));
+  RETURN_IF_ERROR(ValidateRegionPrefix("region_prefix", req.region_prefix()));
   auto size = ValidatePageSize("page_size", req.page_size(), 100, 1000);
   if (!size.ok()) return size.status();
   auto region = ScopeRegionFilter(call.principal, req.region_prefix());
@@ -900,7 +900,7 @@ absl::Status TeacherSupport::ListCampaignHouseholds(
   absl::Status st = db_.Read([&](SqlConnection& c) -> absl::Status {
     auto campaign = LoadCampaign(c, req.campaign_id());
     if (!campaign.ok()) return campaign.status();
-    TEACHER_RETURN_IF_ERROR(
+    RETURN_IF_ERROR(
         internal::CheckOverlap(call.principal, campaign->region_prefix));
     std::string where = absl::StrCat(
         "campaign_id = ? AND region_code LIKE ? AND (? = 0 OR teacher_id = ?) "
@@ -960,14 +960,13 @@ absl::Status TeacherSupport::ListCampaignHouseholds(
 absl::Status TeacherSupport::ListCampaigns(CallContext& call,
                                            const pb::ListCampaignsRequest& req,
                                            pb::ListCampaignsResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(
-      ValidateRegionPrefix("region_prefix", req.region_prefix()));
+  RETURN_IF_ERROR(ValidateRegionPrefix("region_prefix", req.region_prefix()));
   auto size = ValidatePageSize("page_size", req.page_size(), 50, 500);
   if (!size.ok()) return size.status();
   auto region = ScopeRegionFilter(call.principal, req.region_prefix());
   if (!region.ok()) return region.status();
   const std::string filters = absl::StrCat("campaigns|", *region);
-  auto after = internal::DecodeIdCursor(req.page_token(), filters);
+  auto after = DecodeIdCursor(req.page_token(), filters);
   if (!after.ok()) return after.status();
   return db_.Read([&](SqlConnection& c) -> absl::Status {
     auto ids = c.Query(
@@ -982,8 +981,7 @@ absl::Status TeacherSupport::ListCampaigns(CallContext& call,
           internal::ScopeOf(call.principal, row->region_prefix) == Scope::kFull
               ? ""
               : call.principal.region;
-      TEACHER_RETURN_IF_ERROR(
-          FillCampaign(c, *row, scope, resp->add_campaigns()));
+      RETURN_IF_ERROR(FillCampaign(c, *row, scope, resp->add_campaigns()));
     }
     if (ids->size() > static_cast<size_t>(*size)) {
       resp->set_next_page_token(

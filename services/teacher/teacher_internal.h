@@ -12,15 +12,14 @@
 #include "absl/strings/string_view.h"
 #include "eduaid/common/v1/common.pb.h"
 #include "services/common/auth.h"
+#include "services/common/clock.h"
+#include "services/common/keyset_page.h"
 #include "services/common/school_scope.h"
 #include "services/common/sql.h"
+#include "services/common/status_macros.h"
+#include "services/common/term.h"
+#include "services/common/validate.h"
 #include "services/teacher/teacher.h"
-
-#define TEACHER_RETURN_IF_ERROR(expr) \
-  do {                                \
-    absl::Status _st = (expr);        \
-    if (!_st.ok()) return _st;        \
-  } while (0)
 
 namespace eduaid::teacher {
 
@@ -35,16 +34,6 @@ inline constexpr char kCtxHash[] = "teacher.id_number";
 inline constexpr char kCtxCache[] = "teacher.cache.teacher";
 inline constexpr char kCtxVisit[] = "teacher.visits.detail";
 inline constexpr char kCtxCoverage[] = "teacher.cache.coverage";
-
-int64_t NowSec();
-// RFC 3339 UTC; "" for 0.
-std::string FormatTs(int64_t sec);
-
-// 1..max of [A-Za-z0-9-].
-bool IsCode(absl::string_view s, size_t max);
-
-// Term: year 2000..2100, season AUTUMN or SPRING.
-absl::Status ValidateTerm(absl::string_view field, const cpb::Term& term);
 
 // A short label ("数学"): text of 1..max_chars without '|' or ','.
 absl::Status ValidateLabel(absl::string_view field, absl::string_view value,
@@ -61,10 +50,6 @@ std::vector<std::string> SplitList(const std::string& text);
 // `value` with LIKE wildcards escaped (use with ESCAPE '\').
 std::string EscapeLike(absl::string_view value);
 
-// The id a page token carries (0 for the first page).
-absl::StatusOr<int64_t> DecodeIdCursor(const std::string& token,
-                                       const std::string& filters);
-
 // Appends the violations of `st` as row errors of row `rn`.
 void AddRowErrors(int64_t rn, const absl::Status& st,
                   std::vector<cpb::RowError>* errors);
@@ -80,9 +65,6 @@ Scope ScopeOf(const Principal& p, absl::string_view region_prefix);
 
 // PERMISSION_DENIED unless the principal covers or lies inside the region.
 absl::Status CheckOverlap(const Principal& p, absl::string_view region_prefix);
-
-// Days from `from` to `to` (YYYY-MM-DD); 0 when either is malformed.
-int DaysBetween(absl::string_view from, absl::string_view to);
 
 // The school scope of lists: services/common/school_scope.h.
 using ::eduaid::SchoolClause;

@@ -19,9 +19,6 @@ namespace eduaid::teacher {
 
 using internal::AddRowError;
 using internal::AddRowErrors;
-using internal::FormatTs;
-using internal::IsCode;
-using internal::NowSec;
 using internal::Scope;
 
 namespace {
@@ -112,9 +109,12 @@ absl::Status TeacherSupport::FillRound(SqlConnection& c, const RoundRow& r,
   out->mutable_rules()->set_allow_same_school_twice(
       r.rules.allow_same_school_twice);
   out->set_state(static_cast<pb::RoundState>(r.state));
-  out->set_created_at(FormatTs(r.created_at));
-  out->set_solved_at(FormatTs(r.solved_at));
-  out->set_published_at(FormatTs(r.published_at));
+  out->set_created_at(
+      FormatTimestamp(r.created_at * 1000, TimestampPrecision::kSeconds));
+  out->set_solved_at(
+      FormatTimestamp(r.solved_at * 1000, TimestampPrecision::kSeconds));
+  out->set_published_at(
+      FormatTimestamp(r.published_at * 1000, TimestampPrecision::kSeconds));
   if (!StateIs(r.state, pb::ROUND_STATE_DRAFT)) {
     out->set_filled_slots(static_cast<int32_t>(r.filled));
     out->set_total_cost(r.total_cost);
@@ -149,7 +149,7 @@ absl::Status TeacherSupport::FillSolutionNames(const Principal& p,
 absl::Status TeacherSupport::CreateRound(CallContext& call,
                                          const pb::CreateRoundRequest& req,
                                          pb::CreateRoundResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
   std::vector<FieldViolation> v;
   auto add = [&](const absl::Status& st) {
     for (auto& f : FieldViolationsOf(st)) v.push_back(f);
@@ -160,7 +160,7 @@ absl::Status TeacherSupport::CreateRound(CallContext& call,
   } else {
     add(ValidateRegionPrefix("region_prefix", req.region_prefix()));
   }
-  add(internal::ValidateTerm("term", req.term()));
+  add(ValidateTerm("term", req.term()));
   const auto& rules = req.rules();
   int n = rules.max_consecutive_terms() == 0 ? kDefaultMaxConsecutive
                                              : rules.max_consecutive_terms();
@@ -173,7 +173,7 @@ absl::Status TeacherSupport::CreateRound(CallContext& call,
     v.push_back({"rules.max_per_source_school", "must be 1..1000 (0 = 3)"});
   }
   if (!v.empty()) return InvalidFields(v);
-  TEACHER_RETURN_IF_ERROR(CheckRegion(call.principal, req.region_prefix()));
+  RETURN_IF_ERROR(CheckRegion(call.principal, req.region_prefix()));
   return host_.requests().Run(
       call.principal, "CreateRound", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
@@ -200,8 +200,8 @@ absl::Status TeacherSupport::CreateRound(CallContext& call,
 absl::Status TeacherSupport::PostDemand(CallContext& call,
                                         const pb::PostDemandRequest& req,
                                         pb::PostDemandResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
-  TEACHER_RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
   if (req.demands_size() == 0)
     return InvalidField("demands", "must not be empty");
   if (req.demands_size() > kMaxLinesPerCall) {
@@ -248,7 +248,7 @@ absl::Status TeacherSupport::PostDemand(CallContext& call,
       [&](SqlConnection& c) -> absl::Status {
         auto round = LockRoundForChange(c, req.round_id(), true);
         if (!round.ok()) return round.status();
-        TEACHER_RETURN_IF_ERROR(
+        RETURN_IF_ERROR(
             internal::CheckOverlap(call.principal, round->region_prefix));
         std::vector<cpb::RowError> tx_errors = errors;
         int64_t accepted = 0;
@@ -313,8 +313,8 @@ absl::Status TeacherSupport::PostDemand(CallContext& call,
 absl::Status TeacherSupport::NominateTeachers(
     CallContext& call, const pb::NominateTeachersRequest& req,
     pb::NominateTeachersResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
-  TEACHER_RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
   if (req.nominations_size() == 0) {
     return InvalidField("nominations", "must not be empty");
   }
@@ -366,7 +366,7 @@ absl::Status TeacherSupport::NominateTeachers(
       [&](SqlConnection& c) -> absl::Status {
         auto round = LockRoundForChange(c, req.round_id(), true);
         if (!round.ok()) return round.status();
-        TEACHER_RETURN_IF_ERROR(
+        RETURN_IF_ERROR(
             internal::CheckOverlap(call.principal, round->region_prefix));
         std::vector<cpb::RowError> tx_errors = errors;
         int64_t accepted = 0;
@@ -451,8 +451,8 @@ absl::Status TeacherSupport::NominateTeachers(
 absl::Status TeacherSupport::SetPlacementConstraint(
     CallContext& call, const pb::SetPlacementConstraintRequest& req,
     pb::SetPlacementConstraintResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
-  TEACHER_RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
   std::vector<FieldViolation> v;
   auto teacher = ParseTeacherId("teacher_id", req.teacher_id());
   if (!teacher.ok()) {
@@ -473,8 +473,7 @@ absl::Status TeacherSupport::SetPlacementConstraint(
       [&](SqlConnection& c) -> absl::Status {
         auto round = LockRoundForChange(c, req.round_id(), true);
         if (!round.ok()) return round.status();
-        TEACHER_RETURN_IF_ERROR(
-            CheckRegion(call.principal, round->region_prefix));
+        RETURN_IF_ERROR(CheckRegion(call.principal, round->region_prefix));
         auto nom = c.Query(
             "SELECT 1 FROM round_nominations WHERE round_id = ? AND "
             "teacher_id = ?",
@@ -541,8 +540,8 @@ absl::Status TeacherSupport::SetPlacementConstraint(
 absl::Status TeacherSupport::SolveRound(CallContext& call,
                                         const pb::SolveRoundRequest& req,
                                         pb::SolveRoundResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
-  TEACHER_RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
   call.AddRecord(absl::StrCat("round:", req.round_id()));
   double solve_seconds = -1;
   absl::Status st = host_.requests().Run(
@@ -550,8 +549,7 @@ absl::Status TeacherSupport::SolveRound(CallContext& call,
       [&](SqlConnection& c) -> absl::Status {
         auto round = LockRoundForChange(c, req.round_id(), false);
         if (!round.ok()) return round.status();
-        TEACHER_RETURN_IF_ERROR(
-            CheckRegion(call.principal, round->region_prefix));
+        RETURN_IF_ERROR(CheckRegion(call.principal, round->region_prefix));
         auto drows = c.Query(
             "SELECT school_code, subject, school_name, region_code, stage, "
             "slots FROM round_demands WHERE round_id = ? ORDER BY "
@@ -714,8 +712,8 @@ absl::Status TeacherSupport::SolveRound(CallContext& call,
 absl::Status TeacherSupport::PublishRound(CallContext& call,
                                           const pb::PublishRoundRequest& req,
                                           pb::PublishRoundResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
-  TEACHER_RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
   call.AddRecord(absl::StrCat("round:", req.round_id()));
   std::vector<std::string> placed;
   absl::Status st = host_.requests().Run(
@@ -724,8 +722,7 @@ absl::Status TeacherSupport::PublishRound(CallContext& call,
         placed.clear();
         auto round = LockRoundForChange(c, req.round_id(), false);
         if (!round.ok()) return round.status();
-        TEACHER_RETURN_IF_ERROR(
-            CheckRegion(call.principal, round->region_prefix));
+        RETURN_IF_ERROR(CheckRegion(call.principal, round->region_prefix));
         if (!StateIs(round->state, pb::ROUND_STATE_SOLVED)) {
           return WithReason(absl::StatusCode::kFailedPrecondition, "NOT_SOLVED",
                             "round_id: the round's inputs changed since the "
@@ -787,7 +784,7 @@ absl::Status TeacherSupport::PublishRound(CallContext& call,
 absl::Status TeacherSupport::GetRound(CallContext& call,
                                       const pb::GetRoundRequest& req,
                                       pb::GetRoundResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
+  RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
   call.AddRecord(absl::StrCat("round:", req.round_id()));
   const Principal& p = call.principal;
   std::unordered_map<int64_t, std::string> region_of, school_of;
@@ -803,9 +800,8 @@ absl::Status TeacherSupport::GetRound(CallContext& call,
     if (scope == Scope::kNone) {
       return CheckRegion(p, round->region_prefix);
     }
-    const bool full =
-        scope == Scope::kFull && p.role != Role::kSchoolOfficer;
-    TEACHER_RETURN_IF_ERROR(FillRound(c, *round, resp->mutable_round()));
+    const bool full = scope == Scope::kFull && p.role != Role::kSchoolOfficer;
+    RETURN_IF_ERROR(FillRound(c, *round, resp->mutable_round()));
     auto drows = c.Query(
         "SELECT school_code, subject, school_name, region_code, stage, slots "
         "FROM round_demands WHERE round_id = ? ORDER BY school_code, subject",
@@ -907,7 +903,7 @@ absl::Status TeacherSupport::GetRound(CallContext& call,
     if (id.ok()) n.set_name((*names)[*id]);
   }
   if (resp->has_solution()) {
-    TEACHER_RETURN_IF_ERROR(FillSolutionNames(p, resp->mutable_solution()));
+    RETURN_IF_ERROR(FillSolutionNames(p, resp->mutable_solution()));
   }
   call.NoteBulkRead(static_cast<size_t>(
       resp->nominations_size() +
@@ -918,14 +914,13 @@ absl::Status TeacherSupport::GetRound(CallContext& call,
 absl::Status TeacherSupport::ListRounds(CallContext& call,
                                         const pb::ListRoundsRequest& req,
                                         pb::ListRoundsResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(
-      ValidateRegionPrefix("region_prefix", req.region_prefix()));
+  RETURN_IF_ERROR(ValidateRegionPrefix("region_prefix", req.region_prefix()));
   auto size = ValidatePageSize("page_size", req.page_size(), 50, 500);
   if (!size.ok()) return size.status();
   auto region = ScopeRegionFilter(call.principal, req.region_prefix());
   if (!region.ok()) return region.status();
   const std::string filters = absl::StrCat("rounds|", *region);
-  auto after = internal::DecodeIdCursor(req.page_token(), filters);
+  auto after = DecodeIdCursor(req.page_token(), filters);
   if (!after.ok()) return after.status();
   return db_.Read([&](SqlConnection& c) -> absl::Status {
     // Rounds inside the region, and the wider rounds the region takes part in.
@@ -937,7 +932,7 @@ absl::Status TeacherSupport::ListRounds(CallContext& call,
     for (size_t i = 0; i < ids->size() && i < static_cast<size_t>(*size); ++i) {
       auto r = LoadRound(c, (*ids)[i].Int(0));
       if (!r.ok()) return r.status();
-      TEACHER_RETURN_IF_ERROR(FillRound(c, *r, resp->add_rounds()));
+      RETURN_IF_ERROR(FillRound(c, *r, resp->add_rounds()));
     }
     if (ids->size() > static_cast<size_t>(*size)) {
       resp->set_next_page_token(

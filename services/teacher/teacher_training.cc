@@ -19,8 +19,6 @@ namespace eduaid::teacher {
 
 using internal::AddRowError;
 using internal::AddRowErrors;
-using internal::FormatTs;
-using internal::NowSec;
 using internal::Scope;
 
 namespace {
@@ -52,7 +50,8 @@ absl::Status TeacherSupport::FillProgramme(SqlConnection& c, int64_t id,
   out->set_region_prefix(row.Str(5));
   out->set_student_weight_permille(static_cast<int32_t>(row.Int(6)));
   out->set_shortage_weight_permille(static_cast<int32_t>(row.Int(7)));
-  out->set_created_at(FormatTs(row.Int(8)));
+  out->set_created_at(
+      FormatTimestamp(row.Int(8) * 1000, TimestampPrecision::kSeconds));
   auto alloc = c.Query(
       "SELECT a.region_code, a.students, a.shortage, a.seats, a.enrolled, "
       "a.explanation, a.quota_milli, (SELECT COUNT(*) FROM "
@@ -83,7 +82,7 @@ absl::Status TeacherSupport::FillProgramme(SqlConnection& c, int64_t id,
 absl::Status TeacherSupport::AllocateTrainingQuota(
     CallContext& call, const pb::AllocateTrainingQuotaRequest& req,
     pb::AllocateTrainingQuotaResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
   std::vector<FieldViolation> v;
   auto add = [&](const absl::Status& st) {
     for (auto& f : FieldViolationsOf(st)) v.push_back(f);
@@ -138,7 +137,7 @@ absl::Status TeacherSupport::AllocateTrainingQuota(
     }
   }
   if (!v.empty()) return InvalidFields(v);
-  TEACHER_RETURN_IF_ERROR(CheckRegion(call.principal, req.region_prefix()));
+  RETURN_IF_ERROR(CheckRegion(call.principal, req.region_prefix()));
 
   std::map<std::string, CountyWeight> weights;
   for (const auto& c : req.counties()) {
@@ -153,7 +152,8 @@ absl::Status TeacherSupport::AllocateTrainingQuota(
     registry_channel_->Prepare(&ctx, options_.registry_deadline);
     grpc::Status s = registry_->GetCoverage(&ctx, creq, &cresp);
     if (!s.ok())
-      return RegistryError(s, "report registered students per county");
+      return PeerError(RegistryPeer(), s,
+                       "report registered students per county");
     for (auto& [code, w] : weights) w.students = 0;
     for (const auto& rc : cresp.regions()) {
       auto& w = weights[rc.region_code()];
@@ -195,8 +195,8 @@ absl::Status TeacherSupport::AllocateTrainingQuota(
 absl::Status TeacherSupport::EnrolTraining(CallContext& call,
                                            const pb::EnrolTrainingRequest& req,
                                            pb::EnrolTrainingResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
-  TEACHER_RETURN_IF_ERROR(ValidateProgrammeId(req.programme_id()));
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  RETURN_IF_ERROR(ValidateProgrammeId(req.programme_id()));
   if (req.teacher_ids_size() == 0) {
     return InvalidField("teacher_ids", "must not be empty");
   }
@@ -234,7 +234,7 @@ absl::Status TeacherSupport::EnrolTraining(CallContext& call,
         if (!prog.ok()) return prog.status();
         if (prog->empty())
           return absl::NotFoundError("no such training programme");
-        TEACHER_RETURN_IF_ERROR(
+        RETURN_IF_ERROR(
             internal::CheckOverlap(call.principal, prog->front().Str(0)));
         std::vector<cpb::RowError> tx_errors = errors;
         int64_t accepted = 0;
@@ -318,9 +318,9 @@ absl::Status TeacherSupport::EnrolTraining(CallContext& call,
 absl::Status TeacherSupport::RecordTrainingAttendance(
     CallContext& call, const pb::RecordTrainingAttendanceRequest& req,
     pb::RecordTrainingAttendanceResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
-  TEACHER_RETURN_IF_ERROR(ValidateProgrammeId(req.programme_id()));
-  TEACHER_RETURN_IF_ERROR(ValidateDate("session_date", req.session_date()));
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  RETURN_IF_ERROR(ValidateProgrammeId(req.programme_id()));
+  RETURN_IF_ERROR(ValidateDate("session_date", req.session_date()));
   if (req.session_date() > TodayCst()) {
     return InvalidField("session_date", "must not lie in the future");
   }
@@ -346,10 +346,8 @@ absl::Status TeacherSupport::RecordTrainingAttendance(
     }
     return absl::OkStatus();
   };
-  TEACHER_RETURN_IF_ERROR(
-      take(req.present_teacher_ids(), "present_teacher_ids", true));
-  TEACHER_RETURN_IF_ERROR(
-      take(req.absent_teacher_ids(), "absent_teacher_ids", false));
+  RETURN_IF_ERROR(take(req.present_teacher_ids(), "present_teacher_ids", true));
+  RETURN_IF_ERROR(take(req.absent_teacher_ids(), "absent_teacher_ids", false));
   call.AddRecord(absl::StrCat("programme:", req.programme_id(),
                               " session:", req.session_date()));
   return host_.requests().Run(
@@ -369,8 +367,8 @@ absl::Status TeacherSupport::RecordTrainingAttendance(
                                            " is not enrolled in the "
                                            "programme; nothing was recorded"));
           }
-          TEACHER_RETURN_IF_ERROR(CheckRecordScope(
-              call.principal, e->front().Str(0), e->front().Str(2)));
+          RETURN_IF_ERROR(CheckRecordScope(call.principal, e->front().Str(0),
+                                           e->front().Str(2)));
           auto up = c.Execute(
               "INSERT INTO training_attendance(programme_id, teacher_id, "
               "session_date, present) VALUES(?,?,?,?) ON CONFLICT("
@@ -388,15 +386,15 @@ absl::Status TeacherSupport::RecordTrainingAttendance(
 absl::Status TeacherSupport::CompleteTraining(
     CallContext& call, const pb::CompleteTrainingRequest& req,
     pb::CompleteTrainingResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
-  TEACHER_RETURN_IF_ERROR(ValidateProgrammeId(req.programme_id()));
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  RETURN_IF_ERROR(ValidateProgrammeId(req.programme_id()));
   auto teacher = ParseTeacherId("teacher_id", req.teacher_id());
   if (!teacher.ok()) return teacher.status();
   if (req.hours() < 0 || req.hours() > 1000) {
     return InvalidField("hours", "must be 0..1000");
   }
-  TEACHER_RETURN_IF_ERROR(ValidateText("certificate_ref", req.certificate_ref(),
-                                       100, req.passed()));
+  RETURN_IF_ERROR(ValidateText("certificate_ref", req.certificate_ref(), 100,
+                               req.passed()));
   call.AddRecord(
       absl::StrCat("programme:", req.programme_id(), " ", req.teacher_id()));
   absl::Status st = host_.requests().Run(
@@ -414,8 +412,8 @@ absl::Status TeacherSupport::CompleteTraining(
                             "teacher_id: the teacher is not enrolled in the "
                             "programme");
         }
-        TEACHER_RETURN_IF_ERROR(CheckRecordScope(
-            call.principal, e->front().Str(0), e->front().Str(2)));
+        RETURN_IF_ERROR(CheckRecordScope(call.principal, e->front().Str(0),
+                                         e->front().Str(2)));
         if (e->front().Int(1) != 0) {
           return WithReason(absl::StatusCode::kFailedPrecondition,
                             "ALREADY_COMPLETED",
@@ -451,8 +449,10 @@ absl::Status TeacherSupport::CompleteTraining(
         out->set_passed(req.passed());
         out->set_hours(req.hours());
         out->set_certificate_ref(req.certificate_ref());
-        out->set_enrolled_at(FormatTs(e->front().Int(3)));
-        out->set_completed_at(FormatTs(now));
+        out->set_enrolled_at(FormatTimestamp(e->front().Int(3) * 1000,
+                                             TimestampPrecision::kSeconds));
+        out->set_completed_at(
+            FormatTimestamp(now * 1000, TimestampPrecision::kSeconds));
         return absl::OkStatus();
       });
   if (!st.ok()) return st;
@@ -464,7 +464,7 @@ absl::Status TeacherSupport::CompleteTraining(
 absl::Status TeacherSupport::GetTrainingProgramme(
     CallContext& call, const pb::GetTrainingProgrammeRequest& req,
     pb::GetTrainingProgrammeResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateProgrammeId(req.programme_id()));
+  RETURN_IF_ERROR(ValidateProgrammeId(req.programme_id()));
   const Principal& p = call.principal;
   call.AddRecord(absl::StrCat("programme:", req.programme_id()));
   std::vector<int64_t> ids;
@@ -477,8 +477,8 @@ absl::Status TeacherSupport::GetTrainingProgramme(
     const Scope scope = internal::ScopeOf(p, prog->front().Str(0));
     if (scope == Scope::kNone) return CheckRegion(p, prog->front().Str(0));
     const std::string region = scope == Scope::kFull ? "" : p.region;
-    TEACHER_RETURN_IF_ERROR(FillProgramme(c, req.programme_id(), region,
-                                          resp->mutable_programme()));
+    RETURN_IF_ERROR(FillProgramme(c, req.programme_id(), region,
+                                  resp->mutable_programme()));
     if (!req.include_enrolments()) return absl::OkStatus();
     const internal::SchoolScope school = internal::SchoolScopeOf(p);
     auto rows = c.Query(
@@ -491,8 +491,7 @@ absl::Status TeacherSupport::GetTrainingProgramme(
         " e.programme_id AND a.teacher_id = e.teacher_id) "
         "FROM training_enrolments e JOIN teachers t ON t.id = e.teacher_id "
         "WHERE e.programme_id = ? AND e.region_code LIKE ? AND " +
-            internal::SchoolClause("t.school_code") +
-            " ORDER BY e.teacher_id",
+            internal::SchoolClause("t.school_code") + " ORDER BY e.teacher_id",
         {req.programme_id(), region + "%", school.only, school.school});
     if (!rows.ok()) return rows.status();
     for (const auto& r : *rows) {
@@ -501,12 +500,14 @@ absl::Status TeacherSupport::GetTrainingProgramme(
       e->set_teacher_id(TeacherIdString(r.Int(0)));
       e->set_region_code(r.Str(1));
       e->set_school_code(r.Str(2));
-      e->set_enrolled_at(FormatTs(r.Int(3)));
+      e->set_enrolled_at(
+          FormatTimestamp(r.Int(3) * 1000, TimestampPrecision::kSeconds));
       e->set_completed(r.Int(4) != 0);
       e->set_passed(r.Int(5) != 0);
       e->set_hours(static_cast<int32_t>(r.Int(6)));
       e->set_certificate_ref(r.Str(7));
-      e->set_completed_at(FormatTs(r.Int(8)));
+      e->set_completed_at(
+          FormatTimestamp(r.Int(8) * 1000, TimestampPrecision::kSeconds));
       e->set_sessions_present(static_cast<int32_t>(r.Int(9)));
       e->set_sessions_absent(static_cast<int32_t>(r.Int(10) - r.Int(9)));
     }
@@ -528,14 +529,13 @@ absl::Status TeacherSupport::GetTrainingProgramme(
 absl::Status TeacherSupport::ListTrainingProgrammes(
     CallContext& call, const pb::ListTrainingProgrammesRequest& req,
     pb::ListTrainingProgrammesResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(
-      ValidateRegionPrefix("region_prefix", req.region_prefix()));
+  RETURN_IF_ERROR(ValidateRegionPrefix("region_prefix", req.region_prefix()));
   auto size = ValidatePageSize("page_size", req.page_size(), 50, 500);
   if (!size.ok()) return size.status();
   auto region = ScopeRegionFilter(call.principal, req.region_prefix());
   if (!region.ok()) return region.status();
   const std::string filters = absl::StrCat("programmes|", *region);
-  auto after = internal::DecodeIdCursor(req.page_token(), filters);
+  auto after = DecodeIdCursor(req.page_token(), filters);
   if (!after.ok()) return after.status();
   return db_.Read([&](SqlConnection& c) -> absl::Status {
     auto ids = c.Query(
@@ -549,7 +549,7 @@ absl::Status TeacherSupport::ListTrainingProgrammes(
           internal::ScopeOf(call.principal, (*ids)[i].Str(1)) == Scope::kFull
               ? ""
               : call.principal.region;
-      TEACHER_RETURN_IF_ERROR(
+      RETURN_IF_ERROR(
           FillProgramme(c, (*ids)[i].Int(0), scope, resp->add_programmes()));
     }
     if (ids->size() > static_cast<size_t>(*size)) {
