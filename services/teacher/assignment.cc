@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "services/common/status.h"
+#include "services/common/status_macros.h"
 
 namespace eduaid::teacher {
 namespace {
@@ -236,36 +237,67 @@ std::string RuleBlock(const SupportTeacher& t, const SupportDemand& d,
   return CheckRules(t, d, rules, constraints).text;
 }
 
-absl::StatusOr<SupportSolution> SolveSupportRound(
-    const std::vector<SupportTeacher>& teachers,
-    const std::vector<SupportDemand>& demands, const SupportRules& rules,
-    const std::vector<PairConstraint>& constraints) {
-  if (rules.max_consecutive_terms < 1) {
+namespace {
+
+// A round's inputs, as every step of the solve reads them.
+struct RoundInputs {
+  const std::vector<SupportTeacher>& teachers;
+  const std::vector<SupportDemand>& demands;
+  const SupportRules& rules;
+  const std::vector<PairConstraint>& constraints;
+  int nt() const { return static_cast<int>(teachers.size()); }
+  int nd() const { return static_cast<int>(demands.size()); }
+};
+
+// An eligible (teacher, demand) pair and its cost.
+struct EligibleArc {
+  int t, d;
+  int64_t cost;
+};
+
+struct EligibleArcs {
+  std::vector<EligibleArc> arcs;
+  std::vector<std::vector<int>> of_teacher, of_demand;  // indexes into arcs
+};
+
+// Where the optimum put everyone.
+struct FlowOutcome {
+  std::vector<int> placed_at;  // demand of each teacher, -1 when unplaced
+  std::vector<int> filled;     // slots filled per demand
+  std::map<std::string, int> sent_by_school;
+};
+
+absl::Status ValidateRound(const RoundInputs& in,
+                           std::unordered_map<std::string, int>* index_of,
+                           int* demanded) {
+  if (in.rules.max_consecutive_terms < 1) {
     return InvalidField("rules.max_consecutive_terms", "must be at least 1");
   }
-  if (rules.max_per_source_school < 1) {
+  if (in.rules.max_per_source_school < 1) {
     return InvalidField("rules.max_per_source_school", "must be at least 1");
   }
-  const int nt = static_cast<int>(teachers.size());
-  const int nd = static_cast<int>(demands.size());
-  std::unordered_map<std::string, int> index_of;
-  for (int i = 0; i < nt; ++i) {
-    if (!index_of.emplace(teachers[i].id, i).second) {
-      return InvalidField("teachers", absl::StrCat("teacher ", teachers[i].id,
-                                                   " appears twice"));
+  for (int i = 0; i < in.nt(); ++i) {
+    if (!index_of->emplace(in.teachers[i].id, i).second) {
+      return InvalidField(
+          "teachers",
+          absl::StrCat("teacher ", in.teachers[i].id, " appears twice"));
     }
   }
-  SupportSolution sol;
-  for (int k = 0; k < nd; ++k) {
-    if (demands[k].slots < 0) {
+  for (int k = 0; k < in.nd(); ++k) {
+    if (in.demands[k].slots < 0) {
       return InvalidField("demands", "slots must not be negative");
     }
-    sol.demanded += demands[k].slots;
+    *demanded += in.demands[k].slots;
   }
+  return absl::OkStatus();
+}
 
-  // Pins: one per teacher, on a nominated teacher, each able to land.
+// Pins: one per teacher, on a nominated teacher.
+absl::StatusOr<std::unordered_map<int, std::string>> PinsOf(
+    const RoundInputs& in,
+    const std::unordered_map<std::string, int>& index_of) {
   std::unordered_map<int, std::string> pin_of;
-  for (const auto& c : constraints) {
+  for (const auto& c : in.constraints) {
     if (!c.pin) continue;
     auto it = index_of.find(c.teacher_id);
     if (it == index_of.end()) {
@@ -279,58 +311,75 @@ absl::StatusOr<SupportSolution> SolveSupportRound(
           absl::StrCat("teacher ", c.teacher_id, " is pinned to two schools"));
     }
   }
+  return pin_of;
+}
 
-  // Eligible arcs (teacher, demand, cost terms).
-  struct Arc {
-    int t, d;
-    int64_t cost;
-  };
-  std::vector<Arc> arcs;
-  std::vector<std::vector<int>> arcs_of_teacher(nt), arcs_of_demand(nd);
-  for (int i = 0; i < nt; ++i) {
-    for (int k = 0; k < nd; ++k) {
-      if (demands[k].slots == 0) continue;
-      auto points = CostOf(teachers[i], demands[k], nullptr);
+// The pairs the rules allow, with their costs.
+EligibleArcs FindEligibleArcs(const RoundInputs& in) {
+  EligibleArcs e;
+  e.of_teacher.resize(in.nt());
+  e.of_demand.resize(in.nd());
+  for (int i = 0; i < in.nt(); ++i) {
+    for (int k = 0; k < in.nd(); ++k) {
+      if (in.demands[k].slots == 0) continue;
+      auto points = CostOf(in.teachers[i], in.demands[k], nullptr);
       if (!points) continue;
-      if (CheckRules(teachers[i], demands[k], rules, constraints,
+      if (CheckRules(in.teachers[i], in.demands[k], in.rules, in.constraints,
                      /*with_text=*/false)
               .block != Block::kNone) {
         continue;
       }
-      const int64_t cost = *points;
-      arcs_of_teacher[i].push_back(static_cast<int>(arcs.size()));
-      arcs_of_demand[k].push_back(static_cast<int>(arcs.size()));
-      arcs.push_back({i, k, cost});
+      e.of_teacher[i].push_back(static_cast<int>(e.arcs.size()));
+      e.of_demand[k].push_back(static_cast<int>(e.arcs.size()));
+      e.arcs.push_back({i, k, *points});
     }
   }
+  return e;
+}
+
+// Each pin able to land, and no source school over its limit by pins alone.
+absl::Status CheckPinsCanLand(
+    const RoundInputs& in, const std::unordered_map<int, std::string>& pin_of,
+    const EligibleArcs& e) {
   std::map<std::string, int> pins_per_source;
   for (const auto& [i, school] : pin_of) {
-    const auto& t = teachers[i];
-    if (arcs_of_teacher[i].empty()) {
+    const auto& t = in.teachers[i];
+    if (e.of_teacher[i].empty()) {
       std::string why = "no demand there in the teacher's subjects";
-      for (int k = 0; k < nd; ++k) {
-        if (demands[k].school_code != school || demands[k].slots == 0) continue;
-        if (!Teaches(t, demands[k].subject)) continue;
-        why = CheckRules(t, demands[k], rules, constraints).text;
+      for (int k = 0; k < in.nd(); ++k) {
+        if (in.demands[k].school_code != school || in.demands[k].slots == 0) {
+          continue;
+        }
+        if (!Teaches(t, in.demands[k].subject)) continue;
+        why = CheckRules(t, in.demands[k], in.rules, in.constraints).text;
         break;
       }
       return WithReason(absl::StatusCode::kFailedPrecondition, "PIN_INFEASIBLE",
                         absl::StrCat("teacher ", t.id, " is pinned to ", school,
                                      " but cannot go there: ", why));
     }
-    if (++pins_per_source[t.source_school] > rules.max_per_source_school) {
+    if (++pins_per_source[t.source_school] > in.rules.max_per_source_school) {
       return WithReason(
           absl::StatusCode::kFailedPrecondition, "PIN_INFEASIBLE",
           absl::StrCat("more teachers of ", t.source_school,
                        " are pinned than the source-school limit of ",
-                       rules.max_per_source_school));
+                       in.rules.max_per_source_school));
     }
   }
+  return absl::OkStatus();
+}
 
-  // The network: s -> source school (cap K) -> teacher (cap 1, lower 1 when
-  // pinned) -> demand (cap 1, cost) -> sink (cap slots); and s -> demand
-  // (cap slots, cost P) for slots left empty. P exceeds the cost of any
-  // simple augmenting path, so the optimum fills the most slots first.
+// The min-cost flow; the flow on each eligible arc (0 or 1).
+//
+// The network: s -> source school (cap K) -> teacher (cap 1, lower 1 when
+// pinned) -> demand (cap 1, cost) -> sink (cap slots); and s -> demand
+// (cap slots, cost P) for slots left empty. P exceeds the cost of any
+// simple augmenting path, so the optimum fills the most slots first.
+absl::StatusOr<std::vector<int64_t>> SolveFlow(
+    const RoundInputs& in, const std::unordered_map<int, std::string>& pin_of,
+    const EligibleArcs& e, int demanded) {
+  const int nt = in.nt();
+  const int nd = in.nd();
   Graph g;
   Graph::ArcMap<int64_t> lower(g), upper(g), cost(g);
   Graph::NodeMap<int64_t> supply(g);
@@ -352,29 +401,30 @@ absl::StatusOr<SupportSolution> SolveSupportRound(
   std::vector<Graph::Arc> bypass(nd);
   for (int k = 0; k < nd; ++k) {
     demand_node[k] = g.addNode();
-    add_arc(demand_node[k], sink, 0, demands[k].slots, 0);
-    bypass[k] = add_arc(s, demand_node[k], 0, demands[k].slots, penalty);
+    add_arc(demand_node[k], sink, 0, in.demands[k].slots, 0);
+    bypass[k] = add_arc(s, demand_node[k], 0, in.demands[k].slots, penalty);
   }
   for (int i = 0; i < nt; ++i) {
-    if (arcs_of_teacher[i].empty()) continue;
-    const std::string& src = teachers[i].source_school;
+    if (e.of_teacher[i].empty()) continue;
+    const std::string& src = in.teachers[i].source_school;
     auto it = school_node.find(src);
     if (it == school_node.end()) {
       Graph::Node u = g.addNode();
       it = school_node.emplace(src, u).first;
-      school_arc.emplace(src, add_arc(s, u, 0, rules.max_per_source_school, 0));
+      school_arc.emplace(src,
+                         add_arc(s, u, 0, in.rules.max_per_source_school, 0));
     }
     teacher_node[i] = g.addNode();
     add_arc(it->second, teacher_node[i], pin_of.count(i) ? 1 : 0, 1, 0);
   }
-  std::vector<Graph::Arc> flow_arc(arcs.size());
-  for (size_t a = 0; a < arcs.size(); ++a) {
-    flow_arc[a] = add_arc(teacher_node[arcs[a].t], demand_node[arcs[a].d], 0, 1,
-                          arcs[a].cost);
+  std::vector<Graph::Arc> flow_arc(e.arcs.size());
+  for (size_t a = 0; a < e.arcs.size(); ++a) {
+    flow_arc[a] = add_arc(teacher_node[e.arcs[a].t], demand_node[e.arcs[a].d],
+                          0, 1, e.arcs[a].cost);
   }
   for (Graph::NodeIt n(g); n != lemon::INVALID; ++n) supply[n] = 0;
-  supply[s] = sol.demanded;
-  supply[sink] = -sol.demanded;
+  supply[s] = demanded;
+  supply[sink] = -demanded;
 
   Solver solver(g);
   solver.lowerMap(lower).upperMap(upper).costMap(cost).supplyMap(supply);
@@ -382,7 +432,7 @@ absl::StatusOr<SupportSolution> SolveSupportRound(
   if (result != Solver::OPTIMAL) {
     std::vector<std::string> pins;
     for (const auto& [i, school] : pin_of) {
-      pins.push_back(absl::StrCat(teachers[i].id, "->", school));
+      pins.push_back(absl::StrCat(in.teachers[i].id, "->", school));
     }
     std::sort(pins.begin(), pins.end());
     return WithReason(
@@ -392,149 +442,206 @@ absl::StatusOr<SupportSolution> SolveSupportRound(
                      "give): ",
                      absl::StrJoin(pins, ", ")));
   }
+  std::vector<int64_t> flows(e.arcs.size());
+  for (size_t a = 0; a < e.arcs.size(); ++a)
+    flows[a] = solver.flow(flow_arc[a]);
+  return flows;
+}
 
-  std::vector<int> placed_at(nt, -1);
-  std::vector<int> filled(nd, 0);
-  std::map<std::string, int> sent_by_school;
-  for (size_t a = 0; a < arcs.size(); ++a) {
-    if (solver.flow(flow_arc[a]) == 0) continue;
-    const Arc& arc = arcs[a];
+// The placements the flow makes, in (demand, teacher) order, into `sol`.
+FlowOutcome CollectPlacements(
+    const RoundInputs& in, const std::unordered_map<int, std::string>& pin_of,
+    const EligibleArcs& e, const std::vector<int64_t>& flows,
+    SupportSolution* sol) {
+  FlowOutcome out;
+  out.placed_at.assign(in.nt(), -1);
+  out.filled.assign(in.nd(), 0);
+  for (size_t a = 0; a < e.arcs.size(); ++a) {
+    if (flows[a] == 0) continue;
+    const EligibleArc& arc = e.arcs[a];
     SupportPlacement p;
     p.teacher = arc.t;
     p.demand = arc.d;
     p.pinned = pin_of.count(arc.t) > 0;
     p.cost = arc.cost;
-    p.terms = *PlacementCost(teachers[arc.t], demands[arc.d]);
-    placed_at[arc.t] = arc.d;
-    ++filled[arc.d];
-    ++sent_by_school[teachers[arc.t].source_school];
-    sol.filled += 1;
-    sol.total_cost += arc.cost;
-    sol.placements.push_back(std::move(p));
+    p.terms = *PlacementCost(in.teachers[arc.t], in.demands[arc.d]);
+    out.placed_at[arc.t] = arc.d;
+    ++out.filled[arc.d];
+    ++out.sent_by_school[in.teachers[arc.t].source_school];
+    sol->filled += 1;
+    sol->total_cost += arc.cost;
+    sol->placements.push_back(std::move(p));
   }
-  std::sort(sol.placements.begin(), sol.placements.end(),
+  std::sort(sol->placements.begin(), sol->placements.end(),
             [](const SupportPlacement& a, const SupportPlacement& b) {
               return std::tie(a.demand, a.teacher) <
                      std::tie(b.demand, b.teacher);
             });
-  auto at_limit = [&](const SupportTeacher& t) {
-    auto it = sent_by_school.find(t.source_school);
-    return it != sent_by_school.end() &&
-           it->second >= rules.max_per_source_school;
-  };
+  return out;
+}
 
-  for (int k = 0; k < nd; ++k) {
-    int empty = demands[k].slots - filled[k];
-    if (empty <= 0) continue;
-    SupportUnfilled u;
-    u.demand = k;
-    u.slots = empty;
-    const SupportDemand& d = demands[k];
-    std::vector<int> with_subject;
-    for (int i = 0; i < nt; ++i) {
-      if (Teaches(teachers[i], d.subject)) with_subject.push_back(i);
+// True when `t`'s source school already gives the most it may.
+bool AtSourceLimit(const RoundInputs& in, const FlowOutcome& out,
+                   const SupportTeacher& t) {
+  auto it = out.sent_by_school.find(t.source_school);
+  return it != out.sent_by_school.end() &&
+         it->second >= in.rules.max_per_source_school;
+}
+
+// Why eligible teachers stay away from demand `k`, which some may fill.
+void ExplainEligibleButEmpty(const RoundInputs& in, const EligibleArcs& e,
+                             const FlowOutcome& out, int k,
+                             SupportUnfilled* u) {
+  const SupportDemand& d = in.demands[k];
+  std::set<std::string> limited;
+  int idle = 0;
+  for (int a : e.of_demand[k]) {
+    const SupportTeacher& t = in.teachers[e.arcs[a].t];
+    if (out.placed_at[e.arcs[a].t] < 0 && AtSourceLimit(in, out, t)) {
+      ++idle;
+      limited.insert(t.source_school);
     }
-    if (with_subject.empty()) {
-      u.cause = UnfilledCause::kNoTeacherWithSubject;
-      u.explanation = absl::StrCat("no nominated teacher teaches ", d.subject);
-    } else if (arcs_of_demand[k].empty()) {
-      u.cause = UnfilledCause::kRulesBlockAll;
-      std::map<Block, int> counts;
-      for (int i : with_subject) {
-        ++counts[CheckRules(teachers[i], d, rules, constraints, false).block];
-      }
-      std::vector<std::string> parts;
-      for (const auto& [b, n] : counts) {
-        parts.push_back(absl::StrCat(n, " ", BlockNoun(b)));
-      }
-      u.explanation =
-          absl::StrCat(with_subject.size(), " nominated teacher",
-                       with_subject.size() == 1 ? " teaches " : "s teach ",
-                       d.subject, " but none may go to ", d.school_code, ": ",
-                       absl::StrJoin(parts, ", "));
-    } else {
-      std::set<std::string> limited;
-      int idle = 0;
-      for (int a : arcs_of_demand[k]) {
-        const SupportTeacher& t = teachers[arcs[a].t];
-        if (placed_at[arcs[a].t] < 0 && at_limit(t)) {
-          ++idle;
-          limited.insert(t.source_school);
-        }
-      }
-      if (idle > 0) {
-        u.cause = UnfilledCause::kSourceSchoolLimit;
-        u.explanation = absl::StrCat(
-            idle, " eligible teacher", idle == 1 ? " stays" : "s stay",
-            " unplaced because their source school",
-            limited.size() == 1 ? " " : "s ", absl::StrJoin(limited, ", "),
-            limited.size() == 1 ? " already gives " : " already give ",
-            rules.max_per_source_school, " (the most one school may give)");
-      } else {
-        u.cause = UnfilledCause::kPlacedElsewhere;
-        std::set<std::string> elsewhere;
-        for (int a : arcs_of_demand[k]) {
-          int at = placed_at[arcs[a].t];
-          if (at < 0 || at == k) continue;
-          elsewhere.insert(
-              demands[at].school_code == d.school_code
-                  ? absl::StrCat(d.school_code, " (", demands[at].subject, ")")
-                  : demands[at].school_code);
-        }
-        const size_t n = arcs_of_demand[k].size();
-        u.explanation = absl::StrCat(
-            "all ", n, " teacher", n == 1 ? " who may" : "s who may",
-            " fill it ", n == 1 ? "is" : "are", " placed",
-            filled[k] > 0 ? absl::StrCat(" (", filled[k], " here)") : "",
-            elsewhere.empty()
-                ? ""
-                : absl::StrCat(" at ", absl::StrJoin(elsewhere, ", ")),
-            "; no re-arrangement fills more slots");
-      }
-    }
-    sol.unfilled.push_back(std::move(u));
   }
+  if (idle > 0) {
+    u->cause = UnfilledCause::kSourceSchoolLimit;
+    u->explanation = absl::StrCat(
+        idle, " eligible teacher", idle == 1 ? " stays" : "s stay",
+        " unplaced because their source school",
+        limited.size() == 1 ? " " : "s ", absl::StrJoin(limited, ", "),
+        limited.size() == 1 ? " already gives " : " already give ",
+        in.rules.max_per_source_school, " (the most one school may give)");
+    return;
+  }
+  u->cause = UnfilledCause::kPlacedElsewhere;
+  std::set<std::string> elsewhere;
+  for (int a : e.of_demand[k]) {
+    int at = out.placed_at[e.arcs[a].t];
+    if (at < 0 || at == k) continue;
+    elsewhere.insert(
+        in.demands[at].school_code == d.school_code
+            ? absl::StrCat(d.school_code, " (", in.demands[at].subject, ")")
+            : in.demands[at].school_code);
+  }
+  const size_t n = e.of_demand[k].size();
+  u->explanation = absl::StrCat(
+      "all ", n, " teacher", n == 1 ? " who may" : "s who may", " fill it ",
+      n == 1 ? "is" : "are", " placed",
+      out.filled[k] > 0 ? absl::StrCat(" (", out.filled[k], " here)") : "",
+      elsewhere.empty() ? ""
+                        : absl::StrCat(" at ", absl::StrJoin(elsewhere, ", ")),
+      "; no re-arrangement fills more slots");
+}
 
-  for (int i = 0; i < nt; ++i) {
-    if (placed_at[i] >= 0) continue;
-    const SupportTeacher& t = teachers[i];
-    SupportUnplaced up;
-    up.teacher = i;
-    if (!arcs_of_teacher[i].empty()) {
-      up.explanation =
-          at_limit(t)
-              ? absl::StrCat("source school ", t.source_school,
-                             " already gives ", rules.max_per_source_school,
-                             " teachers")
-              : "every slot the teacher could fill went to another teacher "
-                "who fills it at a lower cost or fills it necessarily";
-    } else {
-      std::map<Block, int> counts;
-      bool any_subject = false;
-      for (int k = 0; k < nd; ++k) {
-        if (demands[k].slots == 0 || !Teaches(t, demands[k].subject)) continue;
-        any_subject = true;
-        ++counts[CheckRules(t, demands[k], rules, constraints, false).block];
-      }
-      if (!any_subject) {
-        up.explanation =
-            absl::StrCat("no demand for ", absl::StrJoin(t.subjects, ", "));
-      } else {
-        up.explanation = CheckRules(t, SupportDemand{}, rules, {}).text;
-        if (up.explanation.empty()) {
-          std::vector<std::string> parts;
-          for (const auto& [b, n] : counts) {
-            parts.push_back(absl::StrCat(BlockNoun(b), " (", n, " demand line",
-                                         n == 1 ? ")" : "s)"));
-          }
-          up.explanation = absl::StrCat(
-              "blocked wherever the subjects are "
-              "wanted: ",
-              absl::StrJoin(parts, ", "));
-        }
-      }
+// Demand `k` with `empty` slots left: why.
+SupportUnfilled ExplainUnfilled(const RoundInputs& in, const EligibleArcs& e,
+                                const FlowOutcome& out, int k, int empty) {
+  SupportUnfilled u;
+  u.demand = k;
+  u.slots = empty;
+  const SupportDemand& d = in.demands[k];
+  std::vector<int> with_subject;
+  for (int i = 0; i < in.nt(); ++i) {
+    if (Teaches(in.teachers[i], d.subject)) with_subject.push_back(i);
+  }
+  if (with_subject.empty()) {
+    u.cause = UnfilledCause::kNoTeacherWithSubject;
+    u.explanation = absl::StrCat("no nominated teacher teaches ", d.subject);
+  } else if (e.of_demand[k].empty()) {
+    u.cause = UnfilledCause::kRulesBlockAll;
+    std::map<Block, int> counts;
+    for (int i : with_subject) {
+      ++counts[CheckRules(in.teachers[i], d, in.rules, in.constraints, false)
+                   .block];
     }
-    sol.unplaced.push_back(std::move(up));
+    std::vector<std::string> parts;
+    for (const auto& [b, n] : counts) {
+      parts.push_back(absl::StrCat(n, " ", BlockNoun(b)));
+    }
+    u.explanation =
+        absl::StrCat(with_subject.size(), " nominated teacher",
+                     with_subject.size() == 1 ? " teaches " : "s teach ",
+                     d.subject, " but none may go to ", d.school_code, ": ",
+                     absl::StrJoin(parts, ", "));
+  } else {
+    ExplainEligibleButEmpty(in, e, out, k, &u);
+  }
+  return u;
+}
+
+// Why a teacher whom no rule admits anywhere stays unplaced.
+std::string ExplainBlockedTeacher(const RoundInputs& in,
+                                  const SupportTeacher& t) {
+  std::map<Block, int> counts;
+  bool any_subject = false;
+  for (int k = 0; k < in.nd(); ++k) {
+    if (in.demands[k].slots == 0 || !Teaches(t, in.demands[k].subject)) {
+      continue;
+    }
+    any_subject = true;
+    ++counts[CheckRules(t, in.demands[k], in.rules, in.constraints, false)
+                 .block];
+  }
+  if (!any_subject) {
+    return absl::StrCat("no demand for ", absl::StrJoin(t.subjects, ", "));
+  }
+  std::string why = CheckRules(t, SupportDemand{}, in.rules, {}).text;
+  if (!why.empty()) return why;
+  std::vector<std::string> parts;
+  for (const auto& [b, n] : counts) {
+    parts.push_back(absl::StrCat(BlockNoun(b), " (", n, " demand line",
+                                 n == 1 ? ")" : "s)"));
+  }
+  return absl::StrCat(
+      "blocked wherever the subjects are "
+      "wanted: ",
+      absl::StrJoin(parts, ", "));
+}
+
+// Teacher `i`, left unplaced: why.
+SupportUnplaced ExplainUnplaced(const RoundInputs& in, const EligibleArcs& e,
+                                const FlowOutcome& out, int i) {
+  const SupportTeacher& t = in.teachers[i];
+  SupportUnplaced up;
+  up.teacher = i;
+  if (e.of_teacher[i].empty()) {
+    up.explanation = ExplainBlockedTeacher(in, t);
+  } else if (AtSourceLimit(in, out, t)) {
+    up.explanation =
+        absl::StrCat("source school ", t.source_school, " already gives ",
+                     in.rules.max_per_source_school, " teachers");
+  } else {
+    up.explanation =
+        "every slot the teacher could fill went to another teacher "
+        "who fills it at a lower cost or fills it necessarily";
+  }
+  return up;
+}
+
+}  // namespace
+
+absl::StatusOr<SupportSolution> SolveSupportRound(
+    const std::vector<SupportTeacher>& teachers,
+    const std::vector<SupportDemand>& demands, const SupportRules& rules,
+    const std::vector<PairConstraint>& constraints) {
+  const RoundInputs in{teachers, demands, rules, constraints};
+  SupportSolution sol;
+  std::unordered_map<std::string, int> index_of;
+  RETURN_IF_ERROR(ValidateRound(in, &index_of, &sol.demanded));
+  ASSIGN_OR_RETURN(const auto pin_of, PinsOf(in, index_of));
+  const EligibleArcs eligible = FindEligibleArcs(in);
+  RETURN_IF_ERROR(CheckPinsCanLand(in, pin_of, eligible));
+  ASSIGN_OR_RETURN(const auto flows,
+                   SolveFlow(in, pin_of, eligible, sol.demanded));
+  const FlowOutcome out = CollectPlacements(in, pin_of, eligible, flows, &sol);
+  for (int k = 0; k < in.nd(); ++k) {
+    const int empty = demands[k].slots - out.filled[k];
+    if (empty > 0)
+      sol.unfilled.push_back(ExplainUnfilled(in, eligible, out, k, empty));
+  }
+  for (int i = 0; i < in.nt(); ++i) {
+    if (out.placed_at[i] < 0) {
+      sol.unplaced.push_back(ExplainUnplaced(in, eligible, out, i));
+    }
   }
   return sol;
 }
