@@ -648,71 +648,71 @@ absl::StatusOr<SupportSolution> SolveSupportRound(
 
 // ---------------------------------------------------------------- visits
 
-VisitAssignment AssignVisits(const std::vector<VisitHousehold>& households,
-                             const std::vector<VisitTeacher>& teachers,
-                             int cap) {
-  VisitAssignment out;
-  const int nh = static_cast<int>(households.size());
-  out.teacher_of.assign(nh, -1);
-  out.cause.assign(nh, UncoveredCause::kNone);
-  out.load.resize(teachers.size());
-  for (size_t i = 0; i < teachers.size(); ++i) out.load[i] = teachers[i].load;
+namespace {
 
+// Schools with teachers, and households grouped by the set of those
+// schools they reach (households of one group are interchangeable).
+struct VisitGroups {
   std::unordered_map<std::string, int> school_index;
   std::vector<std::vector<int>> teachers_of_school;
-  for (size_t i = 0; i < teachers.size(); ++i) {
-    auto [it, fresh] = school_index.emplace(
-        teachers[i].school_code, static_cast<int>(teachers_of_school.size()));
-    if (fresh) teachers_of_school.emplace_back();
-    teachers_of_school[it->second].push_back(static_cast<int>(i));
-  }
+  std::vector<std::vector<int>> schools;  // per group, sorted school indexes
+  std::vector<std::vector<int>> members;  // per group, household indexes
+};
 
-  // Households with the same set of staffed schools are interchangeable.
+// Groups the households; marks those reaching no staffed school.
+VisitGroups GroupHouseholds(const std::vector<VisitHousehold>& households,
+                            const std::vector<VisitTeacher>& teachers,
+                            VisitAssignment* out) {
+  VisitGroups v;
+  for (size_t i = 0; i < teachers.size(); ++i) {
+    auto [it, fresh] = v.school_index.emplace(
+        teachers[i].school_code, static_cast<int>(v.teachers_of_school.size()));
+    if (fresh) v.teachers_of_school.emplace_back();
+    v.teachers_of_school[it->second].push_back(static_cast<int>(i));
+  }
   std::map<std::vector<int>, int> group_of_key;
-  std::vector<std::vector<int>> group_schools;
-  std::vector<std::vector<int>> group_members;
-  for (int h = 0; h < nh; ++h) {
+  for (int h = 0; h < static_cast<int>(households.size()); ++h) {
     std::vector<int> key;
     for (const auto& code : households[h].school_codes) {
-      auto it = school_index.find(code);
-      if (it != school_index.end()) key.push_back(it->second);
+      auto it = v.school_index.find(code);
+      if (it != v.school_index.end()) key.push_back(it->second);
     }
     std::sort(key.begin(), key.end());
     key.erase(std::unique(key.begin(), key.end()), key.end());
     if (key.empty()) {
-      out.cause[h] = UncoveredCause::kNoTeacherAtSchool;
+      out->cause[h] = UncoveredCause::kNoTeacherAtSchool;
       continue;
     }
     auto [it, fresh] =
-        group_of_key.emplace(key, static_cast<int>(group_schools.size()));
+        group_of_key.emplace(key, static_cast<int>(v.schools.size()));
     if (fresh) {
-      group_schools.push_back(key);
-      group_members.emplace_back();
+      v.schools.push_back(key);
+      v.members.emplace_back();
     }
-    group_members[it->second].push_back(h);
+    v.members[it->second].push_back(h);
   }
-  const int ng = static_cast<int>(group_schools.size());
-  if (ng == 0 || cap <= 0) {
-    for (int h = 0; h < nh; ++h) {
-      if (out.cause[h] == UncoveredCause::kNone) {
-        out.cause[h] = UncoveredCause::kTeachersAtCapacity;
-      }
-    }
-    return out;
-  }
+  return v;
+}
 
-  // group -> school (free) -> sink through level arcs: the k-th household
-  // of a teacher costs k, so a school offers, at cost k, as many places as
-  // it has teachers carrying fewer than k households. group -> sink costs
-  // more than any such path: uncovered only when nothing else is possible.
-  const int ns = static_cast<int>(teachers_of_school.size());
+// The households each school takes, by min-cost flow; those left over are
+// marked kTeachersAtCapacity.
+//
+// group -> school (free) -> sink through level arcs: the k-th household
+// of a teacher costs k, so a school offers, at cost k, as many places as
+// it has teachers carrying fewer than k households. group -> sink costs
+// more than any such path: uncovered only when nothing else is possible.
+std::vector<std::vector<int>> FlowToSchools(
+    const VisitGroups& v, const std::vector<VisitTeacher>& teachers, int cap,
+    VisitAssignment* out) {
+  const int ns = static_cast<int>(v.teachers_of_school.size());
+  const int ng = static_cast<int>(v.schools.size());
   Graph g;
   Graph::ArcMap<int64_t> upper(g), cost(g);
   Graph::NodeMap<int64_t> supply(g);
   const Graph::Node sink = g.addNode();
   std::vector<Graph::Node> school_node(ns), group_node(ng);
   std::vector<bool> school_used(ns, false);
-  for (const auto& key : group_schools) {
+  for (const auto& key : v.schools) {
     for (int si : key) school_used[si] = true;
   }
   for (int si = 0; si < ns; ++si) {
@@ -720,7 +720,7 @@ VisitAssignment AssignVisits(const std::vector<VisitHousehold>& households,
     supply[school_node[si]] = 0;
     if (!school_used[si]) continue;
     std::vector<int> loads;
-    for (int t : teachers_of_school[si]) loads.push_back(teachers[t].load);
+    for (int t : v.teachers_of_school[si]) loads.push_back(teachers[t].load);
     std::sort(loads.begin(), loads.end());
     size_t below = 0;
     for (int k = 1; k <= cap; ++k) {
@@ -737,10 +737,10 @@ VisitAssignment AssignVisits(const std::vector<VisitHousehold>& households,
   std::vector<Graph::Arc> bypass(ng);
   for (int gi = 0; gi < ng; ++gi) {
     group_node[gi] = g.addNode();
-    int64_t n = static_cast<int64_t>(group_members[gi].size());
+    int64_t n = static_cast<int64_t>(v.members[gi].size());
     supply[group_node[gi]] = n;
     total += n;
-    for (int si : group_schools[gi]) {
+    for (int si : v.schools[gi]) {
       Graph::Arc a = g.addArc(group_node[gi], school_node[si]);
       upper[a] = n;
       cost[a] = 0;
@@ -758,7 +758,7 @@ VisitAssignment AssignVisits(const std::vector<VisitHousehold>& households,
   std::vector<std::vector<int>> to_school(ns);
   for (int gi = 0; gi < ng; ++gi) {
     size_t next = 0;
-    const auto& members = group_members[gi];
+    const auto& members = v.members[gi];
     for (const auto& [si, arc] : group_arcs[gi]) {
       int64_t f = solver.flow(arc);
       for (int64_t j = 0; j < f && next < members.size(); ++j) {
@@ -766,32 +766,117 @@ VisitAssignment AssignVisits(const std::vector<VisitHousehold>& households,
       }
     }
     for (; next < members.size(); ++next) {
-      out.cause[members[next]] = UncoveredCause::kTeachersAtCapacity;
+      out->cause[members[next]] = UncoveredCause::kTeachersAtCapacity;
     }
   }
+  return to_school;
+}
+
+// Within each school, each household to the least-loaded teacher.
+void HandOutToTeachers(const VisitGroups& v,
+                       const std::vector<std::vector<int>>& to_school, int cap,
+                       VisitAssignment* out) {
   using Slot = std::pair<int, int>;  // (load, teacher)
-  for (int si = 0; si < ns; ++si) {
+  for (size_t si = 0; si < to_school.size(); ++si) {
     if (to_school[si].empty()) continue;
     std::priority_queue<Slot, std::vector<Slot>, std::greater<Slot>> heap;
-    for (int t : teachers_of_school[si]) {
-      if (out.load[t] < cap) heap.push({out.load[t], t});
+    for (int t : v.teachers_of_school[si]) {
+      if (out->load[t] < cap) heap.push({out->load[t], t});
     }
     for (int h : to_school[si]) {
       if (heap.empty()) {  // cannot happen: the level arcs bound the flow
-        out.cause[h] = UncoveredCause::kTeachersAtCapacity;
+        out->cause[h] = UncoveredCause::kTeachersAtCapacity;
         continue;
       }
       auto [load, t] = heap.top();
       heap.pop();
-      out.teacher_of[h] = t;
-      out.load[t] = load + 1;
+      out->teacher_of[h] = t;
+      out->load[t] = load + 1;
       if (load + 1 < cap) heap.push({load + 1, t});
     }
   }
+}
+
+}  // namespace
+
+VisitAssignment AssignVisits(const std::vector<VisitHousehold>& households,
+                             const std::vector<VisitTeacher>& teachers,
+                             int cap) {
+  VisitAssignment out;
+  const int nh = static_cast<int>(households.size());
+  out.teacher_of.assign(nh, -1);
+  out.cause.assign(nh, UncoveredCause::kNone);
+  out.load.resize(teachers.size());
+  for (size_t i = 0; i < teachers.size(); ++i) out.load[i] = teachers[i].load;
+  const VisitGroups groups = GroupHouseholds(households, teachers, &out);
+  if (groups.schools.empty() || cap <= 0) {
+    for (int h = 0; h < nh; ++h) {
+      if (out.cause[h] == UncoveredCause::kNone) {
+        out.cause[h] = UncoveredCause::kTeachersAtCapacity;
+      }
+    }
+    return out;
+  }
+  const auto to_school = FlowToSchools(groups, teachers, cap, &out);
+  HandOutToTeachers(groups, to_school, cap, &out);
   return out;
 }
 
 // ---------------------------------------------------------------- training
+
+namespace {
+
+// What every county's explanation of its seats refers to.
+struct SeatBasis {
+  int seats;                   // seats allocated
+  int left;                    // seats handed out by remainder
+  int counties;                // number of counties
+  int w_students, w_shortage;  // weights asked for
+  int64_t ws, wh;              // weights used (0 when a share drops out)
+  int64_t sum_students, sum_shortage;
+};
+
+std::string ExplainSeats(const SeatBasis& b, const CountyWeight& c,
+                         const CountySeats& cs, int floor_seats) {
+  const double total_w = static_cast<double>(b.ws + b.wh);
+  std::vector<std::string> parts;
+  if (b.ws > 0) {
+    parts.push_back(absl::StrFormat(
+        "registered students %d of %d (%.1f%%) weighted %.0f%%", c.students,
+        b.sum_students,
+        100.0 * c.students / static_cast<double>(b.sum_students),
+        100.0 * b.ws / total_w));
+  }
+  if (b.wh > 0) {
+    parts.push_back(absl::StrFormat(
+        "rural teacher shortage %d of %d (%.1f%%) weighted %.0f%%", c.shortage,
+        b.sum_shortage,
+        100.0 * c.shortage / static_cast<double>(b.sum_shortage),
+        100.0 * b.wh / total_w));
+  }
+  std::string dropped;
+  if (b.ws == 0 && b.w_students > 0)
+    dropped = "; no county has registered students, so that share drops out";
+  if (b.wh == 0 && b.w_shortage > 0)
+    dropped = "; no county reports a shortage, so that share drops out";
+  const int left = b.left;
+  return absl::StrFormat(
+      "%s => quota %.3f of %d seats; %d by the integer part%s%s",
+      absl::StrJoin(parts, " + "), cs.quota_milli / 1000.0, b.seats,
+      floor_seats,
+      cs.got_remainder_seat
+          ? absl::StrFormat(", +1 for the %s largest remainder",
+                            Ordinal(cs.remainder_rank))
+          : (left > 0 ? absl::StrFormat(", no remainder seat (remainder "
+                                        "ranks %s of %d, %d seat%s left "
+                                        "over)",
+                                        Ordinal(cs.remainder_rank), b.counties,
+                                        left, left == 1 ? "" : "s")
+                      : std::string()),
+      dropped);
+}
+
+}  // namespace
 
 absl::StatusOr<std::vector<CountySeats>> AllocateSeats(
     int seats, const std::vector<CountyWeight>& counties, int w_students,
@@ -858,45 +943,18 @@ absl::StatusOr<std::vector<CountySeats>> AllocateSeats(
       cs.got_remainder_seat = true;
     }
   }
-  const double total_w = static_cast<double>(ws + wh);
+  const SeatBasis basis{seats,
+                        left,
+                        static_cast<int>(counties.size()),
+                        w_students,
+                        w_shortage,
+                        ws,
+                        wh,
+                        static_cast<int64_t>(sum_students),
+                        static_cast<int64_t>(sum_shortage)};
   for (size_t i = 0; i < counties.size(); ++i) {
-    const auto& c = counties[i];
-    CountySeats& cs = out[i];
-    std::vector<std::string> parts;
-    if (ws > 0) {
-      parts.push_back(absl::StrFormat(
-          "registered students %d of %d (%.1f%%) weighted %.0f%%", c.students,
-          static_cast<int64_t>(sum_students),
-          100.0 * c.students / static_cast<double>(sum_students),
-          100.0 * ws / total_w));
-    }
-    if (wh > 0) {
-      parts.push_back(absl::StrFormat(
-          "rural teacher shortage %d of %d (%.1f%%) weighted %.0f%%",
-          c.shortage, static_cast<int64_t>(sum_shortage),
-          100.0 * c.shortage / static_cast<double>(sum_shortage),
-          100.0 * wh / total_w));
-    }
-    std::string dropped;
-    if (ws == 0 && w_students > 0)
-      dropped = "; no county has registered students, so that share drops out";
-    if (wh == 0 && w_shortage > 0)
-      dropped = "; no county reports a shortage, so that share drops out";
-    cs.explanation = absl::StrFormat(
-        "%s => quota %.3f of %d seats; %d by the integer part%s%s",
-        absl::StrJoin(parts, " + "), cs.quota_milli / 1000.0, seats,
-        static_cast<int>(work[i].floor),
-        cs.got_remainder_seat
-            ? absl::StrFormat(", +1 for the %s largest remainder",
-                              Ordinal(cs.remainder_rank))
-            : (left > 0 ? absl::StrFormat(", no remainder seat (remainder "
-                                          "ranks %s of %d, %d seat%s left "
-                                          "over)",
-                                          Ordinal(cs.remainder_rank),
-                                          static_cast<int>(counties.size()),
-                                          left, left == 1 ? "" : "s")
-                        : std::string()),
-        dropped);
+    out[i].explanation = ExplainSeats(basis, counties[i], out[i],
+                                      static_cast<int>(work[i].floor));
   }
   return out;
 }
