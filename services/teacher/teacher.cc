@@ -17,6 +17,7 @@
 #include "services/common/page_token.h"
 #include "services/common/status.h"
 #include "services/common/validate.h"
+#include "services/teacher/round_store.h"
 #include "services/teacher/teacher_internal.h"
 
 namespace eduaid::teacher {
@@ -642,14 +643,7 @@ absl::Status TeacherSupport::DeactivateTeacher(
             {req.reason(), now, *id});
         if (!up.ok()) return up.status();
         // A solution that places the teacher no longer holds.
-        auto stale = c.Execute(
-            "UPDATE rounds SET state = ?, version = version + 1 WHERE state = "
-            "? "
-            "AND id IN (SELECT round_id FROM round_nominations WHERE "
-            "teacher_id = ?)",
-            {int64_t{pb::ROUND_STATE_DRAFT}, int64_t{pb::ROUND_STATE_SOLVED},
-             *id});
-        if (!stale.ok()) return stale.status();
+        RETURN_IF_ERROR(UnsolveRoundsNominating(c, *id));
         auto camps = c.Query(
             "SELECT DISTINCT h.campaign_id FROM campaign_households h JOIN "
             "campaigns k ON k.id = h.campaign_id WHERE h.teacher_id = ? AND "

@@ -169,7 +169,6 @@ class TeacherSupport {
                                pb::ListAuditEventsResponse* resp);
 
  private:
-  struct RoundRow;
   struct CampaignRow;
   struct HouseholdNeed;
 
@@ -187,14 +186,6 @@ class TeacherSupport {
       const std::vector<int64_t>& ids, const Principal& p);
 
   // Rounds.
-  absl::StatusOr<RoundRow> LoadRound(SqlConnection& c, int64_t round_id);
-  // Takes the round's row lock (bumps its version) for a change of inputs;
-  // FAILED_PRECONDITION (ROUND_PUBLISHED) when frozen. Moves a SOLVED round
-  // back to DRAFT when `invalidates_solution`.
-  absl::StatusOr<RoundRow> LockRoundForChange(SqlConnection& c,
-                                              int64_t round_id,
-                                              bool invalidates_solution);
-  absl::Status FillRound(SqlConnection& c, const RoundRow& r, pb::Round* out);
   absl::Status FillSolutionNames(const Principal& p, pb::Solution* s);
 
   // Campaigns.

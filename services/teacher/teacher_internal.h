@@ -73,23 +73,6 @@ using ::eduaid::SchoolScopeOf;
 
 }  // namespace internal
 
-struct TeacherSupport::RoundRow {
-  int64_t id = 0;
-  std::string name;
-  std::string region_prefix;
-  int term_year = 0;
-  int term_season = 0;
-  int64_t term_index = 0;
-  SupportRules rules;
-  int state = 0;
-  int64_t version = 0;
-  std::string solution;  // base64 of pb::Solution, "" when none
-  int64_t filled = 0;
-  int64_t total_cost = 0;
-  std::string created_by;
-  int64_t created_at = 0, solved_at = 0, published_at = 0;
-};
-
 struct TeacherSupport::CampaignRow {
   int64_t id = 0;
   std::string name;
