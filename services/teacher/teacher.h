@@ -40,6 +40,7 @@
 #include "services/common/service_host.h"
 #include "services/common/sql.h"
 #include "services/teacher/assignment.h"
+#include "services/teacher/campaign_store.h"
 
 namespace eduaid::teacher {
 
@@ -169,9 +170,6 @@ class TeacherSupport {
                                pb::ListAuditEventsResponse* resp);
 
  private:
-  struct CampaignRow;
-  struct HouseholdNeed;
-
   // Teachers.
   absl::StatusOr<pb::Teacher> LoadTeacherFromDb(SqlConnection& c, int64_t id);
   absl::StatusOr<pb::Teacher> LoadTeacher(int64_t id);
@@ -189,10 +187,6 @@ class TeacherSupport {
   absl::Status FillSolutionNames(const Principal& p, pb::Solution* s);
 
   // Campaigns.
-  absl::StatusOr<CampaignRow> LoadCampaign(SqlConnection& c, int64_t id);
-  // Counts only households whose county starts with `scope`.
-  absl::Status FillCampaign(SqlConnection& c, const CampaignRow& row,
-                            const std::string& scope, pb::Campaign* out);
   absl::StatusOr<std::vector<HouseholdNeed>> FetchHouseholds(
       const std::string& region_prefix, int64_t* students);
   // What AssignPending did.
@@ -209,8 +203,18 @@ class TeacherSupport {
   // their schools under the campaign's cap, given the loads the campaign's
   // other households put on them. Uncovered ones are written with reason.
   absl::StatusOr<PendingResult> AssignPending(
-      SqlConnection& c, const CampaignRow& campaign,
+      SqlConnection& c, const CampaignRecord& campaign,
       const std::vector<HouseholdNeed>& needs);
+  // The assigned campaign and its first uncovered households.
+  absl::Status FillAssignedCampaign(SqlConnection& c,
+                                    const CampaignRecord& campaign,
+                                    pb::AssignCampaignResponse* resp);
+  // RecordVisit's transaction: checks, the visit row, its household's
+  // counts; `region` is the household's county.
+  absl::Status StoreVisit(SqlConnection& c, const Principal& p,
+                          const pb::Visit& v, int64_t teacher,
+                          const std::string& today,
+                          pb::RecordVisitResponse* resp, std::string* region);
   // Sets eduaid_teacher_visit_coverage_ratio for the campaign's counties
   // (only `region` when not empty). Best effort: a failed read is skipped.
   void RefreshCoverageGauges(int64_t campaign_id,

@@ -73,29 +73,6 @@ using ::eduaid::SchoolScopeOf;
 
 }  // namespace internal
 
-struct TeacherSupport::CampaignRow {
-  int64_t id = 0;
-  std::string name;
-  std::string region_prefix;
-  int term_year = 0;
-  int term_season = 0;
-  int64_t term_index = 0;
-  int cap = 0;
-  std::string due_date;
-  int state = 0;
-  int64_t version = 0;
-  int64_t created_at = 0, assigned_at = 0;
-};
-
-// A household as a campaign needs it.
-struct TeacherSupport::HouseholdNeed {
-  std::string household_id;
-  std::string region_code;
-  std::vector<std::string> schools;  // sorted, unique
-  std::vector<std::string> members;  // sorted, unique
-  bool stored = false;               // already a row of the campaign
-};
-
 }  // namespace eduaid::teacher
 
 #endif  // EDUAID_SERVICES_TEACHER_TEACHER_INTERNAL_H_

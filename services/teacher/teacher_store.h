@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "services/common/sql.h"
@@ -34,6 +36,11 @@ TeacherStanding FromStandingRow(const SqlRow& row);
 // nullopt when no teacher has the id.
 absl::StatusOr<std::optional<TeacherStanding>> LoadTeacherStanding(
     SqlConnection& c, int64_t teacher_id);
+
+// Active teachers of `schools` as (id, school code), by id within chunks
+// of 500 schools.
+absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> ActiveTeachersAt(
+    SqlConnection& c, const std::vector<std::string>& schools);
 
 }  // namespace eduaid::teacher
 
