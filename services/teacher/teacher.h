@@ -225,9 +225,10 @@ class TeacherSupport {
       google::protobuf::RepeatedPtrField<pb::CampaignHousehold>* households);
 
   // Training.
-  absl::Status FillProgramme(SqlConnection& c, int64_t id,
-                             const std::string& scope,
-                             pb::TrainingProgramme* out);
+  // The counties a quota request weighs: its own figures, with registered
+  // students from the registry (GetCoverage) when students_from_registry.
+  absl::StatusOr<std::vector<CountyWeight>> CountyWeights(
+      const pb::AllocateTrainingQuotaRequest& req);
 
   // The registry as PeerError names it ("the registry (<target>)").
   // Registry calls are made before, never inside, a transaction.
