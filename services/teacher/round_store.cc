@@ -332,19 +332,6 @@ LoadNomineeHistory(SqlConnection& c, int64_t round_id) {
   return history;
 }
 
-absl::StatusOr<bool> InsertPlacement(SqlConnection& c, int64_t teacher_id,
-                                     int64_t term_index,
-                                     const std::string& school_code,
-                                     int64_t round_id) {
-  ASSIGN_OR_RETURN(int64_t n,
-                   c.Execute("INSERT INTO placement_history(teacher_id, "
-                             "term_index, school_code, round_id) "
-                             "VALUES(?,?,?,?) ON CONFLICT(teacher_id, "
-                             "term_index) DO NOTHING",
-                             {teacher_id, term_index, school_code, round_id}));
-  return n == 1;
-}
-
 // ---------------------------------------------------------------- constraints
 
 ConstraintRecord FromConstraintRow(const SqlRow& row) {

@@ -178,13 +178,6 @@ absl::StatusOr<bool> IsNominated(SqlConnection& c, int64_t round_id,
 absl::StatusOr<std::unordered_map<int64_t, std::map<int64_t, std::string>>>
 LoadNomineeHistory(SqlConnection& c, int64_t round_id);
 
-// Records a published placement; false when the teacher already has one
-// that term.
-absl::StatusOr<bool> InsertPlacement(SqlConnection& c, int64_t teacher_id,
-                                     int64_t term_index,
-                                     const std::string& school_code,
-                                     int64_t round_id);
-
 // ---------------------------------------------------------------- constraints
 
 struct ConstraintRecord {

@@ -215,6 +215,11 @@ class TeacherSupport {
                           const pb::Visit& v, int64_t teacher,
                           const std::string& today,
                           pb::RecordVisitResponse* resp, std::string* region);
+  // Moves the teacher's unvisited households in the campaign to other
+  // teachers (DeactivateTeacher), counting the outcome into `out`.
+  absl::Status ReassignHouseholdsOf(SqlConnection& c, int64_t campaign_id,
+                                    int64_t teacher_id, int64_t now,
+                                    pb::CampaignReassignment* out);
   // Sets eduaid_teacher_visit_coverage_ratio for the campaign's counties
   // (only `region` when not empty). Best effort: a failed read is skipped.
   void RefreshCoverageGauges(int64_t campaign_id,
