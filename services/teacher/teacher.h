@@ -35,12 +35,15 @@
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
+#include "services/common/call_context.h"
 #include "services/common/peer.h"
-#include "services/common/server.h"
-#include "services/common/service_host.h"
 #include "services/common/sql.h"
 #include "services/teacher/assignment.h"
 #include "services/teacher/campaign_store.h"
+
+namespace eduaid {
+class ServiceHost;
+}  // namespace eduaid
 
 namespace eduaid::teacher {
 

@@ -14,6 +14,7 @@
 #include "services/common/crypto.h"
 #include "services/common/idempotency.h"
 #include "services/common/page_token.h"
+#include "services/common/service_host.h"
 #include "services/common/status.h"
 #include "services/common/validate.h"
 #include "services/teacher/campaign_store.h"

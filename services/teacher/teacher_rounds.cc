@@ -11,6 +11,7 @@
 #include "services/common/crypto.h"
 #include "services/common/idempotency.h"
 #include "services/common/page_token.h"
+#include "services/common/service_host.h"
 #include "services/common/status.h"
 #include "services/common/validate.h"
 #include "services/teacher/round_store.h"

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/idempotency.h"
 #include "services/common/page_token.h"
+#include "services/common/service_host.h"
 #include "services/common/status.h"
 #include "services/common/validate.h"
 #include "services/teacher/teacher.h"
