@@ -266,8 +266,9 @@ absl::StatusOr<int64_t> ParseTeacherId(absl::string_view field,
 // Term arithmetic: spring Y (Feb..Jul of Y) comes before autumn Y (Sep of Y
 // .. Jan of Y+1), which comes before spring Y+1.
 int64_t TermIndex(int year, int season);
-std::string TermStart(int year, int season);  // YYYY-MM-DD
-std::string TermEnd(int year, int season);    // YYYY-MM-DD
+// The last day of the term (YYYY-MM-DD): autumn Y ends Jan 31 of Y+1,
+// spring Y ends Jul 31 of Y. Its first day is eduaid::TermStart (term.h).
+std::string TermEnd(const ::eduaid::common::v1::Term& term);
 
 }  // namespace eduaid::teacher
 

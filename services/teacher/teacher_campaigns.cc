@@ -77,8 +77,8 @@ absl::StatusOr<std::string> ValidateNewCampaign(
   }
   std::string due = req.due_date();
   if (term_st.ok()) {
-    const std::string start = TermStart(req.term().year(), req.term().season());
-    const std::string end = TermEnd(req.term().year(), req.term().season());
+    const std::string start = TermStart(req.term());
+    const std::string end = TermEnd(req.term());
     if (due.empty()) {
       due = end;
     } else if (absl::Status d = ValidateDate("due_date", due); !d.ok()) {
@@ -164,8 +164,11 @@ absl::Status CheckVisitFits(const CampaignRecord& campaign,
                       "visit.campaign_id: assign the campaign's "
                       "households first");
   }
-  const std::string start = TermStart(campaign.term_year, campaign.term_season);
-  const std::string end = TermEnd(campaign.term_year, campaign.term_season);
+  cpb::Term term;
+  term.set_year(campaign.term_year);
+  term.set_season(static_cast<cpb::Season>(campaign.term_season));
+  const std::string start = TermStart(term);
+  const std::string end = TermEnd(term);
   if (visit_date < start || visit_date > end) {
     return InvalidField("visit.visit_date",
                         absl::StrCat("must lie within the campaign's term (",

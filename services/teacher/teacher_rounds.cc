@@ -587,11 +587,10 @@ absl::Status TeacherSupport::FillSolutionNames(const Principal& p,
     auto id = ParseTeacherId("teacher_id", pl.teacher_id());
     if (id.ok()) ids.push_back(*id);
   }
-  auto names = TeacherNames(ids, p);
-  if (!names.ok()) return names.status();
+  ASSIGN_OR_RETURN(auto names, TeacherNames(ids, p));
   for (auto& pl : *s->mutable_placements()) {
     auto id = ParseTeacherId("teacher_id", pl.teacher_id());
-    if (id.ok()) pl.set_teacher_name((*names)[*id]);
+    if (id.ok()) pl.set_teacher_name(names[*id]);
   }
   return absl::OkStatus();
 }

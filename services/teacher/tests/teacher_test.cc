@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/status.h"
+#include "services/common/term.h"
 #include "services/common/testing/harness.h"
 #include "services/common/testing/service_fixture.h"
 #include "services/common/testing/service_testing.h"
@@ -76,8 +77,8 @@ CurrentTerm TermOfToday() {
     t.term.set_year(year);
     t.term.set_season(cpb::SEASON_SPRING);
   }
-  t.start = TermStart(t.term.year(), t.term.season());
-  t.end = TermEnd(t.term.year(), t.term.season());
+  t.start = TermStart(t.term);
+  t.end = TermEnd(t.term);
   return t;
 }
 
