@@ -135,7 +135,7 @@ absl::StatusOr<std::vector<TeacherRecord>> ListTeacherRecords(
       auto rows,
       c.Query(
           absl::StrCat(
-              "SELECT ", kTeacherColumns,
+              "SELECT ", kTeacherListColumns,
               " FROM teachers WHERE region_code LIKE ? AND (? = '' OR "
               "school_code = ?) AND ",
               SchoolClause("school_code"),

@@ -47,6 +47,12 @@ inline constexpr char kTeacherColumns[] =
     "id, id_enc, id_masked, name_enc, school_code, school_name, region_code, "
     "rural, stage, subjects, title, years_of_service, active, left_reason, "
     "updated_at";
+// The same for lists, which never read the encrypted ID number (id_enc
+// comes back "").
+inline constexpr char kTeacherListColumns[] =
+    "id, '' AS id_enc, id_masked, name_enc, school_code, school_name, "
+    "region_code, rural, stage, subjects, title, years_of_service, active, "
+    "left_reason, updated_at";
 TeacherRecord FromTeacherRow(const SqlRow& row);
 
 // The record with the ID number and name as given (decrypted, or masked:
