@@ -876,6 +876,37 @@ std::string ExplainSeats(const SeatBasis& b, const CountyWeight& c,
       dropped);
 }
 
+// Exact integer arithmetic of one county's quota.
+using Wide = __int128;
+struct SeatWork {
+  Wide numer, floor, rem;
+  size_t index;
+};
+
+// One remainder seat each to the `left` counties with the largest
+// remainders (ties: more students, then region code); ranks every county.
+void HandOutRemainders(const std::vector<CountyWeight>& counties,
+                       const std::vector<SeatWork>& work, int left,
+                       std::vector<CountySeats>* out) {
+  std::vector<SeatWork> order = work;
+  std::sort(
+      order.begin(), order.end(), [&](const SeatWork& a, const SeatWork& b) {
+        if (a.rem != b.rem) return a.rem > b.rem;
+        if (counties[a.index].students != counties[b.index].students) {
+          return counties[a.index].students > counties[b.index].students;
+        }
+        return counties[a.index].region_code < counties[b.index].region_code;
+      });
+  for (size_t r = 0; r < order.size(); ++r) {
+    CountySeats& cs = (*out)[order[r].index];
+    cs.remainder_rank = static_cast<int>(r + 1);
+    if (r < static_cast<size_t>(left)) {
+      cs.seats += 1;
+      cs.got_remainder_seat = true;
+    }
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<CountySeats>> AllocateSeats(
@@ -886,7 +917,6 @@ absl::StatusOr<std::vector<CountySeats>> AllocateSeats(
     return InvalidField("weights", "must not be negative");
   }
   if (counties.empty()) return InvalidField("counties", "must not be empty");
-  using Wide = __int128;
   Wide sum_students = 0, sum_shortage = 0;
   for (const auto& c : counties) {
     if (c.students < 0 || c.shortage < 0) {
@@ -907,11 +937,7 @@ absl::StatusOr<std::vector<CountySeats>> AllocateSeats(
   const Wide su = ws > 0 ? sum_students : 1;
   const Wide hu = wh > 0 ? sum_shortage : 1;
   const Wide denom = static_cast<Wide>(ws + wh) * su * hu;
-  struct Work {
-    Wide numer, floor, rem;
-    size_t index;
-  };
-  std::vector<Work> work;
+  std::vector<SeatWork> work;
   std::vector<CountySeats> out(counties.size());
   Wide given = 0;
   for (size_t i = 0; i < counties.size(); ++i) {
@@ -919,30 +945,15 @@ absl::StatusOr<std::vector<CountySeats>> AllocateSeats(
     Wide numer =
         static_cast<Wide>(seats) * (static_cast<Wide>(ws) * c.students * hu +
                                     static_cast<Wide>(wh) * c.shortage * su);
-    Work w{numer, numer / denom, numer % denom, i};
+    SeatWork w{numer, numer / denom, numer % denom, i};
     given += w.floor;
     out[i].region_code = c.region_code;
     out[i].seats = static_cast<int>(w.floor);
     out[i].quota_milli = static_cast<int64_t>(numer * 1000 / denom);
     work.push_back(w);
   }
-  std::vector<Work> order = work;
-  std::sort(order.begin(), order.end(), [&](const Work& a, const Work& b) {
-    if (a.rem != b.rem) return a.rem > b.rem;
-    if (counties[a.index].students != counties[b.index].students) {
-      return counties[a.index].students > counties[b.index].students;
-    }
-    return counties[a.index].region_code < counties[b.index].region_code;
-  });
-  int left = seats - static_cast<int>(given);
-  for (size_t r = 0; r < order.size(); ++r) {
-    CountySeats& cs = out[order[r].index];
-    cs.remainder_rank = static_cast<int>(r + 1);
-    if (r < static_cast<size_t>(left)) {
-      cs.seats += 1;
-      cs.got_remainder_seat = true;
-    }
-  }
+  const int left = seats - static_cast<int>(given);
+  HandOutRemainders(counties, work, left, &out);
   const SeatBasis basis{seats,
                         left,
                         static_cast<int>(counties.size()),
