@@ -135,6 +135,70 @@ const char* BlockNoun(Block b) {
 
 namespace {
 
+// Cost terms summed, and listed with their explanations when `terms` is
+// not null (the solver's inner loop does without them).
+class CostTally {
+ public:
+  explicit CostTally(std::vector<CostTermValue>* terms) : terms_(terms) {}
+  template <typename Explain>
+  void Add(const char* factor, int64_t points, Explain&& explain) {
+    total_ += points;
+    if (terms_ != nullptr) terms_->push_back({factor, points, explain()});
+  }
+  int64_t total() const { return total_; }
+
+ private:
+  std::vector<CostTermValue>* terms_;
+  int64_t total_ = 0;
+};
+
+// Same county 0, same city, same province, another province.
+void AddDistanceCost(const SupportTeacher& t, const SupportDemand& d,
+                     CostTally& tally) {
+  const std::string& a = t.region_code;
+  const std::string& b = d.region_code;
+  if (a == b) {
+    tally.Add("distance", 0, [&] { return absl::StrCat("same county ", a); });
+  } else if (a.size() >= 4 && b.size() >= 4 && a.compare(0, 4, b, 0, 4) == 0) {
+    tally.Add("distance", kCostSameCity, [&] {
+      return absl::StrCat("another county of the same city (", a, " to ", b,
+                          ")");
+    });
+  } else if (a.size() >= 2 && b.size() >= 2 && a.compare(0, 2, b, 0, 2) == 0) {
+    tally.Add("distance", kCostSameProvince, [&] {
+      return absl::StrCat("another city of the same province (", a, " to ", b,
+                          ")");
+    });
+  } else {
+    tally.Add("distance", kCostOtherProvince, [&] {
+      return absl::StrCat("another province (", a, " to ", b, ")");
+    });
+  }
+}
+
+// None stated 0, k-th choice 5(k-1), not among them 30.
+void AddPreferenceCost(const SupportTeacher& t, const SupportDemand& d,
+                       CostTally& tally) {
+  if (t.preferred_schools.empty()) {
+    tally.Add("preference", 0,
+              [] { return std::string("no preference stated"); });
+    return;
+  }
+  auto it = std::find(t.preferred_schools.begin(), t.preferred_schools.end(),
+                      d.school_code);
+  if (it == t.preferred_schools.end()) {
+    tally.Add("preference", kCostNotPreferred, [&] {
+      return absl::StrCat("not among the teacher's ",
+                          t.preferred_schools.size(), " preferred schools");
+    });
+    return;
+  }
+  const int rank = static_cast<int>(it - t.preferred_schools.begin());
+  tally.Add("preference", kCostPerPreferenceRank * rank, [&] {
+    return absl::StrCat("the teacher's ", Ordinal(rank + 1), " choice");
+  });
+}
+
 // The cost of `t` filling `d` (nullopt when `t` does not teach the subject),
 // term by term into `terms` when not null. The one place costs are defined:
 // the solver sums points without building the explanations.
@@ -148,45 +212,25 @@ std::optional<int64_t> CostOf(const SupportTeacher& t, const SupportDemand& d,
     }
   }
   if (subject_rank < 0) return std::nullopt;
-  int64_t total = 0;
-  auto add = [&](const char* factor, int64_t points, auto&& explain) {
-    total += points;
-    if (terms != nullptr) terms->push_back({factor, points, explain()});
-  };
+  CostTally tally(terms);
   if (subject_rank == 0) {
-    add("subject", 0, [&] { return absl::StrCat("main subject ", d.subject); });
+    tally.Add("subject", 0,
+              [&] { return absl::StrCat("main subject ", d.subject); });
   } else {
-    add("subject", kCostSecondSubject, [&] {
+    tally.Add("subject", kCostSecondSubject, [&] {
       return absl::StrCat(d.subject,
                           " is a second subject (main: ", t.subjects[0], ")");
     });
   }
   if (t.stage != 0 && d.stage != 0 && t.stage != d.stage) {
-    add("stage", kCostStageDiffers, [&] {
+    tally.Add("stage", kCostStageDiffers, [&] {
       return absl::StrCat("teaches ", StageLabel(t.stage),
                           ", the demand is for ", StageLabel(d.stage));
     });
   }
-  const std::string& a = t.region_code;
-  const std::string& b = d.region_code;
-  if (a == b) {
-    add("distance", 0, [&] { return absl::StrCat("same county ", a); });
-  } else if (a.size() >= 4 && b.size() >= 4 && a.compare(0, 4, b, 0, 4) == 0) {
-    add("distance", kCostSameCity, [&] {
-      return absl::StrCat("another county of the same city (", a, " to ", b,
-                          ")");
-    });
-  } else if (a.size() >= 2 && b.size() >= 2 && a.compare(0, 2, b, 0, 2) == 0) {
-    add("distance", kCostSameProvince, [&] {
-      return absl::StrCat("another city of the same province (", a, " to ", b,
-                          ")");
-    });
-  } else {
-    add("distance", kCostOtherProvince,
-        [&] { return absl::StrCat("another province (", a, " to ", b, ")"); });
-  }
+  AddDistanceCost(t, d, tally);
   const int prior = std::min(t.prior_placements, kMaxCountedPriorPlacements);
-  add("prior_placements", kCostPerPriorPlacement * prior, [&] {
+  tally.Add("prior_placements", kCostPerPriorPlacement * prior, [&] {
     if (t.prior_placements == 0) return std::string("no earlier placement");
     return absl::StrCat(
         t.prior_placements, " earlier placement",
@@ -195,24 +239,8 @@ std::optional<int64_t> CostOf(const SupportTeacher& t, const SupportDemand& d,
             ? absl::StrCat(" (", kMaxCountedPriorPlacements, " counted)")
             : "");
   });
-  if (t.preferred_schools.empty()) {
-    add("preference", 0, [] { return std::string("no preference stated"); });
-  } else {
-    auto it = std::find(t.preferred_schools.begin(), t.preferred_schools.end(),
-                        d.school_code);
-    if (it == t.preferred_schools.end()) {
-      add("preference", kCostNotPreferred, [&] {
-        return absl::StrCat("not among the teacher's ",
-                            t.preferred_schools.size(), " preferred schools");
-      });
-    } else {
-      const int rank = static_cast<int>(it - t.preferred_schools.begin());
-      add("preference", kCostPerPreferenceRank * rank, [&] {
-        return absl::StrCat("the teacher's ", Ordinal(rank + 1), " choice");
-      });
-    }
-  }
-  return total;
+  AddPreferenceCost(t, d, tally);
+  return tally.total();
 }
 
 bool Teaches(const SupportTeacher& t, const std::string& subject) {
