@@ -396,6 +396,23 @@ absl::Status CheckPinsCanLand(
   return absl::OkStatus();
 }
 
+// FAILED_PRECONDITION (PIN_INFEASIBLE) naming every pin, when no flow
+// honours them all.
+absl::Status PinsInfeasible(
+    const RoundInputs& in, const std::unordered_map<int, std::string>& pin_of) {
+  std::vector<std::string> pins;
+  for (const auto& [i, school] : pin_of) {
+    pins.push_back(absl::StrCat(in.teachers[i].id, "->", school));
+  }
+  std::sort(pins.begin(), pins.end());
+  return WithReason(
+      absl::StatusCode::kFailedPrecondition, "PIN_INFEASIBLE",
+      absl::StrCat("the pins cannot all be honoured (more pinned teachers "
+                   "than slots at a school, or than a source school may "
+                   "give): ",
+                   absl::StrJoin(pins, ", ")));
+}
+
 // The min-cost flow; the flow on each eligible arc (0 or 1).
 //
 // The network: s -> source school (cap K) -> teacher (cap 1, lower 1 when
@@ -456,19 +473,7 @@ absl::StatusOr<std::vector<int64_t>> SolveFlow(
   Solver solver(g);
   solver.lowerMap(lower).upperMap(upper).costMap(cost).supplyMap(supply);
   Solver::ProblemType result = solver.run();
-  if (result != Solver::OPTIMAL) {
-    std::vector<std::string> pins;
-    for (const auto& [i, school] : pin_of) {
-      pins.push_back(absl::StrCat(in.teachers[i].id, "->", school));
-    }
-    std::sort(pins.begin(), pins.end());
-    return WithReason(
-        absl::StatusCode::kFailedPrecondition, "PIN_INFEASIBLE",
-        absl::StrCat("the pins cannot all be honoured (more pinned teachers "
-                     "than slots at a school, or than a source school may "
-                     "give): ",
-                     absl::StrJoin(pins, ", ")));
-  }
+  if (result != Solver::OPTIMAL) return PinsInfeasible(in, pin_of);
   std::vector<int64_t> flows(e.arcs.size());
   for (size_t a = 0; a < e.arcs.size(); ++a)
     flows[a] = solver.flow(flow_arc[a]);

@@ -69,6 +69,22 @@ VisitGroups GroupHouseholds(const std::vector<VisitHousehold>& households,
   return v;
 }
 
+// A school's places to the sink: at cost k, as many as it has teachers
+// carrying fewer than k households (`loads`), for k = 1..cap.
+void AddLevelArcs(Graph& g, Graph::ArcMap<int64_t>& upper,
+                  Graph::ArcMap<int64_t>& cost, Graph::Node school,
+                  Graph::Node sink, std::vector<int> loads, int cap) {
+  std::sort(loads.begin(), loads.end());
+  size_t below = 0;
+  for (int k = 1; k <= cap; ++k) {
+    while (below < loads.size() && loads[below] < k) ++below;
+    if (below == 0) continue;
+    Graph::Arc a = g.addArc(school, sink);
+    upper[a] = static_cast<int64_t>(below);
+    cost[a] = k;
+  }
+}
+
 // The households each school takes, by min-cost flow; those left over are
 // marked kTeachersAtCapacity.
 //
@@ -96,15 +112,7 @@ std::vector<std::vector<int>> FlowToSchools(
     if (!school_used[si]) continue;
     std::vector<int> loads;
     for (int t : v.teachers_of_school[si]) loads.push_back(teachers[t].load);
-    std::sort(loads.begin(), loads.end());
-    size_t below = 0;
-    for (int k = 1; k <= cap; ++k) {
-      while (below < loads.size() && loads[below] < k) ++below;
-      if (below == 0) continue;
-      Graph::Arc a = g.addArc(school_node[si], sink);
-      upper[a] = static_cast<int64_t>(below);
-      cost[a] = k;
-    }
+    AddLevelArcs(g, upper, cost, school_node[si], sink, std::move(loads), cap);
   }
   const int64_t penalty = 2 * static_cast<int64_t>(cap) + 2;
   int64_t total = 0;
