@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <map>
-#include <queue>
 #include <set>
 #include <unordered_map>
 
@@ -13,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "services/common/status.h"
+#include "services/common/status_macros.h"
 
 namespace eduaid::teacher {
 namespace {
@@ -135,6 +135,70 @@ const char* BlockNoun(Block b) {
 
 namespace {
 
+// Cost terms summed, and listed with their explanations when `terms` is
+// not null (the solver's inner loop does without them).
+class CostTally {
+ public:
+  explicit CostTally(std::vector<CostTermValue>* terms) : terms_(terms) {}
+  template <typename Explain>
+  void Add(const char* factor, int64_t points, Explain&& explain) {
+    total_ += points;
+    if (terms_ != nullptr) terms_->push_back({factor, points, explain()});
+  }
+  int64_t total() const { return total_; }
+
+ private:
+  std::vector<CostTermValue>* terms_;
+  int64_t total_ = 0;
+};
+
+// Same county 0, same city, same province, another province.
+void AddDistanceCost(const SupportTeacher& t, const SupportDemand& d,
+                     CostTally& tally) {
+  const std::string& a = t.region_code;
+  const std::string& b = d.region_code;
+  if (a == b) {
+    tally.Add("distance", 0, [&] { return absl::StrCat("same county ", a); });
+  } else if (a.size() >= 4 && b.size() >= 4 && a.compare(0, 4, b, 0, 4) == 0) {
+    tally.Add("distance", kCostSameCity, [&] {
+      return absl::StrCat("another county of the same city (", a, " to ", b,
+                          ")");
+    });
+  } else if (a.size() >= 2 && b.size() >= 2 && a.compare(0, 2, b, 0, 2) == 0) {
+    tally.Add("distance", kCostSameProvince, [&] {
+      return absl::StrCat("another city of the same province (", a, " to ", b,
+                          ")");
+    });
+  } else {
+    tally.Add("distance", kCostOtherProvince, [&] {
+      return absl::StrCat("another province (", a, " to ", b, ")");
+    });
+  }
+}
+
+// None stated 0, k-th choice 5(k-1), not among them 30.
+void AddPreferenceCost(const SupportTeacher& t, const SupportDemand& d,
+                       CostTally& tally) {
+  if (t.preferred_schools.empty()) {
+    tally.Add("preference", 0,
+              [] { return std::string("no preference stated"); });
+    return;
+  }
+  auto it = std::find(t.preferred_schools.begin(), t.preferred_schools.end(),
+                      d.school_code);
+  if (it == t.preferred_schools.end()) {
+    tally.Add("preference", kCostNotPreferred, [&] {
+      return absl::StrCat("not among the teacher's ",
+                          t.preferred_schools.size(), " preferred schools");
+    });
+    return;
+  }
+  const int rank = static_cast<int>(it - t.preferred_schools.begin());
+  tally.Add("preference", kCostPerPreferenceRank * rank, [&] {
+    return absl::StrCat("the teacher's ", Ordinal(rank + 1), " choice");
+  });
+}
+
 // The cost of `t` filling `d` (nullopt when `t` does not teach the subject),
 // term by term into `terms` when not null. The one place costs are defined:
 // the solver sums points without building the explanations.
@@ -148,45 +212,25 @@ std::optional<int64_t> CostOf(const SupportTeacher& t, const SupportDemand& d,
     }
   }
   if (subject_rank < 0) return std::nullopt;
-  int64_t total = 0;
-  auto add = [&](const char* factor, int64_t points, auto&& explain) {
-    total += points;
-    if (terms != nullptr) terms->push_back({factor, points, explain()});
-  };
+  CostTally tally(terms);
   if (subject_rank == 0) {
-    add("subject", 0, [&] { return absl::StrCat("main subject ", d.subject); });
+    tally.Add("subject", 0,
+              [&] { return absl::StrCat("main subject ", d.subject); });
   } else {
-    add("subject", kCostSecondSubject, [&] {
+    tally.Add("subject", kCostSecondSubject, [&] {
       return absl::StrCat(d.subject,
                           " is a second subject (main: ", t.subjects[0], ")");
     });
   }
   if (t.stage != 0 && d.stage != 0 && t.stage != d.stage) {
-    add("stage", kCostStageDiffers, [&] {
+    tally.Add("stage", kCostStageDiffers, [&] {
       return absl::StrCat("teaches ", StageLabel(t.stage),
                           ", the demand is for ", StageLabel(d.stage));
     });
   }
-  const std::string& a = t.region_code;
-  const std::string& b = d.region_code;
-  if (a == b) {
-    add("distance", 0, [&] { return absl::StrCat("same county ", a); });
-  } else if (a.size() >= 4 && b.size() >= 4 && a.compare(0, 4, b, 0, 4) == 0) {
-    add("distance", kCostSameCity, [&] {
-      return absl::StrCat("another county of the same city (", a, " to ", b,
-                          ")");
-    });
-  } else if (a.size() >= 2 && b.size() >= 2 && a.compare(0, 2, b, 0, 2) == 0) {
-    add("distance", kCostSameProvince, [&] {
-      return absl::StrCat("another city of the same province (", a, " to ", b,
-                          ")");
-    });
-  } else {
-    add("distance", kCostOtherProvince,
-        [&] { return absl::StrCat("another province (", a, " to ", b, ")"); });
-  }
+  AddDistanceCost(t, d, tally);
   const int prior = std::min(t.prior_placements, kMaxCountedPriorPlacements);
-  add("prior_placements", kCostPerPriorPlacement * prior, [&] {
+  tally.Add("prior_placements", kCostPerPriorPlacement * prior, [&] {
     if (t.prior_placements == 0) return std::string("no earlier placement");
     return absl::StrCat(
         t.prior_placements, " earlier placement",
@@ -195,24 +239,8 @@ std::optional<int64_t> CostOf(const SupportTeacher& t, const SupportDemand& d,
             ? absl::StrCat(" (", kMaxCountedPriorPlacements, " counted)")
             : "");
   });
-  if (t.preferred_schools.empty()) {
-    add("preference", 0, [] { return std::string("no preference stated"); });
-  } else {
-    auto it = std::find(t.preferred_schools.begin(), t.preferred_schools.end(),
-                        d.school_code);
-    if (it == t.preferred_schools.end()) {
-      add("preference", kCostNotPreferred, [&] {
-        return absl::StrCat("not among the teacher's ",
-                            t.preferred_schools.size(), " preferred schools");
-      });
-    } else {
-      const int rank = static_cast<int>(it - t.preferred_schools.begin());
-      add("preference", kCostPerPreferenceRank * rank, [&] {
-        return absl::StrCat("the teacher's ", Ordinal(rank + 1), " choice");
-      });
-    }
-  }
-  return total;
+  AddPreferenceCost(t, d, tally);
+  return tally.total();
 }
 
 bool Teaches(const SupportTeacher& t, const std::string& subject) {
@@ -236,36 +264,67 @@ std::string RuleBlock(const SupportTeacher& t, const SupportDemand& d,
   return CheckRules(t, d, rules, constraints).text;
 }
 
-absl::StatusOr<SupportSolution> SolveSupportRound(
-    const std::vector<SupportTeacher>& teachers,
-    const std::vector<SupportDemand>& demands, const SupportRules& rules,
-    const std::vector<PairConstraint>& constraints) {
-  if (rules.max_consecutive_terms < 1) {
+namespace {
+
+// A round's inputs, as every step of the solve reads them.
+struct RoundInputs {
+  const std::vector<SupportTeacher>& teachers;
+  const std::vector<SupportDemand>& demands;
+  const SupportRules& rules;
+  const std::vector<PairConstraint>& constraints;
+  int nt() const { return static_cast<int>(teachers.size()); }
+  int nd() const { return static_cast<int>(demands.size()); }
+};
+
+// An eligible (teacher, demand) pair and its cost.
+struct EligibleArc {
+  int t, d;
+  int64_t cost;
+};
+
+struct EligibleArcs {
+  std::vector<EligibleArc> arcs;
+  std::vector<std::vector<int>> of_teacher, of_demand;  // indexes into arcs
+};
+
+// Where the optimum put everyone.
+struct FlowOutcome {
+  std::vector<int> placed_at;  // demand of each teacher, -1 when unplaced
+  std::vector<int> filled;     // slots filled per demand
+  std::map<std::string, int> sent_by_school;
+};
+
+absl::Status ValidateRound(const RoundInputs& in,
+                           std::unordered_map<std::string, int>* index_of,
+                           int* demanded) {
+  if (in.rules.max_consecutive_terms < 1) {
     return InvalidField("rules.max_consecutive_terms", "must be at least 1");
   }
-  if (rules.max_per_source_school < 1) {
+  if (in.rules.max_per_source_school < 1) {
     return InvalidField("rules.max_per_source_school", "must be at least 1");
   }
-  const int nt = static_cast<int>(teachers.size());
-  const int nd = static_cast<int>(demands.size());
-  std::unordered_map<std::string, int> index_of;
-  for (int i = 0; i < nt; ++i) {
-    if (!index_of.emplace(teachers[i].id, i).second) {
-      return InvalidField("teachers", absl::StrCat("teacher ", teachers[i].id,
-                                                   " appears twice"));
+  for (int i = 0; i < in.nt(); ++i) {
+    if (!index_of->emplace(in.teachers[i].id, i).second) {
+      return InvalidField(
+          "teachers",
+          absl::StrCat("teacher ", in.teachers[i].id, " appears twice"));
     }
   }
-  SupportSolution sol;
-  for (int k = 0; k < nd; ++k) {
-    if (demands[k].slots < 0) {
+  for (int k = 0; k < in.nd(); ++k) {
+    if (in.demands[k].slots < 0) {
       return InvalidField("demands", "slots must not be negative");
     }
-    sol.demanded += demands[k].slots;
+    *demanded += in.demands[k].slots;
   }
+  return absl::OkStatus();
+}
 
-  // Pins: one per teacher, on a nominated teacher, each able to land.
+// Pins: one per teacher, on a nominated teacher.
+absl::StatusOr<std::unordered_map<int, std::string>> PinsOf(
+    const RoundInputs& in,
+    const std::unordered_map<std::string, int>& index_of) {
   std::unordered_map<int, std::string> pin_of;
-  for (const auto& c : constraints) {
+  for (const auto& c : in.constraints) {
     if (!c.pin) continue;
     auto it = index_of.find(c.teacher_id);
     if (it == index_of.end()) {
@@ -279,58 +338,92 @@ absl::StatusOr<SupportSolution> SolveSupportRound(
           absl::StrCat("teacher ", c.teacher_id, " is pinned to two schools"));
     }
   }
+  return pin_of;
+}
 
-  // Eligible arcs (teacher, demand, cost terms).
-  struct Arc {
-    int t, d;
-    int64_t cost;
-  };
-  std::vector<Arc> arcs;
-  std::vector<std::vector<int>> arcs_of_teacher(nt), arcs_of_demand(nd);
-  for (int i = 0; i < nt; ++i) {
-    for (int k = 0; k < nd; ++k) {
-      if (demands[k].slots == 0) continue;
-      auto points = CostOf(teachers[i], demands[k], nullptr);
+// The pairs the rules allow, with their costs.
+EligibleArcs FindEligibleArcs(const RoundInputs& in) {
+  EligibleArcs e;
+  e.of_teacher.resize(in.nt());
+  e.of_demand.resize(in.nd());
+  for (int i = 0; i < in.nt(); ++i) {
+    for (int k = 0; k < in.nd(); ++k) {
+      if (in.demands[k].slots == 0) continue;
+      auto points = CostOf(in.teachers[i], in.demands[k], nullptr);
       if (!points) continue;
-      if (CheckRules(teachers[i], demands[k], rules, constraints,
+      if (CheckRules(in.teachers[i], in.demands[k], in.rules, in.constraints,
                      /*with_text=*/false)
               .block != Block::kNone) {
         continue;
       }
-      const int64_t cost = *points;
-      arcs_of_teacher[i].push_back(static_cast<int>(arcs.size()));
-      arcs_of_demand[k].push_back(static_cast<int>(arcs.size()));
-      arcs.push_back({i, k, cost});
+      e.of_teacher[i].push_back(static_cast<int>(e.arcs.size()));
+      e.of_demand[k].push_back(static_cast<int>(e.arcs.size()));
+      e.arcs.push_back({i, k, *points});
     }
   }
+  return e;
+}
+
+// Each pin able to land, and no source school over its limit by pins alone.
+absl::Status CheckPinsCanLand(
+    const RoundInputs& in, const std::unordered_map<int, std::string>& pin_of,
+    const EligibleArcs& e) {
   std::map<std::string, int> pins_per_source;
   for (const auto& [i, school] : pin_of) {
-    const auto& t = teachers[i];
-    if (arcs_of_teacher[i].empty()) {
+    const auto& t = in.teachers[i];
+    if (e.of_teacher[i].empty()) {
       std::string why = "no demand there in the teacher's subjects";
-      for (int k = 0; k < nd; ++k) {
-        if (demands[k].school_code != school || demands[k].slots == 0) continue;
-        if (!Teaches(t, demands[k].subject)) continue;
-        why = CheckRules(t, demands[k], rules, constraints).text;
+      for (int k = 0; k < in.nd(); ++k) {
+        if (in.demands[k].school_code != school || in.demands[k].slots == 0) {
+          continue;
+        }
+        if (!Teaches(t, in.demands[k].subject)) continue;
+        why = CheckRules(t, in.demands[k], in.rules, in.constraints).text;
         break;
       }
       return WithReason(absl::StatusCode::kFailedPrecondition, "PIN_INFEASIBLE",
                         absl::StrCat("teacher ", t.id, " is pinned to ", school,
                                      " but cannot go there: ", why));
     }
-    if (++pins_per_source[t.source_school] > rules.max_per_source_school) {
+    if (++pins_per_source[t.source_school] > in.rules.max_per_source_school) {
       return WithReason(
           absl::StatusCode::kFailedPrecondition, "PIN_INFEASIBLE",
           absl::StrCat("more teachers of ", t.source_school,
                        " are pinned than the source-school limit of ",
-                       rules.max_per_source_school));
+                       in.rules.max_per_source_school));
     }
   }
+  return absl::OkStatus();
+}
 
-  // The network: s -> source school (cap K) -> teacher (cap 1, lower 1 when
-  // pinned) -> demand (cap 1, cost) -> sink (cap slots); and s -> demand
-  // (cap slots, cost P) for slots left empty. P exceeds the cost of any
-  // simple augmenting path, so the optimum fills the most slots first.
+// FAILED_PRECONDITION (PIN_INFEASIBLE) naming every pin, when no flow
+// honours them all.
+absl::Status PinsInfeasible(
+    const RoundInputs& in, const std::unordered_map<int, std::string>& pin_of) {
+  std::vector<std::string> pins;
+  for (const auto& [i, school] : pin_of) {
+    pins.push_back(absl::StrCat(in.teachers[i].id, "->", school));
+  }
+  std::sort(pins.begin(), pins.end());
+  return WithReason(
+      absl::StatusCode::kFailedPrecondition, "PIN_INFEASIBLE",
+      absl::StrCat("the pins cannot all be honoured (more pinned teachers "
+                   "than slots at a school, or than a source school may "
+                   "give): ",
+                   absl::StrJoin(pins, ", ")));
+}
+
+// The min-cost flow; the flow on each eligible arc (0 or 1).
+//
+// The network: s -> source school (cap K) -> teacher (cap 1, lower 1 when
+// pinned) -> demand (cap 1, cost) -> sink (cap slots); and s -> demand
+// (cap slots, cost P) for slots left empty. P exceeds the cost of any
+// simple augmenting path, so the optimum fills the most slots first.
+absl::StatusOr<std::vector<int64_t>> SolveFlow(
+    const RoundInputs& in, const std::unordered_map<int, std::string>& pin_of,
+    const EligibleArcs& e, int demanded) {
+  const int nt = in.nt();
+  const int nd = in.nd();
   Graph g;
   Graph::ArcMap<int64_t> lower(g), upper(g), cost(g);
   Graph::NodeMap<int64_t> supply(g);
@@ -352,339 +445,325 @@ absl::StatusOr<SupportSolution> SolveSupportRound(
   std::vector<Graph::Arc> bypass(nd);
   for (int k = 0; k < nd; ++k) {
     demand_node[k] = g.addNode();
-    add_arc(demand_node[k], sink, 0, demands[k].slots, 0);
-    bypass[k] = add_arc(s, demand_node[k], 0, demands[k].slots, penalty);
+    add_arc(demand_node[k], sink, 0, in.demands[k].slots, 0);
+    bypass[k] = add_arc(s, demand_node[k], 0, in.demands[k].slots, penalty);
   }
   for (int i = 0; i < nt; ++i) {
-    if (arcs_of_teacher[i].empty()) continue;
-    const std::string& src = teachers[i].source_school;
+    if (e.of_teacher[i].empty()) continue;
+    const std::string& src = in.teachers[i].source_school;
     auto it = school_node.find(src);
     if (it == school_node.end()) {
       Graph::Node u = g.addNode();
       it = school_node.emplace(src, u).first;
-      school_arc.emplace(src, add_arc(s, u, 0, rules.max_per_source_school, 0));
+      school_arc.emplace(src,
+                         add_arc(s, u, 0, in.rules.max_per_source_school, 0));
     }
     teacher_node[i] = g.addNode();
     add_arc(it->second, teacher_node[i], pin_of.count(i) ? 1 : 0, 1, 0);
   }
-  std::vector<Graph::Arc> flow_arc(arcs.size());
-  for (size_t a = 0; a < arcs.size(); ++a) {
-    flow_arc[a] = add_arc(teacher_node[arcs[a].t], demand_node[arcs[a].d], 0, 1,
-                          arcs[a].cost);
+  std::vector<Graph::Arc> flow_arc(e.arcs.size());
+  for (size_t a = 0; a < e.arcs.size(); ++a) {
+    flow_arc[a] = add_arc(teacher_node[e.arcs[a].t], demand_node[e.arcs[a].d],
+                          0, 1, e.arcs[a].cost);
   }
   for (Graph::NodeIt n(g); n != lemon::INVALID; ++n) supply[n] = 0;
-  supply[s] = sol.demanded;
-  supply[sink] = -sol.demanded;
+  supply[s] = demanded;
+  supply[sink] = -demanded;
 
   Solver solver(g);
   solver.lowerMap(lower).upperMap(upper).costMap(cost).supplyMap(supply);
   Solver::ProblemType result = solver.run();
-  if (result != Solver::OPTIMAL) {
-    std::vector<std::string> pins;
-    for (const auto& [i, school] : pin_of) {
-      pins.push_back(absl::StrCat(teachers[i].id, "->", school));
-    }
-    std::sort(pins.begin(), pins.end());
-    return WithReason(
-        absl::StatusCode::kFailedPrecondition, "PIN_INFEASIBLE",
-        absl::StrCat("the pins cannot all be honoured (more pinned teachers "
-                     "than slots at a school, or than a source school may "
-                     "give): ",
-                     absl::StrJoin(pins, ", ")));
-  }
+  if (result != Solver::OPTIMAL) return PinsInfeasible(in, pin_of);
+  std::vector<int64_t> flows(e.arcs.size());
+  for (size_t a = 0; a < e.arcs.size(); ++a)
+    flows[a] = solver.flow(flow_arc[a]);
+  return flows;
+}
 
-  std::vector<int> placed_at(nt, -1);
-  std::vector<int> filled(nd, 0);
-  std::map<std::string, int> sent_by_school;
-  for (size_t a = 0; a < arcs.size(); ++a) {
-    if (solver.flow(flow_arc[a]) == 0) continue;
-    const Arc& arc = arcs[a];
+// The placements the flow makes, in (demand, teacher) order, into `sol`.
+FlowOutcome CollectPlacements(
+    const RoundInputs& in, const std::unordered_map<int, std::string>& pin_of,
+    const EligibleArcs& e, const std::vector<int64_t>& flows,
+    SupportSolution* sol) {
+  FlowOutcome out;
+  out.placed_at.assign(in.nt(), -1);
+  out.filled.assign(in.nd(), 0);
+  for (size_t a = 0; a < e.arcs.size(); ++a) {
+    if (flows[a] == 0) continue;
+    const EligibleArc& arc = e.arcs[a];
     SupportPlacement p;
     p.teacher = arc.t;
     p.demand = arc.d;
     p.pinned = pin_of.count(arc.t) > 0;
     p.cost = arc.cost;
-    p.terms = *PlacementCost(teachers[arc.t], demands[arc.d]);
-    placed_at[arc.t] = arc.d;
-    ++filled[arc.d];
-    ++sent_by_school[teachers[arc.t].source_school];
-    sol.filled += 1;
-    sol.total_cost += arc.cost;
-    sol.placements.push_back(std::move(p));
+    p.terms = *PlacementCost(in.teachers[arc.t], in.demands[arc.d]);
+    out.placed_at[arc.t] = arc.d;
+    ++out.filled[arc.d];
+    ++out.sent_by_school[in.teachers[arc.t].source_school];
+    sol->filled += 1;
+    sol->total_cost += arc.cost;
+    sol->placements.push_back(std::move(p));
   }
-  std::sort(sol.placements.begin(), sol.placements.end(),
+  std::sort(sol->placements.begin(), sol->placements.end(),
             [](const SupportPlacement& a, const SupportPlacement& b) {
               return std::tie(a.demand, a.teacher) <
                      std::tie(b.demand, b.teacher);
             });
-  auto at_limit = [&](const SupportTeacher& t) {
-    auto it = sent_by_school.find(t.source_school);
-    return it != sent_by_school.end() &&
-           it->second >= rules.max_per_source_school;
-  };
+  return out;
+}
 
-  for (int k = 0; k < nd; ++k) {
-    int empty = demands[k].slots - filled[k];
-    if (empty <= 0) continue;
-    SupportUnfilled u;
-    u.demand = k;
-    u.slots = empty;
-    const SupportDemand& d = demands[k];
-    std::vector<int> with_subject;
-    for (int i = 0; i < nt; ++i) {
-      if (Teaches(teachers[i], d.subject)) with_subject.push_back(i);
+// True when `t`'s source school already gives the most it may.
+bool AtSourceLimit(const RoundInputs& in, const FlowOutcome& out,
+                   const SupportTeacher& t) {
+  auto it = out.sent_by_school.find(t.source_school);
+  return it != out.sent_by_school.end() &&
+         it->second >= in.rules.max_per_source_school;
+}
+
+// Why eligible teachers stay away from demand `k`, which some may fill.
+void ExplainEligibleButEmpty(const RoundInputs& in, const EligibleArcs& e,
+                             const FlowOutcome& out, int k,
+                             SupportUnfilled* u) {
+  const SupportDemand& d = in.demands[k];
+  std::set<std::string> limited;
+  int idle = 0;
+  for (int a : e.of_demand[k]) {
+    const SupportTeacher& t = in.teachers[e.arcs[a].t];
+    if (out.placed_at[e.arcs[a].t] < 0 && AtSourceLimit(in, out, t)) {
+      ++idle;
+      limited.insert(t.source_school);
     }
-    if (with_subject.empty()) {
-      u.cause = UnfilledCause::kNoTeacherWithSubject;
-      u.explanation = absl::StrCat("no nominated teacher teaches ", d.subject);
-    } else if (arcs_of_demand[k].empty()) {
-      u.cause = UnfilledCause::kRulesBlockAll;
-      std::map<Block, int> counts;
-      for (int i : with_subject) {
-        ++counts[CheckRules(teachers[i], d, rules, constraints, false).block];
-      }
-      std::vector<std::string> parts;
-      for (const auto& [b, n] : counts) {
-        parts.push_back(absl::StrCat(n, " ", BlockNoun(b)));
-      }
-      u.explanation =
-          absl::StrCat(with_subject.size(), " nominated teacher",
-                       with_subject.size() == 1 ? " teaches " : "s teach ",
-                       d.subject, " but none may go to ", d.school_code, ": ",
-                       absl::StrJoin(parts, ", "));
-    } else {
-      std::set<std::string> limited;
-      int idle = 0;
-      for (int a : arcs_of_demand[k]) {
-        const SupportTeacher& t = teachers[arcs[a].t];
-        if (placed_at[arcs[a].t] < 0 && at_limit(t)) {
-          ++idle;
-          limited.insert(t.source_school);
-        }
-      }
-      if (idle > 0) {
-        u.cause = UnfilledCause::kSourceSchoolLimit;
-        u.explanation = absl::StrCat(
-            idle, " eligible teacher", idle == 1 ? " stays" : "s stay",
-            " unplaced because their source school",
-            limited.size() == 1 ? " " : "s ", absl::StrJoin(limited, ", "),
-            limited.size() == 1 ? " already gives " : " already give ",
-            rules.max_per_source_school, " (the most one school may give)");
-      } else {
-        u.cause = UnfilledCause::kPlacedElsewhere;
-        std::set<std::string> elsewhere;
-        for (int a : arcs_of_demand[k]) {
-          int at = placed_at[arcs[a].t];
-          if (at < 0 || at == k) continue;
-          elsewhere.insert(
-              demands[at].school_code == d.school_code
-                  ? absl::StrCat(d.school_code, " (", demands[at].subject, ")")
-                  : demands[at].school_code);
-        }
-        const size_t n = arcs_of_demand[k].size();
-        u.explanation = absl::StrCat(
-            "all ", n, " teacher", n == 1 ? " who may" : "s who may",
-            " fill it ", n == 1 ? "is" : "are", " placed",
-            filled[k] > 0 ? absl::StrCat(" (", filled[k], " here)") : "",
-            elsewhere.empty()
-                ? ""
-                : absl::StrCat(" at ", absl::StrJoin(elsewhere, ", ")),
-            "; no re-arrangement fills more slots");
-      }
-    }
-    sol.unfilled.push_back(std::move(u));
   }
+  if (idle > 0) {
+    u->cause = UnfilledCause::kSourceSchoolLimit;
+    u->explanation = absl::StrCat(
+        idle, " eligible teacher", idle == 1 ? " stays" : "s stay",
+        " unplaced because their source school",
+        limited.size() == 1 ? " " : "s ", absl::StrJoin(limited, ", "),
+        limited.size() == 1 ? " already gives " : " already give ",
+        in.rules.max_per_source_school, " (the most one school may give)");
+    return;
+  }
+  u->cause = UnfilledCause::kPlacedElsewhere;
+  std::set<std::string> elsewhere;
+  for (int a : e.of_demand[k]) {
+    int at = out.placed_at[e.arcs[a].t];
+    if (at < 0 || at == k) continue;
+    elsewhere.insert(
+        in.demands[at].school_code == d.school_code
+            ? absl::StrCat(d.school_code, " (", in.demands[at].subject, ")")
+            : in.demands[at].school_code);
+  }
+  const size_t n = e.of_demand[k].size();
+  u->explanation = absl::StrCat(
+      "all ", n, " teacher", n == 1 ? " who may" : "s who may", " fill it ",
+      n == 1 ? "is" : "are", " placed",
+      out.filled[k] > 0 ? absl::StrCat(" (", out.filled[k], " here)") : "",
+      elsewhere.empty() ? ""
+                        : absl::StrCat(" at ", absl::StrJoin(elsewhere, ", ")),
+      "; no re-arrangement fills more slots");
+}
 
-  for (int i = 0; i < nt; ++i) {
-    if (placed_at[i] >= 0) continue;
-    const SupportTeacher& t = teachers[i];
-    SupportUnplaced up;
-    up.teacher = i;
-    if (!arcs_of_teacher[i].empty()) {
-      up.explanation =
-          at_limit(t)
-              ? absl::StrCat("source school ", t.source_school,
-                             " already gives ", rules.max_per_source_school,
-                             " teachers")
-              : "every slot the teacher could fill went to another teacher "
-                "who fills it at a lower cost or fills it necessarily";
-    } else {
-      std::map<Block, int> counts;
-      bool any_subject = false;
-      for (int k = 0; k < nd; ++k) {
-        if (demands[k].slots == 0 || !Teaches(t, demands[k].subject)) continue;
-        any_subject = true;
-        ++counts[CheckRules(t, demands[k], rules, constraints, false).block];
-      }
-      if (!any_subject) {
-        up.explanation =
-            absl::StrCat("no demand for ", absl::StrJoin(t.subjects, ", "));
-      } else {
-        up.explanation = CheckRules(t, SupportDemand{}, rules, {}).text;
-        if (up.explanation.empty()) {
-          std::vector<std::string> parts;
-          for (const auto& [b, n] : counts) {
-            parts.push_back(absl::StrCat(BlockNoun(b), " (", n, " demand line",
-                                         n == 1 ? ")" : "s)"));
-          }
-          up.explanation = absl::StrCat(
-              "blocked wherever the subjects are "
-              "wanted: ",
-              absl::StrJoin(parts, ", "));
-        }
-      }
+// Demand `k` with `empty` slots left: why.
+SupportUnfilled ExplainUnfilled(const RoundInputs& in, const EligibleArcs& e,
+                                const FlowOutcome& out, int k, int empty) {
+  SupportUnfilled u;
+  u.demand = k;
+  u.slots = empty;
+  const SupportDemand& d = in.demands[k];
+  std::vector<int> with_subject;
+  for (int i = 0; i < in.nt(); ++i) {
+    if (Teaches(in.teachers[i], d.subject)) with_subject.push_back(i);
+  }
+  if (with_subject.empty()) {
+    u.cause = UnfilledCause::kNoTeacherWithSubject;
+    u.explanation = absl::StrCat("no nominated teacher teaches ", d.subject);
+  } else if (e.of_demand[k].empty()) {
+    u.cause = UnfilledCause::kRulesBlockAll;
+    std::map<Block, int> counts;
+    for (int i : with_subject) {
+      ++counts[CheckRules(in.teachers[i], d, in.rules, in.constraints, false)
+                   .block];
     }
-    sol.unplaced.push_back(std::move(up));
+    std::vector<std::string> parts;
+    for (const auto& [b, n] : counts) {
+      parts.push_back(absl::StrCat(n, " ", BlockNoun(b)));
+    }
+    u.explanation =
+        absl::StrCat(with_subject.size(), " nominated teacher",
+                     with_subject.size() == 1 ? " teaches " : "s teach ",
+                     d.subject, " but none may go to ", d.school_code, ": ",
+                     absl::StrJoin(parts, ", "));
+  } else {
+    ExplainEligibleButEmpty(in, e, out, k, &u);
+  }
+  return u;
+}
+
+// Why a teacher whom no rule admits anywhere stays unplaced.
+std::string ExplainBlockedTeacher(const RoundInputs& in,
+                                  const SupportTeacher& t) {
+  std::map<Block, int> counts;
+  bool any_subject = false;
+  for (int k = 0; k < in.nd(); ++k) {
+    if (in.demands[k].slots == 0 || !Teaches(t, in.demands[k].subject)) {
+      continue;
+    }
+    any_subject = true;
+    ++counts[CheckRules(t, in.demands[k], in.rules, in.constraints, false)
+                 .block];
+  }
+  if (!any_subject) {
+    return absl::StrCat("no demand for ", absl::StrJoin(t.subjects, ", "));
+  }
+  std::string why = CheckRules(t, SupportDemand{}, in.rules, {}).text;
+  if (!why.empty()) return why;
+  std::vector<std::string> parts;
+  for (const auto& [b, n] : counts) {
+    parts.push_back(absl::StrCat(BlockNoun(b), " (", n, " demand line",
+                                 n == 1 ? ")" : "s)"));
+  }
+  return absl::StrCat(
+      "blocked wherever the subjects are "
+      "wanted: ",
+      absl::StrJoin(parts, ", "));
+}
+
+// Teacher `i`, left unplaced: why.
+SupportUnplaced ExplainUnplaced(const RoundInputs& in, const EligibleArcs& e,
+                                const FlowOutcome& out, int i) {
+  const SupportTeacher& t = in.teachers[i];
+  SupportUnplaced up;
+  up.teacher = i;
+  if (e.of_teacher[i].empty()) {
+    up.explanation = ExplainBlockedTeacher(in, t);
+  } else if (AtSourceLimit(in, out, t)) {
+    up.explanation =
+        absl::StrCat("source school ", t.source_school, " already gives ",
+                     in.rules.max_per_source_school, " teachers");
+  } else {
+    up.explanation =
+        "every slot the teacher could fill went to another teacher "
+        "who fills it at a lower cost or fills it necessarily";
+  }
+  return up;
+}
+
+}  // namespace
+
+absl::StatusOr<SupportSolution> SolveSupportRound(
+    const std::vector<SupportTeacher>& teachers,
+    const std::vector<SupportDemand>& demands, const SupportRules& rules,
+    const std::vector<PairConstraint>& constraints) {
+  const RoundInputs in{teachers, demands, rules, constraints};
+  SupportSolution sol;
+  std::unordered_map<std::string, int> index_of;
+  RETURN_IF_ERROR(ValidateRound(in, &index_of, &sol.demanded));
+  ASSIGN_OR_RETURN(const auto pin_of, PinsOf(in, index_of));
+  const EligibleArcs eligible = FindEligibleArcs(in);
+  RETURN_IF_ERROR(CheckPinsCanLand(in, pin_of, eligible));
+  ASSIGN_OR_RETURN(const auto flows,
+                   SolveFlow(in, pin_of, eligible, sol.demanded));
+  const FlowOutcome out = CollectPlacements(in, pin_of, eligible, flows, &sol);
+  for (int k = 0; k < in.nd(); ++k) {
+    const int empty = demands[k].slots - out.filled[k];
+    if (empty > 0)
+      sol.unfilled.push_back(ExplainUnfilled(in, eligible, out, k, empty));
+  }
+  for (int i = 0; i < in.nt(); ++i) {
+    if (out.placed_at[i] < 0) {
+      sol.unplaced.push_back(ExplainUnplaced(in, eligible, out, i));
+    }
   }
   return sol;
 }
 
-// ---------------------------------------------------------------- visits
+// ---------------------------------------------------------------- training
 
-VisitAssignment AssignVisits(const std::vector<VisitHousehold>& households,
-                             const std::vector<VisitTeacher>& teachers,
-                             int cap) {
-  VisitAssignment out;
-  const int nh = static_cast<int>(households.size());
-  out.teacher_of.assign(nh, -1);
-  out.cause.assign(nh, UncoveredCause::kNone);
-  out.load.resize(teachers.size());
-  for (size_t i = 0; i < teachers.size(); ++i) out.load[i] = teachers[i].load;
+namespace {
 
-  std::unordered_map<std::string, int> school_index;
-  std::vector<std::vector<int>> teachers_of_school;
-  for (size_t i = 0; i < teachers.size(); ++i) {
-    auto [it, fresh] = school_index.emplace(
-        teachers[i].school_code, static_cast<int>(teachers_of_school.size()));
-    if (fresh) teachers_of_school.emplace_back();
-    teachers_of_school[it->second].push_back(static_cast<int>(i));
-  }
+// What every county's explanation of its seats refers to.
+struct SeatBasis {
+  int seats;                   // seats allocated
+  int left;                    // seats handed out by remainder
+  int counties;                // number of counties
+  int w_students, w_shortage;  // weights asked for
+  int64_t ws, wh;              // weights used (0 when a share drops out)
+  int64_t sum_students, sum_shortage;
+};
 
-  // Households with the same set of staffed schools are interchangeable.
-  std::map<std::vector<int>, int> group_of_key;
-  std::vector<std::vector<int>> group_schools;
-  std::vector<std::vector<int>> group_members;
-  for (int h = 0; h < nh; ++h) {
-    std::vector<int> key;
-    for (const auto& code : households[h].school_codes) {
-      auto it = school_index.find(code);
-      if (it != school_index.end()) key.push_back(it->second);
-    }
-    std::sort(key.begin(), key.end());
-    key.erase(std::unique(key.begin(), key.end()), key.end());
-    if (key.empty()) {
-      out.cause[h] = UncoveredCause::kNoTeacherAtSchool;
-      continue;
-    }
-    auto [it, fresh] =
-        group_of_key.emplace(key, static_cast<int>(group_schools.size()));
-    if (fresh) {
-      group_schools.push_back(key);
-      group_members.emplace_back();
-    }
-    group_members[it->second].push_back(h);
+std::string ExplainSeats(const SeatBasis& b, const CountyWeight& c,
+                         const CountySeats& cs, int floor_seats) {
+  const double total_w = static_cast<double>(b.ws + b.wh);
+  std::vector<std::string> parts;
+  if (b.ws > 0) {
+    parts.push_back(absl::StrFormat(
+        "registered students %d of %d (%.1f%%) weighted %.0f%%", c.students,
+        b.sum_students,
+        100.0 * c.students / static_cast<double>(b.sum_students),
+        100.0 * b.ws / total_w));
   }
-  const int ng = static_cast<int>(group_schools.size());
-  if (ng == 0 || cap <= 0) {
-    for (int h = 0; h < nh; ++h) {
-      if (out.cause[h] == UncoveredCause::kNone) {
-        out.cause[h] = UncoveredCause::kTeachersAtCapacity;
-      }
-    }
-    return out;
+  if (b.wh > 0) {
+    parts.push_back(absl::StrFormat(
+        "rural teacher shortage %d of %d (%.1f%%) weighted %.0f%%", c.shortage,
+        b.sum_shortage,
+        100.0 * c.shortage / static_cast<double>(b.sum_shortage),
+        100.0 * b.wh / total_w));
   }
-
-  // group -> school (free) -> sink through level arcs: the k-th household
-  // of a teacher costs k, so a school offers, at cost k, as many places as
-  // it has teachers carrying fewer than k households. group -> sink costs
-  // more than any such path: uncovered only when nothing else is possible.
-  const int ns = static_cast<int>(teachers_of_school.size());
-  Graph g;
-  Graph::ArcMap<int64_t> upper(g), cost(g);
-  Graph::NodeMap<int64_t> supply(g);
-  const Graph::Node sink = g.addNode();
-  std::vector<Graph::Node> school_node(ns), group_node(ng);
-  std::vector<bool> school_used(ns, false);
-  for (const auto& key : group_schools) {
-    for (int si : key) school_used[si] = true;
-  }
-  for (int si = 0; si < ns; ++si) {
-    school_node[si] = g.addNode();
-    supply[school_node[si]] = 0;
-    if (!school_used[si]) continue;
-    std::vector<int> loads;
-    for (int t : teachers_of_school[si]) loads.push_back(teachers[t].load);
-    std::sort(loads.begin(), loads.end());
-    size_t below = 0;
-    for (int k = 1; k <= cap; ++k) {
-      while (below < loads.size() && loads[below] < k) ++below;
-      if (below == 0) continue;
-      Graph::Arc a = g.addArc(school_node[si], sink);
-      upper[a] = static_cast<int64_t>(below);
-      cost[a] = k;
-    }
-  }
-  const int64_t penalty = 2 * static_cast<int64_t>(cap) + 2;
-  int64_t total = 0;
-  std::vector<std::vector<std::pair<int, Graph::Arc>>> group_arcs(ng);
-  std::vector<Graph::Arc> bypass(ng);
-  for (int gi = 0; gi < ng; ++gi) {
-    group_node[gi] = g.addNode();
-    int64_t n = static_cast<int64_t>(group_members[gi].size());
-    supply[group_node[gi]] = n;
-    total += n;
-    for (int si : group_schools[gi]) {
-      Graph::Arc a = g.addArc(group_node[gi], school_node[si]);
-      upper[a] = n;
-      cost[a] = 0;
-      group_arcs[gi].push_back({si, a});
-    }
-    bypass[gi] = g.addArc(group_node[gi], sink);
-    upper[bypass[gi]] = n;
-    cost[bypass[gi]] = penalty;
-  }
-  supply[sink] = -total;
-  Solver solver(g);
-  solver.upperMap(upper).costMap(cost).supplyMap(supply);
-  solver.run();  // always feasible: every group can bypass
-
-  std::vector<std::vector<int>> to_school(ns);
-  for (int gi = 0; gi < ng; ++gi) {
-    size_t next = 0;
-    const auto& members = group_members[gi];
-    for (const auto& [si, arc] : group_arcs[gi]) {
-      int64_t f = solver.flow(arc);
-      for (int64_t j = 0; j < f && next < members.size(); ++j) {
-        to_school[si].push_back(members[next++]);
-      }
-    }
-    for (; next < members.size(); ++next) {
-      out.cause[members[next]] = UncoveredCause::kTeachersAtCapacity;
-    }
-  }
-  using Slot = std::pair<int, int>;  // (load, teacher)
-  for (int si = 0; si < ns; ++si) {
-    if (to_school[si].empty()) continue;
-    std::priority_queue<Slot, std::vector<Slot>, std::greater<Slot>> heap;
-    for (int t : teachers_of_school[si]) {
-      if (out.load[t] < cap) heap.push({out.load[t], t});
-    }
-    for (int h : to_school[si]) {
-      if (heap.empty()) {  // cannot happen: the level arcs bound the flow
-        out.cause[h] = UncoveredCause::kTeachersAtCapacity;
-        continue;
-      }
-      auto [load, t] = heap.top();
-      heap.pop();
-      out.teacher_of[h] = t;
-      out.load[t] = load + 1;
-      if (load + 1 < cap) heap.push({load + 1, t});
-    }
-  }
-  return out;
+  std::string dropped;
+  if (b.ws == 0 && b.w_students > 0)
+    dropped = "; no county has registered students, so that share drops out";
+  if (b.wh == 0 && b.w_shortage > 0)
+    dropped = "; no county reports a shortage, so that share drops out";
+  const int left = b.left;
+  return absl::StrFormat(
+      "%s => quota %.3f of %d seats; %d by the integer part%s%s",
+      absl::StrJoin(parts, " + "), cs.quota_milli / 1000.0, b.seats,
+      floor_seats,
+      cs.got_remainder_seat
+          ? absl::StrFormat(", +1 for the %s largest remainder",
+                            Ordinal(cs.remainder_rank))
+          : (left > 0 ? absl::StrFormat(", no remainder seat (remainder "
+                                        "ranks %s of %d, %d seat%s left "
+                                        "over)",
+                                        Ordinal(cs.remainder_rank), b.counties,
+                                        left, left == 1 ? "" : "s")
+                      : std::string()),
+      dropped);
 }
 
-// ---------------------------------------------------------------- training
+// Exact integer arithmetic of one county's quota.
+using Wide = __int128;
+struct SeatWork {
+  Wide numer, floor, rem;
+  size_t index;
+};
+
+// One remainder seat each to the `left` counties with the largest
+// remainders (ties: more students, then region code); ranks every county.
+void HandOutRemainders(const std::vector<CountyWeight>& counties,
+                       const std::vector<SeatWork>& work, int left,
+                       std::vector<CountySeats>* out) {
+  std::vector<SeatWork> order = work;
+  std::sort(
+      order.begin(), order.end(), [&](const SeatWork& a, const SeatWork& b) {
+        if (a.rem != b.rem) return a.rem > b.rem;
+        if (counties[a.index].students != counties[b.index].students) {
+          return counties[a.index].students > counties[b.index].students;
+        }
+        return counties[a.index].region_code < counties[b.index].region_code;
+      });
+  for (size_t r = 0; r < order.size(); ++r) {
+    CountySeats& cs = (*out)[order[r].index];
+    cs.remainder_rank = static_cast<int>(r + 1);
+    if (r < static_cast<size_t>(left)) {
+      cs.seats += 1;
+      cs.got_remainder_seat = true;
+    }
+  }
+}
+
+}  // namespace
 
 absl::StatusOr<std::vector<CountySeats>> AllocateSeats(
     int seats, const std::vector<CountyWeight>& counties, int w_students,
@@ -694,7 +773,6 @@ absl::StatusOr<std::vector<CountySeats>> AllocateSeats(
     return InvalidField("weights", "must not be negative");
   }
   if (counties.empty()) return InvalidField("counties", "must not be empty");
-  using Wide = __int128;
   Wide sum_students = 0, sum_shortage = 0;
   for (const auto& c : counties) {
     if (c.students < 0 || c.shortage < 0) {
@@ -715,11 +793,7 @@ absl::StatusOr<std::vector<CountySeats>> AllocateSeats(
   const Wide su = ws > 0 ? sum_students : 1;
   const Wide hu = wh > 0 ? sum_shortage : 1;
   const Wide denom = static_cast<Wide>(ws + wh) * su * hu;
-  struct Work {
-    Wide numer, floor, rem;
-    size_t index;
-  };
-  std::vector<Work> work;
+  std::vector<SeatWork> work;
   std::vector<CountySeats> out(counties.size());
   Wide given = 0;
   for (size_t i = 0; i < counties.size(); ++i) {
@@ -727,69 +801,27 @@ absl::StatusOr<std::vector<CountySeats>> AllocateSeats(
     Wide numer =
         static_cast<Wide>(seats) * (static_cast<Wide>(ws) * c.students * hu +
                                     static_cast<Wide>(wh) * c.shortage * su);
-    Work w{numer, numer / denom, numer % denom, i};
+    SeatWork w{numer, numer / denom, numer % denom, i};
     given += w.floor;
     out[i].region_code = c.region_code;
     out[i].seats = static_cast<int>(w.floor);
     out[i].quota_milli = static_cast<int64_t>(numer * 1000 / denom);
     work.push_back(w);
   }
-  std::vector<Work> order = work;
-  std::sort(order.begin(), order.end(), [&](const Work& a, const Work& b) {
-    if (a.rem != b.rem) return a.rem > b.rem;
-    if (counties[a.index].students != counties[b.index].students) {
-      return counties[a.index].students > counties[b.index].students;
-    }
-    return counties[a.index].region_code < counties[b.index].region_code;
-  });
-  int left = seats - static_cast<int>(given);
-  for (size_t r = 0; r < order.size(); ++r) {
-    CountySeats& cs = out[order[r].index];
-    cs.remainder_rank = static_cast<int>(r + 1);
-    if (r < static_cast<size_t>(left)) {
-      cs.seats += 1;
-      cs.got_remainder_seat = true;
-    }
-  }
-  const double total_w = static_cast<double>(ws + wh);
+  const int left = seats - static_cast<int>(given);
+  HandOutRemainders(counties, work, left, &out);
+  const SeatBasis basis{seats,
+                        left,
+                        static_cast<int>(counties.size()),
+                        w_students,
+                        w_shortage,
+                        ws,
+                        wh,
+                        static_cast<int64_t>(sum_students),
+                        static_cast<int64_t>(sum_shortage)};
   for (size_t i = 0; i < counties.size(); ++i) {
-    const auto& c = counties[i];
-    CountySeats& cs = out[i];
-    std::vector<std::string> parts;
-    if (ws > 0) {
-      parts.push_back(absl::StrFormat(
-          "registered students %d of %d (%.1f%%) weighted %.0f%%", c.students,
-          static_cast<int64_t>(sum_students),
-          100.0 * c.students / static_cast<double>(sum_students),
-          100.0 * ws / total_w));
-    }
-    if (wh > 0) {
-      parts.push_back(absl::StrFormat(
-          "rural teacher shortage %d of %d (%.1f%%) weighted %.0f%%",
-          c.shortage, static_cast<int64_t>(sum_shortage),
-          100.0 * c.shortage / static_cast<double>(sum_shortage),
-          100.0 * wh / total_w));
-    }
-    std::string dropped;
-    if (ws == 0 && w_students > 0)
-      dropped = "; no county has registered students, so that share drops out";
-    if (wh == 0 && w_shortage > 0)
-      dropped = "; no county reports a shortage, so that share drops out";
-    cs.explanation = absl::StrFormat(
-        "%s => quota %.3f of %d seats; %d by the integer part%s%s",
-        absl::StrJoin(parts, " + "), cs.quota_milli / 1000.0, seats,
-        static_cast<int>(work[i].floor),
-        cs.got_remainder_seat
-            ? absl::StrFormat(", +1 for the %s largest remainder",
-                              Ordinal(cs.remainder_rank))
-            : (left > 0 ? absl::StrFormat(", no remainder seat (remainder "
-                                          "ranks %s of %d, %d seat%s left "
-                                          "over)",
-                                          Ordinal(cs.remainder_rank),
-                                          static_cast<int>(counties.size()),
-                                          left, left == 1 ? "" : "s")
-                        : std::string()),
-        dropped);
+    out[i].explanation = ExplainSeats(basis, counties[i], out[i],
+                                      static_cast<int>(work[i].floor));
   }
   return out;
 }

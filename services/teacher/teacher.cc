@@ -1,7 +1,9 @@
-// The teacher registry, shared helpers, and the audit log.
+// The service object (metrics, registry peer), the teacher registry RPCs
+// and the audit log.
 #include "services/teacher/teacher.h"
 
 #include <ctime>
+#include <functional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -11,164 +13,21 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "services/common/clock.h"
 #include "services/common/idempotency.h"
+#include "services/common/keyset_page.h"
 #include "services/common/page_token.h"
+#include "services/common/service_host.h"
 #include "services/common/status.h"
 #include "services/common/validate.h"
+#include "services/teacher/round_store.h"
 #include "services/teacher/teacher_internal.h"
+#include "services/teacher/teacher_store.h"
 
 namespace eduaid::teacher {
 
 using internal::AddRowError;
 using internal::AddRowErrors;
-using internal::DecodeIdCursor;
-using internal::FormatTs;
-using internal::IsCode;
-using internal::NowSec;
-
-// ---------------------------------------------------------------- helpers
-
-namespace internal {
-
-int64_t NowSec() { return static_cast<int64_t>(time(nullptr)); }
-
-std::string FormatTs(int64_t sec) {
-  if (sec == 0) return "";
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(sec),
-                          absl::UTCTimeZone());
-}
-
-bool IsCode(absl::string_view s, size_t max) {
-  if (s.empty() || s.size() > max) return false;
-  for (char c : s) {
-    if (!(absl::ascii_isalnum(c) || c == '-')) return false;
-  }
-  return true;
-}
-
-absl::Status ValidateTerm(absl::string_view field, const cpb::Term& term) {
-  if (term.year() < 2000 || term.year() > 2100) {
-    return InvalidField(absl::StrCat(field, ".year"), "must be 2000..2100");
-  }
-  if (!cpb::Season_IsValid(term.season()) ||
-      term.season() == cpb::SEASON_UNSPECIFIED) {
-    return InvalidField(absl::StrCat(field, ".season"),
-                        "must be SEASON_AUTUMN or SEASON_SPRING");
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidateLabel(absl::string_view field, absl::string_view value,
-                           size_t max_chars) {
-  TEACHER_RETURN_IF_ERROR(ValidateText(field, value, max_chars));
-  if (absl::StrContains(value, "|") || absl::StrContains(value, ",")) {
-    return InvalidField(field, "must not contain '|' or ','");
-  }
-  return absl::OkStatus();
-}
-
-std::string JoinList(const std::vector<std::string>& items) {
-  std::string out = "|";
-  for (const auto& i : items) absl::StrAppend(&out, i, "|");
-  return out;
-}
-
-std::vector<std::string> SplitList(const std::string& text) {
-  return absl::StrSplit(text, '|', absl::SkipEmpty());
-}
-
-std::string EscapeLike(absl::string_view value) {
-  std::string out;
-  for (char c : value) {
-    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out;
-}
-
-absl::StatusOr<int64_t> DecodeIdCursor(const std::string& token,
-                                       const std::string& filters) {
-  auto last = DecodePageToken(token, filters);
-  if (!last.ok()) return last.status();
-  if (last->empty()) return 0;
-  int64_t v = 0;
-  if (!absl::SimpleAtoi(*last, &v)) {
-    return InvalidField("page_token", "is not a token this service issued");
-  }
-  return v;
-}
-
-void AddRowError(int64_t rn, absl::string_view field, absl::string_view rule,
-                 std::vector<cpb::RowError>* errors) {
-  cpb::RowError e;
-  e.set_row_number(rn);
-  e.set_field(std::string(field));
-  e.set_rule(std::string(rule));
-  errors->push_back(std::move(e));
-}
-
-void AddRowErrors(int64_t rn, const absl::Status& st,
-                  std::vector<cpb::RowError>* errors) {
-  for (const auto& v : FieldViolationsOf(st)) {
-    AddRowError(rn, v.field, v.rule, errors);
-  }
-}
-
-void SortRowErrors(std::vector<cpb::RowError>* errors) {
-  std::stable_sort(errors->begin(), errors->end(),
-                   [](const cpb::RowError& a, const cpb::RowError& b) {
-                     return a.row_number() < b.row_number();
-                   });
-}
-
-Scope ScopeOf(const Principal& p, absl::string_view region_prefix) {
-  if (p.Covers(region_prefix)) return Scope::kFull;
-  if (absl::StartsWith(p.region, region_prefix)) return Scope::kInside;
-  return Scope::kNone;
-}
-
-absl::Status CheckOverlap(const Principal& p, absl::string_view region_prefix) {
-  if (ScopeOf(p, region_prefix) != Scope::kNone) return absl::OkStatus();
-  return absl::PermissionDeniedError(absl::StrCat(
-      "the record's region lies outside the caller's region scope '", p.region,
-      "'"));
-}
-
-int DaysBetween(absl::string_view from, absl::string_view to) {
-  absl::CivilDay a, b;
-  if (!absl::ParseCivilTime(from, &a) || !absl::ParseCivilTime(to, &b))
-    return 0;
-  return static_cast<int>(b - a);
-}
-
-}  // namespace internal
-
-std::string TeacherIdString(int64_t id) { return absl::StrCat("t-", id); }
-
-absl::StatusOr<int64_t> ParseTeacherId(absl::string_view field,
-                                       absl::string_view teacher_id) {
-  int64_t v = 0;
-  if (!absl::ConsumePrefix(&teacher_id, "t-") ||
-      !absl::SimpleAtoi(teacher_id, &v) || v <= 0) {
-    return InvalidField(field, "must be a teacher id like t-123");
-  }
-  return v;
-}
-
-int64_t TermIndex(int year, int season) {
-  return static_cast<int64_t>(year) * 2 +
-         (season == cpb::SEASON_AUTUMN ? 1 : 0);
-}
-
-std::string TermStart(int year, int season) {
-  return season == cpb::SEASON_AUTUMN ? absl::StrCat(year, "-09-01")
-                                      : absl::StrCat(year, "-02-01");
-}
-
-std::string TermEnd(int year, int season) {
-  return season == cpb::SEASON_AUTUMN ? absl::StrCat(year + 1, "-01-31")
-                                      : absl::StrCat(year, "-07-31");
-}
 
 // ---------------------------------------------------------------- setup
 
@@ -219,19 +78,15 @@ std::string TeacherSupport::TeacherCacheKey(int64_t id) const {
   return CacheKey("teacher", "teacher", TeacherIdString(id));
 }
 
+std::string TeacherSupport::RegistryPeer() const {
+  return absl::StrCat("the registry (", options_.registry_target, ")");
+}
+
 std::string TeacherSupport::DecryptOrEmpty(const std::string& enc,
                                            absl::string_view context) const {
   if (enc.empty()) return "";
   auto plain = host_.crypto().Decrypt(enc, context);
   return plain.ok() ? *plain : "";
-}
-
-absl::Status TeacherSupport::RegistryError(const grpc::Status& s,
-                                           absl::string_view what) {
-  return absl::UnavailableError(
-      absl::StrCat("the registry (", options_.registry_target, ") could not ",
-                   what, ": ", GrpcCodeName(s.error_code()), ": ",
-                   s.error_message(), "; nothing was stored, retry later"));
 }
 
 absl::StatusOr<std::unordered_map<int64_t, std::string>>
@@ -243,121 +98,168 @@ TeacherSupport::TeacherNames(const std::vector<int64_t>& ids,
   std::sort(unique.begin(), unique.end());
   unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
   const bool names = p.SeesPersonalData();
-  absl::Status st = db_.Read([&](SqlConnection& c) -> absl::Status {
-    constexpr size_t kChunk = 500;
-    for (size_t at = 0; at < unique.size(); at += kChunk) {
-      size_t n = std::min(kChunk, unique.size() - at);
-      std::string sql = "SELECT id, name_enc FROM teachers WHERE id IN (";
-      std::vector<SqlValue> params;
-      for (size_t i = 0; i < n; ++i) {
-        absl::StrAppend(&sql, i ? ",?" : "?");
-        params.push_back(unique[at + i]);
-      }
-      sql += ")";
-      auto rows = c.Query(sql, params);
-      if (!rows.ok()) return rows.status();
-      for (const auto& r : *rows) {
-        std::string name = DecryptOrEmpty(r.Str(1), internal::kCtxName);
-        out[r.Int(0)] = names ? name : MaskName(name);
-      }
-    }
+  std::unordered_map<int64_t, std::string> encrypted;
+  RETURN_IF_ERROR(db_.Read([&](SqlConnection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(encrypted, TeacherNameEncs(c, unique));
     return absl::OkStatus();
-  });
-  if (!st.ok()) return st;
+  }));
+  for (const auto& [id, enc] : encrypted) {
+    std::string name = DecryptOrEmpty(enc, internal::kCtxName);
+    out[id] = names ? name : MaskName(name);
+  }
   return out;
 }
 
 // ---------------------------------------------------------------- teachers
 
-absl::Status TeacherSupport::ImportTeachers(
-    CallContext& call, const pb::ImportTeachersRequest& req,
-    pb::ImportTeachersResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
-  if (req.rows_size() == 0) return InvalidField("rows", "must not be empty");
-  if (req.rows_size() > kMaxTeacherRowsPerCall) {
-    return InvalidField("rows", absl::StrCat("at most ", kMaxTeacherRowsPerCall,
-                                             " rows per call"));
+namespace {
+
+// A row ImportTeachers will land, with its personal data prepared.
+struct PreparedTeacher {
+  int64_t row_number;
+  std::string id_hash;
+  TeacherWrite write;
+  std::vector<std::pair<int64_t, std::string>> history;  // (term, school)
+};
+
+// Prior placements of a row: at most 40, one per term; bad ones reported
+// through `bad`.
+std::vector<std::pair<int64_t, std::string>> ValidatePriorPlacements(
+    const pb::TeacherRow& row,
+    const std::function<void(const absl::Status&)>& bad) {
+  std::vector<std::pair<int64_t, std::string>> history;
+  if (row.prior_placements_size() > 40) {
+    bad(InvalidField("prior_placements", "at most 40 entries"));
+    return history;
   }
-  struct Prepared {
-    int64_t row_number;
-    std::string id_hash, id_enc, id_masked, name_enc;
-    const pb::TeacherRow* row;
-    std::vector<std::pair<int64_t, std::string>> history;
-  };
-  std::vector<Prepared> good;
+  std::unordered_set<int64_t> terms;
+  for (int p = 0; p < row.prior_placements_size(); ++p) {
+    const auto& pp = row.prior_placements(p);
+    std::string field = absl::StrCat("prior_placements[", p, "]");
+    absl::Status tst = ValidateTerm(field + ".term", pp.term());
+    if (!tst.ok()) {
+      bad(tst);
+      continue;
+    }
+    if (!IsCode(pp.school_code(), 20)) {
+      bad(InvalidField(field + ".school_code",
+                       "must be 1..20 of A-Z a-z 0-9 -"));
+      continue;
+    }
+    int64_t ti = TermIndex(pp.term().year(), pp.term().season());
+    if (!terms.insert(ti).second) {
+      bad(InvalidField(field + ".term", "two placements in one term"));
+      continue;
+    }
+    history.push_back({ti, pp.school_code()});
+  }
+  return history;
+}
+
+void ValidateSubjects(const pb::TeacherRow& row,
+                      const std::function<void(const absl::Status&)>& bad) {
+  if (row.subjects_size() < 1 || row.subjects_size() > 5) {
+    bad(InvalidField("subjects", "must list 1..5 subjects"));
+    return;
+  }
+  std::unordered_set<std::string> subjects;
+  for (int s = 0; s < row.subjects_size(); ++s) {
+    absl::Status st = internal::ValidateLabel(absl::StrCat("subjects[", s, "]"),
+                                              row.subjects(s), 20);
+    if (!st.ok()) {
+      bad(st);
+    } else if (!subjects.insert(row.subjects(s)).second) {
+      bad(InvalidField(absl::StrCat("subjects[", s, "]"), "is listed twice"));
+    }
+  }
+}
+
+// Validates one row through `bad`; PERMISSION_DENIED (the whole call) for a
+// region outside the caller's scope.
+absl::Status ValidateTeacherRow(
+    const Principal& principal, const pb::TeacherRow& row, int64_t rn,
+    const std::function<void(const absl::Status&)>& bad) {
+  bad(ValidateText("name", row.name(), 50));
+  if (!IsCode(row.school_code(), 20)) {
+    bad(InvalidField("school_code", "must be 1..20 of A-Z a-z 0-9 -"));
+  }
+  bad(ValidateText("school_name", row.school_name(), 100,
+                   /*required=*/false));
+  absl::Status region_st = ValidateRegionCode("region_code", row.region_code());
+  if (!region_st.ok()) {
+    bad(region_st);
+  } else if (!principal.Covers(row.region_code())) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "row ", rn, ": region_code lies outside the caller's region scope '",
+        principal.region, "'; nothing was imported"));
+  }
+  if (!cpb::SchoolStage_IsValid(row.stage())) {
+    bad(InvalidField("stage", "is not a known school stage"));
+  }
+  ValidateSubjects(row, bad);
+  bad(ValidateText("title", row.title(), 20, /*required=*/false));
+  if (row.years_of_service() < 0 || row.years_of_service() > 50) {
+    bad(InvalidField("years_of_service", "must be 0..50"));
+  }
+  return absl::OkStatus();
+}
+
+// Lands the prepared rows (insert or update by ID number) and their prior
+// placements; PERMISSION_DENIED when a teacher is registered outside the
+// caller's scope.
+absl::Status StoreTeacherRows(SqlConnection& c, const Principal& principal,
+                              std::vector<PreparedTeacher>& good,
+                              pb::ImportTeachersResponse* resp,
+                              std::vector<int64_t>* touched) {
+  const int64_t now = NowSec();
+  for (auto& p : good) {
+    p.write.updated_at = now;
+    ASSIGN_OR_RETURN(const auto old, FindByIdHash(c, p.id_hash));
+    int64_t id = 0;
+    const bool created = !old;
+    if (created) {
+      ASSIGN_OR_RETURN(id, InsertTeacher(c, p.id_hash, p.write));
+      resp->set_teachers_created(resp->teachers_created() + 1);
+    } else {
+      id = old->first;
+      if (!principal.Covers(old->second)) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            "row ", p.row_number,
+            ": the teacher is registered outside the caller's region "
+            "scope; nothing was imported"));
+      }
+      RETURN_IF_ERROR(UpdateTeacher(c, id, p.write));
+      resp->set_teachers_updated(resp->teachers_updated() + 1);
+    }
+    for (const auto& [term, school] : p.history) {
+      RETURN_IF_ERROR(InsertPlacement(c, id, term, school, 0).status());
+    }
+    auto* t = resp->add_teachers();
+    t->set_row_number(p.row_number);
+    t->set_teacher_id(TeacherIdString(id));
+    t->set_created(created);
+    touched->push_back(id);
+  }
+  return absl::OkStatus();
+}
+
+// The rows to land, validated, deduplicated by ID number and encrypted;
+// bad rows go to `errors`.
+absl::StatusOr<std::vector<PreparedTeacher>> PrepareTeacherRows(
+    const FieldCrypto& crypto, const Principal& principal,
+    const pb::ImportTeachersRequest& req, std::vector<cpb::RowError>* errors) {
+  std::vector<PreparedTeacher> good;
   good.reserve(req.rows_size());
-  std::vector<cpb::RowError> errors;
   std::unordered_map<std::string, int64_t> seen;
   for (int i = 0; i < req.rows_size(); ++i) {
     const auto& row = req.rows(i);
     const int64_t rn = row.row_number() > 0 ? row.row_number() : i + 1;
-    const size_t before = errors.size();
-    auto bad = [&](const absl::Status& st) { AddRowErrors(rn, st, &errors); };
+    const size_t before = errors->size();
+    auto bad = [&](const absl::Status& st) { AddRowErrors(rn, st, errors); };
     auto info = ValidateIdNumber("id_number", row.id_number());
     if (!info.ok()) bad(info.status());
-    bad(ValidateText("name", row.name(), 50));
-    if (!IsCode(row.school_code(), 20)) {
-      bad(InvalidField("school_code", "must be 1..20 of A-Z a-z 0-9 -"));
-    }
-    bad(ValidateText("school_name", row.school_name(), 100,
-                     /*required=*/false));
-    absl::Status region_st =
-        ValidateRegionCode("region_code", row.region_code());
-    if (!region_st.ok()) {
-      bad(region_st);
-    } else if (!call.principal.Covers(row.region_code())) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "row ", rn, ": region_code lies outside the caller's region scope '",
-          call.principal.region, "'; nothing was imported"));
-    }
-    if (!cpb::SchoolStage_IsValid(row.stage())) {
-      bad(InvalidField("stage", "is not a known school stage"));
-    }
-    if (row.subjects_size() < 1 || row.subjects_size() > 5) {
-      bad(InvalidField("subjects", "must list 1..5 subjects"));
-    } else {
-      std::unordered_set<std::string> subjects;
-      for (int s = 0; s < row.subjects_size(); ++s) {
-        absl::Status st = internal::ValidateLabel(
-            absl::StrCat("subjects[", s, "]"), row.subjects(s), 20);
-        if (!st.ok()) {
-          bad(st);
-        } else if (!subjects.insert(row.subjects(s)).second) {
-          bad(InvalidField(absl::StrCat("subjects[", s, "]"),
-                           "is listed twice"));
-        }
-      }
-    }
-    bad(ValidateText("title", row.title(), 20, /*required=*/false));
-    if (row.years_of_service() < 0 || row.years_of_service() > 50) {
-      bad(InvalidField("years_of_service", "must be 0..50"));
-    }
-    std::vector<std::pair<int64_t, std::string>> history;
-    if (row.prior_placements_size() > 40) {
-      bad(InvalidField("prior_placements", "at most 40 entries"));
-    } else {
-      std::unordered_set<int64_t> terms;
-      for (int p = 0; p < row.prior_placements_size(); ++p) {
-        const auto& pp = row.prior_placements(p);
-        std::string field = absl::StrCat("prior_placements[", p, "]");
-        absl::Status tst = internal::ValidateTerm(field + ".term", pp.term());
-        if (!tst.ok()) {
-          bad(tst);
-          continue;
-        }
-        if (!IsCode(pp.school_code(), 20)) {
-          bad(InvalidField(field + ".school_code",
-                           "must be 1..20 of A-Z a-z 0-9 -"));
-          continue;
-        }
-        int64_t ti = TermIndex(pp.term().year(), pp.term().season());
-        if (!terms.insert(ti).second) {
-          bad(InvalidField(field + ".term", "two placements in one term"));
-          continue;
-        }
-        history.push_back({ti, pp.school_code()});
-      }
-    }
+    RETURN_IF_ERROR(ValidateTeacherRow(principal, row, rn, bad));
+    auto history = ValidatePriorPlacements(row, bad);
     std::string id = NormalizeIdNumber(row.id_number());
     if (info.ok()) {
       auto [it, inserted] = seen.emplace(id, rn);
@@ -368,99 +270,57 @@ absl::Status TeacherSupport::ImportTeachers(
                          it->second, ")")));
       }
     }
-    if (errors.size() != before) continue;
-    Prepared p;
+    if (errors->size() != before) continue;
+    PreparedTeacher p;
     p.row_number = rn;
-    p.id_hash = IdHash(id);
-    p.id_enc = host_.crypto().Encrypt(id, internal::kCtxId);
-    p.id_masked = MaskIdNumber(id);
-    p.name_enc = host_.crypto().Encrypt(row.name(), internal::kCtxName);
-    p.row = &row;
+    p.id_hash = crypto.BlindIndex(id, internal::kCtxHash);
+    p.write = {crypto.Encrypt(id, internal::kCtxId),
+               MaskIdNumber(id),
+               crypto.Encrypt(row.name(), internal::kCtxName),
+               row.school_code(),
+               row.school_name(),
+               row.region_code(),
+               row.rural(),
+               row.stage(),
+               internal::JoinListOf(row.subjects()),
+               row.title(),
+               row.years_of_service(),
+               0};
     p.history = std::move(history);
     good.push_back(std::move(p));
   }
+  return good;
+}
 
+}  // namespace
+
+absl::Status TeacherSupport::ImportTeachers(
+    CallContext& call, const pb::ImportTeachersRequest& req,
+    pb::ImportTeachersResponse* resp) {
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  if (req.rows_size() == 0) return InvalidField("rows", "must not be empty");
+  if (req.rows_size() > kMaxTeacherRowsPerCall) {
+    return InvalidField("rows", absl::StrCat("at most ", kMaxTeacherRowsPerCall,
+                                             " rows per call"));
+  }
+  std::vector<cpb::RowError> errors;
+  ASSIGN_OR_RETURN(
+      std::vector<PreparedTeacher> good,
+      PrepareTeacherRows(host_.crypto(), call.principal, req, &errors));
   std::vector<int64_t> touched;
-  absl::Status st = host_.requests().Run(
+  RETURN_IF_ERROR(host_.requests().Run(
       call.principal, "ImportTeachers", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         touched.clear();
-        const int64_t now = NowSec();
-        for (const auto& p : good) {
-          const pb::TeacherRow& row = *p.row;
-          auto old =
-              c.Query("SELECT id, region_code FROM teachers WHERE id_hash = ?",
-                      {p.id_hash});
-          if (!old.ok()) return old.status();
-          int64_t id = 0;
-          bool created = old->empty();
-          const std::vector<SqlValue> fields = {
-              p.id_enc,
-              p.id_masked,
-              p.name_enc,
-              row.school_code(),
-              row.school_name(),
-              row.region_code(),
-              int64_t{row.rural()},
-              int64_t{row.stage()},
-              internal::JoinListOf(row.subjects()),
-              row.title(),
-              int64_t{row.years_of_service()},
-              now};
-          if (created) {
-            std::vector<SqlValue> params = {p.id_hash};
-            params.insert(params.end(), fields.begin(), fields.end());
-            auto ins = c.Query(
-                "INSERT INTO teachers(id_hash, id_enc, id_masked, name_enc, "
-                "school_code, school_name, region_code, rural, stage, "
-                "subjects, title, years_of_service, updated_at, active, "
-                "left_reason) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,1,'') "
-                "RETURNING id",
-                params);
-            if (!ins.ok()) return ins.status();
-            id = ins->front().Int(0);
-            resp->set_teachers_created(resp->teachers_created() + 1);
-          } else {
-            id = old->front().Int(0);
-            if (!call.principal.Covers(old->front().Str(1))) {
-              return absl::PermissionDeniedError(absl::StrCat(
-                  "row ", p.row_number,
-                  ": the teacher is registered outside the caller's region "
-                  "scope; nothing was imported"));
-            }
-            std::vector<SqlValue> params = fields;
-            params.push_back(id);
-            auto up = c.Execute(
-                "UPDATE teachers SET id_enc = ?, id_masked = ?, name_enc = ?, "
-                "school_code = ?, school_name = ?, region_code = ?, rural = ?, "
-                "stage = ?, subjects = ?, title = ?, years_of_service = ?, "
-                "updated_at = ? WHERE id = ?",
-                params);
-            if (!up.ok()) return up.status();
-            resp->set_teachers_updated(resp->teachers_updated() + 1);
-          }
-          for (const auto& [term, school] : p.history) {
-            auto h = c.Execute(
-                "INSERT INTO placement_history(teacher_id, term_index, "
-                "school_code, round_id) VALUES(?,?,?,0) "
-                "ON CONFLICT(teacher_id, term_index) DO NOTHING",
-                {id, term, school});
-            if (!h.ok()) return h.status();
-          }
-          auto* t = resp->add_teachers();
-          t->set_row_number(p.row_number);
-          t->set_teacher_id(TeacherIdString(id));
-          t->set_created(created);
-          touched.push_back(id);
-        }
+        RETURN_IF_ERROR(
+            StoreTeacherRows(c, call.principal, good, resp, &touched));
         resp->set_accepted_rows(static_cast<int64_t>(good.size()));
         resp->set_rejected_rows(req.rows_size() -
                                 static_cast<int64_t>(good.size()));
         internal::SortRowErrors(&errors);
         for (auto& e : errors) *resp->add_errors() = e;
         return absl::OkStatus();
-      });
-  if (!st.ok()) return st;
+      }));
   rows_accepted_->Increment(static_cast<double>(resp->accepted_rows()));
   rows_rejected_->Increment(static_cast<double>(resp->rejected_rows()));
   std::vector<std::string> keys;
@@ -474,42 +334,18 @@ absl::Status TeacherSupport::ImportTeachers(
 
 absl::StatusOr<pb::Teacher> TeacherSupport::LoadTeacherFromDb(SqlConnection& c,
                                                               int64_t id) {
-  auto r = c.Query(
-      "SELECT id, id_enc, name_enc, school_code, school_name, region_code, "
-      "rural, stage, subjects, title, years_of_service, active, left_reason, "
-      "updated_at FROM teachers WHERE id = ?",
-      {id});
-  if (!r.ok()) return r.status();
-  if (r->empty()) return absl::NotFoundError("no such teacher");
-  const SqlRow& row = r->front();
+  ASSIGN_OR_RETURN(const TeacherRecord r, LoadTeacherRecord(c, id));
   pb::Teacher t;
-  t.set_teacher_id(TeacherIdString(row.Int(0)));
-  t.set_id_number(DecryptOrEmpty(row.Str(1), internal::kCtxId));
-  t.set_name(DecryptOrEmpty(row.Str(2), internal::kCtxName));
-  t.set_school_code(row.Str(3));
-  t.set_school_name(row.Str(4));
-  t.set_region_code(row.Str(5));
-  t.set_rural(row.Int(6) != 0);
-  t.set_stage(static_cast<cpb::SchoolStage>(row.Int(7)));
-  for (auto& s : internal::SplitList(row.Str(8))) t.add_subjects(s);
-  t.set_title(row.Str(9));
-  t.set_years_of_service(static_cast<int32_t>(row.Int(10)));
-  t.set_active(row.Int(11) != 0);
-  t.set_left_reason(row.Str(12));
-  t.set_updated_at(FormatTs(row.Int(13)));
-  auto h = c.Query(
-      "SELECT term_index, school_code, round_id FROM placement_history "
-      "WHERE teacher_id = ? ORDER BY term_index",
-      {id});
-  if (!h.ok()) return h.status();
-  for (const auto& p : *h) {
+  ToProto(r, DecryptOrEmpty(r.id_enc, internal::kCtxId),
+          DecryptOrEmpty(r.name_enc, internal::kCtxName), &t);
+  ASSIGN_OR_RETURN(const auto placements, LoadPlacements(c, id));
+  for (const auto& p : placements) {
     auto* rec = t.add_placements();
-    int64_t ti = p.Int(0);
-    rec->mutable_term()->set_year(static_cast<int32_t>(ti / 2));
-    rec->mutable_term()->set_season(ti % 2 ? cpb::SEASON_AUTUMN
-                                           : cpb::SEASON_SPRING);
-    rec->set_school_code(p.Str(1));
-    rec->set_round_id(p.Int(2));
+    rec->mutable_term()->set_year(static_cast<int32_t>(p.term_index / 2));
+    rec->mutable_term()->set_season(p.term_index % 2 ? cpb::SEASON_AUTUMN
+                                                     : cpb::SEASON_SPRING);
+    rec->set_school_code(p.school_code);
+    rec->set_round_id(p.round_id);
   }
   return t;
 }
@@ -522,13 +358,10 @@ absl::StatusOr<pb::Teacher> TeacherSupport::LoadTeacher(int64_t id) {
     if (plain.ok() && t.ParseFromString(*plain)) return t;
   }
   pb::Teacher t;
-  absl::Status st = db_.Read([&](SqlConnection& c) -> absl::Status {
-    auto loaded = LoadTeacherFromDb(c, id);
-    if (!loaded.ok()) return loaded.status();
-    t = std::move(*loaded);
+  RETURN_IF_ERROR(db_.Read([&](SqlConnection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(t, LoadTeacherFromDb(c, id));
     return absl::OkStatus();
-  });
-  if (!st.ok()) return st;
+  }));
   host_.cache().Set(
       key, host_.crypto().Encrypt(t.SerializeAsString(), internal::kCtxCache));
   return t;
@@ -539,28 +372,21 @@ absl::Status TeacherSupport::GetTeacher(CallContext& call,
                                         pb::GetTeacherResponse* resp) {
   int64_t id = 0;
   if (req.key_case() == pb::GetTeacherRequest::kTeacherId) {
-    auto parsed = ParseTeacherId("teacher_id", req.teacher_id());
-    if (!parsed.ok()) return parsed.status();
-    id = *parsed;
+    ASSIGN_OR_RETURN(id, ParseTeacherId("teacher_id", req.teacher_id()));
   } else if (req.key_case() == pb::GetTeacherRequest::kIdNumber) {
-    auto info = ValidateIdNumber("id_number", req.id_number());
-    if (!info.ok()) return info.status();
+    RETURN_IF_ERROR(ValidateIdNumber("id_number", req.id_number()).status());
     const std::string hash = IdHash(NormalizeIdNumber(req.id_number()));
-    absl::Status st = db_.Read([&](SqlConnection& c) -> absl::Status {
-      auto r = c.Query("SELECT id FROM teachers WHERE id_hash = ?", {hash});
-      if (!r.ok()) return r.status();
-      if (r->empty())
-        return absl::NotFoundError("no teacher has this ID number");
-      id = r->front().Int(0);
+    RETURN_IF_ERROR(db_.Read([&](SqlConnection& c) -> absl::Status {
+      ASSIGN_OR_RETURN(const auto found, FindByIdHash(c, hash));
+      if (!found) return absl::NotFoundError("no teacher has this ID number");
+      id = found->first;
       return absl::OkStatus();
-    });
-    if (!st.ok()) return st;
+    }));
   } else {
     return InvalidField("key", "set teacher_id or id_number");
   }
-  auto t = LoadTeacher(id);
-  if (!t.ok()) return t.status();
-  return FinishGetTeacher(call, std::move(*t), resp);
+  ASSIGN_OR_RETURN(pb::Teacher t, LoadTeacher(id));
+  return FinishGetTeacher(call, std::move(t), resp);
 }
 
 std::optional<absl::Status> TeacherSupport::GetTeacherFast(
@@ -579,7 +405,7 @@ std::optional<absl::Status> TeacherSupport::GetTeacherFast(
 
 absl::Status TeacherSupport::FinishGetTeacher(CallContext& call, pb::Teacher t,
                                               pb::GetTeacherResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(
+  RETURN_IF_ERROR(
       CheckRecordScope(call.principal, t.region_code(), t.school_code()));
   if (!call.principal.SeesPersonalData()) {
     t.set_id_number(MaskIdNumber(t.id_number()));
@@ -594,69 +420,41 @@ absl::Status TeacherSupport::FinishGetTeacher(CallContext& call, pb::Teacher t,
 absl::Status TeacherSupport::ListTeachers(CallContext& call,
                                           const pb::ListTeachersRequest& req,
                                           pb::ListTeachersResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(
-      ValidateRegionPrefix("region_prefix", req.region_prefix()));
+  RETURN_IF_ERROR(ValidateRegionPrefix("region_prefix", req.region_prefix()));
   if (!req.school_code().empty() && !IsCode(req.school_code(), 20)) {
     return InvalidField("school_code", "must be 1..20 of A-Z a-z 0-9 -");
   }
   if (!req.subject().empty()) {
-    TEACHER_RETURN_IF_ERROR(
-        internal::ValidateLabel("subject", req.subject(), 20));
+    RETURN_IF_ERROR(internal::ValidateLabel("subject", req.subject(), 20));
   }
-  auto size = ValidatePageSize("page_size", req.page_size(), 100, 1000);
-  if (!size.ok()) return size.status();
-  auto region = ScopeRegionFilter(call.principal, req.region_prefix());
-  if (!region.ok()) return region.status();
-  const std::string filters =
-      absl::StrCat("teachers|", *region, "|", req.school_code(), "|",
-                   req.subject(), "|", req.include_inactive());
-  auto after = DecodeIdCursor(req.page_token(), filters);
-  if (!after.ok()) return after.status();
-  const bool names = call.principal.SeesPersonalData();
+  RETURN_IF_ERROR(ValidatePageSize("page_size", req.page_size(), 100, 1000)
+                      .status());  // before the scope, as it always was
+  TeacherQuery q;
+  ASSIGN_OR_RETURN(q.region,
+                   ScopeRegionFilter(call.principal, req.region_prefix()));
+  q.school_code = req.school_code();
+  q.subject = req.subject();
+  q.include_inactive = req.include_inactive();
   // A school officer lists its own school's teachers only.
-  const internal::SchoolScope school = internal::SchoolScopeOf(call.principal);
+  q.school = internal::SchoolScopeOf(call.principal);
+  ASSIGN_OR_RETURN(
+      const IdPage page,
+      IdPage::Open(
+          req.page_token(),
+          absl::StrCat("teachers|", q.region, "|", req.school_code(), "|",
+                       req.subject(), "|", req.include_inactive()),
+          req.page_size(), 100, 1000));
+  const bool names = call.principal.SeesPersonalData();
   return db_.Read([&](SqlConnection& c) -> absl::Status {
-    auto rows = c.Query(
-        absl::StrCat(
-            "SELECT id, id_masked, name_enc, school_code, school_name, "
-            "region_code, rural, stage, subjects, title, years_of_service, "
-            "active, left_reason, updated_at FROM teachers "
-            "WHERE region_code LIKE ? AND (? = '' OR school_code = ?) AND ",
-            internal::SchoolClause("school_code"),
-            " AND subjects LIKE ? ESCAPE '\\' AND (? = 1 OR active = 1) AND "
-            "id > ? ORDER BY id LIMIT ?"),
-        {*region + "%", req.school_code(), req.school_code(), school.only,
-         school.school,
-         req.subject().empty()
-             ? std::string("%")
-             : absl::StrCat("%|", internal::EscapeLike(req.subject()), "|%"),
-         int64_t{req.include_inactive()}, *after, int64_t{*size + 1}});
-    if (!rows.ok()) return rows.status();
-    int64_t last = 0;
-    for (size_t i = 0; i < rows->size() && i < static_cast<size_t>(*size);
-         ++i) {
-      const SqlRow& r = (*rows)[i];
-      last = r.Int(0);
-      auto* t = resp->add_teachers();
-      t->set_teacher_id(TeacherIdString(last));
-      t->set_id_number(r.Str(1));
-      std::string name = DecryptOrEmpty(r.Str(2), internal::kCtxName);
-      t->set_name(names ? name : MaskName(name));
-      t->set_school_code(r.Str(3));
-      t->set_school_name(r.Str(4));
-      t->set_region_code(r.Str(5));
-      t->set_rural(r.Int(6) != 0);
-      t->set_stage(static_cast<cpb::SchoolStage>(r.Int(7)));
-      for (auto& s : internal::SplitList(r.Str(8))) t->add_subjects(s);
-      t->set_title(r.Str(9));
-      t->set_years_of_service(static_cast<int32_t>(r.Int(10)));
-      t->set_active(r.Int(11) != 0);
-      t->set_left_reason(r.Str(12));
-      t->set_updated_at(FormatTs(r.Int(13)));
+    ASSIGN_OR_RETURN(const auto rows,
+                     ListTeacherRecords(c, q, page.after(), page.limit()));
+    for (size_t i = 0; i < page.Keep(rows.size()); ++i) {
+      std::string name = DecryptOrEmpty(rows[i].name_enc, internal::kCtxName);
+      ToProto(rows[i], rows[i].id_masked, names ? name : MaskName(name),
+              resp->add_teachers());
     }
-    if (rows->size() > static_cast<size_t>(*size)) {
-      resp->set_next_page_token(EncodePageToken(absl::StrCat(last), filters));
-    }
+    resp->set_next_page_token(page.NextToken(
+        rows.size(), rows.empty() ? 0 : rows[page.Keep(rows.size()) - 1].id));
     call.NoteBulkRead(static_cast<size_t>(resp->teachers_size()));
     return absl::OkStatus();
   });
@@ -665,109 +463,69 @@ absl::Status TeacherSupport::ListTeachers(CallContext& call,
 absl::Status TeacherSupport::DeactivateTeacher(
     CallContext& call, const pb::DeactivateTeacherRequest& req,
     pb::DeactivateTeacherResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
-  auto id = ParseTeacherId("teacher_id", req.teacher_id());
-  if (!id.ok()) return id.status();
-  TEACHER_RETURN_IF_ERROR(ValidateText("reason", req.reason(), 200));
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  ASSIGN_OR_RETURN(const int64_t id,
+                   ParseTeacherId("teacher_id", req.teacher_id()));
+  RETURN_IF_ERROR(ValidateText("reason", req.reason(), 200));
   call.AddRecord(req.teacher_id());
   std::vector<int64_t> campaigns_touched;
-  absl::Status st = host_.requests().Run(
+  RETURN_IF_ERROR(host_.requests().Run(
       call.principal, "DeactivateTeacher", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         campaigns_touched.clear();
-        auto t = c.Query(
-            "SELECT region_code, active, school_code FROM teachers WHERE id = ?",
-            {*id});
-        if (!t.ok()) return t.status();
-        if (t->empty()) return absl::NotFoundError("no such teacher");
-        TEACHER_RETURN_IF_ERROR(CheckRecordScope(
-            call.principal, t->front().Str(0), t->front().Str(2)));
-        if (t->front().Int(1) == 0) {
+        ASSIGN_OR_RETURN(const auto t, LoadTeacherStanding(c, id));
+        if (!t) return absl::NotFoundError("no such teacher");
+        RETURN_IF_ERROR(
+            CheckRecordScope(call.principal, t->region_code, t->school_code));
+        if (!t->active) {
           return WithReason(absl::StatusCode::kFailedPrecondition,
                             "ALREADY_INACTIVE",
                             "teacher_id: the teacher has already left");
         }
         const int64_t now = NowSec();
-        auto up = c.Execute(
-            "UPDATE teachers SET active = 0, left_reason = ?, updated_at = ? "
-            "WHERE id = ?",
-            {req.reason(), now, *id});
-        if (!up.ok()) return up.status();
+        RETURN_IF_ERROR(DeactivateTeacherRow(c, id, req.reason(), now));
         // A solution that places the teacher no longer holds.
-        auto stale = c.Execute(
-            "UPDATE rounds SET state = ?, version = version + 1 WHERE state = "
-            "? "
-            "AND id IN (SELECT round_id FROM round_nominations WHERE "
-            "teacher_id = ?)",
-            {int64_t{pb::ROUND_STATE_DRAFT}, int64_t{pb::ROUND_STATE_SOLVED},
-             *id});
-        if (!stale.ok()) return stale.status();
-        auto camps = c.Query(
-            "SELECT DISTINCT h.campaign_id FROM campaign_households h JOIN "
-            "campaigns k ON k.id = h.campaign_id WHERE h.teacher_id = ? AND "
-            "h.visits = 0 AND k.state = ? ORDER BY h.campaign_id",
-            {*id, int64_t{pb::CAMPAIGN_STATE_ACTIVE}});
-        if (!camps.ok()) return camps.status();
-        for (const auto& row : *camps) {
-          const int64_t campaign_id = row.Int(0);
-          auto campaign = LoadCampaign(c, campaign_id);
-          if (!campaign.ok()) return campaign.status();
-          auto lock = c.Execute(
-              "UPDATE campaigns SET version = version + 1 WHERE id = ?",
-              {campaign_id});
-          if (!lock.ok()) return lock.status();
-          // Only this teacher's households move: households that had no
-          // teacher wait for the next AssignCampaign, so that leaving never
-          // takes coverage from a household that had it.
-          auto mine = c.Query(
-              "SELECT household_id, region_code, schools, members FROM "
-              "campaign_households WHERE campaign_id = ? AND teacher_id = ? "
-              "AND visits = 0 ORDER BY household_id",
-              {campaign_id, *id});
-          if (!mine.ok()) return mine.status();
-          std::vector<HouseholdNeed> needs;
-          needs.reserve(mine->size());
-          for (const auto& m : *mine) {
-            HouseholdNeed n;
-            n.household_id = m.Str(0);
-            n.region_code = m.Str(1);
-            n.schools = internal::SplitList(m.Str(2));
-            n.members = internal::SplitList(m.Str(3));
-            n.stored = true;
-            needs.push_back(std::move(n));
-          }
-          auto release = c.Execute(
-              "UPDATE campaign_households SET teacher_id = 0, updated_at = ? "
-              "WHERE campaign_id = ? AND teacher_id = ? AND visits = 0",
-              {now, campaign_id, *id});
-          if (!release.ok()) return release.status();
-          auto done = AssignPending(c, *campaign, needs);
-          if (!done.ok()) return done.status();
-          std::unordered_set<std::string> still_uncovered(
-              done->uncovered_ids.begin(), done->uncovered_ids.end());
-          auto* cr = resp->add_campaigns();
-          cr->set_campaign_id(campaign_id);
-          for (const auto& n : needs) {
-            if (still_uncovered.count(n.household_id)) {
-              cr->set_uncovered(cr->uncovered() + 1);
-            } else {
-              cr->set_reassigned(cr->reassigned() + 1);
-            }
-          }
-          campaigns_touched.push_back(campaign_id);
+        RETURN_IF_ERROR(UnsolveRoundsNominating(c, id));
+        ASSIGN_OR_RETURN(campaigns_touched, CampaignsWithUnvisitedOf(c, id));
+        for (int64_t campaign_id : campaigns_touched) {
+          RETURN_IF_ERROR(ReassignHouseholdsOf(c, campaign_id, id, now,
+                                               resp->add_campaigns()));
         }
-        auto loaded = LoadTeacherFromDb(c, *id);
-        if (!loaded.ok()) return loaded.status();
-        loaded->set_id_number(MaskIdNumber(loaded->id_number()));
-        loaded->clear_name();  // filled after the transaction
-        *resp->mutable_teacher() = std::move(*loaded);
+        ASSIGN_OR_RETURN(pb::Teacher loaded, LoadTeacherFromDb(c, id));
+        loaded.set_id_number(MaskIdNumber(loaded.id_number()));
+        loaded.clear_name();  // filled after the transaction
+        *resp->mutable_teacher() = std::move(loaded);
         return absl::OkStatus();
-      });
-  if (!st.ok()) return st;
-  host_.cache().Invalidate({TeacherCacheKey(*id)});
+      }));
+  host_.cache().Invalidate({TeacherCacheKey(id)});
   for (int64_t cid : campaigns_touched) RefreshCoverageGauges(cid);
-  auto names = TeacherNames({*id}, call.principal);
-  if (names.ok()) resp->mutable_teacher()->set_name((*names)[*id]);
+  auto names = TeacherNames({id}, call.principal);
+  if (names.ok()) resp->mutable_teacher()->set_name((*names)[id]);
+  return absl::OkStatus();
+}
+
+absl::Status TeacherSupport::ReassignHouseholdsOf(
+    SqlConnection& c, int64_t campaign_id, int64_t teacher_id, int64_t now,
+    pb::CampaignReassignment* out) {
+  ASSIGN_OR_RETURN(const CampaignRecord campaign, LoadCampaign(c, campaign_id));
+  RETURN_IF_ERROR(LockCampaign(c, campaign_id));
+  // Only this teacher's households move: households that had no teacher
+  // wait for the next AssignCampaign, so that leaving never takes coverage
+  // from a household that had it.
+  ASSIGN_OR_RETURN(const auto needs,
+                   LoadUnvisitedOf(c, campaign_id, teacher_id));
+  RETURN_IF_ERROR(ReleaseUnvisitedOf(c, campaign_id, teacher_id, now));
+  ASSIGN_OR_RETURN(const PendingResult done, AssignPending(c, campaign, needs));
+  std::unordered_set<std::string> still_uncovered(done.uncovered_ids.begin(),
+                                                  done.uncovered_ids.end());
+  out->set_campaign_id(campaign_id);
+  for (const auto& n : needs) {
+    if (still_uncovered.count(n.household_id)) {
+      out->set_uncovered(out->uncovered() + 1);
+    } else {
+      out->set_reassigned(out->reassigned() + 1);
+    }
+  }
   return absl::OkStatus();
 }
 

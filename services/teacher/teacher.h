@@ -35,11 +35,15 @@
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
+#include "services/common/call_context.h"
 #include "services/common/peer.h"
-#include "services/common/server.h"
-#include "services/common/service_host.h"
 #include "services/common/sql.h"
 #include "services/teacher/assignment.h"
+#include "services/teacher/campaign_store.h"
+
+namespace eduaid {
+class ServiceHost;
+}  // namespace eduaid
 
 namespace eduaid::teacher {
 
@@ -169,10 +173,6 @@ class TeacherSupport {
                                pb::ListAuditEventsResponse* resp);
 
  private:
-  struct RoundRow;
-  struct CampaignRow;
-  struct HouseholdNeed;
-
   // Teachers.
   absl::StatusOr<pb::Teacher> LoadTeacherFromDb(SqlConnection& c, int64_t id);
   absl::StatusOr<pb::Teacher> LoadTeacher(int64_t id);
@@ -187,21 +187,9 @@ class TeacherSupport {
       const std::vector<int64_t>& ids, const Principal& p);
 
   // Rounds.
-  absl::StatusOr<RoundRow> LoadRound(SqlConnection& c, int64_t round_id);
-  // Takes the round's row lock (bumps its version) for a change of inputs;
-  // FAILED_PRECONDITION (ROUND_PUBLISHED) when frozen. Moves a SOLVED round
-  // back to DRAFT when `invalidates_solution`.
-  absl::StatusOr<RoundRow> LockRoundForChange(SqlConnection& c,
-                                              int64_t round_id,
-                                              bool invalidates_solution);
-  absl::Status FillRound(SqlConnection& c, const RoundRow& r, pb::Round* out);
   absl::Status FillSolutionNames(const Principal& p, pb::Solution* s);
 
   // Campaigns.
-  absl::StatusOr<CampaignRow> LoadCampaign(SqlConnection& c, int64_t id);
-  // Counts only households whose county starts with `scope`.
-  absl::Status FillCampaign(SqlConnection& c, const CampaignRow& row,
-                            const std::string& scope, pb::Campaign* out);
   absl::StatusOr<std::vector<HouseholdNeed>> FetchHouseholds(
       const std::string& region_prefix, int64_t* students);
   // What AssignPending did.
@@ -218,8 +206,23 @@ class TeacherSupport {
   // their schools under the campaign's cap, given the loads the campaign's
   // other households put on them. Uncovered ones are written with reason.
   absl::StatusOr<PendingResult> AssignPending(
-      SqlConnection& c, const CampaignRow& campaign,
+      SqlConnection& c, const CampaignRecord& campaign,
       const std::vector<HouseholdNeed>& needs);
+  // The assigned campaign and its first uncovered households.
+  absl::Status FillAssignedCampaign(SqlConnection& c,
+                                    const CampaignRecord& campaign,
+                                    pb::AssignCampaignResponse* resp);
+  // RecordVisit's transaction: checks, the visit row, its household's
+  // counts; `region` is the household's county.
+  absl::Status StoreVisit(SqlConnection& c, const Principal& p,
+                          const pb::Visit& v, int64_t teacher,
+                          const std::string& today,
+                          pb::RecordVisitResponse* resp, std::string* region);
+  // Moves the teacher's unvisited households in the campaign to other
+  // teachers (DeactivateTeacher), counting the outcome into `out`.
+  absl::Status ReassignHouseholdsOf(SqlConnection& c, int64_t campaign_id,
+                                    int64_t teacher_id, int64_t now,
+                                    pb::CampaignReassignment* out);
   // Sets eduaid_teacher_visit_coverage_ratio for the campaign's counties
   // (only `region` when not empty). Best effort: a failed read is skipped.
   void RefreshCoverageGauges(int64_t campaign_id,
@@ -230,14 +233,14 @@ class TeacherSupport {
       google::protobuf::RepeatedPtrField<pb::CampaignHousehold>* households);
 
   // Training.
-  absl::Status FillProgramme(SqlConnection& c, int64_t id,
-                             const std::string& scope,
-                             pb::TrainingProgramme* out);
+  // The counties a quota request weighs: its own figures, with registered
+  // students from the registry (GetCoverage) when students_from_registry.
+  absl::StatusOr<std::vector<CountyWeight>> CountyWeights(
+      const pb::AllocateTrainingQuotaRequest& req);
 
-  // A failed registry call as UNAVAILABLE naming the registry, what failed
-  // and that nothing was stored. Registry calls are made before, never
-  // inside, a transaction.
-  absl::Status RegistryError(const grpc::Status& s, absl::string_view what);
+  // The registry as PeerError names it ("the registry (<target>)").
+  // Registry calls are made before, never inside, a transaction.
+  std::string RegistryPeer() const;
 
   // Every member is set in the constructor and never reassigned; the
   // objects they point to are thread-safe, so no mutex is needed here.
@@ -263,8 +266,9 @@ absl::StatusOr<int64_t> ParseTeacherId(absl::string_view field,
 // Term arithmetic: spring Y (Feb..Jul of Y) comes before autumn Y (Sep of Y
 // .. Jan of Y+1), which comes before spring Y+1.
 int64_t TermIndex(int year, int season);
-std::string TermStart(int year, int season);  // YYYY-MM-DD
-std::string TermEnd(int year, int season);    // YYYY-MM-DD
+// The last day of the term (YYYY-MM-DD): autumn Y ends Jan 31 of Y+1,
+// spring Y ends Jul 31 of Y. Its first day is eduaid::TermStart (term.h).
+std::string TermEnd(const ::eduaid::common::v1::Term& term);
 
 }  // namespace eduaid::teacher
 

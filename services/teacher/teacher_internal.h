@@ -12,15 +12,14 @@
 #include "absl/strings/string_view.h"
 #include "eduaid/common/v1/common.pb.h"
 #include "services/common/auth.h"
+#include "services/common/clock.h"
+#include "services/common/keyset_page.h"
 #include "services/common/school_scope.h"
 #include "services/common/sql.h"
+#include "services/common/status_macros.h"
+#include "services/common/term.h"
+#include "services/common/validate.h"
 #include "services/teacher/teacher.h"
-
-#define TEACHER_RETURN_IF_ERROR(expr) \
-  do {                                \
-    absl::Status _st = (expr);        \
-    if (!_st.ok()) return _st;        \
-  } while (0)
 
 namespace eduaid::teacher {
 
@@ -36,16 +35,6 @@ inline constexpr char kCtxCache[] = "teacher.cache.teacher";
 inline constexpr char kCtxVisit[] = "teacher.visits.detail";
 inline constexpr char kCtxCoverage[] = "teacher.cache.coverage";
 
-int64_t NowSec();
-// RFC 3339 UTC; "" for 0.
-std::string FormatTs(int64_t sec);
-
-// 1..max of [A-Za-z0-9-].
-bool IsCode(absl::string_view s, size_t max);
-
-// Term: year 2000..2100, season AUTUMN or SPRING.
-absl::Status ValidateTerm(absl::string_view field, const cpb::Term& term);
-
 // A short label ("数学"): text of 1..max_chars without '|' or ','.
 absl::Status ValidateLabel(absl::string_view field, absl::string_view value,
                            size_t max_chars);
@@ -60,10 +49,6 @@ std::vector<std::string> SplitList(const std::string& text);
 
 // `value` with LIKE wildcards escaped (use with ESCAPE '\').
 std::string EscapeLike(absl::string_view value);
-
-// The id a page token carries (0 for the first page).
-absl::StatusOr<int64_t> DecodeIdCursor(const std::string& token,
-                                       const std::string& filters);
 
 // Appends the violations of `st` as row errors of row `rn`.
 void AddRowErrors(int64_t rn, const absl::Status& st,
@@ -81,55 +66,12 @@ Scope ScopeOf(const Principal& p, absl::string_view region_prefix);
 // PERMISSION_DENIED unless the principal covers or lies inside the region.
 absl::Status CheckOverlap(const Principal& p, absl::string_view region_prefix);
 
-// Days from `from` to `to` (YYYY-MM-DD); 0 when either is malformed.
-int DaysBetween(absl::string_view from, absl::string_view to);
-
 // The school scope of lists: services/common/school_scope.h.
 using ::eduaid::SchoolClause;
 using ::eduaid::SchoolScope;
 using ::eduaid::SchoolScopeOf;
 
 }  // namespace internal
-
-struct TeacherSupport::RoundRow {
-  int64_t id = 0;
-  std::string name;
-  std::string region_prefix;
-  int term_year = 0;
-  int term_season = 0;
-  int64_t term_index = 0;
-  SupportRules rules;
-  int state = 0;
-  int64_t version = 0;
-  std::string solution;  // base64 of pb::Solution, "" when none
-  int64_t filled = 0;
-  int64_t total_cost = 0;
-  std::string created_by;
-  int64_t created_at = 0, solved_at = 0, published_at = 0;
-};
-
-struct TeacherSupport::CampaignRow {
-  int64_t id = 0;
-  std::string name;
-  std::string region_prefix;
-  int term_year = 0;
-  int term_season = 0;
-  int64_t term_index = 0;
-  int cap = 0;
-  std::string due_date;
-  int state = 0;
-  int64_t version = 0;
-  int64_t created_at = 0, assigned_at = 0;
-};
-
-// A household as a campaign needs it.
-struct TeacherSupport::HouseholdNeed {
-  std::string household_id;
-  std::string region_code;
-  std::vector<std::string> schools;  // sorted, unique
-  std::vector<std::string> members;  // sorted, unique
-  bool stored = false;               // already a row of the campaign
-};
 
 }  // namespace eduaid::teacher
 

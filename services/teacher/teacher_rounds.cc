@@ -8,20 +8,22 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/crypto.h"
 #include "services/common/idempotency.h"
 #include "services/common/page_token.h"
+#include "services/common/service_host.h"
 #include "services/common/status.h"
 #include "services/common/validate.h"
+#include "services/teacher/round_solution.h"
+#include "services/teacher/round_store.h"
 #include "services/teacher/teacher.h"
 #include "services/teacher/teacher_internal.h"
+#include "services/teacher/teacher_store.h"
 
 namespace eduaid::teacher {
 
 using internal::AddRowError;
 using internal::AddRowErrors;
-using internal::FormatTs;
-using internal::IsCode;
-using internal::NowSec;
 using internal::Scope;
 
 namespace {
@@ -34,122 +36,49 @@ absl::StatusOr<int64_t> ValidateRoundId(int64_t id) {
   return id;
 }
 
-bool StateIs(int state, pb::RoundState s) {
-  return state == static_cast<int>(s);
-}
-
-}  // namespace
-
-absl::StatusOr<TeacherSupport::RoundRow> TeacherSupport::LoadRound(
-    SqlConnection& c, int64_t round_id) {
-  auto r = c.Query(
-      "SELECT id, name, region_prefix, term_year, term_season, term_index, "
-      "max_consecutive, max_per_source, allow_same_school, state, version, "
-      "solution, filled, total_cost, created_by, created_at, solved_at, "
-      "published_at FROM rounds WHERE id = ?",
-      {round_id});
-  if (!r.ok()) return r.status();
-  if (r->empty()) return absl::NotFoundError("no such round");
-  const SqlRow& row = r->front();
-  RoundRow out;
-  out.id = row.Int(0);
-  out.name = row.Str(1);
-  out.region_prefix = row.Str(2);
-  out.term_year = static_cast<int>(row.Int(3));
-  out.term_season = static_cast<int>(row.Int(4));
-  out.term_index = row.Int(5);
-  out.rules.max_consecutive_terms = static_cast<int>(row.Int(6));
-  out.rules.max_per_source_school = static_cast<int>(row.Int(7));
-  out.rules.allow_same_school_twice = row.Int(8) != 0;
-  out.state = static_cast<int>(row.Int(9));
-  out.version = row.Int(10);
-  out.solution = row.Str(11);
-  out.filled = row.Int(12);
-  out.total_cost = row.Int(13);
-  out.created_by = row.Str(14);
-  out.created_at = row.Int(15);
-  out.solved_at = row.Int(16);
-  out.published_at = row.Int(17);
-  return out;
-}
-
-absl::StatusOr<TeacherSupport::RoundRow> TeacherSupport::LockRoundForChange(
-    SqlConnection& c, int64_t round_id, bool invalidates_solution) {
-  // The UPDATE takes the row lock (PostgreSQL) so that changes to one
-  // round's inputs and its solve serialise.
-  auto up = c.Execute("UPDATE rounds SET version = version + 1 WHERE id = ?",
-                      {round_id});
-  if (!up.ok()) return up.status();
-  if (*up == 0) return absl::NotFoundError("no such round");
-  auto r = LoadRound(c, round_id);
-  if (!r.ok()) return r.status();
-  if (StateIs(r->state, pb::ROUND_STATE_PUBLISHED)) {
+// Locks the round for a change of its inputs; FAILED_PRECONDITION
+// (ROUND_PUBLISHED) when frozen. Moves a SOLVED round back to DRAFT when
+// `invalidates_solution`.
+absl::StatusOr<RoundRecord> LockRoundForChange(SqlConnection& c,
+                                               int64_t round_id,
+                                               bool invalidates_solution) {
+  RETURN_IF_ERROR(LockRound(c, round_id));
+  ASSIGN_OR_RETURN(RoundRecord r, LoadRound(c, round_id));
+  if (r.Is(pb::ROUND_STATE_PUBLISHED)) {
     return WithReason(absl::StatusCode::kFailedPrecondition, "ROUND_PUBLISHED",
                       absl::StrCat("round ", round_id,
                                    " is published and frozen; open a new "
                                    "round for changes"));
   }
-  if (invalidates_solution && StateIs(r->state, pb::ROUND_STATE_SOLVED)) {
-    auto d = c.Execute("UPDATE rounds SET state = ? WHERE id = ?",
-                       {int64_t{pb::ROUND_STATE_DRAFT}, round_id});
-    if (!d.ok()) return d.status();
-    r->state = pb::ROUND_STATE_DRAFT;
+  if (invalidates_solution && r.Is(pb::ROUND_STATE_SOLVED)) {
+    RETURN_IF_ERROR(SetRoundState(c, round_id, pb::ROUND_STATE_DRAFT));
+    r.state = pb::ROUND_STATE_DRAFT;
   }
   return r;
 }
 
-absl::Status TeacherSupport::FillRound(SqlConnection& c, const RoundRow& r,
-                                       pb::Round* out) {
-  out->set_round_id(r.id);
-  out->set_name(r.name);
-  out->set_region_prefix(r.region_prefix);
-  out->mutable_term()->set_year(r.term_year);
-  out->mutable_term()->set_season(static_cast<cpb::Season>(r.term_season));
-  out->mutable_rules()->set_max_consecutive_terms(
-      r.rules.max_consecutive_terms);
-  out->mutable_rules()->set_max_per_source_school(
-      r.rules.max_per_source_school);
-  out->mutable_rules()->set_allow_same_school_twice(
-      r.rules.allow_same_school_twice);
-  out->set_state(static_cast<pb::RoundState>(r.state));
-  out->set_created_at(FormatTs(r.created_at));
-  out->set_solved_at(FormatTs(r.solved_at));
-  out->set_published_at(FormatTs(r.published_at));
-  if (!StateIs(r.state, pb::ROUND_STATE_DRAFT)) {
-    out->set_filled_slots(static_cast<int32_t>(r.filled));
-    out->set_total_cost(r.total_cost);
-  }
-  auto counts = c.Query(
-      "SELECT (SELECT COALESCE(SUM(slots), 0) FROM round_demands WHERE "
-      "round_id = ?), (SELECT COUNT(*) FROM round_nominations WHERE "
-      "round_id = ?)",
-      {r.id, r.id});
-  if (!counts.ok()) return counts.status();
-  out->set_demanded_slots(static_cast<int32_t>(counts->front().Int(0)));
-  out->set_nominated_teachers(static_cast<int32_t>(counts->front().Int(1)));
+// The round as answered: its fields and the counts of its inputs.
+absl::Status FillRound(SqlConnection& c, const RoundRecord& r, pb::Round* out) {
+  ToProto(r, out);
+  ASSIGN_OR_RETURN(RoundInputCounts counts, CountRoundInputs(c, r.id));
+  out->set_demanded_slots(static_cast<int32_t>(counts.demanded_slots));
+  out->set_nominated_teachers(static_cast<int32_t>(counts.nominated_teachers));
   return absl::OkStatus();
 }
 
-absl::Status TeacherSupport::FillSolutionNames(const Principal& p,
-                                               pb::Solution* s) {
-  std::vector<int64_t> ids;
-  for (const auto& pl : s->placements()) {
-    auto id = ParseTeacherId("teacher_id", pl.teacher_id());
-    if (id.ok()) ids.push_back(*id);
+absl::StatusOr<pb::Solution> DecodeSolution(const std::string& b64) {
+  pb::Solution s;
+  auto bytes = Base64Decode(b64);
+  if (!bytes.ok() || !s.ParseFromString(*bytes)) {
+    return absl::DataLossError("the stored solution cannot be read");
   }
-  auto names = TeacherNames(ids, p);
-  if (!names.ok()) return names.status();
-  for (auto& pl : *s->mutable_placements()) {
-    auto id = ParseTeacherId("teacher_id", pl.teacher_id());
-    if (id.ok()) pl.set_teacher_name((*names)[*id]);
-  }
-  return absl::OkStatus();
+  return s;
 }
 
-absl::Status TeacherSupport::CreateRound(CallContext& call,
-                                         const pb::CreateRoundRequest& req,
-                                         pb::CreateRoundResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+// The rules of a new round (0 = the default), or INVALID_ARGUMENT naming
+// every bad field.
+absl::StatusOr<SupportRules> ValidateNewRound(
+    const pb::CreateRoundRequest& req) {
   std::vector<FieldViolation> v;
   auto add = [&](const absl::Status& st) {
     for (auto& f : FieldViolationsOf(st)) v.push_back(f);
@@ -160,7 +89,7 @@ absl::Status TeacherSupport::CreateRound(CallContext& call,
   } else {
     add(ValidateRegionPrefix("region_prefix", req.region_prefix()));
   }
-  add(internal::ValidateTerm("term", req.term()));
+  add(ValidateTerm("term", req.term()));
   const auto& rules = req.rules();
   int n = rules.max_consecutive_terms() == 0 ? kDefaultMaxConsecutive
                                              : rules.max_consecutive_terms();
@@ -173,64 +102,53 @@ absl::Status TeacherSupport::CreateRound(CallContext& call,
     v.push_back({"rules.max_per_source_school", "must be 1..1000 (0 = 3)"});
   }
   if (!v.empty()) return InvalidFields(v);
-  TEACHER_RETURN_IF_ERROR(CheckRegion(call.principal, req.region_prefix()));
-  return host_.requests().Run(
-      call.principal, "CreateRound", req.request_id(), req, resp,
-      [&](SqlConnection& c) -> absl::Status {
-        const int64_t now = NowSec();
-        auto ins = c.Query(
-            "INSERT INTO rounds(name, region_prefix, term_year, term_season, "
-            "term_index, max_consecutive, max_per_source, allow_same_school, "
-            "state, version, solution, filled, total_cost, created_by, "
-            "created_at, solved_at, published_at) "
-            "VALUES(?,?,?,?,?,?,?,?,?,0,'',0,0,?,?,0,0) RETURNING id",
-            {req.name(), req.region_prefix(), int64_t{req.term().year()},
-             int64_t{req.term().season()},
-             TermIndex(req.term().year(), req.term().season()), int64_t{n},
-             int64_t{k}, int64_t{rules.allow_same_school_twice()},
-             int64_t{pb::ROUND_STATE_DRAFT}, call.principal.subject, now});
-        if (!ins.ok()) return ins.status();
-        auto r = LoadRound(c, ins->front().Int(0));
-        if (!r.ok()) return r.status();
-        call.AddRecord(absl::StrCat("round:", r->id));
-        return FillRound(c, *r, resp->mutable_round());
-      });
+  SupportRules out;
+  out.max_consecutive_terms = n;
+  out.max_per_source_school = k;
+  out.allow_same_school_twice = rules.allow_same_school_twice();
+  return out;
 }
 
-absl::Status TeacherSupport::PostDemand(CallContext& call,
-                                        const pb::PostDemandRequest& req,
-                                        pb::PostDemandResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
-  TEACHER_RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
-  if (req.demands_size() == 0)
-    return InvalidField("demands", "must not be empty");
-  if (req.demands_size() > kMaxLinesPerCall) {
-    return InvalidField("demands", absl::StrCat("at most ", kMaxLinesPerCall,
-                                                " lines per call"));
-  }
-  std::vector<cpb::RowError> errors;
-  std::vector<std::pair<int64_t, const pb::DemandLine*>> good;
+// Row errors sorted by row, and the accepted/rejected counts.
+template <typename Response>
+void SetRowResults(std::vector<cpb::RowError> errors, int64_t accepted,
+                   int rows, Response* resp) {
+  internal::SortRowErrors(&errors);
+  for (auto& e : errors) *resp->add_errors() = e;
+  resp->set_accepted_rows(accepted);
+  resp->set_rejected_rows(rows - accepted);
+}
+
+// A demand line that passed validation, with its row number.
+struct DemandInput {
+  int64_t rn;
+  const pb::DemandLine* d;
+};
+
+std::vector<DemandInput> ValidateDemandLines(
+    const pb::PostDemandRequest& req, std::vector<cpb::RowError>* errors) {
+  std::vector<DemandInput> good;
   std::map<std::pair<std::string, std::string>, int64_t> seen;
   for (int i = 0; i < req.demands_size(); ++i) {
     const auto& d = req.demands(i);
     const int64_t rn = d.row_number() > 0 ? d.row_number() : i + 1;
-    const size_t before = errors.size();
+    const size_t before = errors->size();
     if (!IsCode(d.school_code(), 20)) {
-      AddRowError(rn, "school_code", "must be 1..20 of A-Z a-z 0-9 -", &errors);
+      AddRowError(rn, "school_code", "must be 1..20 of A-Z a-z 0-9 -", errors);
     }
     AddRowErrors(rn, ValidateText("school_name", d.school_name(), 100, false),
-                 &errors);
+                 errors);
     AddRowErrors(rn, ValidateRegionCode("region_code", d.region_code()),
-                 &errors);
+                 errors);
     AddRowErrors(rn, internal::ValidateLabel("subject", d.subject(), 20),
-                 &errors);
+                 errors);
     if (!cpb::SchoolStage_IsValid(d.stage())) {
-      AddRowError(rn, "stage", "is not a known school stage", &errors);
+      AddRowError(rn, "stage", "is not a known school stage", errors);
     }
     if (d.slots() < 0 || d.slots() > 50) {
-      AddRowError(rn, "slots", "must be 0..50 (0 removes the line)", &errors);
+      AddRowError(rn, "slots", "must be 0..50 (0 removes the line)", errors);
     }
-    if (errors.size() == before) {
+    if (errors->size() == before) {
       auto [it, fresh] =
           seen.emplace(std::make_pair(d.school_code(), d.subject()), rn);
       if (!fresh) {
@@ -238,115 +156,82 @@ absl::Status TeacherSupport::PostDemand(CallContext& call,
             rn, "subject",
             absl::StrCat("this school and subject already appear at row ",
                          it->second),
-            &errors);
+            errors);
       }
     }
-    if (errors.size() == before) good.push_back({rn, &d});
+    if (errors->size() == before) good.push_back({rn, &d});
   }
-  return host_.requests().Run(
-      call.principal, "PostDemand", req.request_id(), req, resp,
-      [&](SqlConnection& c) -> absl::Status {
-        auto round = LockRoundForChange(c, req.round_id(), true);
-        if (!round.ok()) return round.status();
-        TEACHER_RETURN_IF_ERROR(
-            internal::CheckOverlap(call.principal, round->region_prefix));
-        std::vector<cpb::RowError> tx_errors = errors;
-        int64_t accepted = 0;
-        for (const auto& [rn, d] : good) {
-          if (!absl::StartsWith(d->region_code(), round->region_prefix)) {
-            AddRowError(rn, "region_code",
-                        absl::StrCat("lies outside the round's region ",
-                                     round->region_prefix),
-                        &tx_errors);
-            continue;
-          }
-          if (!call.principal.Covers(d->region_code())) {
-            return absl::PermissionDeniedError(
-                absl::StrCat("row ", rn,
-                             ": the school lies outside the caller's region "
-                             "scope; nothing was posted"));
-          }
-          if (!call.principal.CoversSchool(d->school_code())) {
-            return absl::PermissionDeniedError(
-                absl::StrCat("row ", rn,
-                             ": a school officer posts its own school's "
-                             "demand only; nothing was posted"));
-          }
-          absl::StatusOr<int64_t> r;
-          if (d->slots() == 0) {
-            r = c.Execute(
-                "DELETE FROM round_demands WHERE round_id = ? AND "
-                "school_code = ? AND subject = ?",
-                {round->id, d->school_code(), d->subject()});
-            if (r.ok()) {
-              auto rc = c.Execute(
-                  "DELETE FROM round_constraints WHERE round_id = ? AND "
-                  "school_code = ? AND NOT EXISTS (SELECT 1 FROM round_demands "
-                  "WHERE round_id = ? AND school_code = ?)",
-                  {round->id, d->school_code(), round->id, d->school_code()});
-              if (!rc.ok()) return rc.status();
-            }
-          } else {
-            r = c.Execute(
-                "INSERT INTO round_demands(round_id, school_code, subject, "
-                "school_name, region_code, stage, slots) VALUES(?,?,?,?,?,?,?) "
-                "ON CONFLICT(round_id, school_code, subject) DO UPDATE SET "
-                "school_name = excluded.school_name, region_code = "
-                "excluded.region_code, stage = excluded.stage, slots = "
-                "excluded.slots",
-                {round->id, d->school_code(), d->subject(), d->school_name(),
-                 d->region_code(), int64_t{d->stage()}, int64_t{d->slots()}});
-          }
-          if (!r.ok()) return r.status();
-          ++accepted;
-        }
-        internal::SortRowErrors(&tx_errors);
-        for (auto& e : tx_errors) *resp->add_errors() = e;
-        resp->set_accepted_rows(accepted);
-        resp->set_rejected_rows(req.demands_size() - accepted);
-        call.AddRecord(
-            absl::StrCat("round:", round->id, " demand lines:", accepted));
-        return FillRound(c, *round, resp->mutable_round());
-      });
+  return good;
 }
 
-absl::Status TeacherSupport::NominateTeachers(
-    CallContext& call, const pb::NominateTeachersRequest& req,
-    pb::NominateTeachersResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
-  TEACHER_RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
-  if (req.nominations_size() == 0) {
-    return InvalidField("nominations", "must not be empty");
+// Stores the lines (slots 0 removes one); the number accepted. Lines
+// outside the round's region become row errors; a line outside the
+// caller's scope fails the whole call.
+absl::StatusOr<int64_t> ApplyDemandLines(SqlConnection& c, const Principal& p,
+                                         const RoundRecord& round,
+                                         const std::vector<DemandInput>& good,
+                                         std::vector<cpb::RowError>* errors) {
+  int64_t accepted = 0;
+  for (const auto& [rn, d] : good) {
+    if (!absl::StartsWith(d->region_code(), round.region_prefix)) {
+      AddRowError(
+          rn, "region_code",
+          absl::StrCat("lies outside the round's region ", round.region_prefix),
+          errors);
+      continue;
+    }
+    if (!p.Covers(d->region_code())) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("row ", rn,
+                       ": the school lies outside the caller's region "
+                       "scope; nothing was posted"));
+    }
+    if (!p.CoversSchool(d->school_code())) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("row ", rn,
+                       ": a school officer posts its own school's "
+                       "demand only; nothing was posted"));
+    }
+    if (d->slots() == 0) {
+      RETURN_IF_ERROR(
+          DeleteDemand(c, round.id, d->school_code(), d->subject()));
+    } else {
+      RETURN_IF_ERROR(UpsertDemand(c, round.id, *d));
+    }
+    ++accepted;
   }
-  if (req.nominations_size() > kMaxLinesPerCall) {
-    return InvalidField(
-        "nominations", absl::StrCat("at most ", kMaxLinesPerCall, " per call"));
-  }
-  struct Good {
-    int64_t rn;
-    int64_t teacher;
-    const pb::Nomination* n;
-  };
-  std::vector<cpb::RowError> errors;
-  std::vector<Good> good;
+  return accepted;
+}
+
+// A nomination that passed validation.
+struct NominationInput {
+  int64_t rn;
+  int64_t teacher;
+  const pb::Nomination* n;
+};
+
+std::vector<NominationInput> ValidateNominations(
+    const pb::NominateTeachersRequest& req,
+    std::vector<cpb::RowError>* errors) {
+  std::vector<NominationInput> good;
   std::unordered_map<int64_t, int64_t> seen;
   for (int i = 0; i < req.nominations_size(); ++i) {
     const auto& n = req.nominations(i);
     const int64_t rn = n.row_number() > 0 ? n.row_number() : i + 1;
-    const size_t before = errors.size();
+    const size_t before = errors->size();
     auto id = ParseTeacherId("teacher_id", n.teacher_id());
-    if (!id.ok()) AddRowErrors(rn, id.status(), &errors);
+    if (!id.ok()) AddRowErrors(rn, id.status(), errors);
     if (n.preferred_school_codes_size() > 5) {
-      AddRowError(rn, "preferred_school_codes", "at most 5 schools", &errors);
+      AddRowError(rn, "preferred_school_codes", "at most 5 schools", errors);
     } else {
       std::unordered_set<std::string> codes;
       for (int p = 0; p < n.preferred_school_codes_size(); ++p) {
         const std::string field =
             absl::StrCat("preferred_school_codes[", p, "]");
         if (!IsCode(n.preferred_school_codes(p), 20)) {
-          AddRowError(rn, field, "must be 1..20 of A-Z a-z 0-9 -", &errors);
+          AddRowError(rn, field, "must be 1..20 of A-Z a-z 0-9 -", errors);
         } else if (!codes.insert(n.preferred_school_codes(p)).second) {
-          AddRowError(rn, field, "is listed twice", &errors);
+          AddRowError(rn, field, "is listed twice", errors);
         }
       }
     }
@@ -356,103 +241,327 @@ absl::Status TeacherSupport::NominateTeachers(
         AddRowError(rn, "teacher_id",
                     absl::StrCat("duplicated in this request (first at row ",
                                  it->second, ")"),
-                    &errors);
+                    errors);
       }
     }
-    if (errors.size() == before) good.push_back({rn, *id, &n});
+    if (errors->size() == before) good.push_back({rn, *id, &n});
   }
+  return good;
+}
+
+// Why a teacher cannot be nominated to the round ("" when they can).
+std::string NominationBlock(const TeacherStanding& t,
+                            const RoundRecord& round) {
+  if (!absl::StartsWith(t.region_code, round.region_prefix)) {
+    return absl::StrCat("the teacher's county ", t.region_code,
+                        " lies outside the round's region ",
+                        round.region_prefix);
+  }
+  if (t.rural) {
+    return "the teacher's school is rural; support teachers come from urban "
+           "schools";
+  }
+  if (!t.active) return "the teacher has left";
+  return "";
+}
+
+// Stores or withdraws the nominations; the number accepted.
+absl::StatusOr<int64_t> ApplyNominations(
+    SqlConnection& c, const Principal& p, const RoundRecord& round,
+    const std::vector<NominationInput>& good,
+    std::vector<cpb::RowError>* errors) {
+  int64_t accepted = 0;
+  for (const auto& g : good) {
+    ASSIGN_OR_RETURN(const auto t, LoadTeacherStanding(c, g.teacher));
+    if (!t) {
+      AddRowError(g.rn, "teacher_id", "no such teacher", errors);
+      continue;
+    }
+    if (!p.Covers(t->region_code)) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("row ", g.rn,
+                       ": the teacher lies outside the caller's region "
+                       "scope; nothing was nominated"));
+    }
+    if (!p.CoversSchool(t->school_code)) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("row ", g.rn,
+                       ": the teacher is not of the caller's school; "
+                       "nothing was nominated"));
+    }
+    if (g.n->withdraw()) {
+      RETURN_IF_ERROR(DeleteNomination(c, round.id, g.teacher));
+      ++accepted;
+      continue;
+    }
+    if (std::string why = NominationBlock(*t, round); !why.empty()) {
+      AddRowError(g.rn, "teacher_id", why, errors);
+      continue;
+    }
+    RETURN_IF_ERROR(UpsertNomination(
+        c, round.id, g.teacher,
+        internal::JoinListOf(g.n->preferred_school_codes()), p.subject));
+    ++accepted;
+  }
+  return accepted;
+}
+
+// Sets or clears one constraint. FAILED_PRECONDITION: NOT_NOMINATED,
+// NO_DEMAND_AT_SCHOOL.
+absl::Status ApplyConstraint(SqlConnection& c, int64_t round_id,
+                             int64_t teacher,
+                             const pb::SetPlacementConstraintRequest& req,
+                             const std::string& set_by) {
+  ASSIGN_OR_RETURN(const bool nominated, IsNominated(c, round_id, teacher));
+  if (!nominated) {
+    return WithReason(absl::StatusCode::kFailedPrecondition, "NOT_NOMINATED",
+                      "teacher_id: the teacher is not nominated in this "
+                      "round");
+  }
+  if (req.kind() == pb::CONSTRAINT_KIND_CLEAR) {
+    return ClearConstraint(c, round_id, teacher, req.school_code());
+  }
+  ASSIGN_OR_RETURN(const bool demand,
+                   HasDemandAtSchool(c, round_id, req.school_code()));
+  if (!demand) {
+    return WithReason(absl::StatusCode::kFailedPrecondition,
+                      "NO_DEMAND_AT_SCHOOL",
+                      "school_code: the school posted no demand in "
+                      "this round");
+  }
+  return SetConstraint(c, round_id, teacher, req.school_code(), req.kind(),
+                       set_by);
+}
+
+// Writes the solution's placements into the history; FAILED_PRECONDITION
+// (TEACHER_ALREADY_PLACED) when another published round placed a teacher.
+absl::Status RecordPlacements(SqlConnection& c, const RoundRecord& round,
+                              const pb::Solution& s,
+                              std::vector<std::string>* placed) {
+  for (const auto& p : s.placements()) {
+    auto id = ParseTeacherId("teacher_id", p.teacher_id());
+    if (!id.ok()) return absl::DataLossError("bad teacher id in solution");
+    ASSIGN_OR_RETURN(
+        const bool inserted,
+        InsertPlacement(c, *id, round.term_index, p.school_code(), round.id));
+    if (!inserted) {
+      return WithReason(
+          absl::StatusCode::kFailedPrecondition, "TEACHER_ALREADY_PLACED",
+          absl::StrCat(p.teacher_id(),
+                       " already has a placement this term (another "
+                       "round was published); solve again"));
+    }
+    placed->push_back(p.teacher_id());
+  }
+  return absl::OkStatus();
+}
+
+// What a caller who does not cover the whole round sees of it: records of
+// its region and, for a school officer, of its school.
+class RoundView {
+ public:
+  RoundView(const Principal& p, bool full) : p_(p), full_(full) {}
+  bool Shows(const std::string& region, const std::string& school) const {
+    return full_ || Mine(region, school);
+  }
+  bool Mine(const std::string& region, const std::string& school) const {
+    return p_.Covers(region) && p_.CoversSchool(school);
+  }
+  bool ShowsTeacher(int64_t id) {
+    return Shows(region_of_[id], school_of_[id]);
+  }
+  bool MineTeacher(int64_t id) { return Mine(region_of_[id], school_of_[id]); }
+  void NoteTeacher(const NominationRecord& n) {
+    region_of_[n.teacher_id] = n.region_code;
+    school_of_[n.teacher_id] = n.school_code;
+  }
+  bool full() const { return full_; }
+
+ private:
+  const Principal& p_;
+  const bool full_;
+  std::unordered_map<int64_t, std::string> region_of_, school_of_;
+};
+
+// The part of a solution a caller inside the round's region sees, with
+// figures recomputed over that part.
+pb::Solution PartOfSolution(const pb::Solution& s, RoundView& view,
+                            const pb::GetRoundResponse& resp) {
+  pb::Solution part;
+  for (const auto& pl : s.placements()) {
+    if (view.Mine(pl.region_code(), pl.school_code()) ||
+        view.Mine(pl.source_region_code(), pl.source_school_code())) {
+      *part.add_placements() = pl;
+    }
+  }
+  for (const auto& u : s.unfilled()) {
+    if (view.Mine(u.region_code(), u.school_code())) *part.add_unfilled() = u;
+  }
+  for (const auto& u : s.unplaced_teachers()) {
+    auto id = ParseTeacherId("teacher_id", u.teacher_id());
+    if (id.ok() && view.MineTeacher(*id)) *part.add_unplaced_teachers() = u;
+  }
+  part.set_solve_micros(s.solve_micros());
+  for (const auto& d : resp.demands()) {
+    part.set_demanded_slots(part.demanded_slots() + d.slots());
+  }
+  for (const auto& pl : part.placements()) {
+    if (view.Mine(pl.region_code(), pl.school_code())) {
+      part.set_filled_slots(part.filled_slots() + 1);
+    }
+    part.set_total_cost(part.total_cost() + pl.cost());
+  }
+  part.set_teachers(resp.nominations_size());
+  part.set_demand_lines(resp.demands_size());
+  return part;
+}
+
+// GetRound's read: the round, its inputs and solution as the caller may
+// see them (names come later).
+absl::Status ReadRoundDetail(SqlConnection& c, const Principal& p,
+                             int64_t round_id, pb::GetRoundResponse* resp) {
+  ASSIGN_OR_RETURN(const RoundRecord round, LoadRound(c, round_id));
+  const Scope scope = internal::ScopeOf(p, round.region_prefix);
+  if (scope == Scope::kNone) return CheckRegion(p, round.region_prefix);
+  RoundView view(p, scope == Scope::kFull && p.role != Role::kSchoolOfficer);
+  RETURN_IF_ERROR(FillRound(c, round, resp->mutable_round()));
+  ASSIGN_OR_RETURN(const auto demands, LoadDemands(c, round.id));
+  for (const auto& d : demands) {
+    if (view.Shows(d.region_code, d.school_code)) {
+      ToProto(d, resp->add_demands());
+    }
+  }
+  ASSIGN_OR_RETURN(const auto nominations, LoadNominations(c, round.id));
+  for (const auto& n : nominations) {
+    view.NoteTeacher(n);
+    if (view.Shows(n.region_code, n.school_code)) {
+      ToProto(n, resp->add_nominations());
+    }
+  }
+  ASSIGN_OR_RETURN(const auto constraints, LoadConstraints(c, round.id));
+  for (const auto& k : constraints) {
+    if (view.ShowsTeacher(k.teacher_id)) ToProto(k, resp->add_constraints());
+  }
+  if (round.Is(pb::ROUND_STATE_DRAFT) || round.solution.empty()) {
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(pb::Solution s, DecodeSolution(round.solution));
+  if (!view.full()) s = PartOfSolution(s, view, *resp);
+  *resp->mutable_solution() = std::move(s);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status TeacherSupport::FillSolutionNames(const Principal& p,
+                                               pb::Solution* s) {
+  std::vector<int64_t> ids;
+  for (const auto& pl : s->placements()) {
+    auto id = ParseTeacherId("teacher_id", pl.teacher_id());
+    if (id.ok()) ids.push_back(*id);
+  }
+  ASSIGN_OR_RETURN(auto names, TeacherNames(ids, p));
+  for (auto& pl : *s->mutable_placements()) {
+    auto id = ParseTeacherId("teacher_id", pl.teacher_id());
+    if (id.ok()) pl.set_teacher_name(names[*id]);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TeacherSupport::CreateRound(CallContext& call,
+                                         const pb::CreateRoundRequest& req,
+                                         pb::CreateRoundResponse* resp) {
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  ASSIGN_OR_RETURN(const SupportRules rules, ValidateNewRound(req));
+  RETURN_IF_ERROR(CheckRegion(call.principal, req.region_prefix()));
+  RoundRecord draft;
+  draft.name = req.name();
+  draft.region_prefix = req.region_prefix();
+  draft.term_year = req.term().year();
+  draft.term_season = req.term().season();
+  draft.term_index = TermIndex(req.term().year(), req.term().season());
+  draft.rules = rules;
+  draft.created_by = call.principal.subject;
+  return host_.requests().Run(
+      call.principal, "CreateRound", req.request_id(), req, resp,
+      [&](SqlConnection& c) -> absl::Status {
+        draft.created_at = NowSec();
+        ASSIGN_OR_RETURN(const int64_t id, InsertRound(c, draft));
+        ASSIGN_OR_RETURN(const RoundRecord r, LoadRound(c, id));
+        call.AddRecord(absl::StrCat("round:", r.id));
+        return FillRound(c, r, resp->mutable_round());
+      });
+}
+
+absl::Status TeacherSupport::PostDemand(CallContext& call,
+                                        const pb::PostDemandRequest& req,
+                                        pb::PostDemandResponse* resp) {
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
+  if (req.demands_size() == 0)
+    return InvalidField("demands", "must not be empty");
+  if (req.demands_size() > kMaxLinesPerCall) {
+    return InvalidField("demands", absl::StrCat("at most ", kMaxLinesPerCall,
+                                                " lines per call"));
+  }
+  std::vector<cpb::RowError> errors;
+  const std::vector<DemandInput> good = ValidateDemandLines(req, &errors);
+  return host_.requests().Run(
+      call.principal, "PostDemand", req.request_id(), req, resp,
+      [&](SqlConnection& c) -> absl::Status {
+        ASSIGN_OR_RETURN(const RoundRecord round,
+                         LockRoundForChange(c, req.round_id(), true));
+        RETURN_IF_ERROR(
+            internal::CheckOverlap(call.principal, round.region_prefix));
+        std::vector<cpb::RowError> tx_errors = errors;
+        ASSIGN_OR_RETURN(
+            const int64_t accepted,
+            ApplyDemandLines(c, call.principal, round, good, &tx_errors));
+        SetRowResults(std::move(tx_errors), accepted, req.demands_size(), resp);
+        call.AddRecord(
+            absl::StrCat("round:", round.id, " demand lines:", accepted));
+        return FillRound(c, round, resp->mutable_round());
+      });
+}
+
+absl::Status TeacherSupport::NominateTeachers(
+    CallContext& call, const pb::NominateTeachersRequest& req,
+    pb::NominateTeachersResponse* resp) {
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
+  if (req.nominations_size() == 0) {
+    return InvalidField("nominations", "must not be empty");
+  }
+  if (req.nominations_size() > kMaxLinesPerCall) {
+    return InvalidField(
+        "nominations", absl::StrCat("at most ", kMaxLinesPerCall, " per call"));
+  }
+  std::vector<cpb::RowError> errors;
+  const std::vector<NominationInput> good = ValidateNominations(req, &errors);
   return host_.requests().Run(
       call.principal, "NominateTeachers", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
-        auto round = LockRoundForChange(c, req.round_id(), true);
-        if (!round.ok()) return round.status();
-        TEACHER_RETURN_IF_ERROR(
-            internal::CheckOverlap(call.principal, round->region_prefix));
+        ASSIGN_OR_RETURN(const RoundRecord round,
+                         LockRoundForChange(c, req.round_id(), true));
+        RETURN_IF_ERROR(
+            internal::CheckOverlap(call.principal, round.region_prefix));
         std::vector<cpb::RowError> tx_errors = errors;
-        int64_t accepted = 0;
-        for (const auto& g : good) {
-          auto t = c.Query(
-              "SELECT region_code, rural, active, school_code FROM teachers "
-              "WHERE id = ?",
-              {g.teacher});
-          if (!t.ok()) return t.status();
-          if (t->empty()) {
-            AddRowError(g.rn, "teacher_id", "no such teacher", &tx_errors);
-            continue;
-          }
-          const std::string region = t->front().Str(0);
-          if (!call.principal.Covers(region)) {
-            return absl::PermissionDeniedError(
-                absl::StrCat("row ", g.rn,
-                             ": the teacher lies outside the caller's region "
-                             "scope; nothing was nominated"));
-          }
-          if (!call.principal.CoversSchool(t->front().Str(3))) {
-            return absl::PermissionDeniedError(
-                absl::StrCat("row ", g.rn,
-                             ": the teacher is not of the caller's school; "
-                             "nothing was nominated"));
-          }
-          if (g.n->withdraw()) {
-            auto del = c.Execute(
-                "DELETE FROM round_nominations WHERE round_id = ? AND "
-                "teacher_id = ?",
-                {round->id, g.teacher});
-            if (!del.ok()) return del.status();
-            auto delc = c.Execute(
-                "DELETE FROM round_constraints WHERE round_id = ? AND "
-                "teacher_id = ?",
-                {round->id, g.teacher});
-            if (!delc.ok()) return delc.status();
-            ++accepted;
-            continue;
-          }
-          if (!absl::StartsWith(region, round->region_prefix)) {
-            AddRowError(g.rn, "teacher_id",
-                        absl::StrCat("the teacher's county ", region,
-                                     " lies outside the round's region ",
-                                     round->region_prefix),
-                        &tx_errors);
-            continue;
-          }
-          if (t->front().Int(1) != 0) {
-            AddRowError(g.rn, "teacher_id",
-                        "the teacher's school is rural; support teachers come "
-                        "from urban schools",
-                        &tx_errors);
-            continue;
-          }
-          if (t->front().Int(2) == 0) {
-            AddRowError(g.rn, "teacher_id", "the teacher has left", &tx_errors);
-            continue;
-          }
-          auto up = c.Execute(
-              "INSERT INTO round_nominations(round_id, teacher_id, "
-              "preferences, "
-              "nominated_by) VALUES(?,?,?,?) ON CONFLICT(round_id, teacher_id) "
-              "DO UPDATE SET preferences = excluded.preferences, "
-              "nominated_by = excluded.nominated_by",
-              {round->id, g.teacher,
-               internal::JoinListOf(g.n->preferred_school_codes()),
-               call.principal.subject});
-          if (!up.ok()) return up.status();
-          ++accepted;
-        }
-        internal::SortRowErrors(&tx_errors);
-        for (auto& e : tx_errors) *resp->add_errors() = e;
-        resp->set_accepted_rows(accepted);
-        resp->set_rejected_rows(req.nominations_size() - accepted);
+        ASSIGN_OR_RETURN(
+            const int64_t accepted,
+            ApplyNominations(c, call.principal, round, good, &tx_errors));
+        SetRowResults(std::move(tx_errors), accepted, req.nominations_size(),
+                      resp);
         call.AddRecord(
-            absl::StrCat("round:", round->id, " nominations:", accepted));
-        return FillRound(c, *round, resp->mutable_round());
+            absl::StrCat("round:", round.id, " nominations:", accepted));
+        return FillRound(c, round, resp->mutable_round());
       });
 }
 
 absl::Status TeacherSupport::SetPlacementConstraint(
     CallContext& call, const pb::SetPlacementConstraintRequest& req,
     pb::SetPlacementConstraintResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
-  TEACHER_RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
   std::vector<FieldViolation> v;
   auto teacher = ParseTeacherId("teacher_id", req.teacher_id());
   if (!teacher.ok()) {
@@ -471,238 +580,51 @@ absl::Status TeacherSupport::SetPlacementConstraint(
   return host_.requests().Run(
       call.principal, "SetPlacementConstraint", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
-        auto round = LockRoundForChange(c, req.round_id(), true);
-        if (!round.ok()) return round.status();
-        TEACHER_RETURN_IF_ERROR(
-            CheckRegion(call.principal, round->region_prefix));
-        auto nom = c.Query(
-            "SELECT 1 FROM round_nominations WHERE round_id = ? AND "
-            "teacher_id = ?",
-            {round->id, *teacher});
-        if (!nom.ok()) return nom.status();
-        if (nom->empty()) {
-          return WithReason(absl::StatusCode::kFailedPrecondition,
-                            "NOT_NOMINATED",
-                            "teacher_id: the teacher is not nominated in this "
-                            "round");
-        }
-        if (req.kind() == pb::CONSTRAINT_KIND_CLEAR) {
-          auto del = c.Execute(
-              "DELETE FROM round_constraints WHERE round_id = ? AND "
-              "teacher_id = ? AND school_code = ?",
-              {round->id, *teacher, req.school_code()});
-          if (!del.ok()) return del.status();
-        } else {
-          auto dem = c.Query(
-              "SELECT 1 FROM round_demands WHERE round_id = ? AND "
-              "school_code = ?",
-              {round->id, req.school_code()});
-          if (!dem.ok()) return dem.status();
-          if (dem->empty()) {
-            return WithReason(absl::StatusCode::kFailedPrecondition,
-                              "NO_DEMAND_AT_SCHOOL",
-                              "school_code: the school posted no demand in "
-                              "this round");
-          }
-          if (req.kind() == pb::CONSTRAINT_KIND_PIN) {
-            auto del = c.Execute(
-                "DELETE FROM round_constraints WHERE round_id = ? AND "
-                "teacher_id = ? AND kind = ?",
-                {round->id, *teacher, int64_t{pb::CONSTRAINT_KIND_PIN}});
-            if (!del.ok()) return del.status();
-          }
-          auto up = c.Execute(
-              "INSERT INTO round_constraints(round_id, teacher_id, "
-              "school_code, "
-              "kind, set_by) VALUES(?,?,?,?,?) ON CONFLICT(round_id, "
-              "teacher_id, school_code) DO UPDATE SET kind = excluded.kind, "
-              "set_by = excluded.set_by",
-              {round->id, *teacher, req.school_code(), int64_t{req.kind()},
-               call.principal.subject});
-          if (!up.ok()) return up.status();
-        }
-        auto all = c.Query(
-            "SELECT teacher_id, school_code, kind, set_by FROM "
-            "round_constraints WHERE round_id = ? ORDER BY teacher_id, "
-            "school_code",
-            {round->id});
-        if (!all.ok()) return all.status();
-        for (const auto& r : *all) {
-          auto* pc = resp->add_constraints();
-          pc->set_teacher_id(TeacherIdString(r.Int(0)));
-          pc->set_school_code(r.Str(1));
-          pc->set_kind(static_cast<pb::ConstraintKind>(r.Int(2)));
-          pc->set_set_by(r.Str(3));
-        }
-        return FillRound(c, *round, resp->mutable_round());
+        ASSIGN_OR_RETURN(const RoundRecord round,
+                         LockRoundForChange(c, req.round_id(), true));
+        RETURN_IF_ERROR(CheckRegion(call.principal, round.region_prefix));
+        RETURN_IF_ERROR(ApplyConstraint(c, round.id, *teacher, req,
+                                        call.principal.subject));
+        ASSIGN_OR_RETURN(const auto all, LoadConstraints(c, round.id));
+        for (const auto& k : all) ToProto(k, resp->add_constraints());
+        return FillRound(c, round, resp->mutable_round());
       });
 }
 
 absl::Status TeacherSupport::SolveRound(CallContext& call,
                                         const pb::SolveRoundRequest& req,
                                         pb::SolveRoundResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
-  TEACHER_RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
   call.AddRecord(absl::StrCat("round:", req.round_id()));
   double solve_seconds = -1;
   absl::Status st = host_.requests().Run(
       call.principal, "SolveRound", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
-        auto round = LockRoundForChange(c, req.round_id(), false);
-        if (!round.ok()) return round.status();
-        TEACHER_RETURN_IF_ERROR(
-            CheckRegion(call.principal, round->region_prefix));
-        auto drows = c.Query(
-            "SELECT school_code, subject, school_name, region_code, stage, "
-            "slots FROM round_demands WHERE round_id = ? ORDER BY "
-            "school_code, subject",
-            {round->id});
-        if (!drows.ok()) return drows.status();
-        if (drows->empty()) {
-          return WithReason(absl::StatusCode::kFailedPrecondition, "NO_DEMAND",
-                            "round_id: no school posted demand yet");
-        }
-        auto trows = c.Query(
-            "SELECT n.teacher_id, n.preferences, t.school_code, t.region_code, "
-            "t.subjects, t.stage, t.active FROM round_nominations n JOIN "
-            "teachers t ON t.id = n.teacher_id WHERE n.round_id = ? "
-            "ORDER BY n.teacher_id",
-            {round->id});
-        if (!trows.ok()) return trows.status();
-        if (trows->empty()) {
-          return WithReason(absl::StatusCode::kFailedPrecondition,
-                            "NO_NOMINATIONS",
-                            "round_id: no teacher is nominated yet");
-        }
-        auto hrows = c.Query(
-            "SELECT h.teacher_id, h.term_index, h.school_code FROM "
-            "placement_history h JOIN round_nominations n ON n.teacher_id = "
-            "h.teacher_id AND n.round_id = ?",
-            {round->id});
-        if (!hrows.ok()) return hrows.status();
-        auto crows = c.Query(
-            "SELECT teacher_id, school_code, kind FROM round_constraints "
-            "WHERE round_id = ? ORDER BY teacher_id, school_code",
-            {round->id});
-        if (!crows.ok()) return crows.status();
-
-        std::vector<SupportDemand> demands;
-        std::vector<std::string> school_names;
-        for (const auto& r : *drows) {
-          SupportDemand d;
-          d.school_code = r.Str(0);
-          d.subject = r.Str(1);
-          d.region_code = r.Str(3);
-          d.stage = static_cast<int>(r.Int(4));
-          d.slots = static_cast<int>(r.Int(5));
-          school_names.push_back(r.Str(2));
-          demands.push_back(std::move(d));
-        }
-        std::unordered_map<int64_t, std::map<int64_t, std::string>> history;
-        for (const auto& r : *hrows) history[r.Int(0)][r.Int(1)] = r.Str(2);
-        std::vector<SupportTeacher> teachers;
-        for (const auto& r : *trows) {
-          SupportTeacher t;
-          const int64_t id = r.Int(0);
-          t.id = TeacherIdString(id);
-          t.preferred_schools = internal::SplitList(r.Str(1));
-          t.source_school = r.Str(2);
-          t.region_code = r.Str(3);
-          t.subjects = internal::SplitList(r.Str(4));
-          t.stage = static_cast<int>(r.Int(5));
-          t.active = r.Int(6) != 0;
-          const auto& h = history[id];
-          for (const auto& [term, school] : h) {
-            if (term < round->term_index) {
-              ++t.prior_placements;
-              t.last_school = school;
-            } else if (term == round->term_index) {
-              t.placed_this_term = true;
-            }
-          }
-          for (int64_t term = round->term_index - 1; h.count(term); --term) {
-            ++t.consecutive_terms;
-          }
-          teachers.push_back(std::move(t));
-        }
-        std::vector<PairConstraint> constraints;
-        for (const auto& r : *crows) {
-          constraints.push_back({TeacherIdString(r.Int(0)), r.Str(1),
-                                 r.Int(2) == pb::CONSTRAINT_KIND_PIN});
-        }
-
+        ASSIGN_OR_RETURN(RoundRecord round,
+                         LockRoundForChange(c, req.round_id(), false));
+        RETURN_IF_ERROR(CheckRegion(call.principal, round.region_prefix));
+        ASSIGN_OR_RETURN(const SolveInputs in, ReadSolveInputs(c, round));
         const auto start = std::chrono::steady_clock::now();
-        auto solved =
-            SolveSupportRound(teachers, demands, round->rules, constraints);
+        auto solved = SolveSupportRound(in.teachers, in.demands, round.rules,
+                                        in.constraints);
         const auto micros =
             std::chrono::duration_cast<std::chrono::microseconds>(
                 std::chrono::steady_clock::now() - start)
                 .count();
         if (!solved.ok()) return solved.status();
         solve_seconds = micros / 1e6;
-
         pb::Solution* s = resp->mutable_solution();
-        s->set_demanded_slots(solved->demanded);
-        s->set_filled_slots(solved->filled);
-        s->set_total_cost(solved->total_cost);
-        s->set_solve_micros(micros);
-        s->set_teachers(static_cast<int32_t>(teachers.size()));
-        s->set_demand_lines(static_cast<int32_t>(demands.size()));
-        for (const auto& p : solved->placements) {
-          const SupportTeacher& t = teachers[p.teacher];
-          const SupportDemand& d = demands[p.demand];
-          auto* out = s->add_placements();
-          out->set_teacher_id(t.id);
-          out->set_source_school_code(t.source_school);
-          out->set_source_region_code(t.region_code);
-          out->set_school_code(d.school_code);
-          out->set_school_name(school_names[p.demand]);
-          out->set_region_code(d.region_code);
-          out->set_subject(d.subject);
-          out->set_cost(p.cost);
-          out->set_pinned(p.pinned);
-          for (const auto& term : p.terms) {
-            auto* ct = out->add_reasons();
-            ct->set_factor(term.factor);
-            ct->set_points(term.points);
-            ct->set_explanation(term.explanation);
-          }
-          if (p.pinned) {
-            auto* ct = out->add_reasons();
-            ct->set_factor("pinned");
-            ct->set_points(0);
-            ct->set_explanation("pinned to this school by an officer");
-          }
-        }
-        for (const auto& u : solved->unfilled) {
-          const SupportDemand& d = demands[u.demand];
-          auto* out = s->add_unfilled();
-          out->set_school_code(d.school_code);
-          out->set_school_name(school_names[u.demand]);
-          out->set_region_code(d.region_code);
-          out->set_subject(d.subject);
-          out->set_slots(u.slots);
-          out->set_reason(static_cast<pb::UnfilledReason>(u.cause));
-          out->set_explanation(u.explanation);
-        }
-        for (const auto& u : solved->unplaced) {
-          auto* out = s->add_unplaced_teachers();
-          out->set_teacher_id(teachers[u.teacher].id);
-          out->set_explanation(u.explanation);
-        }
+        SolutionToProto(*solved, in, micros, s);
         const int64_t now = NowSec();
-        auto up = c.Execute(
-            "UPDATE rounds SET state = ?, solution = ?, filled = ?, "
-            "total_cost = ?, solved_at = ? WHERE id = ?",
-            {int64_t{pb::ROUND_STATE_SOLVED},
-             Base64Encode(s->SerializeAsString()), int64_t{solved->filled},
-             solved->total_cost, now, round->id});
-        if (!up.ok()) return up.status();
-        round->state = pb::ROUND_STATE_SOLVED;
-        round->filled = solved->filled;
-        round->total_cost = solved->total_cost;
-        round->solved_at = now;
-        return FillRound(c, *round, resp->mutable_round());
+        RETURN_IF_ERROR(SaveSolution(c, round.id,
+                                     Base64Encode(s->SerializeAsString()),
+                                     solved->filled, solved->total_cost, now));
+        round.state = pb::ROUND_STATE_SOLVED;
+        round.filled = solved->filled;
+        round.total_cost = solved->total_cost;
+        round.solved_at = now;
+        return FillRound(c, round, resp->mutable_round());
       });
   if (!st.ok()) return st;
   if (solve_seconds >= 0) solve_round_seconds_->Observe(solve_seconds);
@@ -714,65 +636,35 @@ absl::Status TeacherSupport::SolveRound(CallContext& call,
 absl::Status TeacherSupport::PublishRound(CallContext& call,
                                           const pb::PublishRoundRequest& req,
                                           pb::PublishRoundResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
-  TEACHER_RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
+  RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
+  RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
   call.AddRecord(absl::StrCat("round:", req.round_id()));
   std::vector<std::string> placed;
   absl::Status st = host_.requests().Run(
       call.principal, "PublishRound", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
         placed.clear();
-        auto round = LockRoundForChange(c, req.round_id(), false);
-        if (!round.ok()) return round.status();
-        TEACHER_RETURN_IF_ERROR(
-            CheckRegion(call.principal, round->region_prefix));
-        if (!StateIs(round->state, pb::ROUND_STATE_SOLVED)) {
+        ASSIGN_OR_RETURN(RoundRecord round,
+                         LockRoundForChange(c, req.round_id(), false));
+        RETURN_IF_ERROR(CheckRegion(call.principal, round.region_prefix));
+        if (!round.Is(pb::ROUND_STATE_SOLVED)) {
           return WithReason(absl::StatusCode::kFailedPrecondition, "NOT_SOLVED",
                             "round_id: the round's inputs changed since the "
                             "last solve (or it was never solved); solve it "
                             "first");
         }
-        pb::Solution s;
-        auto bytes = Base64Decode(round->solution);
-        if (!bytes.ok() || !s.ParseFromString(*bytes)) {
-          return absl::DataLossError("the stored solution cannot be read");
-        }
-        for (const auto& p : s.placements()) {
-          auto id = ParseTeacherId("teacher_id", p.teacher_id());
-          if (!id.ok())
-            return absl::DataLossError("bad teacher id in solution");
-          auto ins = c.Execute(
-              "INSERT INTO placement_history(teacher_id, term_index, "
-              "school_code, round_id) VALUES(?,?,?,?) "
-              "ON CONFLICT(teacher_id, term_index) DO NOTHING",
-              {*id, round->term_index, p.school_code(), round->id});
-          if (!ins.ok()) return ins.status();
-          if (*ins != 1) {
-            return WithReason(
-                absl::StatusCode::kFailedPrecondition, "TEACHER_ALREADY_PLACED",
-                absl::StrCat(p.teacher_id(),
-                             " already has a placement this term (another "
-                             "round was published); solve again"));
-          }
-          placed.push_back(p.teacher_id());
-        }
+        ASSIGN_OR_RETURN(const pb::Solution s, DecodeSolution(round.solution));
+        RETURN_IF_ERROR(RecordPlacements(c, round, s, &placed));
         const int64_t now = NowSec();
-        auto up = c.Execute(
-            "UPDATE rounds SET state = ?, published_at = ? WHERE id = ?",
-            {int64_t{pb::ROUND_STATE_PUBLISHED}, now, round->id});
-        if (!up.ok()) return up.status();
-        round->state = pb::ROUND_STATE_PUBLISHED;
-        round->published_at = now;
+        RETURN_IF_ERROR(MarkPublished(c, round.id, now));
+        round.state = pb::ROUND_STATE_PUBLISHED;
+        round.published_at = now;
         resp->set_placements(s.placements_size());
         // Other unpublished rounds of the term may have placed these
         // teachers too: their solutions no longer hold.
-        auto stale = c.Execute(
-            "UPDATE rounds SET state = ? WHERE state = ? AND term_index = ? "
-            "AND id <> ?",
-            {int64_t{pb::ROUND_STATE_DRAFT}, int64_t{pb::ROUND_STATE_SOLVED},
-             round->term_index, round->id});
-        if (!stale.ok()) return stale.status();
-        return FillRound(c, *round, resp->mutable_round());
+        RETURN_IF_ERROR(
+            UnsolveOtherRoundsOfTerm(c, round.term_index, round.id));
+        return FillRound(c, round, resp->mutable_round());
       });
   if (!st.ok()) return st;
   std::vector<std::string> keys;
@@ -787,127 +679,24 @@ absl::Status TeacherSupport::PublishRound(CallContext& call,
 absl::Status TeacherSupport::GetRound(CallContext& call,
                                       const pb::GetRoundRequest& req,
                                       pb::GetRoundResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
+  RETURN_IF_ERROR(ValidateRoundId(req.round_id()).status());
   call.AddRecord(absl::StrCat("round:", req.round_id()));
   const Principal& p = call.principal;
-  std::unordered_map<int64_t, std::string> region_of, school_of;
-  // What a caller who does not cover the whole round sees: records of its
-  // region and, for a school officer, of its school.
-  auto mine = [&p](const std::string& region, const std::string& school) {
-    return p.Covers(region) && p.CoversSchool(school);
-  };
-  absl::Status st = db_.Read([&](SqlConnection& c) -> absl::Status {
-    auto round = LoadRound(c, req.round_id());
-    if (!round.ok()) return round.status();
-    const Scope scope = internal::ScopeOf(p, round->region_prefix);
-    if (scope == Scope::kNone) {
-      return CheckRegion(p, round->region_prefix);
-    }
-    const bool full =
-        scope == Scope::kFull && p.role != Role::kSchoolOfficer;
-    TEACHER_RETURN_IF_ERROR(FillRound(c, *round, resp->mutable_round()));
-    auto drows = c.Query(
-        "SELECT school_code, subject, school_name, region_code, stage, slots "
-        "FROM round_demands WHERE round_id = ? ORDER BY school_code, subject",
-        {round->id});
-    if (!drows.ok()) return drows.status();
-    for (const auto& r : *drows) {
-      if (!full && !mine(r.Str(3), r.Str(0))) continue;
-      auto* d = resp->add_demands();
-      d->set_school_code(r.Str(0));
-      d->set_subject(r.Str(1));
-      d->set_school_name(r.Str(2));
-      d->set_region_code(r.Str(3));
-      d->set_stage(static_cast<cpb::SchoolStage>(r.Int(4)));
-      d->set_slots(static_cast<int32_t>(r.Int(5)));
-    }
-    auto nrows = c.Query(
-        "SELECT n.teacher_id, n.preferences, t.school_code, t.region_code, "
-        "t.subjects FROM round_nominations n JOIN teachers t ON t.id = "
-        "n.teacher_id WHERE n.round_id = ? ORDER BY n.teacher_id",
-        {round->id});
-    if (!nrows.ok()) return nrows.status();
-    for (const auto& r : *nrows) {
-      region_of[r.Int(0)] = r.Str(3);
-      school_of[r.Int(0)] = r.Str(2);
-      if (!full && !mine(r.Str(3), r.Str(2))) continue;
-      auto* n = resp->add_nominations();
-      n->set_teacher_id(TeacherIdString(r.Int(0)));
-      for (auto& s : internal::SplitList(r.Str(1)))
-        n->add_preferred_school_codes(s);
-      n->set_school_code(r.Str(2));
-      n->set_region_code(r.Str(3));
-      for (auto& s : internal::SplitList(r.Str(4))) n->add_subjects(s);
-    }
-    auto crows = c.Query(
-        "SELECT teacher_id, school_code, kind, set_by FROM round_constraints "
-        "WHERE round_id = ? ORDER BY teacher_id, school_code",
-        {round->id});
-    if (!crows.ok()) return crows.status();
-    for (const auto& r : *crows) {
-      if (!full && !mine(region_of[r.Int(0)], school_of[r.Int(0)])) continue;
-      auto* pc = resp->add_constraints();
-      pc->set_teacher_id(TeacherIdString(r.Int(0)));
-      pc->set_school_code(r.Str(1));
-      pc->set_kind(static_cast<pb::ConstraintKind>(r.Int(2)));
-      pc->set_set_by(r.Str(3));
-    }
-    if (!StateIs(round->state, pb::ROUND_STATE_DRAFT) &&
-        !round->solution.empty()) {
-      pb::Solution s;
-      auto bytes = Base64Decode(round->solution);
-      if (!bytes.ok() || !s.ParseFromString(*bytes)) {
-        return absl::DataLossError("the stored solution cannot be read");
-      }
-      if (!full) {
-        pb::Solution part;
-        for (const auto& pl : s.placements()) {
-          if (mine(pl.region_code(), pl.school_code()) ||
-              mine(pl.source_region_code(), pl.source_school_code())) {
-            *part.add_placements() = pl;
-          }
-        }
-        for (const auto& u : s.unfilled()) {
-          if (mine(u.region_code(), u.school_code())) *part.add_unfilled() = u;
-        }
-        for (const auto& u : s.unplaced_teachers()) {
-          auto id = ParseTeacherId("teacher_id", u.teacher_id());
-          if (id.ok() && mine(region_of[*id], school_of[*id])) {
-            *part.add_unplaced_teachers() = u;
-          }
-        }
-        part.set_solve_micros(s.solve_micros());
-        for (const auto& d : resp->demands()) {
-          part.set_demanded_slots(part.demanded_slots() + d.slots());
-        }
-        for (const auto& pl : part.placements()) {
-          if (mine(pl.region_code(), pl.school_code())) {
-            part.set_filled_slots(part.filled_slots() + 1);
-          }
-          part.set_total_cost(part.total_cost() + pl.cost());
-        }
-        part.set_teachers(resp->nominations_size());
-        part.set_demand_lines(resp->demands_size());
-        s = std::move(part);
-      }
-      *resp->mutable_solution() = std::move(s);
-    }
-    return absl::OkStatus();
-  });
-  if (!st.ok()) return st;
+  RETURN_IF_ERROR(db_.Read([&](SqlConnection& c) -> absl::Status {
+    return ReadRoundDetail(c, p, req.round_id(), resp);
+  }));
   std::vector<int64_t> ids;
   for (const auto& n : resp->nominations()) {
     auto id = ParseTeacherId("teacher_id", n.teacher_id());
     if (id.ok()) ids.push_back(*id);
   }
-  auto names = TeacherNames(ids, p);
-  if (!names.ok()) return names.status();
+  ASSIGN_OR_RETURN(auto names, TeacherNames(ids, p));
   for (auto& n : *resp->mutable_nominations()) {
     auto id = ParseTeacherId("teacher_id", n.teacher_id());
-    if (id.ok()) n.set_name((*names)[*id]);
+    if (id.ok()) n.set_name(names[*id]);
   }
   if (resp->has_solution()) {
-    TEACHER_RETURN_IF_ERROR(FillSolutionNames(p, resp->mutable_solution()));
+    RETURN_IF_ERROR(FillSolutionNames(p, resp->mutable_solution()));
   }
   call.NoteBulkRead(static_cast<size_t>(
       resp->nominations_size() +
@@ -918,31 +707,24 @@ absl::Status TeacherSupport::GetRound(CallContext& call,
 absl::Status TeacherSupport::ListRounds(CallContext& call,
                                         const pb::ListRoundsRequest& req,
                                         pb::ListRoundsResponse* resp) {
-  TEACHER_RETURN_IF_ERROR(
-      ValidateRegionPrefix("region_prefix", req.region_prefix()));
-  auto size = ValidatePageSize("page_size", req.page_size(), 50, 500);
-  if (!size.ok()) return size.status();
-  auto region = ScopeRegionFilter(call.principal, req.region_prefix());
-  if (!region.ok()) return region.status();
-  const std::string filters = absl::StrCat("rounds|", *region);
-  auto after = internal::DecodeIdCursor(req.page_token(), filters);
-  if (!after.ok()) return after.status();
+  RETURN_IF_ERROR(ValidateRegionPrefix("region_prefix", req.region_prefix()));
+  RETURN_IF_ERROR(ValidatePageSize("page_size", req.page_size(), 50, 500)
+                      .status());  // before the scope, as it always was
+  ASSIGN_OR_RETURN(const std::string region,
+                   ScopeRegionFilter(call.principal, req.region_prefix()));
+  ASSIGN_OR_RETURN(
+      const IdPage page,
+      IdPage::Open(req.page_token(), absl::StrCat("rounds|", region),
+                   req.page_size(), 50, 500));
   return db_.Read([&](SqlConnection& c) -> absl::Status {
-    // Rounds inside the region, and the wider rounds the region takes part in.
-    auto ids = c.Query(
-        "SELECT id FROM rounds WHERE (region_prefix LIKE ? OR ? LIKE "
-        "region_prefix || '%') AND id > ? ORDER BY id LIMIT ?",
-        {*region + "%", *region, *after, int64_t{*size + 1}});
-    if (!ids.ok()) return ids.status();
-    for (size_t i = 0; i < ids->size() && i < static_cast<size_t>(*size); ++i) {
-      auto r = LoadRound(c, (*ids)[i].Int(0));
-      if (!r.ok()) return r.status();
-      TEACHER_RETURN_IF_ERROR(FillRound(c, *r, resp->add_rounds()));
+    ASSIGN_OR_RETURN(const auto ids,
+                     ListRoundIds(c, region, page.after(), page.limit()));
+    for (size_t i = 0; i < page.Keep(ids.size()); ++i) {
+      ASSIGN_OR_RETURN(const RoundRecord r, LoadRound(c, ids[i]));
+      RETURN_IF_ERROR(FillRound(c, r, resp->add_rounds()));
     }
-    if (ids->size() > static_cast<size_t>(*size)) {
-      resp->set_next_page_token(
-          EncodePageToken(absl::StrCat((*ids)[*size - 1].Int(0)), filters));
-    }
+    resp->set_next_page_token(page.NextToken(
+        ids.size(), ids.empty() ? 0 : ids[page.Keep(ids.size()) - 1]));
     return absl::OkStatus();
   });
 }

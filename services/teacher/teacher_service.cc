@@ -12,11 +12,10 @@ TeacherService::TeacherService(ServiceHost& host, TeacherOptions options)
 grpc::ServerUnaryReactor* TeacherService::ImportTeachers(
     grpc::CallbackServerContext* ctx, const pb::ImportTeachersRequest* req,
     pb::ImportTeachersResponse* resp) {
-  return host_.runtime().Unary(ctx, "ImportTeachers", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->ImportTeachers(call, *req,
-                                                               resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "ImportTeachers", req, [this, req, resp](CallContext& call) {
+        return logic_->ImportTeachers(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* TeacherService::GetTeacher(
@@ -44,11 +43,10 @@ grpc::ServerUnaryReactor* TeacherService::ListTeachers(
 grpc::ServerUnaryReactor* TeacherService::DeactivateTeacher(
     grpc::CallbackServerContext* ctx, const pb::DeactivateTeacherRequest* req,
     pb::DeactivateTeacherResponse* resp) {
-  return host_.runtime().Unary(ctx, "DeactivateTeacher", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->DeactivateTeacher(call, *req,
-                                                                  resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "DeactivateTeacher", req, [this, req, resp](CallContext& call) {
+        return logic_->DeactivateTeacher(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* TeacherService::CreateRound(
@@ -72,21 +70,20 @@ grpc::ServerUnaryReactor* TeacherService::PostDemand(
 grpc::ServerUnaryReactor* TeacherService::NominateTeachers(
     grpc::CallbackServerContext* ctx, const pb::NominateTeachersRequest* req,
     pb::NominateTeachersResponse* resp) {
-  return host_.runtime().Unary(ctx, "NominateTeachers", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->NominateTeachers(call, *req,
-                                                                 resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "NominateTeachers", req, [this, req, resp](CallContext& call) {
+        return logic_->NominateTeachers(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* TeacherService::SetPlacementConstraint(
     grpc::CallbackServerContext* ctx,
     const pb::SetPlacementConstraintRequest* req,
     pb::SetPlacementConstraintResponse* resp) {
-  return host_.runtime().Unary(ctx, "SetPlacementConstraint", req, [this, req, resp](CallContext& call) {
-                                 return logic_->SetPlacementConstraint(
-                                     call, *req, resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "SetPlacementConstraint", req, [this, req, resp](CallContext& call) {
+        return logic_->SetPlacementConstraint(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* TeacherService::SolveRound(
@@ -128,21 +125,19 @@ grpc::ServerUnaryReactor* TeacherService::ListRounds(
 grpc::ServerUnaryReactor* TeacherService::CreateCampaign(
     grpc::CallbackServerContext* ctx, const pb::CreateCampaignRequest* req,
     pb::CreateCampaignResponse* resp) {
-  return host_.runtime().Unary(ctx, "CreateCampaign", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->CreateCampaign(call, *req,
-                                                               resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "CreateCampaign", req, [this, req, resp](CallContext& call) {
+        return logic_->CreateCampaign(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* TeacherService::AssignCampaign(
     grpc::CallbackServerContext* ctx, const pb::AssignCampaignRequest* req,
     pb::AssignCampaignResponse* resp) {
-  return host_.runtime().Unary(ctx, "AssignCampaign", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->AssignCampaign(call, *req,
-                                                               resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "AssignCampaign", req, [this, req, resp](CallContext& call) {
+        return logic_->AssignCampaign(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* TeacherService::RecordVisit(
@@ -157,10 +152,10 @@ grpc::ServerUnaryReactor* TeacherService::RecordVisit(
 grpc::ServerUnaryReactor* TeacherService::GetCampaignCoverage(
     grpc::CallbackServerContext* ctx, const pb::GetCampaignCoverageRequest* req,
     pb::GetCampaignCoverageResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetCampaignCoverage", req, [this, req, resp](CallContext& call) {
-                                 return logic_->GetCampaignCoverage(call, *req,
-                                                                    resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "GetCampaignCoverage", req, [this, req, resp](CallContext& call) {
+        return logic_->GetCampaignCoverage(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* TeacherService::ListCampaignHouseholds(
@@ -168,8 +163,7 @@ grpc::ServerUnaryReactor* TeacherService::ListCampaignHouseholds(
     const pb::ListCampaignHouseholdsRequest* req,
     pb::ListCampaignHouseholdsResponse* resp) {
   return host_.runtime().Unary(
-      ctx, "ListCampaignHouseholds", req,
-      [this, req, resp](CallContext& call) {
+      ctx, "ListCampaignHouseholds", req, [this, req, resp](CallContext& call) {
         return logic_->ListCampaignHouseholds(call, *req, resp);
       });
 }
@@ -187,10 +181,10 @@ grpc::ServerUnaryReactor* TeacherService::AllocateTrainingQuota(
     grpc::CallbackServerContext* ctx,
     const pb::AllocateTrainingQuotaRequest* req,
     pb::AllocateTrainingQuotaResponse* resp) {
-  return host_.runtime().Unary(ctx, "AllocateTrainingQuota", req, [this, req, resp](CallContext& call) {
-                                 return logic_->AllocateTrainingQuota(
-                                     call, *req, resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "AllocateTrainingQuota", req, [this, req, resp](CallContext& call) {
+        return logic_->AllocateTrainingQuota(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* TeacherService::EnrolTraining(
@@ -206,31 +200,30 @@ grpc::ServerUnaryReactor* TeacherService::RecordTrainingAttendance(
     grpc::CallbackServerContext* ctx,
     const pb::RecordTrainingAttendanceRequest* req,
     pb::RecordTrainingAttendanceResponse* resp) {
-  return host_.runtime().Unary(
-      ctx, "RecordTrainingAttendance", req,
-      [this, req, resp](CallContext& call) {
-        return logic_->RecordTrainingAttendance(call, *req, resp);
-      });
+  return host_.runtime().Unary(ctx, "RecordTrainingAttendance", req,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->RecordTrainingAttendance(
+                                     call, *req, resp);
+                               });
 }
 
 grpc::ServerUnaryReactor* TeacherService::CompleteTraining(
     grpc::CallbackServerContext* ctx, const pb::CompleteTrainingRequest* req,
     pb::CompleteTrainingResponse* resp) {
-  return host_.runtime().Unary(ctx, "CompleteTraining", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->CompleteTraining(call, *req,
-                                                                 resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "CompleteTraining", req, [this, req, resp](CallContext& call) {
+        return logic_->CompleteTraining(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* TeacherService::GetTrainingProgramme(
     grpc::CallbackServerContext* ctx,
     const pb::GetTrainingProgrammeRequest* req,
     pb::GetTrainingProgrammeResponse* resp) {
-  return host_.runtime().Unary(ctx, "GetTrainingProgramme", req, [this, req, resp](CallContext& call) {
-                                 return logic_->GetTrainingProgramme(call, *req,
-                                                                     resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "GetTrainingProgramme", req, [this, req, resp](CallContext& call) {
+        return logic_->GetTrainingProgramme(call, *req, resp);
+      });
 }
 
 grpc::ServerUnaryReactor* TeacherService::ListTrainingProgrammes(
@@ -238,8 +231,7 @@ grpc::ServerUnaryReactor* TeacherService::ListTrainingProgrammes(
     const pb::ListTrainingProgrammesRequest* req,
     pb::ListTrainingProgrammesResponse* resp) {
   return host_.runtime().Unary(
-      ctx, "ListTrainingProgrammes", req,
-      [this, req, resp](CallContext& call) {
+      ctx, "ListTrainingProgrammes", req, [this, req, resp](CallContext& call) {
         return logic_->ListTrainingProgrammes(call, *req, resp);
       });
 }
@@ -247,11 +239,10 @@ grpc::ServerUnaryReactor* TeacherService::ListTrainingProgrammes(
 grpc::ServerUnaryReactor* TeacherService::ListAuditEvents(
     grpc::CallbackServerContext* ctx, const pb::ListAuditEventsRequest* req,
     pb::ListAuditEventsResponse* resp) {
-  return host_.runtime().Unary(ctx, "ListAuditEvents", req,
-                               [this, req, resp](CallContext& call) {
-                                 return logic_->ListAuditEvents(call, *req,
-                                                                resp);
-                               });
+  return host_.runtime().Unary(
+      ctx, "ListAuditEvents", req, [this, req, resp](CallContext& call) {
+        return logic_->ListAuditEvents(call, *req, resp);
+      });
 }
 
 }  // namespace eduaid::teacher

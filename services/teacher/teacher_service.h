@@ -8,6 +8,8 @@
 #include <memory>
 
 #include "eduaid/teacher/v1/teacher.grpc.pb.h"
+#include "services/common/server.h"
+#include "services/common/service_host.h"
 #include "services/teacher/teacher.h"
 
 namespace eduaid::teacher {
@@ -15,7 +17,7 @@ namespace eduaid::teacher {
 class TeacherService final : public pb::TeacherSupportService::CallbackService {
  public:
   // `host` must outlive the service.
-  TeacherService(ServiceHost& host, TeacherOptions options);
+  explicit TeacherService(ServiceHost& host, TeacherOptions options = {});
   TeacherSupport& logic() { return *logic_; }
 
   grpc::ServerUnaryReactor* ImportTeachers(

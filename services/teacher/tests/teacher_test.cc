@@ -16,7 +16,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/status.h"
+#include "services/common/term.h"
 #include "services/common/testing/harness.h"
+#include "services/common/testing/service_fixture.h"
 #include "services/common/testing/service_testing.h"
 #include "services/common/validate.h"
 #include "services/teacher/teacher_service.h"
@@ -75,8 +77,8 @@ CurrentTerm TermOfToday() {
     t.term.set_year(year);
     t.term.set_season(cpb::SEASON_SPRING);
   }
-  t.start = TermStart(t.term.year(), t.term.season());
-  t.end = TermEnd(t.term.year(), t.term.season());
+  t.start = TermStart(t.term);
+  t.end = TermEnd(t.term);
   return t;
 }
 
@@ -221,33 +223,27 @@ class RegistryProcess {
   synthetic::Data data_;
 };
 
-class TeacherTest : public ::testing::TestWithParam<std::string> {
+struct TeacherTraits {
+  using Service = TeacherService;
+  using Grpc = pb::TeacherSupportService;
+  static constexpr char kName[] = "teacher";
+  static constexpr char kGrpcService[] =
+      "eduaid.teacher.v1.TeacherSupportService";
+  static std::vector<Migration> Migrations() { return teacher::Migrations(); }
+};
+
+class TeacherTest : public testing::ServiceFixture<TeacherTraits> {
  protected:
   void SetUp() override {
-    redis_ = std::make_unique<testing::TestRedis>();
-    std::string url;
-    url = testing::DatabaseUrlFor(GetParam(), dir_, "teacher");
-    ASSERT_FALSE(url.empty()) << "PostgreSQL must be installed for these tests";
     registry_port_ = testing::FreePort();
-    config_ = testing::TestServerConfig(
-        "teacher", "eduaid.teacher.v1.TeacherSupportService", url,
-        redis_->url());
-    auto host = ServiceHost::Create(config_, Migrations());
-    ASSERT_TRUE(host.ok()) << host.status();
-    host_ = std::move(*host);
+    ServiceFixture::SetUp();
+  }
+
+  std::unique_ptr<TeacherService> MakeService(ServiceHost& host) override {
     TeacherOptions options;
     options.registry_target = "127.0.0.1:" + std::to_string(registry_port_);
     options.registry_deadline = std::chrono::milliseconds(5000);
-    service_ = std::make_unique<TeacherService>(*host_, options);
-    ASSERT_TRUE(host_->Start({service_.get()}).ok());
-    stub_ = pb::TeacherSupportService::NewStub(
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->grpc_port()),
-                            grpc::InsecureChannelCredentials()));
-  }
-
-  void TearDown() override {
-    host_.reset();
-    service_.reset();
+    return std::make_unique<TeacherService>(host, options);
   }
 
   RegistryProcess& StartRegistry() {
@@ -362,14 +358,8 @@ class TeacherTest : public ::testing::TestWithParam<std::string> {
     return testing::HttpGet(host_->runner().metrics_port(), "/metrics");
   }
 
-  testing::TempDir dir_;
-  std::unique_ptr<testing::TestRedis> redis_;
   int registry_port_ = 0;
   std::unique_ptr<RegistryProcess> registry_;
-  ServerConfig config_;
-  std::unique_ptr<ServiceHost> host_;
-  std::unique_ptr<TeacherService> service_;
-  std::unique_ptr<pb::TeacherSupportService::Stub> stub_;
 };
 
 TEST_P(TeacherTest, ImportKeepsChineseMasksForAgenciesAndReportsBadRows) {
@@ -1329,8 +1319,7 @@ TEST_P(TeacherTest, HealthMetricsAndNoPlaintextPersonalDataAtRest) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, TeacherTest,
-                         ::testing::Values("sqlite", "postgres"));
+INSTANTIATE_TEST_SUITE_P(Backends, TeacherTest, testing::Backends());
 
 }  // namespace
 }  // namespace eduaid::teacher
