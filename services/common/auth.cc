@@ -7,9 +7,9 @@
 #include <openssl/pem.h>
 
 #include <cstdlib>
-#include <optional>
 #include <ctime>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "absl/strings/match.h"
@@ -277,6 +277,32 @@ absl::StatusOr<Principal> Authenticator::Verify(
   return principal;
 }
 
+namespace {
+
+// The region and school claims agree with the role.
+absl::Status CheckScopeClaims(const Principal& p) {
+  if (p.role == Role::kSchoolOfficer) {
+    if (p.school.empty()) {
+      return Unauthenticated("school claim is required for school_officer");
+    }
+    if (p.region.size() != 6) {
+      return Unauthenticated(
+          "region claim of a school_officer must be its 6-digit county");
+    }
+  }
+  for (char c : p.region) {
+    if (c < '0' || c > '9')
+      return Unauthenticated("region claim must be digits");
+  }
+  if (p.region.empty() && p.role != Role::kProvinceOfficer &&
+      p.role != Role::kAuditor && p.role != Role::kService) {
+    return Unauthenticated("region claim is required for this role");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<Principal> Authenticator::VerifyUncached(absl::string_view token,
                                                         int64_t* exp_out) {
   std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
@@ -294,10 +320,21 @@ absl::StatusOr<Principal> Authenticator::VerifyUncached(absl::string_view token,
   if (!header.is_object() || !claims.is_object()) {
     return Unauthenticated("header or claims are not JSON objects");
   }
-  auto alg_member = StringMember(header, "alg");
-  if (!alg_member.ok()) return alg_member.status();
-  const std::string alg = alg_member->value_or("");
-  std::string signed_part = absl::StrCat(parts[0], ".", parts[1]);
+  auto alg = StringMember(header, "alg");
+  if (!alg.ok()) return alg.status();
+  absl::Status st = VerifySignature(
+      alg->value_or(""), absl::StrCat(parts[0], ".", parts[1]), *sig);
+  if (!st.ok()) return st;
+  auto exp = CheckTimes(claims);
+  if (!exp.ok()) return exp.status();
+  auto principal = PrincipalOf(claims);
+  if (principal.ok()) *exp_out = *exp;
+  return principal;
+}
+
+absl::Status Authenticator::VerifySignature(const std::string& alg,
+                                            const std::string& signed_part,
+                                            const std::string& sig) const {
   bool verified = false;
   if (alg == "HS256") {
     if (!options_.allow_hs256) {
@@ -305,18 +342,23 @@ absl::StatusOr<Principal> Authenticator::VerifyUncached(absl::string_view token,
     }
     if (!options_.hs256_secret.empty()) {
       std::string mac = HmacSha256(options_.hs256_secret, signed_part);
-      verified = mac.size() == sig->size() &&
-                 CRYPTO_memcmp(mac.data(), sig->data(), mac.size()) == 0;
+      verified = mac.size() == sig.size() &&
+                 CRYPTO_memcmp(mac.data(), sig.data(), mac.size()) == 0;
     }
   } else if (alg == "ES256" || alg == "RS256") {
     for (EVP_PKEY* key : public_keys_) {
-      verified = VerifyWithKey(key, alg, signed_part, *sig);
+      verified = VerifyWithKey(key, alg, signed_part, sig);
       if (verified) break;
     }
   } else {
     return Unauthenticated("unsupported alg (want HS256, ES256 or RS256)");
   }
   if (!verified) return Unauthenticated("signature does not verify");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> Authenticator::CheckTimes(
+    const nlohmann::json& claims) const {
   int64_t now = time(nullptr);
   if (!claims.contains("exp") || !claims["exp"].is_number_integer()) {
     return Unauthenticated("exp claim is required");
@@ -343,6 +385,11 @@ absl::StatusOr<Principal> Authenticator::VerifyUncached(absl::string_view token,
       exp - claims["iat"].get<int64_t>() > options_.max_lifetime.count()) {
     return Unauthenticated("token lives longer than this server accepts");
   }
+  return exp;
+}
+
+absl::StatusOr<Principal> Authenticator::PrincipalOf(
+    const nlohmann::json& claims) const {
   std::string text[5];
   const char* names[5] = {"iss", "sub", "role", "region", "school"};
   for (int i = 0; i < 5; ++i) {
@@ -373,24 +420,8 @@ absl::StatusOr<Principal> Authenticator::VerifyUncached(absl::string_view token,
   p.role = *role;
   p.region = text[3];
   p.school = text[4];
-  if (p.role == Role::kSchoolOfficer) {
-    if (p.school.empty()) {
-      return Unauthenticated("school claim is required for school_officer");
-    }
-    if (p.region.size() != 6) {
-      return Unauthenticated(
-          "region claim of a school_officer must be its 6-digit county");
-    }
-  }
-  for (char c : p.region) {
-    if (c < '0' || c > '9')
-      return Unauthenticated("region claim must be digits");
-  }
-  if (p.region.empty() && p.role != Role::kProvinceOfficer &&
-      p.role != Role::kAuditor && p.role != Role::kService) {
-    return Unauthenticated("region claim is required for this role");
-  }
-  *exp_out = exp;
+  absl::Status scope = CheckScopeClaims(p);
+  if (!scope.ok()) return scope;
   return p;
 }
 

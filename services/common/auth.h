@@ -3,14 +3,15 @@
 #ifndef EDUAID_COMMON_AUTH_H_
 #define EDUAID_COMMON_AUTH_H_
 
+#include <openssl/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <openssl/types.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -120,6 +121,15 @@ class Authenticator {
  private:
   absl::StatusOr<Principal> VerifyUncached(absl::string_view token,
                                            int64_t* exp);
+  // The steps of VerifyUncached, in order: the signature over
+  // "<header>.<payload>" (UNAUTHENTICATED unless it verifies with an
+  // accepted algorithm and key), exp/nbf/iat (returns exp), then issuer,
+  // audience and the principal's claims.
+  absl::Status VerifySignature(const std::string& alg,
+                               const std::string& signed_part,
+                               const std::string& sig) const;
+  absl::StatusOr<int64_t> CheckTimes(const nlohmann::json& claims) const;
+  absl::StatusOr<Principal> PrincipalOf(const nlohmann::json& claims) const;
   AuthOptions options_;
   // The PEM public keys, parsed once (EVP_PKEY is immutable after parsing
   // and safe to share between threads for verification).

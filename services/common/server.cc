@@ -21,6 +21,7 @@
 #include "grpcpp/security/tls_credentials_options.h"
 #include "services/common/log.h"
 #include "services/common/status.h"
+#include "services/common/status_macros.h"
 
 namespace eduaid {
 namespace {
@@ -96,8 +97,9 @@ void AddCommonFlags(CLI::App& app, ServerConfig& c) {
                  "its calls are refused unread (0: off)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  app.add_option("--redis-password-file", c.redis_password_file,
-                 "File with the Redis AUTH password (or $EDUAID_REDIS_PASSWORD)");
+  app.add_option(
+      "--redis-password-file", c.redis_password_file,
+      "File with the Redis AUTH password (or $EDUAID_REDIS_PASSWORD)");
   app.add_option("--redis-user", c.redis_user,
                  "Redis ACL user for AUTH (default: requirepass)");
   app.add_flag("--insecure-no-auth", c.insecure_no_auth,
@@ -219,6 +221,83 @@ void ServiceRuntime::Audit(const CallContext& call,
   audit_->Record(std::move(e));
 }
 
+namespace {
+
+// The region filter of a list or bulk call and a school officer's school
+// filter, checked for every method in one place (the handlers narrow
+// further by record, and narrow an empty school filter to the officer's).
+absl::Status CheckRequestFilters(const Principal& principal,
+                                 const google::protobuf::Message& request) {
+  const auto* descriptor = request.GetDescriptor();
+  const auto* reflection = request.GetReflection();
+  auto single_string = [](const google::protobuf::FieldDescriptor* f) {
+    return f && f->type() == google::protobuf::FieldDescriptor::TYPE_STRING &&
+           !f->is_repeated();
+  };
+  const auto* region = descriptor->FindFieldByName("region_prefix");
+  if (single_string(region)) {
+    auto scoped =
+        ScopeRegionFilter(principal, reflection->GetString(request, region));
+    if (!scoped.ok()) return scoped.status();
+  }
+  const auto* school = descriptor->FindFieldByName("school_code");
+  if (single_string(school) && principal.role == Role::kSchoolOfficer) {
+    const std::string code = reflection->GetString(request, school);
+    if (!code.empty()) return CheckSchool(principal, code);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ServiceRuntime::CheckPolicy(
+    const char* method, const google::protobuf::Message* request,
+    CallContext* call) const {
+  auto declared = policies_.find(method);
+  if (declared == policies_.end()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(method, " declares no access policy; refused"));
+  }
+  call->mutating = declared->second.mutating;
+  if (call->mutating && !call->principal.CanWrite()) {
+    return CheckWrite(call->principal);
+  }
+  if (!declared->second.Allows(call->principal.role)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "role ", RoleName(call->principal.role), " may not call ", method));
+  }
+  return request ? CheckRequestFilters(call->principal, *request)
+                 : absl::OkStatus();
+}
+
+void ServiceRuntime::RunOnPool(grpc::CallbackServerContext* ctx,
+                               grpc::ServerUnaryReactor* reactor,
+                               std::shared_ptr<CallContext> call,
+                               std::function<absl::Status(CallContext&)> fn) {
+  bool queued = pool_.Submit([this, ctx, reactor, call, fn = std::move(fn)] {
+    if (ctx->IsCancelled()) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+      return;
+    }
+    if (ctx->deadline() < std::chrono::system_clock::now()) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                   "deadline passed while queued"));
+      return;
+    }
+    absl::Status st = fn(*call);
+    if (st.code() == absl::StatusCode::kPermissionDenied) {
+      denied_permission_->Increment();
+    }
+    Audit(*call, st);
+    reactor->Finish(ToGrpcStatus(st));
+  });
+  if (!queued) {
+    rejected_overload_->Increment();
+    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                 "server is overloaded; retry later"));
+  }
+}
+
 grpc::ServerUnaryReactor* ServiceRuntime::Unary(
     grpc::CallbackServerContext* ctx, const char* method,
     const google::protobuf::Message* request,
@@ -245,46 +324,7 @@ grpc::ServerUnaryReactor* ServiceRuntime::Unary(
   auto call = std::make_shared<CallContext>();
   call->principal = std::move(*principal);
   call->method = method;
-  absl::Status role_st;
-  auto declared = policies_.find(method);
-  if (declared == policies_.end()) {
-    role_st = absl::PermissionDeniedError(
-        absl::StrCat(method, " declares no access policy; refused"));
-  } else {
-    call->mutating = declared->second.mutating;
-    if (call->mutating && !call->principal.CanWrite()) {
-      role_st = CheckWrite(call->principal);
-    } else if (!declared->second.Allows(call->principal.role)) {
-      role_st = absl::PermissionDeniedError(absl::StrCat(
-          "role ", RoleName(call->principal.role), " may not call ", method));
-    }
-  }
-  if (role_st.ok() && request) {
-    // The region filter of a list or bulk call, checked for every method in
-    // one place (the handlers narrow further by record).
-    const auto* field =
-        request->GetDescriptor()->FindFieldByName("region_prefix");
-    if (field &&
-        field->type() == google::protobuf::FieldDescriptor::TYPE_STRING &&
-        !field->is_repeated()) {
-      auto scoped = ScopeRegionFilter(
-          call->principal,
-          request->GetReflection()->GetString(*request, field));
-      if (!scoped.ok()) role_st = scoped.status();
-    }
-    // A school officer names no other school (the handlers narrow an empty
-    // filter to the officer's school).
-    const auto* school =
-        request->GetDescriptor()->FindFieldByName("school_code");
-    if (role_st.ok() && school &&
-        call->principal.role == Role::kSchoolOfficer &&
-        school->type() == google::protobuf::FieldDescriptor::TYPE_STRING &&
-        !school->is_repeated()) {
-      const std::string code =
-          request->GetReflection()->GetString(*request, school);
-      if (!code.empty()) role_st = CheckSchool(call->principal, code);
-    }
-  }
+  absl::Status role_st = CheckPolicy(method, request, call.get());
   if (!role_st.ok()) {
     absl::Status st = role_st;
     denied_permission_->Increment();
@@ -305,28 +345,7 @@ grpc::ServerUnaryReactor* ServiceRuntime::Unary(
       return reactor;
     }
   }
-  bool queued = pool_.Submit([this, ctx, reactor, call, fn = std::move(fn)] {
-    if (ctx->IsCancelled()) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
-      return;
-    }
-    if (ctx->deadline() < std::chrono::system_clock::now()) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                                   "deadline passed while queued"));
-      return;
-    }
-    absl::Status st = fn(*call);
-    if (st.code() == absl::StatusCode::kPermissionDenied) {
-      denied_permission_->Increment();
-    }
-    Audit(*call, st);
-    reactor->Finish(ToGrpcStatus(st));
-  });
-  if (!queued) {
-    rejected_overload_->Increment();
-    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                 "server is overloaded; retry later"));
-  }
+  RunOnPool(ctx, reactor, std::move(call), std::move(fn));
   return reactor;
 }
 
@@ -449,8 +468,43 @@ ServerRunner::~ServerRunner() {
 absl::Status ServerRunner::Start(const std::vector<grpc::Service*>& services) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  auto creds = ServerCredentials();
+  if (!creds.ok()) return creds.status();
 
-  std::shared_ptr<grpc::ServerCredentials> creds;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(absl::StrCat(config_.bind, ":", config_.grpc_port),
+                           *creds, &grpc_port_);
+  builder.SetMaxReceiveMessageSize(config_.max_message_bytes);
+  builder.SetMaxSendMessageSize(config_.max_message_bytes);
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(
+      std::make_unique<MalformedRequestInterceptorFactory>());
+  interceptors.push_back(grpc_metrics_->InterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  for (auto* s : services) builder.RegisterService(s);
+  server_ = builder.BuildAndStart();
+  if (!server_ || grpc_port_ == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", config_.bind, ":", config_.grpc_port));
+  }
+
+  RETURN_IF_ERROR(StartHealthServer());
+  RETURN_IF_ERROR(StartExposer());
+  SetServing(true);
+  Log(LogLevel::kInfo, "serving",
+      {{"grpc_service", config_.grpc_service},
+       {"grpc_port", std::to_string(grpc_port_)},
+       {"health_port", std::to_string(health_port_)},
+       {"metrics_port", std::to_string(metrics_port_)},
+       {"tls", config_.tls_cert_file.empty() ? "off" : "on"},
+       {"mtls", config_.tls_client_ca_file.empty() ? "off" : "on"}});
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>>
+ServerRunner::ServerCredentials() const {
   if (!config_.tls_cert_file.empty() || !config_.tls_key_file.empty()) {
     for (const std::string* f : {&config_.tls_cert_file, &config_.tls_key_file,
                                  &config_.tls_client_ca_file}) {
@@ -482,30 +536,12 @@ absl::Status ServerRunner::Start(const std::vector<grpc::Service*>& services) {
     } else {
       opts.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
     }
-    creds = grpc::experimental::TlsServerCredentials(opts);
-  } else {
-    creds = grpc::InsecureServerCredentials();
+    return grpc::experimental::TlsServerCredentials(opts);
   }
+  return grpc::InsecureServerCredentials();
+}
 
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(absl::StrCat(config_.bind, ":", config_.grpc_port),
-                           creds, &grpc_port_);
-  builder.SetMaxReceiveMessageSize(config_.max_message_bytes);
-  builder.SetMaxSendMessageSize(config_.max_message_bytes);
-  std::vector<
-      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-      interceptors;
-  interceptors.push_back(
-      std::make_unique<MalformedRequestInterceptorFactory>());
-  interceptors.push_back(grpc_metrics_->InterceptorFactory());
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  for (auto* s : services) builder.RegisterService(s);
-  server_ = builder.BuildAndStart();
-  if (!server_ || grpc_port_ == 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", config_.bind, ":", config_.grpc_port));
-  }
-
+absl::Status ServerRunner::StartHealthServer() {
   if (config_.health_port >= 0) {
     // The probe port gets its own health service instead of the default one.
     grpc::EnableDefaultHealthCheckService(false);
@@ -524,6 +560,10 @@ absl::Status ServerRunner::Start(const std::vector<grpc::Service*>& services) {
     }
   }
 
+  return absl::OkStatus();
+}
+
+absl::Status ServerRunner::StartExposer() {
   if (config_.metrics_port >= 0) {
     try {
       exposer_ = std::make_unique<prometheus::Exposer>(
@@ -537,14 +577,6 @@ absl::Status ServerRunner::Start(const std::vector<grpc::Service*>& services) {
                        ": ", e.what()));
     }
   }
-  SetServing(true);
-  Log(LogLevel::kInfo, "serving",
-      {{"grpc_service", config_.grpc_service},
-       {"grpc_port", std::to_string(grpc_port_)},
-       {"health_port", std::to_string(health_port_)},
-       {"metrics_port", std::to_string(metrics_port_)},
-       {"tls", config_.tls_cert_file.empty() ? "off" : "on"},
-       {"mtls", config_.tls_client_ca_file.empty() ? "off" : "on"}});
   return absl::OkStatus();
 }
 

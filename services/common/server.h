@@ -24,10 +24,10 @@
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
 #include "services/common/audit.h"
-#include "services/common/call_context.h"
 #include "services/common/auth.h"
-#include "services/common/rate_limit.h"
+#include "services/common/call_context.h"
 #include "services/common/metrics.h"
+#include "services/common/rate_limit.h"
 #include "services/common/worker_pool.h"
 
 namespace CLI {
@@ -165,6 +165,17 @@ class ServiceRuntime {
 
  private:
   bool Admit(const std::string& subject);
+  // The declared policy and the request's region/school filters for the
+  // authenticated caller of `method`; sets call->mutating.
+  absl::Status CheckPolicy(const char* method,
+                           const google::protobuf::Message* request,
+                           CallContext* call) const;
+  // Runs `fn` on the worker pool and finishes the call with its status
+  // (RESOURCE_EXHAUSTED when the queue is full).
+  void RunOnPool(grpc::CallbackServerContext* ctx,
+                 grpc::ServerUnaryReactor* reactor,
+                 std::shared_ptr<CallContext> call,
+                 std::function<absl::Status(CallContext&)> fn);
   void Audit(const CallContext& call, const absl::Status& status);
   const double rate_limit_;
   Authenticator* auth_;
@@ -213,6 +224,12 @@ class ServerRunner {
   int RunUntilSignal();
 
  private:
+  // The steps of Start(): the gRPC port's credentials (TLS/mTLS with files
+  // watched for rotation, or plaintext), the probe port, /metrics.
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials()
+      const;
+  absl::Status StartHealthServer();
+  absl::Status StartExposer();
   ServerConfig config_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<GrpcServerMetrics> grpc_metrics_;

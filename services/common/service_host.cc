@@ -10,6 +10,7 @@
 #include "services/common/idempotency.h"
 #include "services/common/log.h"
 #include "services/common/page_token.h"
+#include "services/common/status_macros.h"
 
 namespace eduaid {
 
@@ -18,19 +19,32 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
   std::unique_ptr<ServiceHost> host(new ServiceHost());
   host->config_ = config;
   host->runner_ = std::make_unique<ServerRunner>(config);
+  RETURN_IF_ERROR(host->LoadKeys());
+  RETURN_IF_ERROR(host->OpenDatabases(migrations));
+  if (config.request_log_days > 0) host->StartRequestLogPruner();
+  RETURN_IF_ERROR(host->ConnectCache());
+  host->audit_ = std::make_unique<AuditLog>(
+      host->audit_db_ ? host->audit_db_.get() : host->db_.get());
+  host->requests_ =
+      std::make_unique<RequestLog>(host->db_.get(), host->crypto_.get());
+  host->runtime_ = std::make_unique<ServiceRuntime>(config, host->auth_.get(),
+                                                    host->audit_.get(),
+                                                    &host->runner_->registry());
+  host->tokens_ = std::make_unique<ServiceTokenSource>(
+      config.service, host->ServiceSecret(), config.service_token_file);
+  return host;
+}
 
-  if (!config.data_key_hex.empty()) {
-    auto c = FieldCrypto::Create(config.data_key_hex);
-    if (!c.ok()) return c.status();
-    host->crypto_ = std::move(*c);
-  } else {
-    auto c = FieldCrypto::Load(config.data_key_file);
-    if (!c.ok()) return c.status();
-    host->crypto_ = std::move(*c);
-  }
+absl::Status ServiceHost::LoadKeys() {
+  const ServerConfig& config = config_;
+  auto c = !config.data_key_hex.empty()
+               ? FieldCrypto::Create(config.data_key_hex)
+               : FieldCrypto::Load(config.data_key_file);
+  if (!c.ok()) return c.status();
+  crypto_ = std::move(*c);
   // Page tokens must verify on every replica: derive their key from the
   // data key, which all replicas share.
-  SetPageTokenKey(host->crypto_->BlindIndex("page-token-key", "eduaid"));
+  SetPageTokenKey(crypto_->BlindIndex("page-token-key", "eduaid"));
 
   if (!config.jwt_secret.empty()) {
     if (!config.jwt_allow_hs256) {
@@ -41,38 +55,40 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
     opts.enabled = !config.insecure_no_auth;
     opts.hs256_secret = config.jwt_secret;
     opts.max_lifetime = std::chrono::hours(config.jwt_max_lifetime_hours);
-    host->auth_ = std::make_unique<Authenticator>(opts);
+    auth_ = std::make_unique<Authenticator>(opts);
   } else {
     auto a = Authenticator::FromConfig(
         !config.insecure_no_auth, config.jwt_secret_file,
         config.jwt_public_keys, config.jwt_allow_hs256,
         std::chrono::hours(config.jwt_max_lifetime_hours));
     if (!a.ok()) return a.status();
-    host->auth_ = std::move(*a);
+    auth_ = std::move(*a);
   }
   if (config.insecure_no_auth) {
     Log(LogLevel::kWarn,
         "authentication is OFF (--insecure-no-auth): local experiments only");
   }
+  return absl::OkStatus();
+}
 
+absl::Status ServiceHost::OpenDatabases(
+    const std::vector<Migration>& migrations) {
+  const ServerConfig& config = config_;
   DatabaseOptions dbo;
   dbo.service = config.service;
-  dbo.metrics = &host->runner_->registry();
+  dbo.metrics = &runner_->registry();
   dbo.pool_size = config.db_pool_size > 0 ? config.db_pool_size
                                           : std::clamp(config.workers, 2, 16);
   dbo.sqlite_synchronous = config.sqlite_synchronous;
   dbo.sqlite_writer_cache_mib = std::max(1, config.sqlite_cache_mib);
-  auto db = Database::Open(config.database_url, dbo);
-  if (!db.ok()) return db.status();
-  host->db_ = std::move(*db);
-  absl::Status mig = host->db_->Migrate(migrations);
-  if (!mig.ok()) return mig;
+  ASSIGN_OR_RETURN(db_, Database::Open(config.database_url, dbo));
+  RETURN_IF_ERROR(db_->Migrate(migrations));
   // On SQLite the audit log lives in a file of its own (<name>-audit.db):
   // its batched appends then never wait for the service's single writer,
   // and its pages, written once and rarely read, do not crowd the
   // service's page cache (a small cache of their own instead). PostgreSQL
   // keeps it as a table of the service's database.
-  Database* audit_db = host->db_.get();
+  Database* audit_db = db_.get();
   if (absl::StartsWith(config.database_url, "sqlite://")) {
     std::string url = config.database_url;
     if (absl::EndsWith(url, ".db")) url.resize(url.size() - 3);
@@ -83,41 +99,39 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
     ao.sqlite_writer_cache_mib = 2;
     ao.sqlite_reader_cache_mib = 2;
     ao.metrics = nullptr;
-    auto adb = Database::Open(url, ao);
-    if (!adb.ok()) return adb.status();
-    host->audit_db_ = std::move(*adb);
-    audit_db = host->audit_db_.get();
+    ASSIGN_OR_RETURN(audit_db_, Database::Open(url, ao));
+    audit_db = audit_db_.get();
   }
-  mig = audit_db->Migrate({AuditLog::TableMigration(1000)});
-  if (!mig.ok()) return mig;
-  mig = host->db_->Migrate(
+  RETURN_IF_ERROR(audit_db->Migrate({AuditLog::TableMigration(1000)}));
+  return db_->Migrate(
       {RequestLogRetentionMigration(1001), RequestLogSealMigration(1002)});
-  if (!mig.ok()) return mig;
-  if (config.request_log_days > 0) {
-    ServiceHost* h = host.get();
-    const int64_t keep_s = int64_t{config.request_log_days} * 86400;
-    host->pruner_ = std::thread([h, keep_s] {
-      std::unique_lock<std::mutex> lock(h->pruner_mu_);
-      // First pass a minute after start, then hourly.
-      auto wait = std::chrono::minutes(1);
-      while (!h->pruner_cv_.wait_for(lock, wait,
-                                     [h] { return h->pruner_stop_; })) {
-        lock.unlock();
-        auto n = PruneRequestLog(
-            *h->db_, static_cast<int64_t>(std::time(nullptr)) - keep_s);
-        if (!n.ok()) {
-          Log(LogLevel::kWarn, "request log pruning failed",
-              {{"error", std::string(n.status().message())}});
-        } else if (*n > 0) {
-          Log(LogLevel::kInfo, "request log pruned",
-              {{"deleted", std::to_string(*n)}});
-        }
-        lock.lock();
-        wait = std::chrono::hours(1);
-      }
-    });
-  }
+}
 
+void ServiceHost::StartRequestLogPruner() {
+  const int64_t keep_s = int64_t{config_.request_log_days} * 86400;
+  pruner_ = std::thread([this, keep_s] {
+    std::unique_lock<std::mutex> lock(pruner_mu_);
+    // First pass a minute after start, then hourly.
+    auto wait = std::chrono::minutes(1);
+    while (!pruner_cv_.wait_for(lock, wait, [this] { return pruner_stop_; })) {
+      lock.unlock();
+      auto n = PruneRequestLog(
+          *db_, static_cast<int64_t>(std::time(nullptr)) - keep_s);
+      if (!n.ok()) {
+        Log(LogLevel::kWarn, "request log pruning failed",
+            {{"error", std::string(n.status().message())}});
+      } else if (*n > 0) {
+        Log(LogLevel::kInfo, "request log pruned",
+            {{"deleted", std::to_string(*n)}});
+      }
+      lock.lock();
+      wait = std::chrono::hours(1);
+    }
+  });
+}
+
+absl::Status ServiceHost::ConnectCache() {
+  const ServerConfig& config = config_;
   CacheOptions co;
   co.url = config.redis_url;
   co.user = config.redis_user;
@@ -132,31 +146,23 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(
     std::getline(in, co.password);
   }
   co.service = config.service;
-  co.metrics = &host->runner_->registry();
+  co.metrics = &runner_->registry();
   co.pool_size = std::max(4, config.workers);
   co.local_capacity = config.local_cache_entries;
-  auto cache = Cache::Create(co);
-  if (!cache.ok()) return cache.status();
-  host->cache_ = std::move(*cache);
+  ASSIGN_OR_RETURN(cache_, Cache::Create(co));
+  return absl::OkStatus();
+}
 
-  host->audit_ = std::make_unique<AuditLog>(audit_db);
-  host->requests_ =
-      std::make_unique<RequestLog>(host->db_.get(), host->crypto_.get());
-  host->runtime_ = std::make_unique<ServiceRuntime>(config, host->auth_.get(),
-                                                    host->audit_.get(),
-                                                    &host->runner_->registry());
-
-  std::string secret = config.jwt_secret;
+std::string ServiceHost::ServiceSecret() const {
+  std::string secret = config_.jwt_secret;
   if (secret.empty()) {
     if (const char* env = std::getenv("EDUAID_JWT_SECRET")) secret = env;
   }
-  if (secret.empty() && !config.jwt_secret_file.empty()) {
-    std::ifstream in(config.jwt_secret_file);
+  if (secret.empty() && !config_.jwt_secret_file.empty()) {
+    std::ifstream in(config_.jwt_secret_file);
     std::getline(in, secret);
   }
-  host->tokens_ = std::make_unique<ServiceTokenSource>(
-      config.service, secret, config.service_token_file);
-  return host;
+  return secret;
 }
 
 void ServiceHost::Drain() {

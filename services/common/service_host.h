@@ -66,6 +66,13 @@ class ServiceHost {
 
  private:
   ServiceHost() = default;
+  // The steps of Create(), in order.
+  absl::Status LoadKeys();
+  absl::Status OpenDatabases(const std::vector<Migration>& migrations);
+  void StartRequestLogPruner();  // deletes expired idempotency records
+  absl::Status ConnectCache();
+  // The HS256 secret this service mints its peer tokens with ("" if none).
+  std::string ServiceSecret() const;
   ServerConfig config_;
   std::unique_ptr<ServerRunner> runner_;
   std::unique_ptr<Database> db_;

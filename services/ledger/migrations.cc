@@ -10,10 +10,11 @@
 #include "services/ledger/ledger.h"
 
 namespace eduaid::ledger {
+namespace {
 
-std::vector<Migration> Migrations() {
-  std::vector<Migration> m;
-  m.push_back({1, "standards, entitlements, batches, payments", R"sql(
+// Version 1: standards, entitlements, batches, payments.
+Migration Version1() {
+  return {1, "standards, entitlements, batches, payments", R"sql(
 CREATE TABLE standards (
   standard_id TEXT PRIMARY KEY,
   programme_code TEXT NOT NULL,
@@ -97,10 +98,13 @@ CREATE TABLE payments (
   UNIQUE (member_id, programme_code, term));
 CREATE INDEX payments_batch ON payments (batch_id, state, id);
 CREATE INDEX payments_term_region ON payments (term, region_code, state);
-)sql"});
+)sql"};
+}
 
-  m.push_back({2, "hash-chained double-entry journal",
-               std::string(R"sql(
+// Version 2: hash-chained double-entry journal.
+Migration Version2() {
+  return {2, "hash-chained double-entry journal",
+          std::string(R"sql(
 CREATE TABLE journal (
   id BIGINT PRIMARY KEY,
   at_ms BIGINT NOT NULL,
@@ -122,9 +126,12 @@ CREATE TABLE journal_head (
   last_id BIGINT NOT NULL,
   last_hash TEXT NOT NULL);
 INSERT INTO journal_head (id, last_id, last_hash) VALUES (1, 0, ')sql") +
-                   kGenesisHash + "');"});
+              kGenesisHash + "');"};
+}
 
-  m.push_back({3, "notices, follow-ups, grievances, postings", R"sql(
+// Version 3: notices, follow-ups, grievances, postings.
+Migration Version3() {
+  return {3, "notices, follow-ups, grievances, postings", R"sql(
 CREATE TABLE notice_acks (
   payment_id BIGINT PRIMARY KEY,
   acknowledged_on TEXT NOT NULL,
@@ -187,14 +194,16 @@ CREATE TABLE posting_lines (
   stage INTEGER NOT NULL,
   grade INTEGER NOT NULL,
   PRIMARY KEY (posting_id, line_no));
-)sql"});
+)sql"};
+}
 
-  m.push_back(RequestLogMigration(4));
-  // Version 2 declared the journal's id BIGINT PRIMARY KEY, which on SQLite
-  // is not the row id: every entry went into the table and into a unique
-  // index beside it. Rebuilt keyed by the row id ({KEY}); Start() puts the
-  // append-only triggers back (they go with the old table).
-  m.push_back({5, "journal keyed by its id", R"sql(
+// Version 2 declared the journal's id BIGINT PRIMARY KEY, which on SQLite
+// is not the row id: every entry went into the table and into a unique
+// index beside it. Rebuilt keyed by the row id ({KEY}); Start() puts the
+// append-only triggers back (they go with the old table).
+// Version 5: journal keyed by its id.
+Migration Version5() {
+  return {5, "journal keyed by its id", R"sql(
 CREATE TABLE journal_keyed (
   id {KEY},
   at_ms BIGINT NOT NULL,
@@ -216,15 +225,27 @@ INSERT INTO journal_keyed SELECT id, at_ms, kind, debit_account,
 DROP TABLE journal;
 ALTER TABLE journal_keyed RENAME TO journal;
 CREATE INDEX journal_payment ON journal (payment_id);
-)sql"});
-  // Who caused an entitlement, for the two-person rule: the creator for
-  // direct calls, the officer behind a service's call (vocational grants).
-  // Existing rows were all raised by their creator.
-  m.push_back({6, "entitlements remember their originator", R"sql(
+)sql"};
+}
+
+// Who caused an entitlement, for the two-person rule: the creator for
+// direct calls, the officer behind a service's call (vocational grants).
+// Existing rows were all raised by their creator.
+// Version 6: entitlements remember their originator.
+Migration Version6() {
+  return {6, "entitlements remember their originator", R"sql(
 ALTER TABLE entitlements ADD COLUMN originator_subject TEXT NOT NULL DEFAULT '';
 UPDATE entitlements SET originator_subject = created_by;
-)sql"});
-  return m;
+)sql"};
+}
+
+}  // namespace
+
+std::vector<Migration> Migrations() {
+  return {
+      Version1(), Version2(), Version3(), RequestLogMigration(4),
+      Version5(), Version6(),
+  };
 }
 
 }  // namespace eduaid::ledger
