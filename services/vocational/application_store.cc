@@ -234,63 +234,35 @@ absl::StatusOr<std::optional<std::string>> ReadNameEnc(SqlConnection& c,
   return rows.front().Str(0);
 }
 
-absl::StatusOr<ApplicationScope> ReadForWithdrawal(SqlConnection& c,
-                                                   int64_t id) {
-  ASSIGN_OR_RETURN(auto rows,
-                   c.Query("SELECT course_code, state, course_region, "
-                           "member_region FROM applications WHERE id = ?",
-                           {id}));
-  if (rows.empty()) return NoSuchApplication();
-  const SqlRow& r = rows.front();
+ApplicationScope FromApplicationScopeRow(const SqlRow& r) {
   ApplicationScope s;
   s.course_code = r.Str(0);
   s.state = r.Int(1);
   s.course_region = r.Str(2);
   s.member_region = r.Str(3);
-  return s;
-}
-
-absl::StatusOr<ApplicationScope> ReadForCompletion(SqlConnection& c,
-                                                   int64_t id) {
-  ASSIGN_OR_RETURN(
-      auto rows,
-      c.Query("SELECT a.state, a.course_region, a.course_code, a.enrolled_at, "
-              "c.kind, c.school_code FROM applications a JOIN courses c ON "
-              "c.code = a.course_code WHERE a.id = ?",
-              {id}));
-  if (rows.empty()) return NoSuchApplication();
-  const SqlRow& r = rows.front();
-  ApplicationScope s;
-  s.state = r.Int(0);
-  s.course_region = r.Str(1);
-  s.course_code = r.Str(2);
-  s.enrolled_at = r.Int(3);
-  s.course_kind = r.Int(4);
-  s.course_school_code = r.Str(5);
-  return s;
-}
-
-absl::StatusOr<ApplicationScope> ReadForOutcome(SqlConnection& c, int64_t id) {
-  ASSIGN_OR_RETURN(
-      auto rows,
-      c.Query("SELECT a.state, a.course_region, a.member_region, "
-              "a.completed_on, c.school_code FROM applications a JOIN courses "
-              "c ON c.code = a.course_code WHERE a.id = ?",
-              {id}));
-  if (rows.empty()) return NoSuchApplication();
-  const SqlRow& r = rows.front();
-  ApplicationScope s;
-  s.state = r.Int(0);
-  s.course_region = r.Str(1);
-  s.member_region = r.Str(2);
-  s.completed_on = r.Str(3);
   s.course_school_code = r.Str(4);
+  s.course_kind = r.Int(5);
+  s.enrolled_at = r.Int(6);
+  s.completed_on = r.Str(7);
   return s;
+}
+
+absl::StatusOr<ApplicationScope> ReadApplicationScope(SqlConnection& c,
+                                                      int64_t id) {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(absl::StrCat("SELECT ", kApplicationScopeColumns,
+                           " FROM applications a LEFT JOIN courses c ON "
+                           "c.code = a.course_code WHERE a.id = ?"),
+              {id}));
+  if (rows.empty()) return NoSuchApplication();
+  return FromApplicationScopeRow(rows.front());
 }
 
 absl::StatusOr<int64_t> ReadState(SqlConnection& c, int64_t id) {
   ASSIGN_OR_RETURN(
       auto rows, c.Query("SELECT state FROM applications WHERE id = ?", {id}));
+  if (rows.empty()) return NoSuchApplication();
   return rows.front().Int(0);
 }
 

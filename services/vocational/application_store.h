@@ -159,16 +159,18 @@ struct ApplicationScope {
   int64_t course_kind = 0, enrolled_at = 0;
   std::string completed_on;
 };
-// For a withdrawal: course_code, state, course_region, member_region.
-absl::StatusOr<ApplicationScope> ReadForWithdrawal(SqlConnection& c,
-                                                   int64_t id);
-// For a completion: state, course_region, course_code, enrolled_at,
-// course_kind, course_school_code.
-absl::StatusOr<ApplicationScope> ReadForCompletion(SqlConnection& c,
-                                                   int64_t id);
-// For an outcome: state, course_region, member_region, completed_on,
-// course_school_code.
-absl::StatusOr<ApplicationScope> ReadForOutcome(SqlConnection& c, int64_t id);
+// Columns (applications `a` LEFT JOIN courses `c`) in the order
+// FromApplicationScopeRow() reads them.
+inline constexpr char kApplicationScopeColumns[] =
+    "a.course_code, a.state, a.course_region, a.member_region, "
+    "COALESCE(c.school_code, ''), COALESCE(c.kind, 0), a.enrolled_at, "
+    "a.completed_on";
+ApplicationScope FromApplicationScopeRow(const SqlRow& row);
+// Where application `id` stands (for a withdrawal, a completion or an
+// outcome); NOT_FOUND naming application_id when there is none.
+absl::StatusOr<ApplicationScope> ReadApplicationScope(SqlConnection& c,
+                                                      int64_t id);
+// The application's state; NOT_FOUND naming application_id when none.
 absl::StatusOr<int64_t> ReadState(SqlConnection& c, int64_t id);
 
 absl::Status MarkWithdrawn(SqlConnection& c, int64_t id, int64_t now_ms,

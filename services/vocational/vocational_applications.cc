@@ -349,7 +349,7 @@ absl::Status VocationalTraining::StoreWithdrawal(SqlConnection& c,
                                                  pb::WithdrawResponse* resp,
                                                  Effects* fx) {
   const int64_t id = req.application_id();
-  ASSIGN_OR_RETURN(const ApplicationScope app, ReadForWithdrawal(c, id));
+  ASSIGN_OR_RETURN(const ApplicationScope app, ReadApplicationScope(c, id));
   if (!p.Covers(app.course_region) && !p.Covers(app.member_region)) {
     return CheckRegion(p, app.member_region);
   }

@@ -130,7 +130,7 @@ absl::Status VocationalTraining::StoreCompletion(
     const pb::RecordCompletionRequest& req, pb::RecordCompletionResponse* resp,
     std::string* course_code) {
   const int64_t id = req.application_id();
-  ASSIGN_OR_RETURN(const ApplicationScope a, ReadForCompletion(c, id));
+  ASSIGN_OR_RETURN(const ApplicationScope a, ReadApplicationScope(c, id));
   RETURN_IF_ERROR(CheckRecordScope(p, a.course_region, a.course_school_code));
   *course_code = a.course_code;
   if (a.state != kEnrolled) {
@@ -176,7 +176,7 @@ absl::Status VocationalTraining::StoreOutcome(
     SqlConnection& c, const Principal& p, const pb::RecordOutcomeRequest& req,
     pb::RecordOutcomeResponse* resp) {
   const int64_t id = req.application_id();
-  ASSIGN_OR_RETURN(const ApplicationScope a, ReadForOutcome(c, id));
+  ASSIGN_OR_RETURN(const ApplicationScope a, ReadApplicationScope(c, id));
   if (!p.Covers(a.course_region) && !p.Covers(a.member_region)) {
     return CheckRegion(p, a.member_region);
   }
