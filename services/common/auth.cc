@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -103,6 +104,8 @@ const char* RoleName(Role role) {
       return "agency";
     case Role::kService:
       return "service";
+    case Role::kTeacher:
+      return "teacher";
   }
   return "unknown";
 }
@@ -110,7 +113,8 @@ const char* RoleName(Role role) {
 absl::StatusOr<Role> ParseRole(absl::string_view name) {
   for (Role r :
        {Role::kProvinceOfficer, Role::kCityOfficer, Role::kCountyOfficer,
-        Role::kSchoolOfficer, Role::kAuditor, Role::kAgency, Role::kService}) {
+        Role::kSchoolOfficer, Role::kAuditor, Role::kAgency, Role::kService,
+        Role::kTeacher}) {
     if (name == RoleName(r)) return r;
   }
   return absl::InvalidArgumentError(absl::StrCat("unknown role '", name, "'"));
@@ -288,6 +292,20 @@ absl::Status CheckScopeClaims(const Principal& p) {
     if (p.region.size() != 6) {
       return Unauthenticated(
           "region claim of a school_officer must be its 6-digit county");
+    }
+  }
+  if (p.role == Role::kTeacher) {
+    // The teacher service reads the teacher's record by this id.
+    absl::string_view id = p.subject;
+    int64_t n = 0;
+    if (!absl::ConsumePrefix(&id, "t-") || !absl::SimpleAtoi(id, &n) ||
+        n <= 0) {
+      return Unauthenticated("sub of a teacher must be a teacher id (t-12)");
+    }
+    if (p.region.size() != 6) {
+      return Unauthenticated(
+          "region claim of a teacher must be the 6-digit county of the "
+          "teacher's school");
     }
   }
   for (char c : p.region) {

@@ -28,6 +28,7 @@ enum class Role {
   kAuditor,  // read-only, everything in scope, unmasked
   kAgency,   // read-only, personal data masked
   kService,  // another eduaid service
+  kTeacher,  // a teacher: `sub` is the teacher id (t-12); own households only
 };
 
 const char* RoleName(Role role);  // "county_officer", ...

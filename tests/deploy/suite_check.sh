@@ -108,6 +108,7 @@ print(v)' "$1" "$2"
 }
 
 fails=0
+failed=()
 check() { # description, command...
   local what=$1
   shift
@@ -116,6 +117,8 @@ check() { # description, command...
   if [ "$rc" -eq 0 ]; then log "ok   $what"; else
     log "FAIL $what"
     fails=$((fails + 1))
+    # Repeated at the end, where a CI log's tail shows it.
+    failed+=("$what: $(tail -c 2000 "$work/check.out" | tr '\n' ' ')")
   fi
   sed 's/^/       /' "$work/check.out"
   return "$rc"
@@ -202,11 +205,13 @@ for overlay in $overlays; do
     else
       log "FAIL $overlay/$svc: SIGTERM -> exit $code after ${took} s (grace period ${grace} s)"
       fails=$((fails + 1))
+      failed+=("$overlay/$svc: SIGTERM -> exit $code after ${took} s")
     fi
   done
   unset spid sports
 done
 if [ "$fails" -gt 0 ]; then
+  for f in "${failed[@]}"; do log "failed: $f"; done
   log "$fails check(s) failed"
   exit 1
 fi

@@ -56,13 +56,16 @@ const std::vector<Caller>& Callers() {
       {'Y', Role::kCountyOfficer, "411325", ""},
       {'S', Role::kSchoolOfficer, "411325", "S411325P1"},
       {'U', Role::kAuditor, "", ""},           {'G', Role::kAgency, "4113", ""},
-      {'V', Role::kService, "", ""}};
+      {'V', Role::kService, "", ""},
+      {'T', Role::kTeacher, "411325", ""}};
   return *v;
 }
 
 std::string TokenFor(const Caller& c) {
   TokenClaims claims;
-  claims.subject = std::string("matrix-") + c.letter;
+  // A teacher's subject is a teacher id (t-12); nobody has this one.
+  claims.subject = c.role == Role::kTeacher ? std::string("t-900001")
+                                            : std::string("matrix-") + c.letter;
   claims.role = c.role;
   claims.region = c.region;
   claims.school = c.school;

@@ -64,7 +64,7 @@ class ServerTest : public ::testing::Test {
     host_ = std::move(*host);
     service_ = std::make_unique<ProbeService>(*host_);
     MethodPolicy everyone;
-    for (int r = 0; r <= static_cast<int>(Role::kService); ++r) {
+    for (int r = 0; r <= static_cast<int>(Role::kTeacher); ++r) {
       everyone.roles |= 1u << r;
     }
     host_->runtime().DeclarePolicy("Check", everyone);
