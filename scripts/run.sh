@@ -54,7 +54,7 @@ for svc in registry ledger teacher vocational; do
   extra=()
   case $svc in
     ledger) extra=(--registry "127.0.0.1:$((50051 + OFF))" --policy "$ROOT/policy/henan-2018.textproto") ;;
-    teacher) extra=(--registry "127.0.0.1:$((50051 + OFF))") ;;
+    teacher) extra=(--registry "127.0.0.1:$((50051 + OFF))" --ledger "127.0.0.1:$((50052 + OFF))") ;;
     vocational) extra=(--registry "127.0.0.1:$((50051 + OFF))" --ledger "127.0.0.1:$((50052 + OFF))") ;;
   esac
   (cd "$ROOT" && exec "$exe" "${common[@]}" --grpc-port "$g" --metrics-port "$m" \

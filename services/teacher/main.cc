@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   defaults.jwt_secret_file = "var/keys/jwt.secret";
   eduaid::teacher::TeacherOptions options;
   int registry_deadline_ms = 10000;
+  int ledger_deadline_ms = 10000;
   return eduaid::ServiceMain(
       argc, argv, defaults, eduaid::teacher::Migrations(),
       [&](CLI::App& app) {
@@ -27,11 +28,19 @@ int main(int argc, char** argv) {
         app.add_option("--registry-deadline-ms", registry_deadline_ms,
                        "Deadline of each call to the registry")
             ->capture_default_str();
+        app.add_option("--ledger", options.ledger_target,
+                       "Ledger service address (payments of a household, "
+                       "a visit's subsidy findings and follow-ups)")
+            ->capture_default_str();
+        app.add_option("--ledger-deadline-ms", ledger_deadline_ms,
+                       "Deadline of each call to the ledger")
+            ->capture_default_str();
       },
       [&](eduaid::ServiceHost& host)
           -> absl::StatusOr<std::vector<std::shared_ptr<grpc::Service>>> {
         options.registry_deadline =
             std::chrono::milliseconds(registry_deadline_ms);
+        options.ledger_deadline = std::chrono::milliseconds(ledger_deadline_ms);
         return std::vector<std::shared_ptr<grpc::Service>>{
             std::make_shared<eduaid::teacher::TeacherService>(host, options)};
       });

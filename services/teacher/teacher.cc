@@ -38,7 +38,12 @@ TeacherSupport::TeacherSupport(ServiceHost& host, TeacherOptions options)
       registry_channel_(
           host.Peer(options_.registry_target, options_.registry_deadline)),
       registry_(
-          rpb::StudentRegistryService::NewStub(registry_channel_->channel())) {
+          rpb::StudentRegistryService::NewStub(registry_channel_->channel())),
+      registry_client_(std::make_unique<RegistryClient>(
+          *registry_channel_, options_.registry_target)),
+      ledger_channel_(
+          host.Peer(options_.ledger_target, options_.ledger_deadline)),
+      ledger_(lpb::SubsidyLedgerService::NewStub(ledger_channel_->channel())) {
   auto& rows = prometheus::BuildCounter()
                    .Name("eduaid_teacher_import_rows_total")
                    .Help("Teacher rows received by ImportTeachers, by result")

@@ -29,6 +29,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "eduaid/ledger/v1/ledger.grpc.pb.h"
 #include "eduaid/registry/v1/registry.grpc.pb.h"
 #include "eduaid/teacher/v1/teacher.pb.h"
 #include "prometheus/counter.h"
@@ -36,6 +37,7 @@
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "services/common/call_context.h"
+#include "services/common/clients/registry_client.h"
 #include "services/common/peer.h"
 #include "services/common/sql.h"
 #include "services/teacher/assignment.h"
@@ -49,6 +51,7 @@ namespace eduaid::teacher {
 
 namespace pb = ::eduaid::teacher::v1;
 namespace rpb = ::eduaid::registry::v1;
+namespace lpb = ::eduaid::ledger::v1;
 
 // Schema migrations of the teacher database.
 std::vector<Migration> Migrations();
@@ -64,6 +67,10 @@ struct TeacherOptions {
   std::string registry_target = "127.0.0.1:50051";
   // Deadline of each call to the registry.
   std::chrono::milliseconds registry_deadline{10000};
+  // The ledger peer: what was paid to a household this term, and where a
+  // visit's subsidy findings and follow-ups go.
+  std::string ledger_target = "127.0.0.1:50052";
+  std::chrono::milliseconds ledger_deadline{10000};
 };
 
 class TeacherSupport {
@@ -250,6 +257,10 @@ class TeacherSupport {
   const TeacherOptions options_;
   std::unique_ptr<PeerChannel> registry_channel_;
   std::unique_ptr<rpb::StudentRegistryService::Stub> registry_;
+  // The same registry channel, typed (households, students).
+  std::unique_ptr<RegistryClient> registry_client_;
+  std::unique_ptr<PeerChannel> ledger_channel_;
+  std::unique_ptr<lpb::SubsidyLedgerService::Stub> ledger_;
   prometheus::Counter* rows_accepted_;
   prometheus::Counter* rows_rejected_;
   prometheus::Family<prometheus::Gauge>* coverage_gauge_;
