@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libcsv-dev liblemon-dev
   golang-github-gogo-googleapis-dev grpc-proto
+  python3-grpcio python3-protobuf
   ca-certificates procps
 )
 missing=()

@@ -130,6 +130,18 @@ if [ -x "$BUILD/services/vocational/vocational_server" ]; then
   check "vocational: grants are delivered to the ledger" bash -c "for i in \$(seq 40); do '$CTL' --vocational $V --token '$COUNTY' vocational grants --region 411325 > '$WORK/grants.txt' 2>&1 && grep -q 'backlog (pending): 0' '$WORK/grants.txt' && grep -q delivered '$WORK/grants.txt' && exit 0; sleep 0.5; done; cat '$WORK/grants.txt'; exit 1"
 fi
 
+# The household's path across the four services (issue 13), driven as the
+# provincial platform would: Python grpcio with stubs compiled from the
+# protos, its own county (411330). Every step is one line of its output.
+if [ -x "$BUILD/services/teacher/teacher_server" ] && [ -x "$BUILD/services/ledger/ledger_server" ] \
+   && [ -x "$BUILD/services/vocational/vocational_server" ]; then
+  /usr/bin/python3 "$ROOT/tests/e2e/household_path.py" --eductl "$CTL" --secret-file "$SECRET" \
+    --registry "$R" --ledger "$L" --teacher "$T" --vocational "$V" >"$WORK/household.out" 2>&1
+  hp=$?
+  sed 's/^/       /' "$WORK/household.out"
+  check "household path: identified -> visited -> paid -> followed up -> heard, end to end" test "$hp" -eq 0
+fi
+
 # Personal data: no ID number or name of the run's people in any database
 # file, WAL, log or Redis value: in clear, or base64/hex/protobuf-encoded
 # (tests/e2e/pii_scan.py). The scanner's self-test runs first (it must find
