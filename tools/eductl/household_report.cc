@@ -158,6 +158,18 @@ std::string Unavailable(const HouseholdPart<Record>& p, const char* service) {
   return "";
 }
 
+// "（s）", or "" when s is empty.
+std::string Paren(const std::string& s) {
+  return s.empty() ? "" : absl::StrCat("（", s, "）");
+}
+
+// "  待确认（teacher visit 12：note）": a record a visit reported.
+std::string Unconfirmed(const std::string& by, const std::string& note) {
+  std::string why = by;
+  if (!note.empty()) why += (why.empty() ? "" : "：") + note;
+  return absl::StrCat("  待确认", Paren(why));
+}
+
 // 在读 <school> / 休学 / 失学 / 送教上门 / 异地就读 / "-".
 std::string SchoolingOf(const rpb::Student& s,
                         const std::vector<std::string>& out_of_school) {
@@ -192,8 +204,9 @@ void RegistrySections(const HouseholdFile& f, std::string* out) {
   absl::StrAppend(out, "家庭\n");
   std::string na = Unavailable(p, "学籍登记服务");
   if (!na.empty()) {
-    absl::StrAppend(out, "  户编号 ", f.household_id, "\n", na, "\n成员\n", na,
-                    "\n控辍保学\n", na, "\n留守 / 残疾\n", na);
+    const char* see = "  （见上：学籍登记服务无记录或无法查询）\n";
+    absl::StrAppend(out, "  户编号 ", f.household_id, "\n", na, "\n成员\n", see,
+                    "\n控辍保学\n", see, "\n留守 / 残疾\n", see);
     return;
   }
   std::string county = eduaid::synthetic::CountyName(h.region_code());
@@ -233,13 +246,13 @@ void RegistrySections(const HouseholdFile& f, std::string* out) {
       absl::StrAppend(out, "  ", m.member_id(), " ", m.name(), "  留守",
                       lb.carer_name().empty()
                           ? ""
-                          : absl::StrCat("  监护人 ", lb.carer_name(), "（",
-                                         lb.carer_relation(), "）"),
+                          : absl::StrCat("  监护人 ", lb.carer_name(),
+                                         Paren(lb.carer_relation())),
                       lb.parents_location().empty()
                           ? ""
                           : absl::StrCat("  父母务工地 ", lb.parents_location()),
-                      lb.unconfirmed() ? absl::StrCat("  待确认（", lb.reported_by(),
-                                                      "：", lb.report_note(), "）")
+                      lb.unconfirmed() ? Unconfirmed(lb.reported_by(),
+                                                     lb.report_note())
                                        : "",
                       "\n");
     }
@@ -250,8 +263,8 @@ void RegistrySections(const HouseholdFile& f, std::string* out) {
                       d.category().empty() ? "类别未填" : d.category(), "  ",
                       PlacementLabel(d.placement()),
                       d.school_code().empty() ? "" : " " + d.school_code(),
-                      d.unconfirmed() ? absl::StrCat("  待确认（", d.reported_by(),
-                                                     "：", d.report_note(), "）")
+                      d.unconfirmed() ? Unconfirmed(d.reported_by(),
+                                                    d.report_note())
                                       : "",
                       "\n");
     }

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <iostream>
+
 #include "eduaid/common/v1/common.pb.h"
 #include "tools/eductl/household_report.h"
 #include "tools/gen/csv_reader.h"
@@ -167,23 +170,103 @@ HouseholdFile SampleFile() {
   kid->mutable_left_behind()->set_carer_name("王桂兰");
   kid->mutable_left_behind()->set_unconfirmed(true);
   kid->mutable_left_behind()->set_reported_by("teacher visit 12");
+  kid->set_birth_year(2010);
+  kid->set_id_number("411325********0011");
+  head->set_birth_year(1979);
+  head->set_id_number("411325********0013");
+  auto* girl = h.add_members();
+  girl->set_member_id("m-3");
+  girl->set_name("张小红");
+  girl->set_id_number("411325********0026");
+  girl->set_relation(rpb::RELATION_CHILD);
+  girl->set_birth_year(2012);
+  girl->mutable_current_enrolment()->set_school_code("S411325P2");
+  girl->mutable_current_enrolment()->set_school_name("城关镇中心小学");
+  girl->mutable_current_enrolment()->set_grade(6);
+  girl->mutable_current_enrolment()->set_status(rpb::ENROLMENT_STATUS_ENROLLED);
+  auto* boy = h.add_members();
+  boy->set_member_id("m-4");
+  boy->set_name("张小军");
+  boy->set_id_number("411325********0035");
+  boy->set_relation(rpb::RELATION_CHILD);
+  boy->set_birth_year(2014);
+  boy->mutable_arrangement()->set_arrangement_id(3);
+  boy->mutable_arrangement()->set_kind(rpb::ARRANGEMENT_KIND_HOME_TEACHING);
+  boy->mutable_arrangement()->set_school_code("S411325P2");
+  boy->mutable_arrangement()->set_start_date("2026-09-01");
+  boy->mutable_disability_plan()->set_category("肢体");
+  boy->mutable_disability_plan()->set_placement(rpb::PLACEMENT_HOME_TEACHING);
+  boy->mutable_disability_plan()->set_school_code("S411325P2");
   h.add_out_of_school_member_ids("m-2");
   auto* c = h.add_dropout_cases();
   c->set_case_id(7);
   c->set_state(rpb::DROPOUT_CASE_STATE_OPEN);
+  h.set_registration_year(2016);
+  c->set_member_id("m-2");
+  c->set_name("张小明");
+  c->set_opened_at("2026-10-10T08:00:00Z");
+  c->set_updated_at("2026-10-10T08:00:00Z");
   f.ledger.found = true;
+  auto* ent = f.ledger.record.add_entitlements();
+  ent->set_entitlement_id(21);
+  ent->set_member_id("m-3");
+  ent->set_programme_name("义务教育家庭经济困难学生生活补助");
+  ent->mutable_term()->set_year(2026);
+  ent->mutable_term()->set_season(cpb::SEASON_AUTUMN);
+  ent->set_amount_fen(62500);
+  ent->set_state(lpb::ENTITLEMENT_STATE_PAID);
+  auto* notice = f.ledger.record.add_notices();
+  notice->set_payment_id(34);
+  notice->set_notice_no("411325-2026A-000034");
+  notice->set_paid_on("2026-09-20");
+  auto* g = f.ledger.record.add_grievances();
+  g->set_grievance_id(5);
+  g->set_payment_id(34);
+  g->set_source(lpb::GRIEVANCE_SOURCE_FOLLOW_UP);
+  g->set_state(lpb::GRIEVANCE_STATE_OPEN);
+  g->set_opened_at("2026-10-10T08:00:01Z");
+  auto* a = f.teacher.record.add_assignments();
+  a->set_campaign_id(1);
+  a->set_teacher_id("t-12");
+  a->set_teacher_name("王老师");
+  a->set_assignment_rule(tpb::ASSIGNMENT_RULE_CHILDS_SCHOOL);
+  a->set_visited(true);
+  a->set_visits(1);
+  a->set_first_visit_date("2026-10-10");
   auto* pay = f.ledger.record.add_payments();
+  pay->set_member_id("m-3");
+  pay->set_programme_name("义务教育家庭经济困难学生生活补助");
+  *pay->mutable_term() = ent->term();
   pay->set_payment_id(34);
   pay->set_amount_fen(62500);
   pay->set_state(lpb::PAYMENT_STATE_PAID);
   auto* fu = f.ledger.record.add_follow_ups();
   fu->set_payment_id(34);
+  fu->set_visited_on("2026-10-10");
+  fu->set_visitor("t-12");
   fu->set_outcome(lpb::FOLLOW_UP_OUTCOME_NOT_RECEIVED);
   fu->set_source_ref("teacher visit 12");
   fu->set_grievance_id(5);
   f.teacher.found = true;
   auto* v = f.teacher.record.add_visits();
   v->set_visit_id(12);
+  v->set_visit_date("2026-10-10");
+  v->set_teacher_id("t-12");
+  v->add_met("户主");
+  v->add_met("学生本人");
+  v->set_dropout_risk(tpb::DROPOUT_RISK_NONE);
+  auto* nr = v->add_findings();
+  nr->set_kind(tpb::FINDING_KIND_SUBSIDY_NOT_RECEIVED);
+  nr->set_member_id("m-3");
+  nr->set_programme_code("LIVING_SUBSIDY");
+  nr->set_delivery(tpb::DELIVERY_STATE_DELIVERED);
+  nr->set_target("ledger grievance 5");
+  auto* pf = v->add_payment_follow_ups();
+  pf->set_payment_id(34);
+  pf->set_member_id("m-3");
+  pf->set_programme_code("LIVING_SUBSIDY");
+  pf->set_delivery(tpb::DELIVERY_STATE_DELIVERED);
+  pf->set_follow_up_id(9);
   auto* fd = v->add_findings();
   fd->set_kind(tpb::FINDING_KIND_NOT_IN_SCHOOL);
   fd->set_member_id("m-2");
@@ -197,9 +280,12 @@ HouseholdFile SampleFile() {
 TEST(HouseholdReport, PrintsEverySectionAndSaysWhichServiceFailed) {
   HouseholdFile f = SampleFile();
   std::string r = FormatHouseholdReport(f);
+  if (std::getenv("EDUCTL_PRINT_SAMPLE")) std::cout << r;  // README's sample
   for (const char* s :
        {"家庭", "成员", "控辍保学", "留守 / 残疾", "资助", "走访", "职业教育",
-        "张小明", "失学", "待确认", "625.00 元", "未收到", "teacher visit 12",
+        "张小明", "失学", "待确认", "在读 S411325P2", "送教上门（S411325P2",
+        "告知书 411325-2026A-000034  未签收", "2026-09-20", "处理中",
+        "教师 t-12 王老师", "作为回访 发放 34", "625.00 元", "未收到", "teacher visit 12",
         "→ 申诉 5", "registry dropout case 7", "案件 7",
         "Unavailable: failed to connect"}) {
     EXPECT_NE(r.find(s), std::string::npos) << s << " missing in\n" << r;
