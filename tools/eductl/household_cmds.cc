@@ -60,8 +60,7 @@ void AddHouseholdCommand(CLI::App& app, Ctl& ctl, int& exit_code) {
     Fetch<tpb::TeacherSupportService, tpb::GetHouseholdsRequest,
           tpb::GetHouseholdsResponse>(ctl, ctl.teacher, *id, &f.teacher);
     Fetch<vpb::VocationalTrainingService, vpb::GetHouseholdsRequest,
-          vpb::GetHouseholdsResponse>(ctl, ctl.vocational, *id,
-                                      &f.vocational);
+          vpb::GetHouseholdsResponse>(ctl, ctl.vocational, *id, &f.vocational);
     exit_code = HouseholdExitCode(f);
     if (ctl.json) {
       std::cout << HouseholdJson(f);

@@ -29,65 +29,99 @@ std::string TermLabel(const cpb::Term& t) {
 
 const char* RelationLabel(rpb::Relation r) {
   switch (r) {
-    case rpb::RELATION_HEAD: return "户主";
-    case rpb::RELATION_SPOUSE: return "配偶";
-    case rpb::RELATION_CHILD: return "子女";
-    case rpb::RELATION_GRANDCHILD: return "孙子女";
-    case rpb::RELATION_PARENT: return "父母";
-    case rpb::RELATION_SIBLING: return "兄弟姐妹";
-    case rpb::RELATION_OTHER: return "其他";
-    default: return "-";
+    case rpb::RELATION_HEAD:
+      return "户主";
+    case rpb::RELATION_SPOUSE:
+      return "配偶";
+    case rpb::RELATION_CHILD:
+      return "子女";
+    case rpb::RELATION_GRANDCHILD:
+      return "孙子女";
+    case rpb::RELATION_PARENT:
+      return "父母";
+    case rpb::RELATION_SIBLING:
+      return "兄弟姐妹";
+    case rpb::RELATION_OTHER:
+      return "其他";
+    default:
+      return "-";
   }
 }
 
 const char* CaseStateLabel(rpb::DropoutCaseState s) {
   switch (s) {
-    case rpb::DROPOUT_CASE_STATE_OPEN: return "立案";
-    case rpb::DROPOUT_CASE_STATE_VISITED: return "已走访";
-    case rpb::DROPOUT_CASE_STATE_RETURNED: return "劝返复学";
-    case rpb::DROPOUT_CASE_STATE_EXEMPT: return "免予/缓学";
-    case rpb::DROPOUT_CASE_STATE_ESCALATED: return "上报";
-    default: return "-";
+    case rpb::DROPOUT_CASE_STATE_OPEN:
+      return "立案";
+    case rpb::DROPOUT_CASE_STATE_VISITED:
+      return "已走访";
+    case rpb::DROPOUT_CASE_STATE_RETURNED:
+      return "劝返复学";
+    case rpb::DROPOUT_CASE_STATE_EXEMPT:
+      return "免予/缓学";
+    case rpb::DROPOUT_CASE_STATE_ESCALATED:
+      return "上报";
+    default:
+      return "-";
   }
 }
 
 const char* PaymentStateLabel(lpb::PaymentState s) {
   switch (s) {
-    case lpb::PAYMENT_STATE_PENDING: return "待发放";
-    case lpb::PAYMENT_STATE_PAID: return "已发放";
-    case lpb::PAYMENT_STATE_FAILED: return "发放失败";
-    case lpb::PAYMENT_STATE_REVERSED: return "已冲正";
-    default: return "-";
+    case lpb::PAYMENT_STATE_PENDING:
+      return "待发放";
+    case lpb::PAYMENT_STATE_PAID:
+      return "已发放";
+    case lpb::PAYMENT_STATE_FAILED:
+      return "发放失败";
+    case lpb::PAYMENT_STATE_REVERSED:
+      return "已冲正";
+    default:
+      return "-";
   }
 }
 
 const char* EntitlementStateLabel(lpb::EntitlementState s) {
   switch (s) {
-    case lpb::ENTITLEMENT_STATE_OPEN: return "待发放";
-    case lpb::ENTITLEMENT_STATE_BATCHED: return "已入批次";
-    case lpb::ENTITLEMENT_STATE_PAID: return "已发放";
-    case lpb::ENTITLEMENT_STATE_CANCELLED: return "已取消";
-    case lpb::ENTITLEMENT_STATE_WAIVED: return "免除";
-    default: return "-";
+    case lpb::ENTITLEMENT_STATE_OPEN:
+      return "待发放";
+    case lpb::ENTITLEMENT_STATE_BATCHED:
+      return "已入批次";
+    case lpb::ENTITLEMENT_STATE_PAID:
+      return "已发放";
+    case lpb::ENTITLEMENT_STATE_CANCELLED:
+      return "已取消";
+    case lpb::ENTITLEMENT_STATE_WAIVED:
+      return "免除";
+    default:
+      return "-";
   }
 }
 
 const char* OutcomeLabel(lpb::FollowUpOutcome o) {
   switch (o) {
-    case lpb::FOLLOW_UP_OUTCOME_RECEIVED_IN_FULL: return "已足额收到";
-    case lpb::FOLLOW_UP_OUTCOME_RECEIVED_PARTIALLY: return "部分收到";
-    case lpb::FOLLOW_UP_OUTCOME_NOT_RECEIVED: return "未收到";
-    case lpb::FOLLOW_UP_OUTCOME_NOT_REACHED: return "未见到本人";
-    default: return "-";
+    case lpb::FOLLOW_UP_OUTCOME_RECEIVED_IN_FULL:
+      return "已足额收到";
+    case lpb::FOLLOW_UP_OUTCOME_RECEIVED_PARTIALLY:
+      return "部分收到";
+    case lpb::FOLLOW_UP_OUTCOME_NOT_RECEIVED:
+      return "未收到";
+    case lpb::FOLLOW_UP_OUTCOME_NOT_REACHED:
+      return "未见到本人";
+    default:
+      return "-";
   }
 }
 
 const char* GrievanceSourceLabel(lpb::GrievanceSource s) {
   switch (s) {
-    case lpb::GRIEVANCE_SOURCE_DIRECT: return "直接申诉";
-    case lpb::GRIEVANCE_SOURCE_FOLLOW_UP: return "回访";
-    case lpb::GRIEVANCE_SOURCE_POSTING_OBJECTION: return "公示异议";
-    default: return "-";
+    case lpb::GRIEVANCE_SOURCE_DIRECT:
+      return "直接申诉";
+    case lpb::GRIEVANCE_SOURCE_FOLLOW_UP:
+      return "回访";
+    case lpb::GRIEVANCE_SOURCE_POSTING_OBJECTION:
+      return "公示异议";
+    default:
+      return "-";
   }
 }
 
@@ -95,48 +129,70 @@ std::string GrievanceStateLabel(const lpb::Grievance& g) {
   if (g.state() == lpb::GRIEVANCE_STATE_OPEN) return "处理中";
   if (g.state() != lpb::GRIEVANCE_STATE_RESOLVED) return "-";
   switch (g.outcome()) {
-    case lpb::GRIEVANCE_OUTCOME_UPHELD: return "已办结（属实）";
-    case lpb::GRIEVANCE_OUTCOME_DISMISSED: return "已办结（不属实）";
-    default: return "已办结";
+    case lpb::GRIEVANCE_OUTCOME_UPHELD:
+      return "已办结（属实）";
+    case lpb::GRIEVANCE_OUTCOME_DISMISSED:
+      return "已办结（不属实）";
+    default:
+      return "已办结";
   }
 }
 
 const char* OfferStateLabel(vpb::OfferState s) {
   switch (s) {
-    case vpb::OFFER_STATE_OPEN: return "待答复";
-    case vpb::OFFER_STATE_ACCEPTED: return "已接受";
-    case vpb::OFFER_STATE_DECLINED: return "已拒绝";
-    case vpb::OFFER_STATE_EXPIRED: return "已过期";
-    case vpb::OFFER_STATE_WITHDRAWN: return "已撤回";
-    default: return "-";
+    case vpb::OFFER_STATE_OPEN:
+      return "待答复";
+    case vpb::OFFER_STATE_ACCEPTED:
+      return "已接受";
+    case vpb::OFFER_STATE_DECLINED:
+      return "已拒绝";
+    case vpb::OFFER_STATE_EXPIRED:
+      return "已过期";
+    case vpb::OFFER_STATE_WITHDRAWN:
+      return "已撤回";
+    default:
+      return "-";
   }
 }
 
 const char* ApplicationStateLabel(vpb::ApplicationState s) {
   switch (s) {
-    case vpb::APPLICATION_STATE_ENROLLED: return "已录取";
-    case vpb::APPLICATION_STATE_WAITLISTED: return "候补";
-    case vpb::APPLICATION_STATE_WITHDRAWN: return "已退出";
-    case vpb::APPLICATION_STATE_COMPLETED: return "已结业";
-    default: return "-";
+    case vpb::APPLICATION_STATE_ENROLLED:
+      return "已录取";
+    case vpb::APPLICATION_STATE_WAITLISTED:
+      return "候补";
+    case vpb::APPLICATION_STATE_WITHDRAWN:
+      return "已退出";
+    case vpb::APPLICATION_STATE_COMPLETED:
+      return "已结业";
+    default:
+      return "-";
   }
 }
 
 const char* GrantStateLabel(vpb::GrantState s) {
   switch (s) {
-    case vpb::GRANT_STATE_PENDING: return "待送达账本";
-    case vpb::GRANT_STATE_DELIVERED: return "已送达账本";
-    case vpb::GRANT_STATE_REJECTED: return "账本拒绝";
-    case vpb::GRANT_STATE_CANCELLED: return "已取消";
-    default: return "-";
+    case vpb::GRANT_STATE_PENDING:
+      return "待送达账本";
+    case vpb::GRANT_STATE_DELIVERED:
+      return "已送达账本";
+    case vpb::GRANT_STATE_REJECTED:
+      return "账本拒绝";
+    case vpb::GRANT_STATE_CANCELLED:
+      return "已取消";
+    default:
+      return "-";
   }
 }
 
 const char* AssignmentRuleLabel(tpb::AssignmentRule r) {
   switch (r) {
-    case tpb::ASSIGNMENT_RULE_CHILDS_SCHOOL: return "子女所在学校教师";
-    case tpb::ASSIGNMENT_RULE_COUNTY: return "本县教师（无在校子女）";
-    default: return "-";
+    case tpb::ASSIGNMENT_RULE_CHILDS_SCHOOL:
+      return "子女所在学校教师";
+    case tpb::ASSIGNMENT_RULE_COUNTY:
+      return "本县教师（无在校子女）";
+    default:
+      return "-";
   }
 }
 
@@ -149,8 +205,7 @@ std::string StatusLine(const grpc::Status& st) {
 // it has its record.
 template <typename Record>
 std::string Unavailable(const HouseholdPart<Record>& p, const char* service) {
-  if (!p.status.ok() &&
-      p.status.error_code() != grpc::StatusCode::NOT_FOUND) {
+  if (!p.status.ok() && p.status.error_code() != grpc::StatusCode::NOT_FOUND) {
     return absl::StrCat("  （", service, "无法查询：", StatusLine(p.status),
                         "）\n");
   }
@@ -187,9 +242,9 @@ std::string SchoolingOf(const rpb::Student& s,
   }
   const auto& e = s.current_enrolment();
   if (!e.school_code().empty()) {
-    const char* st = e.status() == rpb::ENROLMENT_STATUS_SUSPENDED ? "休学"
+    const char* st = e.status() == rpb::ENROLMENT_STATUS_SUSPENDED  ? "休学"
                      : e.status() == rpb::ENROLMENT_STATUS_ENROLLED ? "在读"
-                                                                   : "";
+                                                                    : "";
     if (*st != '\0') {
       return absl::StrCat(st, " ", e.school_code(), " ", e.school_name(), " ",
                           e.grade(), "年级");
@@ -213,9 +268,9 @@ void RegistrySections(const HouseholdFile& f, std::string* out) {
   absl::StrAppend(
       out, "  户编号 ", h.household_id(), "  所在县 ", h.region_code(),
       county.empty() ? "" : absl::StrCat(" ", county), "  状态 ",
-      h.household_status() == cpb::HOUSEHOLD_STATUS_POOR ? "贫困"
+      h.household_status() == cpb::HOUSEHOLD_STATUS_POOR     ? "贫困"
       : h.household_status() == cpb::HOUSEHOLD_STATUS_LIFTED ? "已脱贫"
-                                                              : "-",
+                                                             : "-",
       "  登记年份 ", h.registration_year(), "\n");
   std::vector<std::string> oos(h.out_of_school_member_ids().begin(),
                                h.out_of_school_member_ids().end());
@@ -243,30 +298,28 @@ void RegistrySections(const HouseholdFile& f, std::string* out) {
     if (m.has_left_behind()) {
       const auto& lb = m.left_behind();
       ++n;
-      absl::StrAppend(out, "  ", m.member_id(), " ", m.name(), "  留守",
-                      lb.carer_name().empty()
-                          ? ""
-                          : absl::StrCat("  监护人 ", lb.carer_name(),
-                                         Paren(lb.carer_relation())),
-                      lb.parents_location().empty()
-                          ? ""
-                          : absl::StrCat("  父母务工地 ", lb.parents_location()),
-                      lb.unconfirmed() ? Unconfirmed(lb.reported_by(),
-                                                     lb.report_note())
-                                       : "",
-                      "\n");
+      absl::StrAppend(
+          out, "  ", m.member_id(), " ", m.name(), "  留守",
+          lb.carer_name().empty() ? ""
+                                  : absl::StrCat("  监护人 ", lb.carer_name(),
+                                                 Paren(lb.carer_relation())),
+          lb.parents_location().empty()
+              ? ""
+              : absl::StrCat("  父母务工地 ", lb.parents_location()),
+          lb.unconfirmed() ? Unconfirmed(lb.reported_by(), lb.report_note())
+                           : "",
+          "\n");
     }
     if (m.has_disability_plan()) {
       const auto& d = m.disability_plan();
       ++n;
-      absl::StrAppend(out, "  ", m.member_id(), " ", m.name(), "  残疾 ",
-                      d.category().empty() ? "类别未填" : d.category(), "  ",
-                      PlacementLabel(d.placement()),
-                      d.school_code().empty() ? "" : " " + d.school_code(),
-                      d.unconfirmed() ? Unconfirmed(d.reported_by(),
-                                                    d.report_note())
-                                      : "",
-                      "\n");
+      absl::StrAppend(
+          out, "  ", m.member_id(), " ", m.name(), "  残疾 ",
+          d.category().empty() ? "类别未填" : d.category(), "  ",
+          PlacementLabel(d.placement()),
+          d.school_code().empty() ? "" : " " + d.school_code(),
+          d.unconfirmed() ? Unconfirmed(d.reported_by(), d.report_note()) : "",
+          "\n");
     }
   }
   if (n == 0) absl::StrAppend(out, "  无\n");
@@ -291,12 +344,11 @@ void LedgerSection(const HouseholdFile& f, std::string* out) {
   for (const auto& pay : l.payments()) {
     auto it = notices.find(pay.payment_id());
     const lpb::Notice* n = it == notices.end() ? nullptr : it->second;
-    absl::StrAppend(out, "    发放 ", pay.payment_id(), "  ", pay.member_id(),
-                    "  ", pay.programme_name(), "  ", TermLabel(pay.term()),
-                    "  ", FormatYuan(pay.amount_fen()), " 元  ",
-                    PaymentStateLabel(pay.state()), "  ",
-                    n && !n->paid_on().empty() ? n->paid_on() : pay.paid_at(),
-                    "\n");
+    absl::StrAppend(
+        out, "    发放 ", pay.payment_id(), "  ", pay.member_id(), "  ",
+        pay.programme_name(), "  ", TermLabel(pay.term()), "  ",
+        FormatYuan(pay.amount_fen()), " 元  ", PaymentStateLabel(pay.state()),
+        "  ", n && !n->paid_on().empty() ? n->paid_on() : pay.paid_at(), "\n");
     if (n == nullptr) continue;
     absl::StrAppend(out, "      告知书 ", n->notice_no(), "  ");
     if (n->has_acknowledgement()) {
@@ -310,19 +362,18 @@ void LedgerSection(const HouseholdFile& f, std::string* out) {
   }
   absl::StrAppend(out, "  回访（", l.follow_ups_size(), "）\n");
   for (const auto& fu : l.follow_ups()) {
-    absl::StrAppend(out, "    发放 ", fu.payment_id(), "  ", fu.visited_on(),
-                    "  ", fu.visitor(), "  ", OutcomeLabel(fu.outcome()),
-                    "  来源 ",
-                    fu.source_ref().empty() ? "人工录入" : fu.source_ref(),
-                    fu.grievance_id() ? absl::StrCat("  → 申诉 ", fu.grievance_id())
-                                      : "",
-                    "\n");
+    absl::StrAppend(
+        out, "    发放 ", fu.payment_id(), "  ", fu.visited_on(), "  ",
+        fu.visitor(), "  ", OutcomeLabel(fu.outcome()), "  来源 ",
+        fu.source_ref().empty() ? "人工录入" : fu.source_ref(),
+        fu.grievance_id() ? absl::StrCat("  → 申诉 ", fu.grievance_id()) : "",
+        "\n");
   }
   absl::StrAppend(out, "  申诉（", l.grievances_size(), "）\n");
   for (const auto& g : l.grievances()) {
-    absl::StrAppend(out, "    申诉 ", g.grievance_id(), "  发放 ", g.payment_id(),
-                    "  ", GrievanceSourceLabel(g.source()), "  ",
-                    GrievanceStateLabel(g), "  ", g.opened_at(), "  ",
+    absl::StrAppend(out, "    申诉 ", g.grievance_id(), "  发放 ",
+                    g.payment_id(), "  ", GrievanceSourceLabel(g.source()),
+                    "  ", GrievanceStateLabel(g), "  ", g.opened_at(), "  ",
                     g.description(), "\n");
   }
 }
@@ -353,28 +404,28 @@ void TeacherSection(const HouseholdFile& f, std::string* out) {
     absl::StrAppend(out, "\n");
   }
   for (const auto& v : t.visits()) {
-    absl::StrAppend(out, "  走访 ", v.visit_id(), "  ", v.visit_date(), "  教师 ",
-                    v.teacher_id(), "  见到 ", absl::StrJoin(v.met(), "、"),
-                    "  辍学风险 ", RiskLabel(v.dropout_risk()), "\n");
+    absl::StrAppend(out, "  走访 ", v.visit_id(), "  ", v.visit_date(),
+                    "  教师 ", v.teacher_id(), "  见到 ",
+                    absl::StrJoin(v.met(), "、"), "  辍学风险 ",
+                    RiskLabel(v.dropout_risk()), "\n");
     for (const auto& fd : v.findings()) {
-      absl::StrAppend(out, "    发现 ", FindingKindLabel(fd.kind()), " ",
-                      fd.member_id().empty() ? fd.name() : fd.member_id(),
-                      fd.programme_code().empty() ? "" : " " + fd.programme_code(),
-                      "  → ", DeliveryLabel(fd.delivery()),
-                      fd.target().empty() ? "" : " " + fd.target(),
-                      fd.delivery_error().empty()
-                          ? ""
-                          : absl::StrCat("（", fd.delivery_error(), "）"),
-                      "\n");
+      absl::StrAppend(
+          out, "    发现 ", FindingKindLabel(fd.kind()), " ",
+          fd.member_id().empty() ? fd.name() : fd.member_id(),
+          fd.programme_code().empty() ? "" : " " + fd.programme_code(), "  → ",
+          DeliveryLabel(fd.delivery()),
+          fd.target().empty() ? "" : " " + fd.target(),
+          fd.delivery_error().empty()
+              ? ""
+              : absl::StrCat("（", fd.delivery_error(), "）"),
+          "\n");
     }
     for (const auto& pf : v.payment_follow_ups()) {
-      absl::StrAppend(out, "    作为回访 发放 ", pf.payment_id(), " ",
-                      pf.member_id(), " ", pf.programme_code(), "  → ",
-                      DeliveryLabel(pf.delivery()),
-                      pf.follow_up_id()
-                          ? absl::StrCat(" 回访 ", pf.follow_up_id())
-                          : "",
-                      "\n");
+      absl::StrAppend(
+          out, "    作为回访 发放 ", pf.payment_id(), " ", pf.member_id(), " ",
+          pf.programme_code(), "  → ", DeliveryLabel(pf.delivery()),
+          pf.follow_up_id() ? absl::StrCat(" 回访 ", pf.follow_up_id()) : "",
+          "\n");
     }
   }
 }
@@ -395,8 +446,8 @@ void VocationalSection(const HouseholdFile& f, std::string* out) {
                     o.expires_on(), "\n");
   }
   for (const auto& a : v.applications()) {
-    absl::StrAppend(out, "  报名 ", a.application_id(), "  ", a.member_id(), " ",
-                    a.name(), "  ", a.course_name(), "  ",
+    absl::StrAppend(out, "  报名 ", a.application_id(), "  ", a.member_id(),
+                    " ", a.name(), "  ", a.course_name(), "  ",
                     ApplicationStateLabel(a.state()),
                     a.state() == vpb::APPLICATION_STATE_WAITLISTED
                         ? absl::StrCat(" 第", a.waitlist_position(), "位")
@@ -404,13 +455,12 @@ void VocationalSection(const HouseholdFile& f, std::string* out) {
                     a.free_tuition() ? "  免学费" : "", "\n");
   }
   for (const auto& g : v.grants()) {
-    absl::StrAppend(out, "  助学金 ", g.grant_id(), "  ", g.member_id(), "  ",
-                    g.programme_code(), "  ", TermLabel(g.term()), "  ",
-                    GrantStateLabel(g.state()),
-                    g.entitlement_id()
-                        ? absl::StrCat("  资格 #", g.entitlement_id())
-                        : "",
-                    "\n");
+    absl::StrAppend(
+        out, "  助学金 ", g.grant_id(), "  ", g.member_id(), "  ",
+        g.programme_code(), "  ", TermLabel(g.term()), "  ",
+        GrantStateLabel(g.state()),
+        g.entitlement_id() ? absl::StrCat("  资格 #", g.entitlement_id()) : "",
+        "\n");
   }
 }
 
@@ -442,19 +492,22 @@ std::string PartJson(const HouseholdPart<Record>& p) {
     return out;
   }
   if (NotFound(p)) return "null";
-  return absl::StrCat("{\"error\": {\"code\": \"",
-                      eduaid::GrpcCodeName(p.status.error_code()),
-                      "\", \"message\": \"",
-                      JsonEscape(p.status.error_message()), "\"}}");
+  return absl::StrCat(
+      "{\"error\": {\"code\": \"", eduaid::GrpcCodeName(p.status.error_code()),
+      "\", \"message\": \"", JsonEscape(p.status.error_message()), "\"}}");
 }
 
 int ExitCodeOf(const grpc::Status& st) {
   switch (st.error_code()) {
-    case grpc::StatusCode::OK: return 0;
-    case grpc::StatusCode::INVALID_ARGUMENT: return 2;
+    case grpc::StatusCode::OK:
+      return 0;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return 2;
     case grpc::StatusCode::UNAUTHENTICATED:
-    case grpc::StatusCode::PERMISSION_DENIED: return 3;
-    default: return 1;
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return 3;
+    default:
+      return 1;
   }
 }
 
@@ -466,7 +519,8 @@ bool NotFoundAnywhere(const HouseholdFile& f) {
 }
 
 int HouseholdExitCode(const HouseholdFile& f) {
-  if (NotFoundAnywhere(f)) return ExitCodeOf(grpc::Status(grpc::StatusCode::NOT_FOUND, ""));
+  if (NotFoundAnywhere(f))
+    return ExitCodeOf(grpc::Status(grpc::StatusCode::NOT_FOUND, ""));
   for (const grpc::Status* st : {&f.registry.status, &f.ledger.status,
                                  &f.teacher.status, &f.vocational.status}) {
     if (!st->ok() && st->error_code() != grpc::StatusCode::NOT_FOUND) {

@@ -51,12 +51,16 @@ const std::pair<const char*, rpb::Placement> kPlacements[] = {
     {"home-teaching", rpb::PLACEMENT_HOME_TEACHING}};
 
 // Header names, English then Chinese, in Column order.
-const char* const kHeaderNames[][2] = {
-    {"kind", "类别"},           {"member_id", "成员编号"},
-    {"id_number", "身份证号"},  {"carer_name", "监护人姓名"},
-    {"carer_relation", "监护人关系"}, {"parents_location", "父母务工地"},
-    {"category", "残疾类别"},   {"placement", "安置方式"},
-    {"school_code", "学校代码"}, {"note", "备注"}};
+const char* const kHeaderNames[][2] = {{"kind", "类别"},
+                                       {"member_id", "成员编号"},
+                                       {"id_number", "身份证号"},
+                                       {"carer_name", "监护人姓名"},
+                                       {"carer_relation", "监护人关系"},
+                                       {"parents_location", "父母务工地"},
+                                       {"category", "残疾类别"},
+                                       {"placement", "安置方式"},
+                                       {"school_code", "学校代码"},
+                                       {"note", "备注"}};
 
 const std::pair<const char*, tpb::FindingKind> kFindingKinds[] = {
     {"补助未到账", tpb::FINDING_KIND_SUBSIDY_NOT_RECEIVED},
@@ -74,15 +78,15 @@ const std::pair<const char*, tpb::FindingKind> kFindingKinds[] = {
     {"disability", tpb::FINDING_KIND_DISABILITY_WITHOUT_PLAN}};
 
 const std::pair<const char*, tpb::DropoutRisk> kRiskWords[] = {
-    {"无", tpb::DROPOUT_RISK_NONE},     {"低", tpb::DROPOUT_RISK_LOW},
-    {"中", tpb::DROPOUT_RISK_MEDIUM},   {"高", tpb::DROPOUT_RISK_HIGH},
-    {"none", tpb::DROPOUT_RISK_NONE},   {"low", tpb::DROPOUT_RISK_LOW},
+    {"无", tpb::DROPOUT_RISK_NONE},       {"低", tpb::DROPOUT_RISK_LOW},
+    {"中", tpb::DROPOUT_RISK_MEDIUM},     {"高", tpb::DROPOUT_RISK_HIGH},
+    {"none", tpb::DROPOUT_RISK_NONE},     {"low", tpb::DROPOUT_RISK_LOW},
     {"medium", tpb::DROPOUT_RISK_MEDIUM}, {"high", tpb::DROPOUT_RISK_HIGH}};
 
 // The registry's words for a new child's relation (Chinese), by any word.
 const std::pair<const char*, const char*> kChildRelations[] = {
-    {"子女", "子女"},     {"孙子女", "孙子女"}, {"兄弟姐妹", "兄弟姐妹"},
-    {"其他", "其他"},     {"child", "子女"},    {"grandchild", "孙子女"},
+    {"子女", "子女"},        {"孙子女", "孙子女"}, {"兄弟姐妹", "兄弟姐妹"},
+    {"其他", "其他"},        {"child", "子女"},    {"grandchild", "孙子女"},
     {"sibling", "兄弟姐妹"}, {"other", "其他"}};
 
 const std::pair<const char*, tpb::DeliveryState> kDeliveries[] = {
@@ -139,9 +143,9 @@ std::optional<SpecialGroupColumns> SpecialGroupColumns::FromHeader(
     if (found < 0) {
       std::vector<std::string> known;
       for (const auto& n : kHeaderNames) known.push_back(n[0]);
-      *error = absl::StrCat("header: unknown column '", name, "' (column ",
-                            i + 1, "); the columns are ",
-                            absl::StrJoin(known, ", "));
+      *error =
+          absl::StrCat("header: unknown column '", name, "' (column ", i + 1,
+                       "); the columns are ", absl::StrJoin(known, ", "));
       return std::nullopt;
     }
     if (c.index_[found] >= 0) {

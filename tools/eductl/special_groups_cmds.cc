@@ -45,7 +45,7 @@ const EnumWords<rpb::ArrangementKind, 4> kKinds = {
     rpb::ARRANGEMENT_KIND_UNSPECIFIED};
 
 const char* KindLabel(rpb::ArrangementKind k) {
-  return k == rpb::ARRANGEMENT_KIND_HOME_TEACHING       ? "送教上门"
+  return k == rpb::ARRANGEMENT_KIND_HOME_TEACHING        ? "送教上门"
          : k == rpb::ARRANGEMENT_KIND_STUDYING_ELSEWHERE ? "异地就读"
                                                          : "-";
 }
@@ -64,8 +64,8 @@ bool SendSpecialGroups(const Env& env, std::vector<rpb::SpecialGroupRow>& rows,
   rpb::ImportSpecialGroupsRequest req;
   for (auto& r : rows) *req.add_rows() = std::move(r);
   rows.clear();
-  req.set_request_id(
-      "sg-" + eduaid::Sha256Hex(req.SerializeAsString()).substr(0, 40));
+  req.set_request_id("sg-" +
+                     eduaid::Sha256Hex(req.SerializeAsString()).substr(0, 40));
   rpb::ImportSpecialGroupsResponse resp;
   if (!env.Call(&Stub::ImportSpecialGroups, req, &resp)) return false;
   t->accepted += resp.accepted_rows();
@@ -86,12 +86,11 @@ bool ReadHeader(const std::string& path, std::vector<std::string>* header) {
   fclose(f);
   if (!line.empty() && line.back() == '\r') line.pop_back();
   eduaid::synthetic::CsvReader reader;
-  return reader.Parse("x\n" + line + "\n",
-                      [&](std::vector<std::string>& fields, int64_t) {
-                        *header = fields;
-                        return true;
-                      }) &&
-         !header->empty();
+  return reader.Parse("x\n" + line + "\n", [&](std::vector<std::string>& fields,
+                                               int64_t) {
+    *header = fields;
+    return true;
+  }) && !header->empty();
 }
 
 int ImportSpecialGroupsFile(const Env& env, const std::string& path,
@@ -137,12 +136,11 @@ int ImportSpecialGroupsFile(const Env& env, const std::string& path,
             [](const cpb::RowError& a, const cpb::RowError& b) {
               return a.row_number() < b.row_number();
             });
-  printf("special groups: accepted %lld, rejected %lld (留守 set %lld, 残疾 "
-         "set %lld)\n",
-         static_cast<long long>(t.accepted),
-         static_cast<long long>(t.rejected),
-         static_cast<long long>(t.left_behind),
-         static_cast<long long>(t.plans));
+  printf(
+      "special groups: accepted %lld, rejected %lld (留守 set %lld, 残疾 "
+      "set %lld)\n",
+      static_cast<long long>(t.accepted), static_cast<long long>(t.rejected),
+      static_cast<long long>(t.left_behind), static_cast<long long>(t.plans));
   for (const auto& e : t.errors) {
     printf("  line %lld: %s: %s\n", static_cast<long long>(e.row_number()),
            e.field().c_str(), e.rule().c_str());
@@ -332,7 +330,8 @@ void AddDisabilityPlanSetCommand(CLI::App& app, Env env) {
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("member_id", o->member, "m-<n>")->required();
-  cmd->add_option("--category", o->category, "e.g. 视力, 听力, 智力, 肢体, 多重");
+  cmd->add_option("--category", o->category,
+                  "e.g. 视力, 听力, 智力, 肢体, 多重");
   cmd->add_option("--placement", o->placement,
                   "随班就读|特殊教育学校|送教上门|无 (regular_class|"
                   "special_school|home_teaching|none)");
@@ -396,8 +395,8 @@ void AddArrangementRecordCommand(CLI::App* group, Env env) {
       "(home-teaching, with the responsible school) or 异地就读 (elsewhere, "
       "with the school's name and place)");
   struct Opts {
-    std::string member, kind, school_code, school_name, place, evidence,
-        start, rid;
+    std::string member, kind, school_code, school_name, place, evidence, start,
+        rid;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--member", o->member, "m-<n>")->required();
@@ -438,8 +437,9 @@ void AddArrangementRecordCommand(CLI::App* group, Env env) {
 
 void AddArrangementEndCommand(CLI::App* group, Env env) {
   auto* cmd = group->add_subcommand(
-      "end", "End an arrangement (a school-age child on no roster is back "
-             "on the out-of-school list)");
+      "end",
+      "End an arrangement (a school-age child on no roster is back "
+      "on the out-of-school list)");
   struct Opts {
     int64_t id = 0;
     std::string date, reason, rid;

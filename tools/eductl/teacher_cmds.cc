@@ -872,8 +872,8 @@ void PrintVisitOutcomes(const tpb::Visit& v) {
   for (const auto& f : v.findings()) {
     std::string who = f.member_id().empty() ? f.name() : f.member_id();
     if (!f.programme_code().empty()) who += " " + f.programme_code();
-    printf("  finding %s %s: %s%s%s\n", FindingKindLabel(f.kind()),
-           who.c_str(), DeliveryLabel(f.delivery()),
+    printf("  finding %s %s: %s%s%s\n", FindingKindLabel(f.kind()), who.c_str(),
+           DeliveryLabel(f.delivery()),
            f.target().empty() ? "" : (" -> " + f.target()).c_str(),
            f.delivery_error().empty()
                ? ""
@@ -1100,10 +1100,10 @@ void PrintAssignedHousehold(const tpb::AssignedHousehold& h) {
                      : "未走访",
          h.due_date().c_str(), h.overdue() ? "  逾期" : "");
   for (const auto& m : h.members()) {
-    std::string school = m.school_code().empty()
-                             ? "-"
-                             : absl::StrCat(m.school_code(), " ",
-                                            m.school_name());
+    std::string school =
+        m.school_code().empty()
+            ? "-"
+            : absl::StrCat(m.school_code(), " ", m.school_name());
     if (!m.arrangement().empty()) school = m.arrangement();
     if (m.out_of_school()) school = "失学";
     printf("  %-10s %-8s %s  %s  %d年生  %s\n", m.member_id().c_str(),

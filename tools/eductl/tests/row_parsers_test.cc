@@ -74,8 +74,8 @@ TEST(SpecialGroupCsv, ChineseHeadersAreAccepted) {
 
 TEST(SpecialGroupCsv, RefusesAHeaderWithoutKindOrWhoOrWithAnUnknownColumn) {
   std::string error;
-  EXPECT_FALSE(SpecialGroupColumns::FromHeader({"member_id", "carer_name"},
-                                               &error));
+  EXPECT_FALSE(
+      SpecialGroupColumns::FromHeader({"member_id", "carer_name"}, &error));
   EXPECT_NE(error.find("kind"), std::string::npos);
   EXPECT_FALSE(SpecialGroupColumns::FromHeader({"kind", "carer_name"}, &error));
   EXPECT_NE(error.find("member_id"), std::string::npos);
@@ -100,7 +100,8 @@ TEST(SpecialGroupCsv, RejectsBadRowsWithLineAndField) {
   EXPECT_EQ(e.row_number(), 8);
   EXPECT_EQ(e.field(), "placement");
   // GBK bytes (a file saved from Excel in the local code page).
-  EXPECT_FALSE(cols->ToRow({"残疾", "m-1", "", "\xC1\xF4\xCA\xD8"}, 9, &row, &e));
+  EXPECT_FALSE(
+      cols->ToRow({"残疾", "m-1", "", "\xC1\xF4\xCA\xD8"}, 9, &row, &e));
   EXPECT_EQ(e.row_number(), 9);
   EXPECT_EQ(e.field(), "note");
   EXPECT_NE(e.rule().find("UTF-8"), std::string::npos);
@@ -122,7 +123,8 @@ TEST(FindingFlag, ParsesEveryKind) {
   EXPECT_EQ(f.risk(), tpb::DROPOUT_RISK_HIGH);
   ASSERT_TRUE(ParseFinding("辍学风险:m-13:中", &f, &error));
   EXPECT_EQ(f.risk(), tpb::DROPOUT_RISK_MEDIUM);
-  ASSERT_TRUE(ParseFinding("left-behind:m-14:父母在东莞: 由奶奶照看", &f, &error));
+  ASSERT_TRUE(
+      ParseFinding("left-behind:m-14:父母在东莞: 由奶奶照看", &f, &error));
   EXPECT_EQ(f.kind(), tpb::FINDING_KIND_LEFT_BEHIND);
   EXPECT_EQ(f.note(), "父母在东莞: 由奶奶照看");
   ASSERT_TRUE(ParseFinding("disability:m-15", &f, &error));
@@ -146,8 +148,8 @@ TEST(FindingFlag, RejectsMalformedSpecsNamingTheRule) {
   EXPECT_FALSE(ParseFinding("not-in-school:", &f, &error));
   EXPECT_FALSE(ParseFinding("dropout-risk:m-1:very", &f, &error));
   EXPECT_NE(error.find("risk"), std::string::npos);
-  EXPECT_FALSE(ParseFinding("new-child:411325201501010012:李小花:cousin", &f,
-                            &error));
+  EXPECT_FALSE(
+      ParseFinding("new-child:411325201501010012:李小花:cousin", &f, &error));
   EXPECT_NE(error.find("relation"), std::string::npos);
 }
 
@@ -281,13 +283,30 @@ TEST(HouseholdReport, PrintsEverySectionAndSaysWhichServiceFailed) {
   HouseholdFile f = SampleFile();
   std::string r = FormatHouseholdReport(f);
   if (std::getenv("EDUCTL_PRINT_SAMPLE")) std::cout << r;  // README's sample
-  for (const char* s :
-       {"家庭", "成员", "控辍保学", "留守 / 残疾", "资助", "走访", "职业教育",
-        "张小明", "失学", "待确认", "在读 S411325P2", "送教上门（S411325P2",
-        "告知书 411325-2026A-000034  未签收", "2026-09-20", "处理中",
-        "教师 t-12 王老师", "作为回访 发放 34", "625.00 元", "未收到", "teacher visit 12",
-        "→ 申诉 5", "registry dropout case 7", "案件 7",
-        "Unavailable: failed to connect"}) {
+  for (const char* s : {"家庭",
+                        "成员",
+                        "控辍保学",
+                        "留守 / 残疾",
+                        "资助",
+                        "走访",
+                        "职业教育",
+                        "张小明",
+                        "失学",
+                        "待确认",
+                        "在读 S411325P2",
+                        "送教上门（S411325P2",
+                        "告知书 411325-2026A-000034  未签收",
+                        "2026-09-20",
+                        "处理中",
+                        "教师 t-12 王老师",
+                        "作为回访 发放 34",
+                        "625.00 元",
+                        "未收到",
+                        "teacher visit 12",
+                        "→ 申诉 5",
+                        "registry dropout case 7",
+                        "案件 7",
+                        "Unavailable: failed to connect"}) {
     EXPECT_NE(r.find(s), std::string::npos) << s << " missing in\n" << r;
   }
   EXPECT_EQ(HouseholdExitCode(f), 1);
