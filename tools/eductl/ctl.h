@@ -44,6 +44,13 @@ void AddRegistryCommands(CLI::App& app, Ctl& ctl, int& exit_code);
 void AddTokenCommand(CLI::App& app, Ctl& ctl, int& exit_code);
 // `health` and `services` (reflection): for operators and scripts.
 void AddOpsCommands(CLI::App& app, Ctl& ctl, int& exit_code);
+#ifdef EDUCTL_HAS_household
+// special-groups, left-behind, disability-plan, arrangement,
+// home-teaching (the registry's special groups and arrangements).
+void AddSpecialGroupCommands(CLI::App& app, Ctl& ctl, int& exit_code);
+// `household <id>`: one case file from the four services.
+void AddHouseholdCommands(CLI::App& app, Ctl& ctl, int& exit_code);
+#endif
 #ifdef EDUCTL_HAS_ledger
 void AddLedgerCommands(CLI::App& app, Ctl& ctl, int& exit_code);
 #endif

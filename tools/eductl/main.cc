@@ -77,6 +77,10 @@ int main(int argc, char** argv) {
   eductl::AddTokenCommand(app, ctl, exit_code);
   eductl::AddOpsCommands(app, ctl, exit_code);
   eductl::AddRegistryCommands(app, ctl, exit_code);
+#ifdef EDUCTL_HAS_household
+  eductl::AddSpecialGroupCommands(app, ctl, exit_code);
+  eductl::AddHouseholdCommands(app, ctl, exit_code);
+#endif
 #ifdef EDUCTL_HAS_ledger
   eductl::AddLedgerCommands(app, ctl, exit_code);
 #endif

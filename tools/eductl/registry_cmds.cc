@@ -372,6 +372,17 @@ std::string JwtSecret(const std::string& secret_file) {
   return secret;
 }
 
+// t-<n> (n > 0) and a 6-digit region: what the services require of a
+// teacher's token (services/common/auth.cc, CheckScopeClaims).
+bool IsTeacherSubject(const std::string& subject, const std::string& region) {
+  int64_t n = 0;
+  bool digits = region.size() == 6 &&
+                std::all_of(region.begin(), region.end(),
+                            [](char c) { return c >= '0' && c <= '9'; });
+  return subject.rfind("t-", 0) == 0 &&
+         absl::SimpleAtoi(subject.substr(2), &n) && n > 0 && digits;
+}
+
 void AddTokenCommand(CLI::App& app, Ctl& ctl, int& exit_code) {
   auto* cmd = app.add_subcommand(
       "token",
@@ -385,10 +396,11 @@ void AddTokenCommand(CLI::App& app, Ctl& ctl, int& exit_code) {
   auto o = std::make_shared<Opts>();
   cmd->add_option("--role", o->role,
                   "province_officer|city_officer|county_officer|"
-                  "school_officer|auditor|agency|service")
+                  "school_officer|auditor|agency|service|teacher")
       ->capture_default_str();
   cmd->add_option("--region", o->region, "Region code prefix of the scope");
-  cmd->add_option("--subject", o->subject, "Who the token names")
+  cmd->add_option("--subject", o->subject,
+                  "Who the token names (a teacher: the teacher id, t-12)")
       ->capture_default_str();
   cmd->add_option("--school", o->school, "School code (school officers)");
   cmd->add_option("--ttl", o->ttl, "Seconds of validity")
@@ -408,6 +420,14 @@ void AddTokenCommand(CLI::App& app, Ctl& ctl, int& exit_code) {
         (o->school.empty() || o->region.size() != 6)) {
       std::cerr << "error: a school_officer token needs --school CODE and "
                    "its 6-digit county as --region\n";
+      exit_code = 2;
+      return;
+    }
+    if (*role == eduaid::Role::kTeacher &&
+        !IsTeacherSubject(o->subject, o->region)) {
+      std::cerr << "error: a teacher token needs --subject t-<n> (the "
+                   "teacher id) and the 6-digit county of the teacher's "
+                   "school as --region\n";
       exit_code = 2;
       return;
     }

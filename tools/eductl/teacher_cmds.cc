@@ -20,8 +20,10 @@
 #include "eduaid/registry/v1/registry.grpc.pb.h"
 #include "eduaid/teacher/v1/teacher.grpc.pb.h"
 #include "services/common/crypto.h"
+#include "services/ledger/notice/notice_format.h"
 #include "tools/eductl/cli_common.h"
 #include "tools/eductl/ctl.h"
+#include "tools/eductl/row_parsers.h"
 #include "tools/gen/csv_reader.h"
 #include "tools/gen/synthetic.h"
 
@@ -858,13 +860,42 @@ void AddSubsidyChecks(const std::vector<std::string>& subsidies,
   }
 }
 
+constexpr char kFindingHelp[] =
+    "A structured finding, repeatable: not-received:<member_id>:<programme>, "
+    "not-in-school:<member_id>, dropout-risk:<member_id>:<none|low|medium|"
+    "high>, left-behind:<member_id>, disability:<member_id>, "
+    "new-child:<id_number>:<name>:<子女|孙子女|兄弟姐妹|其他>; an optional "
+    "last part :<note>";
+
+// Where each finding went, and the payments the visit followed up.
+void PrintVisitOutcomes(const tpb::Visit& v) {
+  for (const auto& f : v.findings()) {
+    std::string who = f.member_id().empty() ? f.name() : f.member_id();
+    if (!f.programme_code().empty()) who += " " + f.programme_code();
+    printf("  finding %s %s: %s%s%s\n", FindingKindLabel(f.kind()), who.c_str(),
+           DeliveryLabel(f.delivery()),
+           f.target().empty() ? "" : (" -> " + f.target()).c_str(),
+           f.delivery_error().empty()
+               ? ""
+               : (" (" + f.delivery_error() + ")").c_str());
+  }
+  for (const auto& p : v.payment_follow_ups()) {
+    printf("  follow-up (回访) of payment %lld %s %s: %s%s\n",
+           static_cast<long long>(p.payment_id()), p.member_id().c_str(),
+           p.programme_code().c_str(), DeliveryLabel(p.delivery()),
+           p.follow_up_id()
+               ? absl::StrCat(" -> ledger follow-up ", p.follow_up_id()).c_str()
+               : "");
+  }
+}
+
 void AddCampaignVisitCommand(CLI::App* campaign, Env env) {
   auto* cmd = campaign->add_subcommand("visit", "Record a home visit");
   struct Opts {
     int64_t campaign = 0;
     std::string household, teacher, date, met, policies, risk = "none",
                                                          evidence, notes, rid;
-    std::vector<std::string> subsidies;
+    std::vector<std::string> subsidies, findings;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("campaign_id", o->campaign, "Campaign")->required();
@@ -883,6 +914,7 @@ void AddCampaignVisitCommand(CLI::App* campaign, Env env) {
   cmd->add_option("--teacher", o->teacher,
                   "Visiting teacher (default: assigned)");
   cmd->add_option("--notes", o->notes, "Notes (stored encrypted)");
+  cmd->add_option("--finding", o->findings, kFindingHelp);
   cmd->add_option("--request-id", o->rid, "Idempotency key (default: fresh)");
   cmd->callback([env, o]() mutable {
     tpb::RecordVisitRequest req;
@@ -904,6 +936,13 @@ void AddCampaignVisitCommand(CLI::App* campaign, Env env) {
     v->set_dropout_risk(risk);
     v->set_evidence_ref(o->evidence);
     v->set_notes(o->notes);
+    for (const auto& spec : o->findings) {
+      std::string error;
+      if (!ParseFinding(spec, v->add_findings(), &error)) {
+        env.Usage(error);
+        return;
+      }
+    }
     tpb::RecordVisitResponse resp;
     if (!env.Call(&Stub::RecordVisit, req, &resp)) return;
     if (env.ctl.json) return PrintJson(resp);
@@ -911,6 +950,7 @@ void AddCampaignVisitCommand(CLI::App* campaign, Env env) {
            static_cast<long long>(resp.visit().visit_id()),
            resp.visit().teacher_id().c_str());
     PrintHousehold(resp.household());
+    PrintVisitOutcomes(resp.visit());
   });
 }
 
@@ -1016,6 +1056,26 @@ void AddCampaignListCommand(CLI::App* campaign, Env env) {
   });
 }
 
+void AddCampaignFindingsRetryCommand(CLI::App* campaign, Env env) {
+  auto* cmd = campaign->add_subcommand(
+      "findings-retry",
+      "Send again the visit findings whose delivery failed (after the cause "
+      "was fixed): of one visit, or every one in your scope");
+  auto visit = std::make_shared<int64_t>(0);
+  auto rid = std::make_shared<std::string>();
+  cmd->add_option("--visit", *visit, "Only this visit (default: all)");
+  cmd->add_option("--request-id", *rid, "Idempotency key (default: fresh)");
+  cmd->callback([env, visit, rid]() mutable {
+    tpb::RetryFindingsRequest req;
+    req.set_request_id(RequestIdOr(*rid));
+    req.set_visit_id(*visit);
+    tpb::RetryFindingsResponse resp;
+    if (!env.Call(&Stub::RetryFindings, req, &resp)) return;
+    if (env.ctl.json) return PrintJson(resp);
+    printf("requeued %lld findings\n", static_cast<long long>(resp.requeued()));
+  });
+}
+
 void AddCampaignCommands(CLI::App& teacher, Env env) {
   auto* campaign = teacher.add_subcommand(
       "campaign",
@@ -1028,6 +1088,72 @@ void AddCampaignCommands(CLI::App& teacher, Env env) {
   AddCampaignCoverageCommand(campaign, env);
   AddCampaignHouseholdsCommand(campaign, env);
   AddCampaignListCommand(campaign, env);
+  AddCampaignFindingsRetryCommand(campaign, env);
+}
+
+// ------------------------------------------------------- a teacher's day
+
+void PrintAssignedHousehold(const tpb::AssignedHousehold& h) {
+  printf("%s  %s  campaign %lld  %s  due %s%s\n", h.household_id().c_str(),
+         h.region_code().c_str(), static_cast<long long>(h.campaign_id()),
+         h.visited() ? absl::StrCat("已走访 ", h.visits(), " 次").c_str()
+                     : "未走访",
+         h.due_date().c_str(), h.overdue() ? "  逾期" : "");
+  for (const auto& m : h.members()) {
+    std::string school =
+        m.school_code().empty()
+            ? "-"
+            : absl::StrCat(m.school_code(), " ", m.school_name());
+    if (!m.arrangement().empty()) school = m.arrangement();
+    if (m.out_of_school()) school = "失学";
+    printf("  %-10s %-8s %s  %s  %d年生  %s\n", m.member_id().c_str(),
+           m.name().c_str(), m.id_number().c_str(), m.relation().c_str(),
+           m.birth_year(), school.c_str());
+  }
+  for (const auto& p : h.paid_this_term()) {
+    printf("  本学期已发放 %lld  %s  %s (%s)  %s 元  %s%s\n",
+           static_cast<long long>(p.payment_id()), p.member_id().c_str(),
+           p.programme_name().c_str(), p.programme_code().c_str(),
+           eduaid::ledger::FormatYuan(p.amount_fen()).c_str(),
+           p.paid_on().c_str(), p.followed_up() ? "  已回访" : "");
+  }
+}
+
+void AddMyHouseholdsCommand(CLI::App& app, Env env) {
+  auto* cmd = app.add_subcommand(
+      "my-households",
+      "A teacher's own households (teacher token): members, schools, "
+      "subsidies paid this term");
+  auto campaign = std::make_shared<int64_t>(0);
+  auto filter = std::make_shared<std::string>("all");
+  cmd->add_option("--campaign", *campaign, "Only this campaign (default all)");
+  cmd->add_option("--filter", *filter, "all|unvisited|overdue|visited")
+      ->capture_default_str();
+  cmd->callback([env, campaign, filter]() mutable {
+    static const std::map<std::string, tpb::HouseholdFilter> kFilters = {
+        {"all", tpb::HOUSEHOLD_FILTER_UNSPECIFIED},
+        {"unvisited", tpb::HOUSEHOLD_FILTER_UNVISITED},
+        {"overdue", tpb::HOUSEHOLD_FILTER_OVERDUE},
+        {"visited", tpb::HOUSEHOLD_FILTER_VISITED}};
+    auto f = kFilters.find(*filter);
+    if (f == kFilters.end()) {
+      env.Usage("--filter must be all, unvisited, overdue or visited");
+      return;
+    }
+    tpb::ListMyHouseholdsRequest req;
+    req.set_campaign_id(*campaign);
+    req.set_filter(f->second);
+    req.set_page_size(50);
+    int64_t total = 0;
+    if (!env.ForEachPage(&Stub::ListMyHouseholds, req,
+                         [&](const tpb::ListMyHouseholdsResponse& resp) {
+                           total = resp.total();
+                           PrintPage(env.ctl, resp, resp.households(),
+                                     PrintAssignedHousehold);
+                         }))
+      return;
+    if (!env.ctl.json) printf("total: %lld\n", static_cast<long long>(total));
+  });
 }
 
 // ---------------------------------------------------------------- training
@@ -1279,6 +1405,7 @@ void AddTeacherCommands(CLI::App& app, Ctl& ctl, int& exit_code) {
   AddTrainingCommands(*teacher, env);
   AddAuditLogCommand(*teacher, env, "The teacher service's audit log",
                      &Stub::ListAuditEvents);
+  AddMyHouseholdsCommand(app, env);
 }
 
 }  // namespace eductl
