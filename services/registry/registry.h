@@ -10,6 +10,7 @@
 #define EDUAID_SERVICES_REGISTRY_REGISTRY_H_
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -113,6 +114,27 @@ class Registry {
   absl::Status GetHouseholds(CallContext& call,
                              const pb::GetHouseholdsRequest& req,
                              pb::GetHouseholdsResponse* resp);
+  absl::Status RecordSchoolingArrangement(
+      CallContext& call, const pb::RecordSchoolingArrangementRequest& req,
+      pb::RecordSchoolingArrangementResponse* resp);
+  absl::Status EndSchoolingArrangement(
+      CallContext& call, const pb::EndSchoolingArrangementRequest& req,
+      pb::EndSchoolingArrangementResponse* resp);
+  absl::Status ListSchoolingArrangements(
+      CallContext& call, const pb::ListSchoolingArrangementsRequest& req,
+      pb::ListSchoolingArrangementsResponse* resp);
+  absl::Status RecordHomeTeachingVisit(
+      CallContext& call, const pb::RecordHomeTeachingVisitRequest& req,
+      pb::RecordHomeTeachingVisitResponse* resp);
+  absl::Status ListHomeTeachingVisits(
+      CallContext& call, const pb::ListHomeTeachingVisitsRequest& req,
+      pb::ListHomeTeachingVisitsResponse* resp);
+  absl::Status ReportSpecialNeed(CallContext& call,
+                                 const pb::ReportSpecialNeedRequest& req,
+                                 pb::ReportSpecialNeedResponse* resp);
+  absl::Status ImportSpecialGroups(CallContext& call,
+                                   const pb::ImportSpecialGroupsRequest& req,
+                                   pb::ImportSpecialGroupsResponse* resp);
   absl::Status ListAuditEvents(CallContext& call,
                                const pb::ListAuditEventsRequest& req,
                                pb::ListAuditEventsResponse* resp);
@@ -132,6 +154,8 @@ class Registry {
     std::vector<std::string> stale_students;  // blind indexes to uncache
     int64_t rows_accepted = 0;                // bulk rows, for the metrics
     int64_t rows_rejected = 0;
+    // ImportSpecialGroups: (member, kind) -> first row, for duplicates.
+    std::map<std::string, int64_t> seen_rows;
   };
   void AfterCommit(const Effects& fx);
 
@@ -144,6 +168,17 @@ class Registry {
                                   const HouseholdImport& import,
                                   pb::ImportHouseholdsResponse* resp,
                                   Effects* fx);
+
+  // ImportSpecialGroups, by step (registry_special_group_import.cc): the
+  // member each well-formed row names (nullopt: none), and one row's write
+  // (or its error).
+  struct RowKey;
+  absl::StatusOr<std::vector<std::optional<MemberRef>>> ResolveRowMembers(
+      SqlConnection& c, const std::vector<RowKey>& keys) const;
+  absl::Status WriteSpecialGroupRow(
+      SqlConnection& c, const Principal& p, const pb::SpecialGroupRow& row,
+      const std::optional<MemberRef>& m, pb::ImportSpecialGroupsResponse* resp,
+      std::vector<::eduaid::common::v1::RowError>* errors, Effects* fx);
 
   // RecordEnrolments and TransferStudent, by step (registry_enrolments.cc).
   struct RosterImport;

@@ -147,10 +147,12 @@ absl::Status Registry::FillHouseholds(
   }
   for (const auto& [id, l] : left_behind) {
     ToProto(l, NameFor(names, DecryptOrEmpty(l.carer_name_enc, kCtxCarer)),
+            names ? DecryptOrEmpty(l.report_note_enc, kCtxReportNote) : "",
             students[id]->mutable_left_behind());
   }
   for (const auto& [id, p] : plans) {
-    ToProto(p, students[id]->mutable_disability_plan());
+    ToProto(p, names ? DecryptOrEmpty(p.report_note_enc, kCtxReportNote) : "",
+            students[id]->mutable_disability_plan());
   }
   for (const DropoutCaseRecord& d : cases) {
     ToProto(d, NameFor(names, DecryptOrEmpty(d.name_enc, kCtxName)),

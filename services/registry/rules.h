@@ -97,6 +97,16 @@ void AppendRowErrors(int64_t row_number,
 // The rule of a blind index met twice in one request.
 std::string DuplicateRowRule(int64_t first_row);
 
+// Rows per ImportSpecialGroups call.
+inline constexpr int kMaxSpecialGroupRows = 5000;
+
+// What is wrong with one special-group row on its own (empty when
+// nothing): exactly one of member_id (m-123) and id_number (a valid ID
+// number), exactly one of left_behind and disability_plan, and that record
+// (fields under "left_behind." / "disability_plan.").
+std::vector<FieldViolation> SpecialGroupRowViolations(
+    const pb::SpecialGroupRow& row);
+
 // ------------------------------------------------------------ cases
 
 // Whether a dropout-control case in state `from` may move to `to`: open
@@ -131,6 +141,35 @@ struct MemberState {
 void SummarizeMembers(std::vector<MemberState> members,
                       pb::HouseholdSummary* out);
 
+// ------------------------------------------------------------ arrangements
+
+// What is wrong with an arrangement to record on `today` (empty when
+// nothing), each field named under "arrangement.": a member id, a kind,
+// for HOME_TEACHING a school code, for STUDYING_ELSEWHERE the school's
+// name and place (1..100 each), evidence_ref 1..200, start_date a date not
+// after `today`.
+std::vector<FieldViolation> ArrangementViolations(
+    const pb::SchoolingArrangement& a, const std::string& today);
+
+// What is wrong with ending an arrangement that started on `start_date`
+// (empty when nothing): end_date a date, not before the start and not
+// after `today`; reason 1..200.
+std::vector<FieldViolation> EndArrangementViolations(
+    const std::string& end_date, const std::string& reason,
+    const std::string& start_date, const std::string& today);
+
+// What is wrong with a home-teaching visit of an arrangement running from
+// `start_date` to `end_date` ("" while it runs) logged on `today` (empty
+// when nothing), each field named under "visit.": visit_date within the
+// arrangement and not after `today`, teacher 1..50, content 1..500,
+// minutes 1..600.
+std::vector<FieldViolation> HomeTeachingVisitViolations(
+    const pb::HomeTeachingVisit& v, const std::string& start_date,
+    const std::string& end_date, const std::string& today);
+
+// Disability plans per disabled child (0..1): 1 when none is disabled.
+double PlanRate(int64_t plans, int64_t disabled);
+
 // ------------------------------------------------------------ masking
 
 // `name` as a caller sees it: whole when `sees_personal_data`, else masked.
@@ -138,7 +177,8 @@ std::string NameFor(bool sees_personal_data, const std::string& name);
 
 // Masks what a caller who may not see personal data must not: the ID
 // number (masked), the birth date (dropped), the names of the child and of
-// the carer (masked). Nothing for one who may.
+// the carer (masked), the report notes of home visits (dropped). Nothing
+// for one who may.
 void MaskStudent(bool sees_personal_data, pb::Student* s);
 
 // What a write answers about a student: enough to confirm the change, no

@@ -139,5 +139,54 @@ TEST(RegistryRules, HouseholdIdsViolationsNameTheOffendingId) {
                           Field(&FieldViolation::field, "household_ids[3]")));
 }
 
+TEST(RegistryRules, ArrangementViolationsFollowTheKind) {
+  pb::SchoolingArrangement a;
+  a.set_member_id("m-1");
+  a.set_kind(pb::ARRANGEMENT_KIND_HOME_TEACHING);
+  a.set_school_code("S1");
+  a.set_evidence_ref("plan 1");
+  a.set_start_date("2026-03-01");
+  EXPECT_THAT(ArrangementViolations(a, "2026-03-01"), IsEmpty());
+  EXPECT_THAT(ArrangementViolations(a, "2026-02-28"),
+              ElementsAre(Field(&FieldViolation::field,
+                                "arrangement.start_date")));
+  a.set_kind(pb::ARRANGEMENT_KIND_STUDYING_ELSEWHERE);
+  EXPECT_THAT(
+      ArrangementViolations(a, "2026-03-01"),
+      ElementsAre(Field(&FieldViolation::field, "arrangement.school_name"),
+                  Field(&FieldViolation::field, "arrangement.place")));
+}
+
+TEST(RegistryRules, EndAndVisitDatesLieWithinTheArrangement) {
+  EXPECT_THAT(EndArrangementViolations("2026-03-01", "moved", "2026-03-01",
+                                       "2026-03-02"),
+              IsEmpty());
+  EXPECT_THAT(EndArrangementViolations("2026-02-28", "moved", "2026-03-01",
+                                       "2026-03-02"),
+              ElementsAre(Field(&FieldViolation::field, "end_date")));
+  EXPECT_THAT(EndArrangementViolations("2026-03-03", "", "2026-03-01",
+                                       "2026-03-02"),
+              ElementsAre(Field(&FieldViolation::field, "end_date"),
+                          Field(&FieldViolation::field, "reason")));
+  pb::HomeTeachingVisit v;
+  v.set_visit_date("2026-03-10");
+  v.set_teacher("t-12");
+  v.set_content("识字");
+  v.set_minutes(60);
+  EXPECT_THAT(HomeTeachingVisitViolations(v, "2026-03-01", "", "2026-03-10"),
+              IsEmpty());
+  EXPECT_THAT(
+      HomeTeachingVisitViolations(v, "2026-03-01", "2026-03-05", "2026-03-10"),
+      ElementsAre(Field(&FieldViolation::field, "visit.visit_date")));
+  v.set_minutes(601);
+  EXPECT_THAT(HomeTeachingVisitViolations(v, "2026-03-01", "", "2026-03-10"),
+              ElementsAre(Field(&FieldViolation::field, "visit.minutes")));
+}
+
+TEST(RegistryRules, PlanRateIsOneWhenNoneIsDisabled) {
+  EXPECT_DOUBLE_EQ(PlanRate(0, 0), 1.0);
+  EXPECT_DOUBLE_EQ(PlanRate(1, 4), 0.25);
+}
+
 }  // namespace
 }  // namespace eduaid::registry
