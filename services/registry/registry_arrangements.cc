@@ -48,6 +48,26 @@ absl::StatusOr<std::pair<ArrangementRecord, MemberRef>> FindArrangementOf(
   return std::make_pair(*std::move(a), *std::move(m));
 }
 
+// The record of arrangement `a` (validated) of member `m`, recorded now
+// by `p`; the free text encrypted.
+ArrangementRecord NewArrangement(const pb::SchoolingArrangement& a,
+                                 const MemberRef& m, const Principal& p,
+                                 const FieldCrypto& crypto) {
+  const bool home = a.kind() == pb::ARRANGEMENT_KIND_HOME_TEACHING;
+  ArrangementRecord r;
+  r.member_id = m.id;
+  r.kind = a.kind();
+  r.school_code = home ? a.school_code() : "";
+  r.school_name = home ? "" : a.school_name();
+  r.place_enc = home ? "" : crypto.Encrypt(a.place(), kCtxPlace);
+  r.evidence_enc = crypto.Encrypt(a.evidence_ref(), kCtxEvidence);
+  r.start_date = a.start_date();
+  r.region_code = m.region_code;
+  r.recorded_by = p.subject;
+  r.recorded_at = NowSec();
+  return r;
+}
+
 }  // namespace
 
 absl::Status Registry::RecordSchoolingArrangement(
@@ -97,18 +117,10 @@ absl::Status Registry::RecordSchoolingArrangement(
               absl::StrCat("arrangement.member_id: arrangement ", running->id,
                            " still runs for this child; end it first"));
         }
-        ArrangementRecord r;
-        r.member_id = m->id;
-        r.kind = a.kind();
-        r.school_code = home ? a.school_code() : "";
-        r.school_name = home ? "" : a.school_name();
-        r.place_enc = home ? "" : host_.crypto().Encrypt(a.place(), kCtxPlace);
-        r.evidence_enc = host_.crypto().Encrypt(a.evidence_ref(), kCtxEvidence);
-        r.start_date = a.start_date();
-        r.region_code = m->region_code;
-        r.recorded_by = call.principal.subject;
-        r.recorded_at = NowSec();
-        ASSIGN_OR_RETURN(const int64_t id, InsertArrangement(c, r));
+        ASSIGN_OR_RETURN(
+            const int64_t id,
+            InsertArrangement(c, NewArrangement(a, *m, call.principal,
+                                                host_.crypto())));
         // In school by the policy from now on: off the list at once.
         ASSIGN_OR_RETURN(const bool left,
                          ResolveOutOfSchoolMember(c, m->id, today));
