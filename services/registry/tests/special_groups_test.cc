@@ -179,6 +179,30 @@ TEST_P(SpecialGroupsTest, AVisitReportCreatesOrFlagsAndAnOfficerConfirms) {
   EXPECT_THAT(Listed(pb::SPECIAL_GROUP_FILTER_DISABLED), ElementsAre(b_));
 }
 
+TEST_P(SpecialGroupsTest, ARepeatedReportChangesNothing) {
+  SetUpChildren();
+  pb::ReportSpecialNeedRequest req;
+  req.set_request_id("visit-12-finding-3");
+  req.set_member_id(b_);
+  req.set_need(pb::SPECIAL_NEED_DISABILITY);
+  req.set_note("听力障碍，未制定方案");
+  req.set_reported_by("teacher visit 12");
+  pb::ReportSpecialNeedResponse first, again;
+  auto c1 = ClientContextWith(TestToken(Role::kService, ""));
+  ASSERT_TRUE(stub_->ReportSpecialNeed(c1.get(), req, &first).ok());
+  auto c2 = ClientContextWith(TestToken(Role::kService, ""));
+  ASSERT_TRUE(stub_->ReportSpecialNeed(c2.get(), req, &again).ok());
+  EXPECT_TRUE(again.created());
+  EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
+  EXPECT_THAT(Listed(pb::SPECIAL_GROUP_FILTER_DISABLED), ElementsAre(b_));
+  // The same request id with another payload is refused.
+  req.set_need(pb::SPECIAL_NEED_LEFT_BEHIND);
+  auto c3 = ClientContextWith(TestToken(Role::kService, ""));
+  grpc::Status st = stub_->ReportSpecialNeed(c3.get(), req, &again);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(Listed(pb::SPECIAL_GROUP_FILTER_LEFT_BEHIND).empty());
+}
+
 TEST_P(SpecialGroupsTest, TheImportLandsGoodRowsAndReportsBadOnesByRow) {
   SetUpChildren();
   std::vector<pb::SpecialGroupRow> rows;
