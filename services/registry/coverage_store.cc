@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/status_macros.h"
+#include "services/registry/rules.h"
 
 namespace eduaid::registry {
 
@@ -16,6 +17,9 @@ CoverageRecord FromCoverageRow(const SqlRow& r) {
   g.out_of_school = r.Int(6);
   g.left_behind = r.Int(7);
   g.disability_plans = r.Int(8);
+  g.home_taught = r.Int(9);
+  g.studying_elsewhere = r.Int(10);
+  g.disabled = r.Int(11);
   return g;
 }
 
@@ -29,6 +33,11 @@ void ToProto(const CoverageRecord& r, pb::RegionCoverage* out) {
   out->set_out_of_school(r.out_of_school);
   out->set_left_behind(r.left_behind);
   out->set_disability_plans(r.disability_plans);
+  out->set_home_taught(r.home_taught);
+  out->set_studying_elsewhere(r.studying_elsewhere);
+  out->set_disabled(r.disabled);
+  out->set_disabled_without_plan(r.disabled - r.disability_plans);
+  out->set_disability_plan_rate(PlanRate(r.disability_plans, r.disabled));
 }
 
 void AddCoverage(const pb::RegionCoverage& g, pb::RegionCoverage* total) {
@@ -41,6 +50,12 @@ void AddCoverage(const pb::RegionCoverage& g, pb::RegionCoverage* total) {
   total->set_open_cases(total->open_cases() + g.open_cases());
   total->set_left_behind(total->left_behind() + g.left_behind());
   total->set_disability_plans(total->disability_plans() + g.disability_plans());
+  total->set_home_taught(total->home_taught() + g.home_taught());
+  total->set_studying_elsewhere(total->studying_elsewhere() +
+                                g.studying_elsewhere());
+  total->set_disabled(total->disabled() + g.disabled());
+  total->set_disabled_without_plan(total->disabled_without_plan() +
+                                   g.disabled_without_plan());
 }
 
 absl::StatusOr<std::vector<CoverageRecord>> CountCoverage(
@@ -58,6 +73,8 @@ absl::StatusOr<std::vector<CoverageRecord>> CountCoverage(
               " o.resolved_at IS NULL "
               "LEFT JOIN left_behind lb ON lb.member_id = m.id "
               "LEFT JOIN disability_plans dp ON dp.member_id = m.id "
+              "LEFT JOIN schooling_arrangements a ON a.member_id = m.id AND "
+              "a.running = 1 "
               "WHERE m.region_code LIKE ? AND (? = '' OR e.school_code = ?) "
               "GROUP BY m.region_code ORDER BY m.region_code"),
           {band.first, band.second, region_prefix + "%", school, school}));

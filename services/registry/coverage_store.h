@@ -26,7 +26,10 @@ struct CoverageRecord {
   int64_t in_school = 0;
   int64_t out_of_school = 0;
   int64_t left_behind = 0;
-  int64_t disability_plans = 0;
+  int64_t disability_plans = 0;  // a placement decided
+  int64_t home_taught = 0;
+  int64_t studying_elsewhere = 0;
+  int64_t disabled = 0;  // a disability recorded, with a plan or not
 };
 // Columns (of members `m` and its joins) in the order FromCoverageRow()
 // reads them; the school-age band's two months are bound first.
@@ -38,9 +41,16 @@ inline constexpr char kCoverageColumns[] =
     "SUM(CASE WHEN e.status IN (1, 3) THEN 1 ELSE 0 END), "
     "SUM(CASE WHEN o.member_id IS NOT NULL THEN 1 ELSE 0 END), "
     "SUM(CASE WHEN lb.member_id IS NOT NULL THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN dp.member_id IS NOT NULL AND dp.placement <> 0 THEN 1 "
+    "ELSE 0 END), "
+    // In school by an arrangement, not by a roster row.
+    "SUM(CASE WHEN a.kind = 1 AND COALESCE(e.status, 0) NOT IN (1, 3) THEN 1 "
+    "ELSE 0 END), "
+    "SUM(CASE WHEN a.kind = 2 AND COALESCE(e.status, 0) NOT IN (1, 3) THEN 1 "
+    "ELSE 0 END), "
     "SUM(CASE WHEN dp.member_id IS NOT NULL THEN 1 ELSE 0 END)";
 CoverageRecord FromCoverageRow(const SqlRow& row);
-// Without open_cases, which the caller adds.
+// Without open_cases, which the caller adds; with the plan rate.
 void ToProto(const CoverageRecord& r, pb::RegionCoverage* out);
 // Adds the figures of `g` (all but its region code) to `total`.
 void AddCoverage(const pb::RegionCoverage& g, pb::RegionCoverage* total);

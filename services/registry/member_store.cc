@@ -1,5 +1,7 @@
 #include "services/registry/member_store.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -126,6 +128,26 @@ absl::StatusOr<std::optional<MemberRef>> FindMemberRef(SqlConnection& c,
                            {id}));
   if (rows.empty()) return std::nullopt;
   return FromMemberRefRow(rows.front());
+}
+
+absl::StatusOr<std::unordered_map<int64_t, MemberRef>> FindMemberRefs(
+    SqlConnection& c, const std::vector<int64_t>& ids) {
+  std::unordered_map<int64_t, MemberRef> out;
+  std::vector<SqlValue> params;
+  for (size_t i = 0; i < ids.size(); i += kInListChunk) {
+    const size_t k = std::min(kInListChunk, ids.size() - i);
+    params.assign(ids.begin() + i, ids.begin() + i + k);
+    ASSIGN_OR_RETURN(
+        auto rows, c.Query(absl::StrCat("SELECT ", kMemberRefColumns,
+                                        " FROM members m WHERE m.id IN ",
+                                        Placeholders(k)),
+                           params));
+    for (const auto& r : rows) {
+      MemberRef m = FromMemberRefRow(r);
+      out[m.id] = std::move(m);
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<bool> HasUnprefixedBlindIndexes(SqlConnection& c) {

@@ -116,6 +116,10 @@ MemberRef FromMemberRefRow(const SqlRow& row);
 absl::StatusOr<std::optional<MemberRef>> FindMemberRef(SqlConnection& c,
                                                        int64_t id);
 
+// The members among `ids`, by id (chunked IN lists).
+absl::StatusOr<std::unordered_map<int64_t, MemberRef>> FindMemberRefs(
+    SqlConnection& c, const std::vector<int64_t>& ids);
+
 // Whether any blind index has the form of builds before the county prefix
 // (32 hex characters), in members or enrolments.
 absl::StatusOr<bool> HasUnprefixedBlindIndexes(SqlConnection& c);

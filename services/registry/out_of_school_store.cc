@@ -52,6 +52,9 @@ constexpr char kUpsertOpenTail[] =
     " SELECT 1 FROM enrolments e WHERE e.id_hash = m.id_hash AND "
     " e.current = 1 AND (e.status IN (1, 3) OR (e.status = 5 AND "
     " e.stage >= 3))) "
+    // In school by the policy without a roster row (送教上门 / 异地就读).
+    "AND NOT EXISTS (SELECT 1 FROM schooling_arrangements sa WHERE "
+    "sa.member_id = m.id AND sa.running = 1) "
     "ON CONFLICT(member_id) DO UPDATE SET last_run = excluded.last_run, "
     "first_seen = CASE WHEN out_of_school.resolved_at IS NULL THEN "
     "out_of_school.first_seen ELSE excluded.first_seen END, "
@@ -224,4 +227,26 @@ absl::StatusOr<std::vector<OutOfSchoolRecord>> ListOutOfSchoolPage(
   return out;
 }
 
+
+absl::StatusOr<bool> ResolveOutOfSchoolMember(SqlConnection& c,
+                                              int64_t member_id,
+                                              const std::string& as_of) {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query("UPDATE out_of_school SET resolved_at = ? WHERE member_id = ? "
+              "AND resolved_at IS NULL RETURNING member_id",
+              {as_of, member_id}));
+  return !rows.empty();
+}
+
+absl::StatusOr<bool> ReopenOutOfSchool(SqlConnection& c, int64_t member_id,
+                                       const std::string& as_of,
+                                       int64_t run_id) {
+  const auto [lo, hi] = SchoolAgeMonths(as_of);
+  RETURN_IF_ERROR(c.Execute(absl::StrCat(kUpsertOpenHead, " AND m.id = ?",
+                                         kUpsertOpenTail),
+                            {as_of, run_id, run_id, lo, hi, member_id})
+                      .status());
+  return IsOutOfSchool(c, member_id);
+}
 }  // namespace eduaid::registry

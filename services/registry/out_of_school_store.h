@@ -46,8 +46,9 @@ absl::StatusOr<std::optional<RunRecord>> LatestRun(SqlConnection& c);
 
 // Upserts the out-of-school rows (as of `as_of`, seen by run `run_id`) of
 // the school-age members `member_filter` selects (an SQL condition on `m`
-// with `params`; "" = every member) and resolves those of them no longer
-// out of school; returns how many resolved lie in `scope`.
+// with `params`; "" = every member) in no school (a running schooling
+// arrangement counts as school) and resolves those of them no longer out
+// of school; returns how many resolved lie in `scope`.
 absl::StatusOr<int64_t> RefreshOutOfSchool(SqlConnection& c,
                                            const std::string& as_of,
                                            int64_t run_id,
@@ -109,6 +110,20 @@ void ToProto(const OutOfSchoolRecord& o, const std::string& name,
 absl::StatusOr<std::vector<OutOfSchoolRecord>> ListOutOfSchoolPage(
     SqlConnection& c, const std::string& region_prefix,
     const std::string& school, int64_t after, int64_t limit);
+
+// Member `member_id` leaves the open list (resolved on `as_of`); whether
+// it was on it.
+absl::StatusOr<bool> ResolveOutOfSchoolMember(SqlConnection& c,
+                                              int64_t member_id,
+                                              const std::string& as_of);
+
+// Puts member `member_id` on the open list (first seen `as_of`, by run
+// `run_id`) when it is school-age on `as_of`, in no school and without a
+// running arrangement (RefreshOutOfSchool's rule); whether it is on the
+// list afterwards.
+absl::StatusOr<bool> ReopenOutOfSchool(SqlConnection& c, int64_t member_id,
+                                       const std::string& as_of,
+                                       int64_t run_id);
 
 }  // namespace eduaid::registry
 

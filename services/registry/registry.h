@@ -10,6 +10,7 @@
 #define EDUAID_SERVICES_REGISTRY_REGISTRY_H_
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,7 +23,9 @@
 #include "prometheus/gauge.h"
 #include "services/common/call_context.h"
 #include "services/common/sql.h"
+#include "services/registry/arrangement_store.h"
 #include "services/registry/enrolment_store.h"
+#include "services/registry/household_store.h"
 #include "services/registry/member_scope.h"
 #include "services/registry/member_store.h"
 #include "services/registry/rules.h"
@@ -105,6 +108,33 @@ class Registry {
   absl::Status ListSpecialGroups(CallContext& call,
                                  const pb::ListSpecialGroupsRequest& req,
                                  pb::ListSpecialGroupsResponse* resp);
+  absl::Status ListHouseholds(CallContext& call,
+                              const pb::ListHouseholdsRequest& req,
+                              pb::ListHouseholdsResponse* resp);
+  absl::Status GetHouseholds(CallContext& call,
+                             const pb::GetHouseholdsRequest& req,
+                             pb::GetHouseholdsResponse* resp);
+  absl::Status RecordSchoolingArrangement(
+      CallContext& call, const pb::RecordSchoolingArrangementRequest& req,
+      pb::RecordSchoolingArrangementResponse* resp);
+  absl::Status EndSchoolingArrangement(
+      CallContext& call, const pb::EndSchoolingArrangementRequest& req,
+      pb::EndSchoolingArrangementResponse* resp);
+  absl::Status ListSchoolingArrangements(
+      CallContext& call, const pb::ListSchoolingArrangementsRequest& req,
+      pb::ListSchoolingArrangementsResponse* resp);
+  absl::Status RecordHomeTeachingVisit(
+      CallContext& call, const pb::RecordHomeTeachingVisitRequest& req,
+      pb::RecordHomeTeachingVisitResponse* resp);
+  absl::Status ListHomeTeachingVisits(
+      CallContext& call, const pb::ListHomeTeachingVisitsRequest& req,
+      pb::ListHomeTeachingVisitsResponse* resp);
+  absl::Status ReportSpecialNeed(CallContext& call,
+                                 const pb::ReportSpecialNeedRequest& req,
+                                 pb::ReportSpecialNeedResponse* resp);
+  absl::Status ImportSpecialGroups(CallContext& call,
+                                   const pb::ImportSpecialGroupsRequest& req,
+                                   pb::ImportSpecialGroupsResponse* resp);
   absl::Status ListAuditEvents(CallContext& call,
                                const pb::ListAuditEventsRequest& req,
                                pb::ListAuditEventsResponse* resp);
@@ -124,6 +154,8 @@ class Registry {
     std::vector<std::string> stale_students;  // blind indexes to uncache
     int64_t rows_accepted = 0;                // bulk rows, for the metrics
     int64_t rows_rejected = 0;
+    // ImportSpecialGroups: (member, kind) -> first row, for duplicates.
+    std::map<std::string, int64_t> seen_rows;
   };
   void AfterCommit(const Effects& fx);
 
@@ -136,6 +168,17 @@ class Registry {
                                   const HouseholdImport& import,
                                   pb::ImportHouseholdsResponse* resp,
                                   Effects* fx);
+
+  // ImportSpecialGroups, by step (registry_special_group_import.cc): the
+  // member each well-formed row names (nullopt: none), and one row's write
+  // (or its error).
+  struct RowKey;
+  absl::StatusOr<std::vector<std::optional<MemberRef>>> ResolveRowMembers(
+      SqlConnection& c, const std::vector<RowKey>& keys) const;
+  absl::Status WriteSpecialGroupRow(
+      SqlConnection& c, const Principal& p, const pb::SpecialGroupRow& row,
+      const std::optional<MemberRef>& m, pb::ImportSpecialGroupsResponse* resp,
+      std::vector<::eduaid::common::v1::RowError>* errors, Effects* fx);
 
   // RecordEnrolments and TransferStudent, by step (registry_enrolments.cc).
   struct RosterImport;
@@ -186,6 +229,16 @@ class Registry {
   absl::Status FinishGetStudent(CallContext& call, pb::Student s,
                                 absl::string_view not_found,
                                 pb::GetStudentResponse* resp) const;
+  // GetHouseholds' answer for `households` (in scope, in request order),
+  // names masked unless `names` (registry_household_views.cc).
+  absl::Status FillHouseholds(
+      SqlConnection& c, const std::vector<const HouseholdRecord*>& households,
+      bool names, pb::GetHouseholdsResponse* resp) const;
+  // An arrangement as a caller sees it: texts decrypted, the child's name
+  // masked unless `names`.
+  pb::SchoolingArrangement ArrangementProto(const ArrangementRecord& a,
+                                            bool names) const;
+
   std::string StudentCacheKey(const std::string& id_hash) const;
   std::string IdHash(const std::string& id_number) const;
   std::string DecryptOrEmpty(const std::string& enc,

@@ -156,6 +156,87 @@ grpc::ServerUnaryReactor* RegistryService::ListSpecialGroups(
       });
 }
 
+grpc::ServerUnaryReactor* RegistryService::ListHouseholds(
+    grpc::CallbackServerContext* ctx, const pb::ListHouseholdsRequest* req,
+    pb::ListHouseholdsResponse* resp) {
+  return host_.runtime().Unary(
+      ctx, "ListHouseholds", req, [this, req, resp](CallContext& call) {
+        return logic_->ListHouseholds(call, *req, resp);
+      });
+}
+
+grpc::ServerUnaryReactor* RegistryService::GetHouseholds(
+    grpc::CallbackServerContext* ctx, const pb::GetHouseholdsRequest* req,
+    pb::GetHouseholdsResponse* resp) {
+  return host_.runtime().Unary(
+      ctx, "GetHouseholds", req, [this, req, resp](CallContext& call) {
+        return logic_->GetHouseholds(call, *req, resp);
+      });
+}
+
+grpc::ServerUnaryReactor* RegistryService::RecordSchoolingArrangement(
+    grpc::CallbackServerContext* ctx, const pb::RecordSchoolingArrangementRequest* req,
+    pb::RecordSchoolingArrangementResponse* resp) {
+  return host_.runtime().Unary(ctx, "RecordSchoolingArrangement", req,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->RecordSchoolingArrangement(call, *req, resp);
+                               });
+}
+
+grpc::ServerUnaryReactor* RegistryService::EndSchoolingArrangement(
+    grpc::CallbackServerContext* ctx, const pb::EndSchoolingArrangementRequest* req,
+    pb::EndSchoolingArrangementResponse* resp) {
+  return host_.runtime().Unary(ctx, "EndSchoolingArrangement", req,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->EndSchoolingArrangement(call, *req, resp);
+                               });
+}
+
+grpc::ServerUnaryReactor* RegistryService::ListSchoolingArrangements(
+    grpc::CallbackServerContext* ctx, const pb::ListSchoolingArrangementsRequest* req,
+    pb::ListSchoolingArrangementsResponse* resp) {
+  return host_.runtime().Unary(ctx, "ListSchoolingArrangements", req,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->ListSchoolingArrangements(call, *req, resp);
+                               });
+}
+
+grpc::ServerUnaryReactor* RegistryService::RecordHomeTeachingVisit(
+    grpc::CallbackServerContext* ctx, const pb::RecordHomeTeachingVisitRequest* req,
+    pb::RecordHomeTeachingVisitResponse* resp) {
+  return host_.runtime().Unary(ctx, "RecordHomeTeachingVisit", req,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->RecordHomeTeachingVisit(call, *req, resp);
+                               });
+}
+
+grpc::ServerUnaryReactor* RegistryService::ListHomeTeachingVisits(
+    grpc::CallbackServerContext* ctx, const pb::ListHomeTeachingVisitsRequest* req,
+    pb::ListHomeTeachingVisitsResponse* resp) {
+  return host_.runtime().Unary(ctx, "ListHomeTeachingVisits", req,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->ListHomeTeachingVisits(call, *req, resp);
+                               });
+}
+
+grpc::ServerUnaryReactor* RegistryService::ReportSpecialNeed(
+    grpc::CallbackServerContext* ctx, const pb::ReportSpecialNeedRequest* req,
+    pb::ReportSpecialNeedResponse* resp) {
+  return host_.runtime().Unary(ctx, "ReportSpecialNeed", req,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->ReportSpecialNeed(call, *req, resp);
+                               });
+}
+
+grpc::ServerUnaryReactor* RegistryService::ImportSpecialGroups(
+    grpc::CallbackServerContext* ctx, const pb::ImportSpecialGroupsRequest* req,
+    pb::ImportSpecialGroupsResponse* resp) {
+  return host_.runtime().Unary(ctx, "ImportSpecialGroups", req,
+                               [this, req, resp](CallContext& call) {
+                                 return logic_->ImportSpecialGroups(call, *req, resp);
+                               });
+}
+
 grpc::ServerUnaryReactor* RegistryService::ListAuditEvents(
     grpc::CallbackServerContext* ctx, const pb::ListAuditEventsRequest* req,
     pb::ListAuditEventsResponse* resp) {

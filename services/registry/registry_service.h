@@ -67,6 +67,33 @@ class RegistryService final
   grpc::ServerUnaryReactor* ListSpecialGroups(
       grpc::CallbackServerContext* ctx, const pb::ListSpecialGroupsRequest* req,
       pb::ListSpecialGroupsResponse* resp) override;
+  grpc::ServerUnaryReactor* ListHouseholds(
+      grpc::CallbackServerContext* ctx, const pb::ListHouseholdsRequest* req,
+      pb::ListHouseholdsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetHouseholds(
+      grpc::CallbackServerContext* ctx, const pb::GetHouseholdsRequest* req,
+      pb::GetHouseholdsResponse* resp) override;
+  grpc::ServerUnaryReactor* RecordSchoolingArrangement(
+      grpc::CallbackServerContext* ctx, const pb::RecordSchoolingArrangementRequest* req,
+      pb::RecordSchoolingArrangementResponse* resp) override;
+  grpc::ServerUnaryReactor* EndSchoolingArrangement(
+      grpc::CallbackServerContext* ctx, const pb::EndSchoolingArrangementRequest* req,
+      pb::EndSchoolingArrangementResponse* resp) override;
+  grpc::ServerUnaryReactor* ListSchoolingArrangements(
+      grpc::CallbackServerContext* ctx, const pb::ListSchoolingArrangementsRequest* req,
+      pb::ListSchoolingArrangementsResponse* resp) override;
+  grpc::ServerUnaryReactor* RecordHomeTeachingVisit(
+      grpc::CallbackServerContext* ctx, const pb::RecordHomeTeachingVisitRequest* req,
+      pb::RecordHomeTeachingVisitResponse* resp) override;
+  grpc::ServerUnaryReactor* ListHomeTeachingVisits(
+      grpc::CallbackServerContext* ctx, const pb::ListHomeTeachingVisitsRequest* req,
+      pb::ListHomeTeachingVisitsResponse* resp) override;
+  grpc::ServerUnaryReactor* ReportSpecialNeed(
+      grpc::CallbackServerContext* ctx, const pb::ReportSpecialNeedRequest* req,
+      pb::ReportSpecialNeedResponse* resp) override;
+  grpc::ServerUnaryReactor* ImportSpecialGroups(
+      grpc::CallbackServerContext* ctx, const pb::ImportSpecialGroupsRequest* req,
+      pb::ImportSpecialGroupsResponse* resp) override;
   grpc::ServerUnaryReactor* ListAuditEvents(
       grpc::CallbackServerContext* ctx, const pb::ListAuditEventsRequest* req,
       pb::ListAuditEventsResponse* resp) override;

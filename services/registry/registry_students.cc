@@ -7,6 +7,7 @@
 #include "services/common/service_host.h"
 #include "services/common/status_macros.h"
 #include "services/common/validate.h"
+#include "services/registry/arrangement_store.h"
 #include "services/registry/coverage_store.h"
 #include "services/registry/dropout_case_store.h"
 #include "services/registry/out_of_school_store.h"
@@ -42,10 +43,18 @@ absl::StatusOr<pb::Student> Registry::ReadStudent(
   if (left_behind) {
     ToProto(*left_behind,
             DecryptOrEmpty(left_behind->carer_name_enc, kCtxCarer),
+            DecryptOrEmpty(left_behind->report_note_enc, kCtxReportNote),
             s.mutable_left_behind());
   }
   ASSIGN_OR_RETURN(auto plan, FindDisabilityPlan(c, m->id));
-  if (plan) ToProto(*plan, s.mutable_disability_plan());
+  if (plan) {
+    ToProto(*plan, DecryptOrEmpty(plan->report_note_enc, kCtxReportNote),
+            s.mutable_disability_plan());
+  }
+  ASSIGN_OR_RETURN(auto arrangement, FindRunningArrangement(c, m->id));
+  if (arrangement) {
+    *s.mutable_arrangement() = ArrangementProto(*arrangement, /*names=*/true);
+  }
   return s;
 }
 
@@ -247,6 +256,8 @@ absl::Status Registry::GetCoverage(CallContext& call,
       g->set_open_cases(open[r.region_code]);
       AddCoverage(*g, total);
     }
+    total->set_disability_plan_rate(
+        PlanRate(total->disability_plans(), total->disabled()));
     return absl::OkStatus();
   });
 }

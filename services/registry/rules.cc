@@ -1,9 +1,14 @@
 #include "services/registry/rules.h"
 
+#include <algorithm>
+#include <map>
+#include <set>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/term.h"
 #include "services/common/validate.h"
+#include "services/registry/member_store.h"
 
 namespace eduaid::registry {
 namespace {
@@ -233,6 +238,11 @@ void MaskStudent(bool sees_personal_data, pb::Student* s) {
   if (s->has_left_behind()) {
     s->mutable_left_behind()->set_carer_name(
         MaskName(s->left_behind().carer_name()));
+    s->mutable_left_behind()->clear_report_note();
+  }
+  if (s->has_disability_plan()) s->mutable_disability_plan()->clear_report_note();
+  if (s->has_arrangement()) {
+    s->mutable_arrangement()->set_name(MaskName(s->arrangement().name()));
   }
 }
 
@@ -240,6 +250,151 @@ void TrimWriteAnswer(pb::Student* s) {
   s->set_id_number(MaskIdNumber(s->id_number()));
   s->clear_birth_date();
   s->clear_enrolment_history();
+}
+
+std::vector<FieldViolation> HouseholdIdsViolations(
+    const google::protobuf::RepeatedPtrField<std::string>& ids) {
+  if (ids.empty() || ids.size() > kMaxHouseholdsPerGet) {
+    return {{"household_ids", absl::StrCat("must name 1..",
+                                           kMaxHouseholdsPerGet,
+                                           " households")}};
+  }
+  std::vector<FieldViolation> out;
+  std::map<std::string, int> seen;
+  for (int i = 0; i < ids.size(); ++i) {
+    const std::string field = absl::StrCat("household_ids[", i, "]");
+    if (!IsCode(ids[i], 32)) {
+      out.push_back({field, "must be 1..32 of A-Z a-z 0-9 -"});
+    } else if (auto [it, fresh] = seen.emplace(ids[i], i); !fresh) {
+      out.push_back(
+          {field, absl::StrCat("repeats household_ids[", it->second, "]")});
+    }
+  }
+  return out;
+}
+
+void SummarizeMembers(std::vector<MemberState> members,
+                      pb::HouseholdSummary* out) {
+  std::sort(members.begin(), members.end(),
+            [](const MemberState& a, const MemberState& b) {
+              return a.member_id < b.member_id;
+            });
+  std::set<std::string> schools;
+  for (const MemberState& m : members) {
+    out->add_member_ids(MemberIdString(m.member_id));
+    const bool on_roster =
+        !m.school_code.empty() &&
+        (m.enrolment_status == pb::ENROLMENT_STATUS_ENROLLED ||
+         m.enrolment_status == pb::ENROLMENT_STATUS_SUSPENDED);
+    if (on_roster) {
+      schools.insert(m.school_code);
+      out->set_students(out->students() + 1);
+    }
+    if (m.out_of_school) out->set_out_of_school(out->out_of_school() + 1);
+    if (m.arranged) out->set_arranged(out->arranged() + 1);
+  }
+  for (const auto& s : schools) out->add_school_codes(s);
+}
+
+std::vector<FieldViolation> ArrangementViolations(
+    const pb::SchoolingArrangement& a, const std::string& today) {
+  std::vector<FieldViolation> v;
+  Add(ValidateMemberId("arrangement.member_id", a.member_id()), &v);
+  if (a.kind() == pb::ARRANGEMENT_KIND_HOME_TEACHING) {
+    if (!IsCode(a.school_code(), 20)) {
+      v.push_back({"arrangement.school_code",
+                   "HOME_TEACHING needs the responsible school's code (1..20 "
+                   "of A-Z a-z 0-9 -)"});
+    }
+  } else if (a.kind() == pb::ARRANGEMENT_KIND_STUDYING_ELSEWHERE) {
+    Add(ValidateText("arrangement.school_name", a.school_name(), 100), &v);
+    Add(ValidateText("arrangement.place", a.place(), 100), &v);
+  } else {
+    v.push_back({"arrangement.kind",
+                 "must be HOME_TEACHING or STUDYING_ELSEWHERE"});
+  }
+  Add(ValidateText("arrangement.evidence_ref", a.evidence_ref(), 200), &v);
+  if (absl::Status st = ValidateDate("arrangement.start_date", a.start_date());
+      !st.ok()) {
+    Add(st, &v);
+  } else if (a.start_date() > today) {
+    v.push_back({"arrangement.start_date", "must not be in the future"});
+  }
+  return v;
+}
+
+std::vector<FieldViolation> EndArrangementViolations(
+    const std::string& end_date, const std::string& reason,
+    const std::string& start_date, const std::string& today) {
+  std::vector<FieldViolation> v;
+  if (absl::Status st = ValidateDate("end_date", end_date); !st.ok()) {
+    Add(st, &v);
+  } else if (end_date > today) {
+    v.push_back({"end_date", "must not be in the future"});
+  } else if (end_date < start_date) {
+    v.push_back({"end_date", absl::StrCat("must not be before the start (",
+                                          start_date, ")")});
+  }
+  Add(ValidateText("reason", reason, 200), &v);
+  return v;
+}
+
+std::vector<FieldViolation> HomeTeachingVisitViolations(
+    const pb::HomeTeachingVisit& visit, const std::string& start_date,
+    const std::string& end_date, const std::string& today) {
+  std::vector<FieldViolation> v;
+  const std::string& d = visit.visit_date();
+  if (absl::Status st = ValidateDate("visit.visit_date", d); !st.ok()) {
+    Add(st, &v);
+  } else if (d > today) {
+    v.push_back({"visit.visit_date", "must not be in the future"});
+  } else if (d < start_date || (!end_date.empty() && d > end_date)) {
+    v.push_back({"visit.visit_date",
+                 absl::StrCat("must lie within the arrangement (", start_date,
+                              " .. ", end_date.empty() ? "now" : end_date,
+                              ")")});
+  }
+  Add(ValidateText("visit.teacher", visit.teacher(), 50), &v);
+  Add(ValidateText("visit.content", visit.content(), 500), &v);
+  if (visit.minutes() < 1 || visit.minutes() > 600) {
+    v.push_back({"visit.minutes", "must be 1..600"});
+  }
+  return v;
+}
+
+double PlanRate(int64_t plans, int64_t disabled) {
+  if (disabled <= 0) return 1.0;
+  return static_cast<double>(plans) / static_cast<double>(disabled);
+}
+
+std::vector<FieldViolation> SpecialGroupRowViolations(
+    const pb::SpecialGroupRow& row) {
+  std::vector<FieldViolation> v;
+  const bool by_member = !row.member_id().empty();
+  const bool by_id = !row.id_number().empty();
+  if (by_member == by_id) {
+    v.push_back({by_id ? "id_number" : "member_id",
+                 "name the child by member_id or id_number (one of them)"});
+  } else if (by_member) {
+    Add(ParseMemberId("member_id", row.member_id()).status(), &v);
+  } else {
+    Add(ValidateIdNumber("id_number", row.id_number()).status(), &v);
+  }
+  if (row.has_left_behind() == row.has_disability_plan()) {
+    v.push_back({"left_behind",
+                 "give exactly one of left_behind and disability_plan"});
+  } else if (row.has_left_behind()) {
+    for (auto& f : LeftBehindViolations(row.left_behind())) {
+      v.push_back(std::move(f));
+    }
+  } else {
+    for (auto& f : DisabilityPlanViolations(row.disability_plan())) {
+      // "plan.x" -> "disability_plan.x", the row's field.
+      f.field = absl::StrCat("disability_", f.field);
+      v.push_back(std::move(f));
+    }
+  }
+  return v;
 }
 
 }  // namespace eduaid::registry

@@ -97,12 +97,78 @@ void AppendRowErrors(int64_t row_number,
 // The rule of a blind index met twice in one request.
 std::string DuplicateRowRule(int64_t first_row);
 
+// Rows per ImportSpecialGroups call.
+inline constexpr int kMaxSpecialGroupRows = 5000;
+
+// What is wrong with one special-group row on its own (empty when
+// nothing): exactly one of member_id (m-123) and id_number (a valid ID
+// number), exactly one of left_behind and disability_plan, and that record
+// (fields under "left_behind." / "disability_plan.").
+std::vector<FieldViolation> SpecialGroupRowViolations(
+    const pb::SpecialGroupRow& row);
+
 // ------------------------------------------------------------ cases
 
 // Whether a dropout-control case in state `from` may move to `to`: open
 // and visited cases to visited, returned, exempt or escalated; escalated
 // ones back to visited, returned or exempt; closed ones nowhere.
 bool AllowedTransition(int64_t from, int64_t to);
+
+// ------------------------------------------------------------ households
+
+// Household ids per GetHouseholds call.
+inline constexpr int kMaxHouseholdsPerGet = 100;
+
+// What is wrong with GetHouseholds' ids (empty when nothing): 1..100 of
+// them, each a household id (1..32 of [A-Za-z0-9-]) named once, the
+// offending one named as household_ids[i].
+std::vector<FieldViolation> HouseholdIdsViolations(
+    const google::protobuf::RepeatedPtrField<std::string>& ids);
+
+// One member of a household as a campaign needs it.
+struct MemberState {
+  int64_t member_id = 0;
+  std::string school_code;       // of the current enrolment, "" when none
+  int64_t enrolment_status = 0;  // of the current enrolment, 0 when none
+  bool out_of_school = false;    // on the open out-of-school list
+  bool arranged = false;         // a running schooling arrangement
+};
+
+// Fills member_ids (in member id order), school_codes (current enrolments
+// ENROLLED or SUSPENDED, sorted, unique), students (members with such an
+// enrolment), out_of_school and arranged from the members' states; the
+// household's own fields are the caller's.
+void SummarizeMembers(std::vector<MemberState> members,
+                      pb::HouseholdSummary* out);
+
+// ------------------------------------------------------------ arrangements
+
+// What is wrong with an arrangement to record on `today` (empty when
+// nothing), each field named under "arrangement.": a member id, a kind,
+// for HOME_TEACHING a school code, for STUDYING_ELSEWHERE the school's
+// name and place (1..100 each), evidence_ref 1..200, start_date a date not
+// after `today`.
+std::vector<FieldViolation> ArrangementViolations(
+    const pb::SchoolingArrangement& a, const std::string& today);
+
+// What is wrong with ending an arrangement that started on `start_date`
+// (empty when nothing): end_date a date, not before the start and not
+// after `today`; reason 1..200.
+std::vector<FieldViolation> EndArrangementViolations(
+    const std::string& end_date, const std::string& reason,
+    const std::string& start_date, const std::string& today);
+
+// What is wrong with a home-teaching visit of an arrangement running from
+// `start_date` to `end_date` ("" while it runs) logged on `today` (empty
+// when nothing), each field named under "visit.": visit_date within the
+// arrangement and not after `today`, teacher 1..50, content 1..500,
+// minutes 1..600.
+std::vector<FieldViolation> HomeTeachingVisitViolations(
+    const pb::HomeTeachingVisit& v, const std::string& start_date,
+    const std::string& end_date, const std::string& today);
+
+// Disability plans per disabled child (0..1): 1 when none is disabled.
+double PlanRate(int64_t plans, int64_t disabled);
 
 // ------------------------------------------------------------ masking
 
@@ -111,7 +177,8 @@ std::string NameFor(bool sees_personal_data, const std::string& name);
 
 // Masks what a caller who may not see personal data must not: the ID
 // number (masked), the birth date (dropped), the names of the child and of
-// the carer (masked). Nothing for one who may.
+// the carer (masked), the report notes of home visits (dropped). Nothing
+// for one who may.
 void MaskStudent(bool sees_personal_data, pb::Student* s);
 
 // What a write answers about a student: enough to confirm the change, no

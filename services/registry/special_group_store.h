@@ -28,52 +28,81 @@ inline constexpr char kCtxCarer[] = "registry.left_behind.carer_name";
 
 // ------------------------------------------------------------ left-behind
 
+// Encryption context of the report notes of both tables.
+inline constexpr char kCtxReportNote[] = "registry.special_groups.report_note";
+
 struct LeftBehindRecord {
   std::string carer_name_enc;
   std::string carer_relation;
   std::string parents_location;
   int64_t updated_at = 0;  // seconds
+  // Reported by a home visit and not yet confirmed by an officer.
+  bool unconfirmed = false;
+  std::string reported_by;
+  std::string report_note_enc;
 };
 // Columns (of left_behind `lb`) in the order FromLeftBehindRow() reads
 // them, from `first`.
 inline constexpr char kLeftBehindColumns[] =
     "lb.carer_name_enc, lb.carer_relation, lb.parents_location, "
-    "lb.updated_at";
-inline constexpr size_t kLeftBehindColumnCount = 4;
+    "lb.updated_at, lb.unconfirmed, lb.reported_by, lb.report_note_enc";
+inline constexpr size_t kLeftBehindColumnCount = 7;
 LeftBehindRecord FromLeftBehindRow(const SqlRow& row, size_t first = 0);
-// `carer_name` as the caller may see it (clear or masked).
+// `carer_name` as the caller may see it (clear or masked), `report_note`
+// decrypted.
 void ToProto(const LeftBehindRecord& l, const std::string& carer_name,
-             pb::LeftBehind* out);
+             const std::string& report_note, pb::LeftBehind* out);
 
 absl::StatusOr<std::optional<LeftBehindRecord>> FindLeftBehind(
     SqlConnection& c, int64_t member_id);
-// Creates or overwrites the record of `member_id` (updated_at `now`).
+// Creates or overwrites the record of `member_id` (an officer's: the
+// record is confirmed; the report fields are kept).
 absl::Status UpsertLeftBehind(SqlConnection& c, int64_t member_id,
                               const LeftBehindRecord& l);
+// A home visit's report: creates the record of `member_id`, unconfirmed
+// with empty carer fields, or marks the existing one unconfirmed with the
+// report; whether it created one.
+absl::StatusOr<bool> ReportLeftBehind(SqlConnection& c, int64_t member_id,
+                                      const std::string& reported_by,
+                                      const std::string& report_note_enc,
+                                      int64_t now);
 absl::Status DeleteLeftBehind(SqlConnection& c, int64_t member_id);
 
 // ------------------------------------------------------------ disability
 
 struct DisabilityPlanRecord {
   std::string category;
-  int64_t placement = 0;  // Placement
+  int64_t placement = 0;  // Placement; UNSPECIFIED = no plan yet
   std::string school_code;
   std::string note;
   int64_t updated_at = 0;  // seconds
+  bool unconfirmed = false;
+  std::string reported_by;
+  std::string report_note_enc;
 };
 // Columns (of disability_plans `dp`) in the order FromDisabilityPlanRow()
 // reads them, from `first`.
 inline constexpr char kDisabilityPlanColumns[] =
-    "dp.category, dp.placement, dp.school_code, dp.note, dp.updated_at";
-inline constexpr size_t kDisabilityPlanColumnCount = 5;
+    "dp.category, dp.placement, dp.school_code, dp.note, dp.updated_at, "
+    "dp.unconfirmed, dp.reported_by, dp.report_note_enc";
+inline constexpr size_t kDisabilityPlanColumnCount = 8;
 DisabilityPlanRecord FromDisabilityPlanRow(const SqlRow& row, size_t first = 0);
-void ToProto(const DisabilityPlanRecord& d, pb::DisabilityPlan* out);
+void ToProto(const DisabilityPlanRecord& d, const std::string& report_note,
+             pb::DisabilityPlan* out);
 
 absl::StatusOr<std::optional<DisabilityPlanRecord>> FindDisabilityPlan(
     SqlConnection& c, int64_t member_id);
-// Creates or overwrites the plan of `member_id`.
+// Creates or overwrites the plan of `member_id` (an officer's: the plan
+// is confirmed; the report fields are kept).
 absl::Status UpsertDisabilityPlan(SqlConnection& c, int64_t member_id,
                                   const DisabilityPlanRecord& d);
+// A home visit's report: creates an unconfirmed record with placement
+// UNSPECIFIED (no plan yet), or marks the existing one for review; whether
+// it created one.
+absl::StatusOr<bool> ReportDisability(SqlConnection& c, int64_t member_id,
+                                      const std::string& reported_by,
+                                      const std::string& report_note_enc,
+                                      int64_t now);
 
 // ------------------------------------------------------------ lists
 
@@ -93,17 +122,35 @@ inline constexpr char kSpecialGroupMemberColumns[] =
     "m.id, m.id_masked, m.name_enc, m.region_code";
 inline constexpr size_t kSpecialGroupMemberColumnCount = 4;
 SpecialGroupRecord FromSpecialGroupRow(const SqlRow& row);
-// `name` and `carer_name` as the caller may see them.
-void ToProto(const SpecialGroupRecord& s, const std::string& name,
-             const std::string& carer_name, pb::SpecialGroupEntry* out);
+// The clear texts of an entry as the caller may see them.
+struct SpecialGroupText {
+  std::string name;
+  std::string carer_name;
+  std::string left_behind_note;
+  std::string disability_note;
+};
+void ToProto(const SpecialGroupRecord& s, const SpecialGroupText& text,
+             pb::SpecialGroupEntry* out);
 
-// One page of the members in `scope` in a special group, in id order.
+// One page of the members in `scope` in a special group (`filter`, a
+// SpecialGroupFilter: UNSPECIFIED any), in id order.
 absl::StatusOr<std::vector<SpecialGroupRecord>> ListSpecialGroupsPage(
-    SqlConnection& c, const MemberScope& scope, int64_t after, int64_t limit);
+    SqlConnection& c, const MemberScope& scope, int64_t filter, int64_t after,
+    int64_t limit);
 
 // Left-behind children and disability plans in `scope`.
 absl::StatusOr<std::pair<int64_t, int64_t>> CountSpecialGroups(
     SqlConnection& c, const MemberScope& scope);
+
+// ------------------------------------------------------------ households
+
+// (member id, record) of the members of `household_ids` that have one.
+absl::StatusOr<std::vector<std::pair<int64_t, LeftBehindRecord>>>
+LeftBehindOfHouseholds(SqlConnection& c,
+                       const std::vector<const std::string*>& household_ids);
+absl::StatusOr<std::vector<std::pair<int64_t, DisabilityPlanRecord>>>
+DisabilityPlansOfHouseholds(
+    SqlConnection& c, const std::vector<const std::string*>& household_ids);
 
 }  // namespace eduaid::registry
 

@@ -106,5 +106,87 @@ TEST(RegistryRules, MaskStudentHidesPersonalDataFromThoseWhoMayNotSeeIt) {
   EXPECT_TRUE(s.birth_date().empty());
 }
 
+TEST(RegistryRules, SummarizeMembersCountsRostersListsAndArrangements) {
+  std::vector<MemberState> members = {
+      {7, "S2", pb::ENROLMENT_STATUS_SUSPENDED, false, false},
+      {3, "S1", pb::ENROLMENT_STATUS_ENROLLED, false, false},
+      {5, "S1", pb::ENROLMENT_STATUS_ENROLLED, false, false},
+      {9, "S3", pb::ENROLMENT_STATUS_DROPPED_OUT, true, false},
+      {11, "", 0, false, true},
+      {12, "", 0, false, false}};
+  pb::HouseholdSummary out;
+  SummarizeMembers(members, &out);
+  EXPECT_THAT(out.member_ids(),
+              ElementsAre("m-3", "m-5", "m-7", "m-9", "m-11", "m-12"));
+  // A dropped-out enrolment is no school of the household.
+  EXPECT_THAT(out.school_codes(), ElementsAre("S1", "S2"));
+  EXPECT_EQ(out.students(), 3);
+  EXPECT_EQ(out.out_of_school(), 1);
+  EXPECT_EQ(out.arranged(), 1);
+}
+
+TEST(RegistryRules, HouseholdIdsViolationsNameTheOffendingId) {
+  google::protobuf::RepeatedPtrField<std::string> ids;
+  EXPECT_THAT(HouseholdIdsViolations(ids),
+              ElementsAre(Field(&FieldViolation::field, "household_ids")));
+  *ids.Add() = "H1";
+  *ids.Add() = "H-2";
+  EXPECT_THAT(HouseholdIdsViolations(ids), IsEmpty());
+  *ids.Add() = "H1";
+  *ids.Add() = "";
+  EXPECT_THAT(HouseholdIdsViolations(ids),
+              ElementsAre(Field(&FieldViolation::field, "household_ids[2]"),
+                          Field(&FieldViolation::field, "household_ids[3]")));
+}
+
+TEST(RegistryRules, ArrangementViolationsFollowTheKind) {
+  pb::SchoolingArrangement a;
+  a.set_member_id("m-1");
+  a.set_kind(pb::ARRANGEMENT_KIND_HOME_TEACHING);
+  a.set_school_code("S1");
+  a.set_evidence_ref("plan 1");
+  a.set_start_date("2026-03-01");
+  EXPECT_THAT(ArrangementViolations(a, "2026-03-01"), IsEmpty());
+  EXPECT_THAT(ArrangementViolations(a, "2026-02-28"),
+              ElementsAre(Field(&FieldViolation::field,
+                                "arrangement.start_date")));
+  a.set_kind(pb::ARRANGEMENT_KIND_STUDYING_ELSEWHERE);
+  EXPECT_THAT(
+      ArrangementViolations(a, "2026-03-01"),
+      ElementsAre(Field(&FieldViolation::field, "arrangement.school_name"),
+                  Field(&FieldViolation::field, "arrangement.place")));
+}
+
+TEST(RegistryRules, EndAndVisitDatesLieWithinTheArrangement) {
+  EXPECT_THAT(EndArrangementViolations("2026-03-01", "moved", "2026-03-01",
+                                       "2026-03-02"),
+              IsEmpty());
+  EXPECT_THAT(EndArrangementViolations("2026-02-28", "moved", "2026-03-01",
+                                       "2026-03-02"),
+              ElementsAre(Field(&FieldViolation::field, "end_date")));
+  EXPECT_THAT(EndArrangementViolations("2026-03-03", "", "2026-03-01",
+                                       "2026-03-02"),
+              ElementsAre(Field(&FieldViolation::field, "end_date"),
+                          Field(&FieldViolation::field, "reason")));
+  pb::HomeTeachingVisit v;
+  v.set_visit_date("2026-03-10");
+  v.set_teacher("t-12");
+  v.set_content("识字");
+  v.set_minutes(60);
+  EXPECT_THAT(HomeTeachingVisitViolations(v, "2026-03-01", "", "2026-03-10"),
+              IsEmpty());
+  EXPECT_THAT(
+      HomeTeachingVisitViolations(v, "2026-03-01", "2026-03-05", "2026-03-10"),
+      ElementsAre(Field(&FieldViolation::field, "visit.visit_date")));
+  v.set_minutes(601);
+  EXPECT_THAT(HomeTeachingVisitViolations(v, "2026-03-01", "", "2026-03-10"),
+              ElementsAre(Field(&FieldViolation::field, "visit.minutes")));
+}
+
+TEST(RegistryRules, PlanRateIsOneWhenNoneIsDisabled) {
+  EXPECT_DOUBLE_EQ(PlanRate(0, 0), 1.0);
+  EXPECT_DOUBLE_EQ(PlanRate(1, 4), 0.25);
+}
+
 }  // namespace
 }  // namespace eduaid::registry
