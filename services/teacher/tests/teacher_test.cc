@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "eduaid/ledger/v1/ledger.grpc.pb.h"
 #include "eduaid/registry/v1/registry.grpc.pb.h"
 #include "eduaid/teacher/v1/teacher.grpc.pb.h"
 #include "gmock/gmock.h"
@@ -32,6 +33,7 @@ namespace eduaid::teacher {
 namespace {
 
 namespace cpb = ::eduaid::common::v1;
+namespace lpb = ::eduaid::ledger::v1;
 using ::eduaid::testing::ClientContextWith;
 using ::eduaid::testing::TestToken;
 using ::testing::HasSubstr;
@@ -221,6 +223,31 @@ class RegistryProcess {
   std::unique_ptr<rpb::StudentRegistryService::Stub> stub_;
   synthetic::Data data_;
 };
+
+#ifdef LEDGER_SERVER
+// A ledger_server process on `port` with its own SQLite file, reading
+// households' members from the registry at `registry_port`.
+class LedgerProcess {
+ public:
+  LedgerProcess(int port, int registry_port) {
+    proc_ = std::make_unique<testing::ChildProcess>(
+        std::vector<std::string>{
+            LEDGER_SERVER, "--grpc-port", std::to_string(port),
+            "--metrics-port", "-1", "--health-port", "-1", "--database",
+            "sqlite://" + dir_.path() + "/l.db", "--redis", "", "--policy",
+            LEDGER_POLICY_FILE, "--registry",
+            "127.0.0.1:" + std::to_string(registry_port)},
+        dir_.path() + "/ledger.log");
+    started_ = testing::WaitForPort(port, 20000);
+  }
+  bool started() const { return started_; }
+
+ private:
+  testing::TempDir dir_;
+  std::unique_ptr<testing::ChildProcess> proc_;
+  bool started_ = false;
+};
+#endif
 
 struct TeacherTraits {
   using Service = TeacherService;
@@ -1392,8 +1419,8 @@ TEST_P(TeacherTest, HouseholdWithOnlyAnOutOfSchoolChildGetsACountyTeacher) {
   e->set_school_code("S411325P1");
   e->set_stage(cpb::SCHOOL_STAGE_PRIMARY);
   e->set_grade(5);
-  e->mutable_term()->set_year(2026);
-  e->mutable_term()->set_season(cpb::SEASON_AUTUMN);
+  *e->mutable_term() = TermOfToday().term;
+  e->set_boarder(true);  // 寄宿生生活补助 in the ledger
   e->set_status(rpb::ENROLMENT_STATUS_ENROLLED);
   rpb::RecordEnrolmentsResponse eresp;
   auto ectx = ClientContextWith(ProvinceToken());
@@ -1519,6 +1546,99 @@ TEST_P(TeacherTest, HouseholdWithOnlyAnOutOfSchoolChildGetsACountyTeacher) {
   st = mine(ids[1], "411325", req, &resp);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(Fields(st), ::testing::ElementsAre("page_size"));
+
+#ifdef LEDGER_SERVER
+  // With a real ledger (no payments yet): the household whole, as a visit
+  // needs it, and nothing more.
+  LedgerProcess ledger(ledger_port_, registry_port_);
+  ASSERT_TRUE(ledger.started()) << "ledger_server did not start";
+  req.Clear();
+  resp.Clear();
+  grpc::Status got;
+  for (int attempt = 0; attempt < 50; ++attempt) {  // the channel reconnects
+    resp.Clear();
+    got = mine(ids[1], "411325", req, &resp);
+    if (got.error_code() != grpc::StatusCode::UNAVAILABLE) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_TRUE(got.ok()) << got.error_message();
+  EXPECT_EQ(resp.total(), 1);
+  ASSERT_EQ(resp.households_size(), 1);
+  const pb::AssignedHousehold& h = resp.households(0);
+  EXPECT_EQ(h.household_id(), "H411325OUT");
+  EXPECT_EQ(h.campaign_id(), campaign);
+  EXPECT_FALSE(h.visited());
+  EXPECT_TRUE(h.paid_this_term().empty());
+  ASSERT_EQ(h.members_size(), 2);
+  std::map<std::string, pb::VisitMember> by_name;
+  for (const auto& m : h.members()) by_name[m.name()] = m;
+  ASSERT_TRUE(by_name.count("李秀英"));
+  ASSERT_TRUE(by_name.count("李小红"));
+  EXPECT_EQ(by_name["李秀英"].relation(), "户主");
+  EXPECT_EQ(by_name["李小红"].relation(), "子女");
+  EXPECT_EQ(by_name["李小红"].birth_year(), 2015);
+  EXPECT_TRUE(by_name["李小红"].out_of_school());
+  EXPECT_TRUE(by_name["李小红"].school_code().empty());
+  for (const auto& m : h.members()) {
+    EXPECT_EQ(m.id_number().substr(0, 6), "411325");
+    EXPECT_NE(m.id_number().find('*'), std::string::npos) << m.id_number();
+  }
+  // A payment of this term to t1's household: its boarder's living
+  // subsidy, generated from the registry and paid by a second officer.
+  auto ledger_stub = lpb::SubsidyLedgerService::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(ledger_port_),
+      grpc::InsecureChannelCredentials()));
+  lpb::GenerateEntitlementsRequest gen;
+  gen.set_request_id("generate-1");
+  *gen.mutable_term() = term.term;
+  gen.set_region_prefix("411325");
+  lpb::GenerateEntitlementsResponse gresp;
+  auto gctx = ClientContextWith(
+      TestToken(Role::kCountyOfficer, "411325", 3600, "officer-a"));
+  got = ledger_stub->GenerateEntitlements(gctx.get(), gen, &gresp);
+  ASSERT_TRUE(got.ok()) << got.error_message();
+  lpb::ListEntitlementsRequest lreq;
+  lreq.set_region_prefix("411325");
+  lreq.set_programme_code("BOARDING_LIVING");
+  lpb::ListEntitlementsResponse lresp;
+  auto lctx = ClientContextWith(
+      TestToken(Role::kCountyOfficer, "411325", 3600, "officer-a"));
+  ASSERT_TRUE(ledger_stub->ListEntitlements(lctx.get(), lreq, &lresp).ok());
+  ASSERT_EQ(lresp.entitlements_size(), 1) << gresp.DebugString();
+  lpb::DisburseEntitlementRequest pay;
+  pay.set_request_id("pay-1");
+  pay.set_entitlement_id(lresp.entitlements(0).entitlement_id());
+  lpb::DisburseEntitlementResponse presp;
+  auto pctx = ClientContextWith(
+      TestToken(Role::kCountyOfficer, "411325", 3600, "officer-b"));
+  got = ledger_stub->DisburseEntitlement(pctx.get(), pay, &presp);
+  ASSERT_TRUE(got.ok()) << got.error_message();
+  ASSERT_EQ(presp.payment().state(), lpb::PAYMENT_STATE_PAID);
+
+  // t1 sees only its own household, with the child's school and what was
+  // paid this term.
+  resp.Clear();
+  got = mine(ids[0], "411325", req, &resp);
+  ASSERT_TRUE(got.ok()) << got.error_message();
+  ASSERT_EQ(resp.households_size(), 1);
+  EXPECT_EQ(resp.households(0).household_id(), "H411325IN");
+  for (const auto& m : resp.households(0).members()) {
+    if (m.name() == "王小明") {
+      EXPECT_EQ(m.school_code(), "S411325P1");
+      EXPECT_EQ(m.school_name(), "城关镇第一小学");
+      EXPECT_FALSE(m.out_of_school());
+    }
+  }
+  ASSERT_EQ(resp.households(0).paid_this_term_size(), 1);
+  const pb::PaidSubsidy& paid = resp.households(0).paid_this_term(0);
+  EXPECT_EQ(paid.payment_id(), presp.payment().payment_id());
+  EXPECT_EQ(paid.programme_code(), "BOARDING_LIVING");
+  EXPECT_EQ(paid.programme_name(), presp.payment().programme_name());
+  EXPECT_EQ(paid.amount_fen(), presp.payment().amount_fen());
+  EXPECT_GT(paid.amount_fen(), 0);
+  EXPECT_EQ(paid.paid_on(), TodayCst());
+  EXPECT_FALSE(paid.followed_up());
+#endif
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, TeacherTest, testing::Backends());
