@@ -165,6 +165,7 @@ enum class UncoveredCause {
   kNone = 0,
   kNoTeacherAtSchool = 1,
   kTeachersAtCapacity = 2,
+  kNoTeacherInCounty = 3,
 };
 
 struct VisitAssignment {

@@ -1,6 +1,7 @@
 #include "services/teacher/campaign_store.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "services/common/clock.h"
 #include "services/common/status_macros.h"
 #include "services/teacher/teacher.h"
@@ -162,6 +163,10 @@ HouseholdRecord FromHouseholdRow(const SqlRow& r) {
   h.first_visit_date = r.Str(7);
   h.visits = r.Int(8);
   h.last_risk = static_cast<int>(r.Int(9));
+  h.assignment_rule = static_cast<int>(r.Int(10));
+  h.students = static_cast<int>(r.Int(11));
+  h.out_of_school = static_cast<int>(r.Int(12));
+  h.campaign_id = r.Int(13);
   return h;
 }
 
@@ -178,6 +183,10 @@ void ToProto(const HouseholdRecord& r, const std::string& due_date,
   h->set_visits(static_cast<int32_t>(r.visits));
   h->set_visited(r.visits > 0);
   h->set_last_dropout_risk(static_cast<pb::DropoutRisk>(r.last_risk));
+  h->set_assignment_rule(static_cast<pb::AssignmentRule>(r.assignment_rule));
+  h->set_students(r.students);
+  h->set_out_of_school(r.out_of_school);
+  h->set_campaign_id(r.campaign_id);
   if (r.visits == 0 && today > due_date) {
     h->set_overdue(true);
     h->set_days_overdue(DaysBetween(due_date, today));
@@ -213,14 +222,27 @@ LoadStoredHouseholds(SqlConnection& c, int64_t campaign_id) {
   ASSIGN_OR_RETURN(
       auto rows,
       c.Query("SELECT h.household_id, h.schools, h.members, h.teacher_id, "
-              "h.visits, COALESCE(t.school_code, ''), COALESCE(t.active, 0) "
+              "h.visits, COALESCE(t.school_code, ''), COALESCE(t.active, 0), "
+              "h.assignment_rule, h.region_code, COALESCE(t.region_code, ''), "
+              "h.students, h.out_of_school "
               "FROM campaign_households h LEFT JOIN teachers t ON t.id = "
               "h.teacher_id WHERE h.campaign_id = ?",
               {campaign_id}));
   std::unordered_map<std::string, StoredHousehold> out;
   for (const auto& r : rows) {
-    out[r.Str(0)] = {r.Str(1), r.Str(2), r.Int(3),
-                     r.Int(4), r.Str(5), r.Int(6) != 0};
+    StoredHousehold e;
+    e.schools = r.Str(1);
+    e.members = r.Str(2);
+    e.teacher = r.Int(3);
+    e.visits = r.Int(4);
+    e.teacher_school = r.Str(5);
+    e.teacher_active = r.Int(6) != 0;
+    e.rule = static_cast<int>(r.Int(7));
+    e.region_code = r.Str(8);
+    e.teacher_region = r.Str(9);
+    e.students = static_cast<int>(r.Int(10));
+    e.out_of_school = static_cast<int>(r.Int(11));
+    out[r.Str(0)] = std::move(e);
   }
   return out;
 }
@@ -230,7 +252,8 @@ absl::StatusOr<std::vector<HouseholdNeed>> LoadUnvisitedOf(SqlConnection& c,
                                                            int64_t teacher_id) {
   ASSIGN_OR_RETURN(
       auto rows,
-      c.Query("SELECT household_id, region_code, schools, members FROM "
+      c.Query("SELECT household_id, region_code, schools, members, "
+              "students, out_of_school FROM "
               "campaign_households WHERE campaign_id = ? AND teacher_id = ? "
               "AND visits = 0 ORDER BY household_id",
               {campaign_id, teacher_id}));
@@ -242,6 +265,8 @@ absl::StatusOr<std::vector<HouseholdNeed>> LoadUnvisitedOf(SqlConnection& c,
     n.region_code = m.Str(1);
     n.schools = internal::SplitList(m.Str(2));
     n.members = internal::SplitList(m.Str(3));
+    n.students = static_cast<int>(m.Int(4));
+    n.out_of_school = static_cast<int>(m.Int(5));
     n.stored = true;
     needs.push_back(std::move(n));
   }
@@ -261,14 +286,15 @@ absl::StatusOr<std::unordered_map<int64_t, int>> TeacherLoads(
 }
 
 absl::Status UpdateHouseholdLists(SqlConnection& c, int64_t campaign_id,
-                                  const std::string& household_id,
-                                  const std::string& schools,
-                                  const std::string& members, int64_t now_sec) {
+                                  const HouseholdNeed& n, int64_t now_sec) {
   return c
       .Execute(
           "UPDATE campaign_households SET schools = ?, members = ?, "
-          "updated_at = ? WHERE campaign_id = ? AND household_id = ?",
-          {schools, members, now_sec, campaign_id, household_id})
+          "students = ?, out_of_school = ?, updated_at = ? WHERE "
+          "campaign_id = ? AND household_id = ?",
+          {internal::JoinList(n.schools), internal::JoinList(n.members),
+           int64_t{n.students}, int64_t{n.out_of_school}, now_sec, campaign_id,
+           n.household_id})
       .status();
 }
 
@@ -294,25 +320,26 @@ absl::Status ReleaseUnvisitedOf(SqlConnection& c, int64_t campaign_id,
 
 absl::Status SetHouseholdTeacher(SqlConnection& c, int64_t campaign_id,
                                  const std::string& household_id,
-                                 int64_t teacher_id, int64_t reason,
-                                 const std::string& detail, int64_t now_sec) {
+                                 const Placement& p, int64_t now_sec) {
   return c
       .Execute(
           "UPDATE campaign_households SET teacher_id = ?, uncovered_reason = "
-          "?, "
-          "uncovered_detail = ?, updated_at = ? WHERE campaign_id = ? AND "
-          "household_id = ?",
-          {teacher_id, reason, detail, now_sec, campaign_id, household_id})
+          "?, uncovered_detail = ?, assignment_rule = ?, updated_at = ? "
+          "WHERE campaign_id = ? AND household_id = ?",
+          {p.teacher_id, p.reason, p.detail, p.rule, now_sec, campaign_id,
+           household_id})
       .status();
 }
 
-absl::Status HouseholdInserter::Add(const HouseholdNeed& n, int64_t teacher_id,
-                                    int64_t reason, const std::string& detail) {
+absl::Status HouseholdInserter::Add(const HouseholdNeed& n,
+                                    const Placement& p) {
   for (SqlValue v :
        {SqlValue(campaign_id_), SqlValue(n.household_id),
         SqlValue(n.region_code), SqlValue(internal::JoinList(n.schools)),
-        SqlValue(internal::JoinList(n.members)), SqlValue(teacher_id),
-        SqlValue(reason), SqlValue(detail), SqlValue(now_)}) {
+        SqlValue(internal::JoinList(n.members)), SqlValue(p.teacher_id),
+        SqlValue(p.reason), SqlValue(p.detail), SqlValue(p.rule),
+        SqlValue(int64_t{n.students}), SqlValue(int64_t{n.out_of_school}),
+        SqlValue(now_)}) {
     batch_.push_back(std::move(v));
   }
   if (++batched_ == kInsertBatch) return Flush();
@@ -324,10 +351,10 @@ absl::Status HouseholdInserter::Flush() {
   std::string sql =
       "INSERT INTO campaign_households(campaign_id, household_id, "
       "region_code, schools, members, teacher_id, uncovered_reason, "
-      "uncovered_detail, first_visit_date, visits, last_risk, updated_at) "
-      "VALUES ";
+      "uncovered_detail, assignment_rule, students, out_of_school, "
+      "first_visit_date, visits, last_risk, updated_at) VALUES ";
   for (int i = 0; i < batched_; ++i) {
-    absl::StrAppend(&sql, i ? "," : "", "(?,?,?,?,?,?,?,?,'',0,0,?)");
+    absl::StrAppend(&sql, i ? "," : "", "(?,?,?,?,?,?,?,?,?,?,?,'',0,0,?)");
   }
   auto ins = c_.Execute(sql, batch_);
   batch_.clear();
@@ -461,6 +488,81 @@ absl::StatusOr<int64_t> CountMatchingHouseholds(SqlConnection& c,
   ASSIGN_OR_RETURN(
       auto rows,
       c.Query(absl::StrCat("SELECT COUNT(*) FROM campaign_households WHERE ",
+                           where),
+              params));
+  return rows.front().Int(0);
+}
+
+namespace {
+
+// The WHERE clause of a teacher's own households and its parameters.
+std::pair<std::string, std::vector<SqlValue>> TeacherHouseholdWhere(
+    const MyHouseholdQuery& q) {
+  std::string where =
+      "h.teacher_id = ? AND ((? = 0 AND k.state = ?) OR h.campaign_id = ?)";
+  std::vector<SqlValue> params = {q.teacher_id, q.campaign_id,
+                                  int64_t{pb::CAMPAIGN_STATE_ACTIVE},
+                                  q.campaign_id};
+  switch (q.filter) {
+    case pb::HOUSEHOLD_FILTER_UNVISITED:
+      where += " AND h.visits = 0";
+      break;
+    case pb::HOUSEHOLD_FILTER_OVERDUE:
+      where += " AND h.visits = 0 AND k.due_date < ?";
+      params.push_back(q.today);
+      break;
+    case pb::HOUSEHOLD_FILTER_UNCOVERED:
+      where += " AND 1 = 0";  // a teacher's households have a teacher
+      break;
+    case pb::HOUSEHOLD_FILTER_VISITED:
+      where += " AND h.visits > 0";
+      break;
+    default:
+      break;
+  }
+  return {std::move(where), std::move(params)};
+}
+
+// kHouseholdColumns qualified with the table alias h.
+std::string QualifiedHouseholdColumns() {
+  std::string out;
+  for (absl::string_view col : absl::StrSplit(kHouseholdColumns, ", ")) {
+    absl::StrAppend(&out, out.empty() ? "" : ", ", "h.", col);
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<HouseholdRecord>> ListTeacherHouseholds(
+    SqlConnection& c, const MyHouseholdQuery& q, int64_t after_campaign,
+    const std::string& after_household, int64_t limit) {
+  auto [where, params] = TeacherHouseholdWhere(q);
+  params.push_back(after_campaign);
+  params.push_back(after_campaign);
+  params.push_back(after_household);
+  params.push_back(limit);
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(absl::StrCat(
+                  "SELECT ", QualifiedHouseholdColumns(),
+                  " FROM campaign_households h JOIN campaigns k ON k.id = "
+                  "h.campaign_id WHERE ",
+                  where,
+                  " AND (h.campaign_id > ? OR (h.campaign_id = ? AND "
+                  "h.household_id > ?)) ORDER BY h.campaign_id, "
+                  "h.household_id LIMIT ?"),
+              params));
+  return HouseholdsOf(rows);
+}
+
+absl::StatusOr<int64_t> CountTeacherHouseholds(SqlConnection& c,
+                                               const MyHouseholdQuery& q) {
+  auto [where, params] = TeacherHouseholdWhere(q);
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(absl::StrCat("SELECT COUNT(*) FROM campaign_households h JOIN "
+                           "campaigns k ON k.id = h.campaign_id WHERE ",
                            where),
               params));
   return rows.front().Int(0);

@@ -95,12 +95,16 @@ struct HouseholdRecord {
   std::string first_visit_date;
   int64_t visits = 0;
   int last_risk = 0;
+  int assignment_rule = 0;  // pb::AssignmentRule
+  int students = 0, out_of_school = 0;
+  int64_t campaign_id = 0;
 };
 
 // Columns in the order FromHouseholdRow() reads them.
 inline constexpr char kHouseholdColumns[] =
     "household_id, region_code, schools, members, teacher_id, "
-    "uncovered_reason, uncovered_detail, first_visit_date, visits, last_risk";
+    "uncovered_reason, uncovered_detail, first_visit_date, visits, last_risk, "
+    "assignment_rule, students, out_of_school, campaign_id";
 HouseholdRecord FromHouseholdRow(const SqlRow& row);
 
 // Without the teacher's name; overdue when unvisited after `due_date`.
@@ -129,10 +133,9 @@ absl::StatusOr<std::vector<HouseholdNeed>> LoadUnvisitedOf(SqlConnection& c,
 absl::StatusOr<std::unordered_map<int64_t, int>> TeacherLoads(
     SqlConnection& c, int64_t campaign_id);
 
+// The household's schools, members and counts as the registry lists them.
 absl::Status UpdateHouseholdLists(SqlConnection& c, int64_t campaign_id,
-                                  const std::string& household_id,
-                                  const std::string& schools,
-                                  const std::string& members, int64_t now_sec);
+                                  const HouseholdNeed& n, int64_t now_sec);
 
 // Takes the household's teacher away (teacher_id 0).
 absl::Status ReleaseHousehold(SqlConnection& c, int64_t campaign_id,
@@ -142,11 +145,19 @@ absl::Status ReleaseHousehold(SqlConnection& c, int64_t campaign_id,
 absl::Status ReleaseUnvisitedOf(SqlConnection& c, int64_t campaign_id,
                                 int64_t teacher_id, int64_t now_sec);
 
-// Sets a stored household's teacher (0 with a reason when uncovered).
+// How AssignPending placed one household: its teacher (0 with a reason
+// when uncovered) and the rule (pb::AssignmentRule) that chose them.
+struct Placement {
+  int64_t teacher_id = 0;
+  int64_t reason = 0;
+  std::string detail;
+  int64_t rule = 0;
+};
+
+// Sets a stored household's teacher.
 absl::Status SetHouseholdTeacher(SqlConnection& c, int64_t campaign_id,
                                  const std::string& household_id,
-                                 int64_t teacher_id, int64_t reason,
-                                 const std::string& detail, int64_t now_sec);
+                                 const Placement& p, int64_t now_sec);
 
 // Inserts new households in multi-row batches. Lives within one
 // transaction; Flush() must succeed before it commits.
@@ -154,8 +165,7 @@ class HouseholdInserter {
  public:
   HouseholdInserter(SqlConnection& c, int64_t campaign_id, int64_t now_sec)
       : c_(c), campaign_id_(campaign_id), now_(now_sec) {}
-  absl::Status Add(const HouseholdNeed& n, int64_t teacher_id, int64_t reason,
-                   const std::string& detail);
+  absl::Status Add(const HouseholdNeed& n, const Placement& p);
   absl::Status Flush();
 
  private:
@@ -212,6 +222,22 @@ absl::StatusOr<std::vector<HouseholdRecord>> ListHouseholds(
     int64_t limit);
 absl::StatusOr<int64_t> CountMatchingHouseholds(SqlConnection& c,
                                                 const HouseholdQuery& q);
+
+// A teacher's own households (ListMyHouseholds): in one campaign, or in
+// every ACTIVE campaign when campaign_id is 0; ordered by (campaign,
+// household). OVERDUE compares each campaign's due date with `today`.
+struct MyHouseholdQuery {
+  int64_t teacher_id = 0;
+  int64_t campaign_id = 0;
+  pb::HouseholdFilter filter = pb::HOUSEHOLD_FILTER_UNSPECIFIED;
+  std::string today;
+};
+// The page after (after_campaign, after_household), at most `limit`.
+absl::StatusOr<std::vector<HouseholdRecord>> ListTeacherHouseholds(
+    SqlConnection& c, const MyHouseholdQuery& q, int64_t after_campaign,
+    const std::string& after_household, int64_t limit);
+absl::StatusOr<int64_t> CountTeacherHouseholds(SqlConnection& c,
+                                               const MyHouseholdQuery& q);
 
 // ---------------------------------------------------------------- visits
 

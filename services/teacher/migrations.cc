@@ -188,12 +188,25 @@ Migration Version6() {
           "'************';"};
 }
 
+// Version 7: why a campaign household has its teacher (the school of a
+// child, or the county rule for households with no child on a roster), and
+// its members on a roster / out of school when assigned.
+Migration Version7() {
+  return {7, "campaign_households: assignment_rule, students, out_of_school",
+          "ALTER TABLE campaign_households ADD COLUMN assignment_rule BIGINT "
+          "NOT NULL DEFAULT 0;"
+          "ALTER TABLE campaign_households ADD COLUMN students BIGINT NOT NULL "
+          "DEFAULT 0;"
+          "ALTER TABLE campaign_households ADD COLUMN out_of_school BIGINT "
+          "NOT NULL DEFAULT 0;"};
+}
+
 }  // namespace
 
 std::vector<Migration> Migrations() {
   return {
       Version1(), Version2(), Version3(), Version4(), RequestLogMigration(5),
-      Version6(),
+      Version6(), Version7(),
   };
 }
 

@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -134,7 +135,7 @@ class TeacherSupport {
   absl::Status CreateCampaign(CallContext& call,
                               const pb::CreateCampaignRequest& req,
                               pb::CreateCampaignResponse* resp);
-  // Calls the registry (ListStudents, paged) before its transaction;
+  // Calls the registry (ListHouseholds, paged) before its transaction;
   // UNAVAILABLE naming the registry when it fails.
   absl::Status AssignCampaign(CallContext& call,
                               const pb::AssignCampaignRequest& req,
@@ -151,6 +152,14 @@ class TeacherSupport {
   absl::Status ListCampaigns(CallContext& call,
                              const pb::ListCampaignsRequest& req,
                              pb::ListCampaignsResponse* resp);
+  // A teacher's own households (role T; the token's subject is the teacher
+  // id): PERMISSION_DENIED unless the teacher exists, is active and is of
+  // the token's county. Calls the registry (GetHouseholds) and the ledger
+  // (GetHouseholds) once per page after its read; UNAVAILABLE naming the
+  // peer when either is away (no partial list).
+  absl::Status ListMyHouseholds(CallContext& call,
+                                const pb::ListMyHouseholdsRequest& req,
+                                pb::ListMyHouseholdsResponse* resp);
 
   // ---- training quotas
   // With students_from_registry, calls the registry's GetCoverage first.
@@ -197,12 +206,21 @@ class TeacherSupport {
   absl::Status FillSolutionNames(const Principal& p, pb::Solution* s);
 
   // Campaigns.
+  // What FetchHouseholds counted on the way.
+  struct FetchCounts {
+    int64_t students = 0;          // members on a roster
+    int64_t without_students = 0;  // households with none on a roster
+  };
+  // Every registered household of the region (the registry's
+  // ListHouseholds), by id; FAILED_PRECONDITION (CAMPAIGN_TOO_LARGE) past
+  // kMaxCampaignHouseholds.
   absl::StatusOr<std::vector<HouseholdNeed>> FetchHouseholds(
-      const std::string& region_prefix, int64_t* students);
+      const std::string& region_prefix, FetchCounts* counts);
   // What AssignPending did.
   struct PendingResult {
     int64_t assigned = 0;
     int64_t uncovered = 0;
+    int64_t by_county = 0;  // of `assigned`, by the county rule
     std::vector<std::string> uncovered_ids;
     int teachers_used = 0;           // teachers carrying at least one household
     int max_load = 0, min_load = 0;  // over the candidate teachers
@@ -211,7 +229,9 @@ class TeacherSupport {
   // Assigns `needs` (households without a teacher; `stored` ones are rows
   // of the campaign already, the others are inserted) to active teachers of
   // their schools under the campaign's cap, given the loads the campaign's
-  // other households put on them. Uncovered ones are written with reason.
+  // other households put on them; those left to the least-loaded active
+  // teacher of their county with room (the county rule, AssignByCounty).
+  // Uncovered ones are written with reason.
   absl::StatusOr<PendingResult> AssignPending(
       SqlConnection& c, const CampaignRecord& campaign,
       const std::vector<HouseholdNeed>& needs);
@@ -234,6 +254,16 @@ class TeacherSupport {
   // (only `region` when not empty). Best effort: a failed read is skipped.
   void RefreshCoverageGauges(int64_t campaign_id,
                              const std::string& region = "");
+  // ListMyHouseholds: the calling teacher stands (exists, active, of the
+  // token's county); the page filled from the registry and the ledger.
+  absl::Status CheckOwnStanding(SqlConnection& c, const Principal& p,
+                                int64_t teacher);
+  absl::Status FillMyHouseholds(
+      const std::vector<HouseholdRecord>& rows,
+      const std::map<int64_t, CampaignRecord>& campaigns,
+      pb::ListMyHouseholdsResponse* resp);
+  // "the ledger (<target>)".
+  std::string LedgerPeer() const;
   // Teacher names into households (masked for agencies).
   absl::Status FillHouseholdNames(
       const Principal& p,

@@ -267,61 +267,95 @@ absl::Status TeacherSupport::CreateCampaign(
 }
 
 absl::StatusOr<std::vector<HouseholdNeed>> TeacherSupport::FetchHouseholds(
-    const std::string& region_prefix, int64_t* students) {
-  std::map<std::string, HouseholdNeed> by_id;
-  *students = 0;
-  // Households of enrolled, suspended and dropped-out children are all due a
-  // visit; the last two most of all (控辍保学).
-  for (auto status :
-       {rpb::ENROLMENT_STATUS_ENROLLED, rpb::ENROLMENT_STATUS_SUSPENDED,
-        rpb::ENROLMENT_STATUS_DROPPED_OUT}) {
-    std::string token;
-    do {
-      rpb::ListStudentsRequest req;
-      req.set_region_prefix(region_prefix);
-      req.set_status(status);
-      req.set_page_size(1000);
-      req.set_page_token(token);
-      rpb::ListStudentsResponse resp;
-      grpc::ClientContext ctx;
-      registry_channel_->Prepare(&ctx, options_.registry_deadline);
-      grpc::Status s = registry_->ListStudents(&ctx, req, &resp);
-      if (!s.ok())
-        return PeerError(RegistryPeer(), s, "list the region's students");
-      for (const auto& st : resp.students()) {
-        ++*students;
-        auto& need = by_id[st.household_id()];
-        if (need.household_id.empty()) {
-          need.household_id = st.household_id();
-          need.region_code = st.region_code();
-        }
-        if (!st.current_enrolment().school_code().empty()) {
-          need.schools.push_back(st.current_enrolment().school_code());
-        }
-        need.members.push_back(st.member_id());
-      }
-      if (static_cast<int64_t>(by_id.size()) > kMaxCampaignHouseholds) {
-        return WithReason(
-            absl::StatusCode::kFailedPrecondition, "CAMPAIGN_TOO_LARGE",
-            absl::StrCat("the region holds more than ", kMaxCampaignHouseholds,
-                         " households; open one campaign per county"));
-      }
-      token = resp.next_page_token();
-    } while (!token.empty());
-  }
+    const std::string& region_prefix, FetchCounts* counts) {
+  // Every registered household of the region, whether or not a child of it
+  // is on a roster: those with children out of school, too young or too old
+  // are due a visit too (逐户走访、不漏一人).
   std::vector<HouseholdNeed> out;
-  out.reserve(by_id.size());
-  for (auto& [id, need] : by_id) {
+  *counts = FetchCounts{};
+  RETURN_IF_ERROR(registry_client_->ForEachHousehold(
+      region_prefix, [&](const rpb::HouseholdSummary& h) -> absl::Status {
+        if (static_cast<int64_t>(out.size()) >= kMaxCampaignHouseholds) {
+          return WithReason(
+              absl::StatusCode::kFailedPrecondition, "CAMPAIGN_TOO_LARGE",
+              absl::StrCat("the region holds more than ",
+                           kMaxCampaignHouseholds,
+                           " households; open one campaign per county"));
+        }
+        HouseholdNeed need;
+        need.household_id = h.household_id();
+        need.region_code = h.region_code();
+        need.schools.assign(h.school_codes().begin(), h.school_codes().end());
+        need.members.assign(h.member_ids().begin(), h.member_ids().end());
+        need.students = h.students();
+        need.out_of_school = h.out_of_school();
+        counts->students += h.students();
+        if (h.students() == 0) ++counts->without_students;
+        out.push_back(std::move(need));
+        return absl::OkStatus();
+      }));
+  std::sort(out.begin(), out.end(),
+            [](const HouseholdNeed& a, const HouseholdNeed& b) {
+              return a.household_id < b.household_id;
+            });
+  for (auto& need : out) {
     std::sort(need.schools.begin(), need.schools.end());
     need.schools.erase(std::unique(need.schools.begin(), need.schools.end()),
                        need.schools.end());
     std::sort(need.members.begin(), need.members.end());
     need.members.erase(std::unique(need.members.begin(), need.members.end()),
                        need.members.end());
-    out.push_back(std::move(need));
   }
   return out;
 }
+
+namespace {
+
+// The county rule over the households the schools left (teacher_of < 0):
+// per household the teacher id it gives (0 for none), the active teachers
+// per county, and every candidate teacher's load afterwards.
+struct CountyPlacement {
+  std::vector<int64_t> teacher;
+  std::unordered_map<std::string, int> teachers_in_county;
+  std::unordered_map<int64_t, int> load;
+};
+
+absl::StatusOr<CountyPlacement> PlaceByCounty(
+    SqlConnection& c, const std::vector<HouseholdNeed>& needs,
+    const VisitAssignment& a,
+    const std::vector<std::pair<int64_t, std::string>>& staff,
+    std::unordered_map<int64_t, int> load, int cap) {
+  CountyPlacement out;
+  for (size_t i = 0; i < staff.size(); ++i) load[staff[i].first] = a.load[i];
+  std::vector<bool> want(needs.size(), false);
+  std::vector<std::string> regions(needs.size());
+  std::set<std::string> counties;
+  for (size_t h = 0; h < needs.size(); ++h) {
+    regions[h] = needs[h].region_code;
+    want[h] = a.teacher_of[h] < 0 && !regions[h].empty();
+    if (want[h]) counties.insert(regions[h]);
+  }
+  ASSIGN_OR_RETURN(const auto found,
+                   ActiveTeachersInCounties(c, std::vector<std::string>(
+                                                   counties.begin(),
+                                                   counties.end())));
+  std::vector<CountyTeacher> teachers;
+  for (const auto& [id, region] : found) {
+    teachers.push_back({id, region, load[id]});
+    ++out.teachers_in_county[region];
+  }
+  const std::vector<int> pick = AssignByCounty(regions, want, teachers, cap);
+  out.teacher.assign(needs.size(), 0);
+  for (size_t h = 0; h < needs.size(); ++h) {
+    if (pick[h] >= 0) out.teacher[h] = teachers[pick[h]].id;
+  }
+  for (const auto& t : teachers) load[t.id] = t.load;
+  for (const auto& [id, school] : staff) out.load[id] = load[id];
+  for (const auto& t : teachers) out.load[t.id] = t.load;
+  return out;
+}
+
+}  // namespace
 
 absl::StatusOr<TeacherSupport::PendingResult> TeacherSupport::AssignPending(
     SqlConnection& c, const CampaignRecord& campaign,
@@ -347,6 +381,8 @@ absl::StatusOr<TeacherSupport::PendingResult> TeacherSupport::AssignPending(
 
   const auto start = std::chrono::steady_clock::now();
   VisitAssignment a = AssignVisits(households, teachers, campaign.cap);
+  ASSIGN_OR_RETURN(const CountyPlacement county,
+                   PlaceByCounty(c, needs, a, staff, load_of, campaign.cap));
   result.micros = std::chrono::duration_cast<std::chrono::microseconds>(
                       std::chrono::steady_clock::now() - start)
                       .count();
@@ -357,29 +393,42 @@ absl::StatusOr<TeacherSupport::PendingResult> TeacherSupport::AssignPending(
   for (size_t h = 0; h < needs.size(); ++h) {
     const HouseholdNeed& n = needs[h];
     const int t = a.teacher_of[h];
-    const int64_t teacher = t >= 0 ? staff[t].first : 0;
-    const int64_t reason = t >= 0 ? 0 : static_cast<int64_t>(a.cause[h]);
-    const std::string why =
-        t >= 0 ? std::string()
-               : UncoveredDetail(n, a.cause[h], teachers_at, campaign.cap);
+    Placement p;
     if (t >= 0) {
+      p = {staff[t].first, 0, "", pb::ASSIGNMENT_RULE_CHILDS_SCHOOL};
+    } else if (county.teacher[h] != 0) {
+      p = {county.teacher[h], 0, "", pb::ASSIGNMENT_RULE_COUNTY};
+      ++result.by_county;
+    } else {
+      const UncoveredCause cause = CauseAfterCountyRule(n, a.cause[h]);
+      auto in_county = county.teachers_in_county.find(n.region_code);
+      p.reason = static_cast<int64_t>(cause);
+      p.detail = UncoveredDetail(
+          n, cause, teachers_at, campaign.cap,
+          in_county == county.teachers_in_county.end() ? 0
+                                                       : in_county->second);
+    }
+    if (p.teacher_id != 0) {
       ++result.assigned;
     } else {
       ++result.uncovered;
       result.uncovered_ids.push_back(n.household_id);
     }
     if (n.stored) {
-      RETURN_IF_ERROR(SetHouseholdTeacher(c, campaign.id, n.household_id,
-                                          teacher, reason, why, now));
+      RETURN_IF_ERROR(
+          SetHouseholdTeacher(c, campaign.id, n.household_id, p, now));
     } else {
-      RETURN_IF_ERROR(inserter.Add(n, teacher, reason, why));
+      RETURN_IF_ERROR(inserter.Add(n, p));
     }
   }
   RETURN_IF_ERROR(inserter.Flush());
-  if (!teachers.empty()) {
-    result.min_load = *std::min_element(a.load.begin(), a.load.end());
-    result.max_load = *std::max_element(a.load.begin(), a.load.end());
-    for (int l : a.load) result.teachers_used += l > 0 ? 1 : 0;
+  if (!county.load.empty()) {
+    result.min_load = 1 << 30;
+    for (const auto& [id, l] : county.load) {
+      result.min_load = std::min(result.min_load, l);
+      result.max_load = std::max(result.max_load, l);
+      result.teachers_used += l > 0 ? 1 : 0;
+    }
   }
   return result;
 }
@@ -398,9 +447,9 @@ absl::Status TeacherSupport::AssignCampaign(
     return absl::OkStatus();
   }));
   RETURN_IF_ERROR(CheckRegion(call.principal, region));
-  int64_t students = 0;
+  FetchCounts counts;
   ASSIGN_OR_RETURN(std::vector<HouseholdNeed> found,
-                   FetchHouseholds(region, &students));
+                   FetchHouseholds(region, &counts));
   RETURN_IF_ERROR(host_.requests().Run(
       call.principal, "AssignCampaign", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
@@ -412,9 +461,7 @@ absl::Status TeacherSupport::AssignCampaign(
                          LoadStoredHouseholds(c, campaign.id));
         const AssignmentPlan plan = PlanAssignment(found, stored);
         for (const HouseholdNeed* n : plan.relisted) {
-          RETURN_IF_ERROR(UpdateHouseholdLists(
-              c, campaign.id, n->household_id, internal::JoinList(n->schools),
-              internal::JoinList(n->members), now));
+          RETURN_IF_ERROR(UpdateHouseholdLists(c, campaign.id, *n, now));
         }
         for (const auto& id : plan.released) {
           RETURN_IF_ERROR(ReleaseHousehold(c, campaign.id, id));
@@ -426,7 +473,10 @@ absl::Status TeacherSupport::AssignCampaign(
         campaign.assigned_at = now;
         resp->set_newly_assigned(done.assigned);
         resp->set_kept(plan.kept);
-        resp->set_students(students);
+        resp->set_students(counts.students);
+        resp->set_households(static_cast<int64_t>(found.size()));
+        resp->set_households_without_students(counts.without_students);
+        resp->set_assigned_by_county_rule(done.by_county);
         resp->set_teachers_used(done.teachers_used);
         resp->set_max_load(done.max_load);
         resp->set_min_load(done.min_load);

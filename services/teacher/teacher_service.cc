@@ -168,6 +168,15 @@ grpc::ServerUnaryReactor* TeacherService::ListCampaignHouseholds(
       });
 }
 
+grpc::ServerUnaryReactor* TeacherService::ListMyHouseholds(
+    grpc::CallbackServerContext* ctx, const pb::ListMyHouseholdsRequest* req,
+    pb::ListMyHouseholdsResponse* resp) {
+  return host_.runtime().Unary(
+      ctx, "ListMyHouseholds", req, [this, req, resp](CallContext& call) {
+        return logic_->ListMyHouseholds(call, *req, resp);
+      });
+}
+
 grpc::ServerUnaryReactor* TeacherService::ListCampaigns(
     grpc::CallbackServerContext* ctx, const pb::ListCampaignsRequest* req,
     pb::ListCampaignsResponse* resp) {

@@ -70,6 +70,10 @@ class TeacherService final : public pb::TeacherSupportService::CallbackService {
       grpc::CallbackServerContext* ctx,
       const pb::GetCampaignCoverageRequest* req,
       pb::GetCampaignCoverageResponse* resp) override;
+  grpc::ServerUnaryReactor* ListMyHouseholds(
+      grpc::CallbackServerContext* ctx,
+      const pb::ListMyHouseholdsRequest* req,
+      pb::ListMyHouseholdsResponse* resp) override;
   grpc::ServerUnaryReactor* ListCampaignHouseholds(
       grpc::CallbackServerContext* ctx,
       const pb::ListCampaignHouseholdsRequest* req,

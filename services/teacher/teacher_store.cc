@@ -238,4 +238,26 @@ absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> ActiveTeachersAt(
   return out;
 }
 
+absl::StatusOr<std::vector<std::pair<int64_t, std::string>>>
+ActiveTeachersInCounties(SqlConnection& c,
+                         const std::vector<std::string>& counties) {
+  std::vector<std::pair<int64_t, std::string>> out;
+  constexpr size_t kChunk = 500;
+  for (size_t at = 0; at < counties.size(); at += kChunk) {
+    const size_t n = std::min(kChunk, counties.size() - at);
+    std::string sql =
+        "SELECT id, region_code FROM teachers WHERE active = 1 AND "
+        "region_code IN (";
+    std::vector<SqlValue> params;
+    for (size_t i = 0; i < n; ++i) {
+      absl::StrAppend(&sql, i ? ",?" : "?");
+      params.push_back(counties[at + i]);
+    }
+    sql += ") ORDER BY id";
+    ASSIGN_OR_RETURN(auto rows, c.Query(sql, params));
+    for (const auto& r : rows) out.emplace_back(r.Int(0), r.Str(1));
+  }
+  return out;
+}
+
 }  // namespace eduaid::teacher

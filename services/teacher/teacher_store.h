@@ -143,6 +143,12 @@ absl::StatusOr<std::optional<TeacherStanding>> LoadTeacherStanding(
 absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> ActiveTeachersAt(
     SqlConnection& c, const std::vector<std::string>& schools);
 
+// Active teachers of schools in `counties` (6-digit region codes of the
+// teachers' schools) as (id, region code), by id within chunks of 500.
+absl::StatusOr<std::vector<std::pair<int64_t, std::string>>>
+ActiveTeachersInCounties(SqlConnection& c,
+                         const std::vector<std::string>& counties);
+
 }  // namespace eduaid::teacher
 
 #endif  // EDUAID_SERVICES_TEACHER_TEACHER_STORE_H_

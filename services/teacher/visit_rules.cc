@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <tuple>
 #include <unordered_set>
 
 #include "absl/strings/str_cat.h"
@@ -29,12 +31,16 @@ AssignmentPlan PlanAssignment(
     }
     const StoredHousehold& e = it->second;
     n.stored = true;
-    if (JoinList(n.schools) != e.schools || JoinList(n.members) != e.members) {
+    if (JoinList(n.schools) != e.schools || JoinList(n.members) != e.members ||
+        n.students != e.students || n.out_of_school != e.out_of_school) {
       plan.relisted.push_back(&n);
     }
-    const bool teacher_fits = e.teacher != 0 && e.teacher_active &&
-                              std::find(n.schools.begin(), n.schools.end(),
-                                        e.teacher_school) != n.schools.end();
+    const bool at_school = std::find(n.schools.begin(), n.schools.end(),
+                                     e.teacher_school) != n.schools.end();
+    const bool in_county = e.rule == pb::ASSIGNMENT_RULE_COUNTY &&
+                           e.teacher_region == n.region_code;
+    const bool teacher_fits =
+        e.teacher != 0 && e.teacher_active && (at_school || in_county);
     if (e.visits > 0 || teacher_fits) {
       ++plan.kept;
       continue;
@@ -50,8 +56,11 @@ AssignmentPlan PlanAssignment(
     }
     HouseholdNeed n;
     n.household_id = id;
+    n.region_code = e.region_code;
     n.schools = SplitList(e.schools);
     n.members = SplitList(e.members);
+    n.students = e.students;
+    n.out_of_school = e.out_of_school;
     n.stored = true;
     if (e.teacher != 0) plan.released.push_back(id);
     plan.pending.push_back(std::move(n));
@@ -63,23 +72,73 @@ AssignmentPlan PlanAssignment(
   return plan;
 }
 
+std::vector<int> AssignByCounty(const std::vector<std::string>& regions,
+                                const std::vector<bool>& want,
+                                std::vector<CountyTeacher>& teachers, int cap) {
+  // Per county, the teachers with room as (load, id, index), least first.
+  std::map<std::string, std::set<std::tuple<int, int64_t, int>>> room;
+  for (int i = 0; i < static_cast<int>(teachers.size()); ++i) {
+    const CountyTeacher& t = teachers[i];
+    if (t.load < cap) room[t.region_code].insert({t.load, t.id, i});
+  }
+  std::vector<int> out(regions.size(), -1);
+  for (size_t h = 0; h < regions.size(); ++h) {
+    if (h >= want.size() || !want[h]) continue;
+    auto it = room.find(regions[h]);
+    if (it == room.end() || it->second.empty()) continue;
+    auto first = it->second.begin();
+    const auto [load, id, index] = *first;
+    it->second.erase(first);
+    out[h] = index;
+    teachers[index].load = load + 1;
+    if (load + 1 < cap) it->second.insert({load + 1, id, index});
+  }
+  return out;
+}
+
+UncoveredCause CauseAfterCountyRule(const HouseholdNeed& n,
+                                    UncoveredCause school_cause) {
+  if (n.schools.empty() || school_cause == UncoveredCause::kNone) {
+    return UncoveredCause::kNoTeacherInCounty;
+  }
+  return school_cause;
+}
+
 std::string UncoveredDetail(
     const HouseholdNeed& n, UncoveredCause cause,
-    const std::unordered_map<std::string, int>& teachers_at, int cap) {
+    const std::unordered_map<std::string, int>& teachers_at, int cap,
+    int county_teachers) {
   const std::string list = n.schools.empty()
                                ? std::string("(no school on record)")
                                : absl::StrJoin(n.schools, ", ");
+  std::string county;
+  if (county_teachers == 0) {
+    county = absl::StrCat("no school of county ", n.region_code,
+                          " has an active teacher in the teacher registry");
+  } else if (county_teachers > 0) {
+    county = absl::StrCat("all ", county_teachers, " teacher",
+                          county_teachers == 1 ? "" : "s", " of county ",
+                          n.region_code, " already carry the cap of ", cap,
+                          " households");
+  }
+  if (cause == UncoveredCause::kNoTeacherInCounty) {
+    return absl::StrCat("no member is on a school roster, and ", county);
+  }
+  std::string school;
   if (cause == UncoveredCause::kNoTeacherAtSchool) {
-    return absl::StrCat("no active teacher of ", list,
-                        " is in the teacher registry");
+    school = absl::StrCat("no active teacher of ", list,
+                          " is in the teacher registry");
+  } else {
+    int staff = 0;
+    for (const auto& s : n.schools) {
+      auto it = teachers_at.find(s);
+      if (it != teachers_at.end()) staff += it->second;
+    }
+    school = absl::StrCat("all ", staff, " teacher", staff == 1 ? "" : "s",
+                          " of ", list, " already carry the cap of ", cap,
+                          " households");
   }
-  int staff = 0;
-  for (const auto& s : n.schools) {
-    auto it = teachers_at.find(s);
-    if (it != teachers_at.end()) staff += it->second;
-  }
-  return absl::StrCat("all ", staff, " teacher", staff == 1 ? "" : "s", " of ",
-                      list, " already carry the cap of ", cap, " households");
+  return county.empty() ? school : absl::StrCat(school, "; ", county);
 }
 
 namespace {

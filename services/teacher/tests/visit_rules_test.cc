@@ -75,6 +75,99 @@ TEST(UncoveredDetailTest, NamesTheSchoolsAndWhyNoTeacherTakesTheHousehold) {
       "all 1 teacher of S1 already carry the cap of 1 households");
 }
 
+TEST(PlanAssignmentTest, KeepsACountyTeacherOfTheHouseholdsCounty) {
+  std::vector<HouseholdNeed> found = {Need("h-county", {}),
+                                      Need("h-moved-away", {})};
+  found[1].region_code = "520103";  // the household moved to another county
+  StoredHousehold county;
+  county.schools = "";
+  county.members = "|m1|";
+  county.teacher = 7;
+  county.teacher_school = "S5";
+  county.teacher_active = true;
+  county.rule = pb::ASSIGNMENT_RULE_COUNTY;
+  county.region_code = "520102";
+  county.teacher_region = "520102";
+  std::unordered_map<std::string, StoredHousehold> stored = {
+      {"h-county", county}, {"h-moved-away", county}};
+  const AssignmentPlan plan = PlanAssignment(found, stored);
+  EXPECT_EQ(plan.kept, 1);
+  ASSERT_EQ(plan.pending.size(), 1u);
+  EXPECT_EQ(plan.pending[0].household_id, "h-moved-away");
+  EXPECT_EQ(plan.released, (std::vector<std::string>{"h-moved-away"}));
+}
+
+TEST(PlanAssignmentTest, RelistsAHouseholdWhoseCountsChanged) {
+  std::vector<HouseholdNeed> found = {Need("h", {"S1"})};
+  found[0].out_of_school = 1;
+  StoredHousehold e;
+  e.schools = "|S1|";
+  e.members = "|m1|";
+  e.teacher = 7;
+  e.teacher_school = "S1";
+  e.teacher_active = true;
+  std::unordered_map<std::string, StoredHousehold> stored = {{"h", e}};
+  const AssignmentPlan plan = PlanAssignment(found, stored);
+  EXPECT_EQ(plan.kept, 1);
+  ASSERT_EQ(plan.relisted.size(), 1u);
+}
+
+TEST(AssignByCountyTest, LeastLoadedTeacherOfTheSameCountyUnderTheCap) {
+  std::vector<CountyTeacher> teachers = {
+      {12, "520102", 1}, {11, "520102", 1}, {13, "520102", 0},
+      {20, "520103", 2}};
+  const std::vector<std::string> regions = {"520102", "520102", "520102",
+                                            "520102", "520103", "520104",
+                                            "520102"};
+  const std::vector<bool> want = {true, true, true, true, true, true, false};
+  const std::vector<int> pick = AssignByCounty(regions, want, teachers, 2);
+  // h0: teacher 13 (load 0); h1: 11 (load 1, lower id than 12); h2: 12;
+  // h3: 13 (now 1, the only one under 2); h4: 20 is at the cap; h5: no
+  // teacher in 520104; h6: not wanted.
+  EXPECT_EQ(pick, (std::vector<int>{2, 1, 0, 2, -1, -1, -1}));
+  EXPECT_EQ(teachers[0].load, 2);
+  EXPECT_EQ(teachers[1].load, 2);
+  EXPECT_EQ(teachers[2].load, 2);
+  EXPECT_EQ(teachers[3].load, 2);
+}
+
+TEST(AssignByCountyTest, NobodyWithRoomLeavesEveryHouseholdUnplaced) {
+  std::vector<CountyTeacher> teachers;
+  EXPECT_EQ(AssignByCounty({"520102"}, {true}, teachers, 5),
+            (std::vector<int>{-1}));
+  teachers = {{1, "520102", 5}};
+  EXPECT_EQ(AssignByCounty({"520102"}, {true}, teachers, 5),
+            (std::vector<int>{-1}));
+}
+
+TEST(CauseAfterCountyRuleTest, NoSchoolMeansNoTeacherInCounty) {
+  EXPECT_EQ(CauseAfterCountyRule(Need("h", {}),
+                                 UncoveredCause::kNoTeacherAtSchool),
+            UncoveredCause::kNoTeacherInCounty);
+  EXPECT_EQ(CauseAfterCountyRule(Need("h", {"S1"}),
+                                 UncoveredCause::kTeachersAtCapacity),
+            UncoveredCause::kTeachersAtCapacity);
+  EXPECT_EQ(CauseAfterCountyRule(Need("h", {"S9"}),
+                                 UncoveredCause::kNoTeacherAtSchool),
+            UncoveredCause::kNoTeacherAtSchool);
+}
+
+TEST(UncoveredDetailTest, SaysWhyTheCountyRuleFoundNobodyToo) {
+  const std::unordered_map<std::string, int> none;
+  EXPECT_EQ(UncoveredDetail(Need("h", {}), UncoveredCause::kNoTeacherInCounty,
+                            none, 5, 0),
+            "no member is on a school roster, and no school of county "
+            "520102 has an active teacher in the teacher registry");
+  EXPECT_EQ(UncoveredDetail(Need("h", {}), UncoveredCause::kNoTeacherInCounty,
+                            none, 5, 2),
+            "no member is on a school roster, and all 2 teachers of county "
+            "520102 already carry the cap of 5 households");
+  EXPECT_EQ(UncoveredDetail(Need("h", {"S9"}),
+                            UncoveredCause::kNoTeacherAtSchool, none, 5, 1),
+            "no active teacher of S9 is in the teacher registry; all 1 "
+            "teacher of county 520102 already carry the cap of 5 households");
+}
+
 CoverageFact Fact(const std::string& region, int64_t teacher, int64_t visits,
                   int64_t risk = 0) {
   CoverageFact f;
