@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/clock.h"
+#include "services/common/household_ids.h"
 #include "services/common/status_macros.h"
 
 namespace eduaid::vocational {
@@ -117,6 +118,20 @@ absl::StatusOr<std::vector<ApplicationRecord>> ListApplicationPage(
                f.course_code, f.state, f.state, f.member_id, f.member_id,
                f.school.only, f.school.school, after, limit}));
   std::vector<ApplicationRecord> out;
+  for (const auto& r : rows) out.push_back(ApplicationFromRow(r));
+  return out;
+}
+
+absl::StatusOr<std::vector<ApplicationRecord>> ApplicationsOfMembers(
+    SqlConnection& c, const std::vector<std::string>& member_ids) {
+  std::vector<ApplicationRecord> out;
+  if (member_ids.empty()) return out;
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(absl::StrCat("SELECT ", kApplicationColumns, kApplicationFrom,
+                           "WHERE a.member_id IN ",
+                           SqlInList(member_ids.size()), " ORDER BY a.id"),
+              std::vector<SqlValue>(member_ids.begin(), member_ids.end())));
   for (const auto& r : rows) out.push_back(ApplicationFromRow(r));
   return out;
 }

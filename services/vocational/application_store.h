@@ -77,6 +77,9 @@ pb::Application ToProto(const ApplicationRecord& a,
 // NOT_FOUND naming application_id when there is none.
 absl::StatusOr<ApplicationRecord> ReadApplication(SqlConnection& c, int64_t id);
 
+// Every application (any state) of `member_ids`, in id order.
+absl::StatusOr<std::vector<ApplicationRecord>> ApplicationsOfMembers(
+    SqlConnection& c, const std::vector<std::string>& member_ids);
 struct ApplicationFilter {
   std::string region_prefix;  // course or member region
   std::string course_code;    // "" = any

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/clock.h"
+#include "services/common/household_ids.h"
 #include "services/common/status_macros.h"
 #include "services/common/term.h"
 
@@ -183,6 +184,21 @@ absl::StatusOr<std::vector<GrantRecord>> GrantsOfApplication(
                            "ORDER BY id"),
               {application_id}));
   std::vector<GrantRecord> out;
+  for (const auto& r : rows) out.push_back(GrantFromRow(r));
+  return out;
+}
+
+absl::StatusOr<std::vector<GrantRecord>> GrantsOfApplications(
+    SqlConnection& c, const std::vector<int64_t>& application_ids) {
+  std::vector<GrantRecord> out;
+  if (application_ids.empty()) return out;
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(absl::StrCat("SELECT ", kGrantColumns,
+                           " FROM grant_outbox WHERE application_id IN ",
+                           SqlInList(application_ids.size()), " ORDER BY id"),
+              std::vector<SqlValue>(application_ids.begin(),
+                                    application_ids.end())));
   for (const auto& r : rows) out.push_back(GrantFromRow(r));
   return out;
 }

@@ -96,6 +96,9 @@ absl::Status MarkRetry(SqlConnection& c, int64_t id, int64_t attempts,
 // ---- what the RPCs read and change
 absl::StatusOr<std::vector<GrantRecord>> GrantsOfApplication(
     SqlConnection& c, int64_t application_id);
+// The grants of any of `application_ids`, in id order.
+absl::StatusOr<std::vector<GrantRecord>> GrantsOfApplications(
+    SqlConnection& c, const std::vector<int64_t>& application_ids);
 // Grants under the region prefix, of the application (0 = any), in the
 // state (0 = any), of the school scope's majors.
 struct GrantFilter {

@@ -1,6 +1,7 @@
 #include "services/vocational/offer_store.h"
 
 #include "absl/strings/str_cat.h"
+#include "services/common/household_ids.h"
 #include "services/common/status_macros.h"
 
 namespace eduaid::vocational {
@@ -114,6 +115,20 @@ absl::StatusOr<std::vector<OfferRef>> OpenOffers(
     o.state = pb::OFFER_STATE_OPEN;
     out.push_back(std::move(o));
   }
+  return out;
+}
+
+absl::StatusOr<std::vector<OfferRecord>> OffersOfMembers(
+    SqlConnection& c, const std::vector<std::string>& member_ids) {
+  std::vector<OfferRecord> out;
+  if (member_ids.empty()) return out;
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(absl::StrCat("SELECT ", kOfferColumns,
+                           " FROM offers WHERE member_id IN ",
+                           SqlInList(member_ids.size()), " ORDER BY id"),
+              std::vector<SqlValue>(member_ids.begin(), member_ids.end())));
+  for (const auto& r : rows) out.push_back(OfferFromRow(r));
   return out;
 }
 

@@ -61,6 +61,9 @@ absl::StatusOr<std::vector<OfferRecord>> ListOfferPage(
     pb::OfferState state, const std::string& today, const SchoolScope& school,
     int64_t after, int64_t limit);
 
+// Every offer of `member_ids`, in id order.
+absl::StatusOr<std::vector<OfferRecord>> OffersOfMembers(
+    SqlConnection& c, const std::vector<std::string>& member_ids);
 // Open offers of the region and graduation year: (id, member_id).
 struct OfferRef {
   int64_t id = 0;

@@ -1,4 +1,4 @@
-// The registry peer: members and junior-high graduates.
+// The registry peer (RegistryClient): members and junior-high graduates.
 #include "absl/strings/str_cat.h"
 #include "services/common/peer.h"
 #include "services/common/status.h"
@@ -22,7 +22,7 @@ absl::Status VocationalTraining::MemberNotInScope(const std::string& field) {
 }
 
 std::string VocationalTraining::RegistryPeer() const {
-  return absl::StrCat("the registry (", options_.registry_target, ")");
+  return registry_->Peer();
 }
 
 absl::StatusOr<rpb::Student> VocationalTraining::FetchMember(
@@ -32,7 +32,7 @@ absl::StatusOr<rpb::Student> VocationalTraining::FetchMember(
   rpb::GetStudentResponse resp;
   grpc::ClientContext ctx;
   registry_channel_->Prepare(&ctx);
-  grpc::Status st = registry_->GetStudent(&ctx, req, &resp);
+  grpc::Status st = registry_->stub().GetStudent(&ctx, req, &resp);
   if (st.ok()) return resp.student();
   // Two answers are this service's own, on purpose: the caller sent the id.
   switch (st.error_code()) {
@@ -61,27 +61,16 @@ absl::StatusOr<rpb::Student> VocationalTraining::FetchMemberInScope(
 
 absl::StatusOr<std::vector<rpb::Student>> VocationalTraining::FetchGraduates(
     const std::string& region, int year) {
+  rpb::ListStudentsRequest filter;
+  filter.set_region_prefix(region);
+  filter.set_stage(cpb::SCHOOL_STAGE_JUNIOR_HIGH);
+  filter.set_status(rpb::ENROLMENT_STATUS_GRADUATED);
   std::vector<rpb::Student> out;
-  rpb::ListStudentsRequest req;
-  req.set_region_prefix(region);
-  req.set_stage(cpb::SCHOOL_STAGE_JUNIOR_HIGH);
-  req.set_status(rpb::ENROLMENT_STATUS_GRADUATED);
-  req.set_page_size(1000);
-  do {
-    rpb::ListStudentsResponse resp;
-    grpc::ClientContext ctx;
-    registry_channel_->Prepare(&ctx);
-    grpc::Status st = registry_->ListStudents(&ctx, req, &resp);
-    if (!st.ok()) {
-      return PeerError(RegistryPeer(), st, "list the junior-high graduates");
-    }
-    for (auto& s : *resp.mutable_students()) {
-      if (s.current_enrolment().term().year() == year) {
-        out.push_back(std::move(s));
-      }
-    }
-    req.set_page_token(resp.next_page_token());
-  } while (!req.page_token().empty());
+  RETURN_IF_ERROR(registry_->ForEachStudent(
+      filter, [&](const rpb::Student& s) -> absl::Status {
+        if (s.current_enrolment().term().year() == year) out.push_back(s);
+        return absl::OkStatus();
+      }));
   return out;
 }
 

@@ -21,8 +21,8 @@ VocationalTraining::VocationalTraining(ServiceHost& host,
       options_(std::move(options)),
       registry_channel_(
           host.Peer(options_.registry_target, options_.registry_deadline)),
-      registry_(
-          rpb::StudentRegistryService::NewStub(registry_channel_->channel())),
+      registry_(std::make_unique<RegistryClient>(*registry_channel_,
+                                                 options_.registry_target)),
       outbox_(host.db(), host.crypto(),
               host.Peer(options_.ledger_target, options_.ledger_deadline),
               host.metrics(), options_.outbox),

@@ -45,6 +45,7 @@
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "services/common/call_context.h"
+#include "services/common/clients/registry_client.h"
 #include "services/common/peer.h"
 #include "services/common/sql.h"
 #include "services/vocational/application_store.h"
@@ -150,6 +151,9 @@ class VocationalTraining {
   absl::Status ListAuditEvents(CallContext& call,
                                const pb::ListAuditEventsRequest& req,
                                pb::ListAuditEventsResponse* resp);
+  absl::Status GetHouseholds(CallContext& call,
+                             const pb::GetHouseholdsRequest& req,
+                             pb::GetHouseholdsResponse* resp);
 
  private:
   using Applications = google::protobuf::RepeatedPtrField<pb::Application>;
@@ -239,6 +243,14 @@ class VocationalTraining {
                             const pb::RetryGrantsRequest& req,
                             pb::RetryGrantsResponse* resp);
 
+  // ---- households (vocational_households.cc)
+  // The offers, applications and grants of the members of the households
+  // (member id -> household id) into `out` (household id -> its answer).
+  absl::Status FillHouseholds(
+      SqlConnection& c, const Principal& p,
+      const std::map<std::string, std::string>& household_of,
+      std::map<std::string, pb::HouseholdVocational>& out);
+
   // ---- places (vocational_places.cc)
   // Enrols up to `seats` waitlisted applicants of `course` (locked) in rule
   // order; their grants are queued. Appends them to `promoted`.
@@ -256,6 +268,10 @@ class VocationalTraining {
   absl::StatusOr<pb::Application> LoadApplication(SqlConnection& c, int64_t id,
                                                   const Principal& p,
                                                   bool with_grants);
+  // Sets the waitlist position of waitlisted `a` and why it stands there.
+  static absl::Status FillWaitlistPosition(SqlConnection& c,
+                                           const ApplicationRecord& r,
+                                           pb::Application* a);
   // Names are kept out of stored responses (request_log is not
   // encrypted): they are filled in from the encrypted column after the
   // transaction, full or masked for `p`.
@@ -277,7 +293,7 @@ class VocationalTraining {
   Database& db_;
   const VocationalOptions options_;
   std::unique_ptr<PeerChannel> registry_channel_;
-  std::unique_ptr<rpb::StudentRegistryService::Stub> registry_;
+  std::unique_ptr<RegistryClient> registry_;
   GrantOutbox outbox_;
 
   prometheus::Family<prometheus::Counter>& enrolments_;

@@ -18,19 +18,6 @@
 namespace eduaid::vocational {
 namespace {
 
-// Sets the waitlist position of waitlisted `a` and why it stands there.
-absl::Status FillWaitlistPosition(SqlConnection& c, const ApplicationRecord& r,
-                                  pb::Application* a) {
-  ASSIGN_OR_RETURN(
-      const WaitlistAhead n,
-      CountWaitlistAhead(c, r.course_code, r.tier, r.applied_at, r.id));
-  const int64_t position = n.ahead + 1;
-  a->set_waitlist_position(static_cast<int32_t>(position));
-  a->set_waitlist_reason(
-      WaitlistReason(r.kind, position, r.tier, n.higher, n.ahead - n.higher));
-  return absl::OkStatus();
-}
-
 // For a major: refuses a member who holds another major, and tells the
 // open offer the member holds (0 for none).
 absl::StatusOr<int64_t> OfferForMajor(SqlConnection& c,
@@ -87,6 +74,18 @@ absl::StatusOr<pb::Application> VocationalTraining::LoadApplication(
     for (const auto& g : grants) *a.add_grants() = ToProto(g);
   }
   return a;
+}
+
+absl::Status VocationalTraining::FillWaitlistPosition(
+    SqlConnection& c, const ApplicationRecord& r, pb::Application* a) {
+  ASSIGN_OR_RETURN(
+      const WaitlistAhead n,
+      CountWaitlistAhead(c, r.course_code, r.tier, r.applied_at, r.id));
+  const int64_t position = n.ahead + 1;
+  a->set_waitlist_position(static_cast<int32_t>(position));
+  a->set_waitlist_reason(
+      WaitlistReason(r.kind, position, r.tier, n.higher, n.ahead - n.higher));
+  return absl::OkStatus();
 }
 
 absl::Status VocationalTraining::Apply(CallContext& call,

@@ -191,4 +191,13 @@ grpc::ServerUnaryReactor* VocationalService::ListAuditEvents(
       });
 }
 
+grpc::ServerUnaryReactor* VocationalService::GetHouseholds(
+    grpc::CallbackServerContext* ctx, const pb::GetHouseholdsRequest* req,
+    pb::GetHouseholdsResponse* resp) {
+  return host_.runtime().Unary(
+      ctx, "GetHouseholds", req, [this, req, resp](CallContext& call) {
+        return logic_->GetHouseholds(call, *req, resp);
+      });
+}
+
 }  // namespace eduaid::vocational

@@ -81,6 +81,9 @@ class VocationalService final
   grpc::ServerUnaryReactor* ListAuditEvents(
       grpc::CallbackServerContext* ctx, const pb::ListAuditEventsRequest* req,
       pb::ListAuditEventsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetHouseholds(
+      grpc::CallbackServerContext* ctx, const pb::GetHouseholdsRequest* req,
+      pb::GetHouseholdsResponse* resp) override;
 
  private:
   ServiceHost& host_;

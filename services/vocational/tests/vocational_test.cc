@@ -157,7 +157,7 @@ class PeersEnvironment : public ::testing::Environment {
 // ---------------------------------------------------------------- people
 
 struct Person {
-  std::string id_number, name, member_id;
+  std::string id_number, name, member_id, household_id;
 };
 
 const char* const kSurnames[] = {"王", "李", "张", "刘",
@@ -282,7 +282,7 @@ class VocationalTest : public testing::ServiceFixture<VocationalTraits> {
       snprintf(date, sizeof date, "%04d%02d%02d", birth_year, 1 + (n / 28) % 12,
                1 + n % 28);
       Person p{synthetic::MakeIdNumber(region_, date, (n / 336) % 1000),
-               ChineseName(n), ""};
+               ChineseName(n), "", ""};
       auto* row = imp.add_rows();
       row->set_row_number(i + 2);
       row->set_household_id("H" + region_ + "-" + std::to_string(n));
@@ -355,6 +355,7 @@ class VocationalTest : public testing::ServiceFixture<VocationalTraits> {
       grpc::Status st = registry_->GetStudent(ctx.get(), req, &resp);
       EXPECT_TRUE(st.ok()) << st.error_message();
       p.member_id = resp.student().member_id();
+      p.household_id = resp.student().household_id();
     }
     return people;
   }
@@ -1338,6 +1339,101 @@ TEST_P(VocationalTest, HealthMetricsAuditAndNoPlaintextNamesAtRest) {
 
 // A deployment configured with a programme the ledger does not know: the
 // ledger refuses that grant for good, and it waits for an operator.
+TEST_P(VocationalTest, AHouseholdsOffersApplicationsAndGrantsAreAllThere) {
+  auto graduates = Seed(2, Path::kGraduate);
+  auto adults = Seed(1, Path::kAdult);
+  pb::RunOffersRequest run;
+  run.set_request_id("offers-" + NextId());
+  run.set_region_prefix(region_);
+  run.set_graduation_year(kGradYear);
+  pb::RunOffersResponse ran;
+  {
+    auto ctx = ClientContextWith(CountyToken());
+    ASSERT_TRUE(stub_->RunOffers(ctx.get(), run, &ran).ok());
+  }
+  ASSERT_TRUE(UpsertCourse(Major("M-HH", 1)).ok());
+  ASSERT_TRUE(UpsertCourse(Class("C-HH", 1)).ok());
+  pb::ApplyResponse enrolled, waitlisted, trained;
+  ASSERT_TRUE(Apply("M-HH", graduates[0].member_id, &enrolled).ok());
+  ASSERT_TRUE(Apply("M-HH", graduates[1].member_id, &waitlisted).ok());
+  ASSERT_TRUE(Apply("C-HH", adults[0].member_id, &trained).ok());
+  ASSERT_EQ(waitlisted.application().state(),
+            pb::APPLICATION_STATE_WAITLISTED);
+  pb::WithdrawResponse withdrawn;
+  ASSERT_TRUE(Withdraw(trained.application().application_id(), &withdrawn).ok());
+
+  auto households = [&](const std::string& token,
+                        std::vector<std::string> ids,
+                        pb::GetHouseholdsResponse* resp) {
+    pb::GetHouseholdsRequest req;
+    for (auto& id : ids) req.add_household_ids(id);
+    auto ctx = ClientContextWith(token);
+    return stub_->GetHouseholds(ctx.get(), req, resp);
+  };
+  pb::GetHouseholdsResponse resp;
+  grpc::Status st = households(
+      CountyToken(),
+      {graduates[1].household_id, "HNOBODY-1", graduates[0].household_id,
+       adults[0].household_id},
+      &resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_THAT(resp.not_found(), ::testing::ElementsAre("HNOBODY-1"));
+  ASSERT_EQ(resp.households_size(), 3);
+  const auto& second = resp.households(0);
+  const auto& first = resp.households(1);
+  const auto& adult = resp.households(2);
+  EXPECT_EQ(first.household_id(), graduates[0].household_id);
+  EXPECT_EQ(first.region_code(), region_);
+  EXPECT_THAT(first.member_ids(),
+              ::testing::ElementsAre(graduates[0].member_id));
+  ASSERT_EQ(first.offers_size(), 1);
+  EXPECT_EQ(first.offers(0).state(), pb::OFFER_STATE_ACCEPTED);
+  ASSERT_EQ(first.applications_size(), 1);
+  EXPECT_EQ(first.applications(0).state(), pb::APPLICATION_STATE_ENROLLED);
+  EXPECT_EQ(first.applications(0).name(), graduates[0].name);
+  EXPECT_EQ(first.grants_size(), 3) << "waiver, national grant, Rain and Dew";
+  for (const auto& g : first.grants()) {
+    EXPECT_EQ(g.member_id(), graduates[0].member_id);
+  }
+  ASSERT_EQ(second.applications_size(), 1);
+  EXPECT_EQ(second.applications(0).state(), pb::APPLICATION_STATE_WAITLISTED);
+  EXPECT_EQ(second.applications(0).waitlist_position(), 1);
+  EXPECT_EQ(second.grants_size(), 0);
+  EXPECT_EQ(second.offers_size(), 1);
+  ASSERT_EQ(adult.applications_size(), 1);
+  EXPECT_EQ(adult.applications(0).state(), pb::APPLICATION_STATE_WITHDRAWN);
+  EXPECT_EQ(adult.offers_size(), 0);
+
+  // An agency reads masked names; another county finds nothing.
+  pb::GetHouseholdsResponse agency;
+  ASSERT_TRUE(households(TestToken(Role::kAgency, region_),
+                         {graduates[0].household_id}, &agency)
+                  .ok());
+  ASSERT_EQ(agency.households_size(), 1);
+  EXPECT_EQ(agency.households(0).applications(0).name(),
+            MaskName(graduates[0].name));
+  EXPECT_EQ(agency.households(0).offers(0).name(),
+            MaskName(graduates[0].name));
+  pb::GetHouseholdsResponse other;
+  ASSERT_TRUE(households(TestToken(Role::kCountyOfficer, "411302"),
+                         {graduates[0].household_id}, &other)
+                  .ok());
+  EXPECT_EQ(other.households_size(), 0);
+  EXPECT_THAT(other.not_found(),
+              ::testing::ElementsAre(graduates[0].household_id));
+
+  // Bad ids name the field; a school officer may not ask at all.
+  st = households(CountyToken(), {}, &other);
+  EXPECT_THAT(FieldsOf(st), ::testing::ElementsAre("household_ids"));
+  st = households(CountyToken(),
+                  {graduates[0].household_id, graduates[0].household_id},
+                  &other);
+  EXPECT_THAT(FieldsOf(st), ::testing::ElementsAre("household_ids[1]"));
+  st = households(::eduaid::testing::SchoolOfficerToken("V" + region_, region_),
+                  {graduates[0].household_id}, &other);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
 class VocationalRejectTest : public VocationalTest {
  protected:
   void CustomizeOptions(VocationalOptions* options) override {
