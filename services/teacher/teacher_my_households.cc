@@ -176,9 +176,13 @@ absl::Status TeacherSupport::CheckOwnStanding(SqlConnection& c,
                                               const Principal& p,
                                               int64_t teacher) {
   ASSIGN_OR_RETURN(const auto t, LoadTeacherStanding(c, teacher));
+  // FAILED_PRECONDITION, not PERMISSION_DENIED: the token is a teacher's
+  // and passes the policy; the teacher it names has left (or never was),
+  // which an administrator fixes by issuing tokens to active teachers only.
   if (!t || !t->active) {
-    return absl::PermissionDeniedError(
-        "the token's teacher is not an active teacher of the registry");
+    return WithReason(absl::StatusCode::kFailedPrecondition, "TEACHER_INACTIVE",
+                      "the token's teacher is not an active teacher of the "
+                      "registry");
   }
   if (t->region_code != p.region) {
     return absl::PermissionDeniedError(

@@ -1528,15 +1528,15 @@ TEST_P(TeacherTest, HouseholdWithOnlyAnOutOfSchoolChildGetsACountyTeacher) {
   st = mine(ids[0], "411325", req, &resp);
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_EQ(resp.total(), 0);
-  // A teacher who left, a token of the wrong county, an unknown teacher:
-  // refused.
+  // A teacher who left and an unknown teacher: FAILED_PRECONDITION
+  // (TEACHER_INACTIVE); a token of the wrong county: refused.
   req.Clear();
   EXPECT_EQ(mine(ids[3], "411325", req, &resp).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+            grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(mine(ids[1], "411326", req, &resp).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(mine("t-9999", "411325", req, &resp).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+            grpc::StatusCode::FAILED_PRECONDITION);
   // Officers have no list of their own.
   auto octx = ClientContextWith(CountyToken("411325"));
   EXPECT_EQ(stub_->ListMyHouseholds(octx.get(), req, &resp).error_code(),
