@@ -1,8 +1,12 @@
 #include "services/registry/dropout_case_store.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "services/common/clock.h"
 #include "services/common/status_macros.h"
+#include "services/registry/chunked_sql.h"
 #include "services/registry/member_store.h"
 
 namespace eduaid::registry {
@@ -155,4 +159,41 @@ absl::StatusOr<std::unordered_map<std::string, int64_t>> CountOpenCases(
   return out;
 }
 
+
+absl::StatusOr<std::vector<DropoutCaseRecord>> DropoutCasesOfHouseholds(
+    SqlConnection& c, const std::vector<const std::string*>& household_ids) {
+  std::vector<DropoutCaseRecord> out;
+  RETURN_IF_ERROR(QueryInChunks(
+      c,
+      absl::StrCat("SELECT ", kDropoutCaseColumns,
+                   " FROM dropout_cases d JOIN members m ON m.id = "
+                   "d.member_id WHERE m.household_id IN "),
+      household_ids,
+      [&](const SqlRow& r) { out.push_back(FromDropoutCaseRow(r)); }));
+  std::sort(out.begin(), out.end(),
+            [](const DropoutCaseRecord& a, const DropoutCaseRecord& b) {
+              return a.id < b.id;
+            });
+  // The events, in id order, to their cases.
+  std::vector<std::pair<int64_t, std::pair<int64_t, CaseEventRecord>>> events;
+  RETURN_IF_ERROR(QueryInChunks(
+      c,
+      absl::StrCat("SELECT ", kCaseEventColumns,
+                   ", ev.id, ev.case_id FROM dropout_case_events ev JOIN "
+                   "dropout_cases d ON d.id = ev.case_id JOIN members m ON "
+                   "m.id = d.member_id WHERE m.household_id IN "),
+      household_ids, [&](const SqlRow& r) {
+        events.push_back({r.Int(5), {r.Int(6), FromCaseEventRow(r)}});
+      }));
+  std::sort(events.begin(), events.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::unordered_map<int64_t, DropoutCaseRecord*> by_id;
+  for (auto& d : out) by_id[d.id] = &d;
+  for (auto& [id, e] : events) {
+    if (auto it = by_id.find(e.first); it != by_id.end()) {
+      it->second->history.push_back(std::move(e.second));
+    }
+  }
+  return out;
+}
 }  // namespace eduaid::registry

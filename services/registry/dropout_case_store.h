@@ -105,6 +105,11 @@ absl::StatusOr<std::unordered_map<std::string, int64_t>> CountOpenCases(
     SqlConnection& c, const std::string& region_prefix,
     const std::string& school);
 
+// Every case of the members of `household_ids`, with its history, in id
+// order (two set-based queries).
+absl::StatusOr<std::vector<DropoutCaseRecord>> DropoutCasesOfHouseholds(
+    SqlConnection& c, const std::vector<const std::string*>& household_ids);
+
 }  // namespace eduaid::registry
 
 #endif  // EDUAID_SERVICES_REGISTRY_DROPOUT_CASE_STORE_H_

@@ -62,4 +62,24 @@ absl::Status UpdateHousehold(SqlConnection& c, const HouseholdRecord& h,
       .status();
 }
 
+absl::StatusOr<std::vector<HouseholdRecord>> ListHouseholdsPage(
+    SqlConnection& c, const std::string& region_prefix,
+    const std::string& after, int64_t limit) {
+  // A county is an equality (the households_region index); a wider prefix
+  // a range of it.
+  const bool county = region_prefix.size() == 6;
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(absl::StrCat("SELECT ", kHouseholdColumns,
+                           " FROM households WHERE ",
+                           county ? "region_code = ?" : "region_code LIKE ?",
+                           " AND household_id > ? ORDER BY household_id "
+                           "LIMIT ?"),
+              {county ? region_prefix : region_prefix + "%", after, limit}));
+  std::vector<HouseholdRecord> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(FromHouseholdRow(r));
+  return out;
+}
+
 }  // namespace eduaid::registry

@@ -42,6 +42,12 @@ absl::StatusOr<std::unordered_map<std::string, HouseholdRecord>> FindHouseholds(
 absl::Status UpdateHousehold(SqlConnection& c, const HouseholdRecord& h,
                              int64_t now);
 
+// Up to `limit` households of the region prefix with ids after `after`
+// ("" = from the start), in household id order.
+absl::StatusOr<std::vector<HouseholdRecord>> ListHouseholdsPage(
+    SqlConnection& c, const std::string& region_prefix,
+    const std::string& after, int64_t limit);
+
 }  // namespace eduaid::registry
 
 #endif  // EDUAID_SERVICES_REGISTRY_HOUSEHOLD_STORE_H_

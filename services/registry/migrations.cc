@@ -106,6 +106,58 @@ Migration IdentificationAndCases() {
       " updated_at BIGINT NOT NULL);"};
 }
 
+// Version 5 (issue 13): schooling arrangements (送教上门 / 异地就读) and
+// their home-teaching log, and special-group records reported by a home
+// visit until an officer confirms them. Free text is stored encrypted.
+Migration ArrangementsAndReports() {
+  return {
+      5, "schooling arrangements, home-teaching visits, special-need reports",
+      "CREATE TABLE schooling_arrangements ("
+      " id {ID},"
+      " member_id BIGINT NOT NULL REFERENCES members(id),"
+      " kind BIGINT NOT NULL,"
+      " school_code TEXT NOT NULL,"
+      " school_name TEXT NOT NULL,"
+      " place_enc TEXT NOT NULL,"
+      " evidence_enc TEXT NOT NULL,"
+      " start_date TEXT NOT NULL,"
+      " end_date TEXT NOT NULL,"
+      " end_reason_enc TEXT NOT NULL,"
+      " running BIGINT NOT NULL,"
+      " region_code TEXT NOT NULL,"
+      " recorded_by TEXT NOT NULL,"
+      " recorded_at BIGINT NOT NULL);"
+      "CREATE INDEX schooling_arrangements_member ON "
+      "schooling_arrangements(member_id, id);"
+      "CREATE INDEX schooling_arrangements_region ON "
+      "schooling_arrangements(region_code, id);"
+      "CREATE UNIQUE INDEX schooling_arrangements_one_running ON "
+      "schooling_arrangements(member_id) WHERE running = 1;"
+      "CREATE TABLE home_teaching_visits ("
+      " id {ID},"
+      " arrangement_id BIGINT NOT NULL REFERENCES schooling_arrangements(id),"
+      " visit_date TEXT NOT NULL,"
+      " teacher TEXT NOT NULL,"
+      " content_enc TEXT NOT NULL,"
+      " minutes BIGINT NOT NULL,"
+      " recorded_by TEXT NOT NULL,"
+      " recorded_at BIGINT NOT NULL);"
+      "CREATE INDEX home_teaching_visits_arrangement ON "
+      "home_teaching_visits(arrangement_id, visit_date, id);"
+      "ALTER TABLE left_behind ADD COLUMN unconfirmed BIGINT NOT NULL "
+      "DEFAULT 0;"
+      "ALTER TABLE left_behind ADD COLUMN reported_by TEXT NOT NULL "
+      "DEFAULT '';"
+      "ALTER TABLE left_behind ADD COLUMN report_note_enc TEXT NOT NULL "
+      "DEFAULT '';"
+      "ALTER TABLE disability_plans ADD COLUMN unconfirmed BIGINT NOT NULL "
+      "DEFAULT 0;"
+      "ALTER TABLE disability_plans ADD COLUMN reported_by TEXT NOT NULL "
+      "DEFAULT '';"
+      "ALTER TABLE disability_plans ADD COLUMN report_note_enc TEXT NOT NULL "
+      "DEFAULT '';"};
+}
+
 }  // namespace
 
 std::vector<Migration> Migrations() {
@@ -122,6 +174,7 @@ std::vector<Migration> Migrations() {
        "UPDATE members SET birth_month = substr(birth_date, 1, 7),"
        " id_masked = substr(id_masked, 1, 6) || '************';"
        "ALTER TABLE members DROP COLUMN birth_date;"},
+      ArrangementsAndReports(),
   };
 }
 

@@ -22,7 +22,9 @@
 #include "prometheus/gauge.h"
 #include "services/common/call_context.h"
 #include "services/common/sql.h"
+#include "services/registry/arrangement_store.h"
 #include "services/registry/enrolment_store.h"
+#include "services/registry/household_store.h"
 #include "services/registry/member_scope.h"
 #include "services/registry/member_store.h"
 #include "services/registry/rules.h"
@@ -105,6 +107,12 @@ class Registry {
   absl::Status ListSpecialGroups(CallContext& call,
                                  const pb::ListSpecialGroupsRequest& req,
                                  pb::ListSpecialGroupsResponse* resp);
+  absl::Status ListHouseholds(CallContext& call,
+                              const pb::ListHouseholdsRequest& req,
+                              pb::ListHouseholdsResponse* resp);
+  absl::Status GetHouseholds(CallContext& call,
+                             const pb::GetHouseholdsRequest& req,
+                             pb::GetHouseholdsResponse* resp);
   absl::Status ListAuditEvents(CallContext& call,
                                const pb::ListAuditEventsRequest& req,
                                pb::ListAuditEventsResponse* resp);
@@ -186,6 +194,16 @@ class Registry {
   absl::Status FinishGetStudent(CallContext& call, pb::Student s,
                                 absl::string_view not_found,
                                 pb::GetStudentResponse* resp) const;
+  // GetHouseholds' answer for `households` (in scope, in request order),
+  // names masked unless `names` (registry_household_views.cc).
+  absl::Status FillHouseholds(
+      SqlConnection& c, const std::vector<const HouseholdRecord*>& households,
+      bool names, pb::GetHouseholdsResponse* resp) const;
+  // An arrangement as a caller sees it: texts decrypted, the child's name
+  // masked unless `names`.
+  pb::SchoolingArrangement ArrangementProto(const ArrangementRecord& a,
+                                            bool names) const;
+
   std::string StudentCacheKey(const std::string& id_hash) const;
   std::string IdHash(const std::string& id_number) const;
   std::string DecryptOrEmpty(const std::string& enc,

@@ -156,6 +156,24 @@ grpc::ServerUnaryReactor* RegistryService::ListSpecialGroups(
       });
 }
 
+grpc::ServerUnaryReactor* RegistryService::ListHouseholds(
+    grpc::CallbackServerContext* ctx, const pb::ListHouseholdsRequest* req,
+    pb::ListHouseholdsResponse* resp) {
+  return host_.runtime().Unary(
+      ctx, "ListHouseholds", req, [this, req, resp](CallContext& call) {
+        return logic_->ListHouseholds(call, *req, resp);
+      });
+}
+
+grpc::ServerUnaryReactor* RegistryService::GetHouseholds(
+    grpc::CallbackServerContext* ctx, const pb::GetHouseholdsRequest* req,
+    pb::GetHouseholdsResponse* resp) {
+  return host_.runtime().Unary(
+      ctx, "GetHouseholds", req, [this, req, resp](CallContext& call) {
+        return logic_->GetHouseholds(call, *req, resp);
+      });
+}
+
 grpc::ServerUnaryReactor* RegistryService::ListAuditEvents(
     grpc::CallbackServerContext* ctx, const pb::ListAuditEventsRequest* req,
     pb::ListAuditEventsResponse* resp) {

@@ -67,6 +67,12 @@ class RegistryService final
   grpc::ServerUnaryReactor* ListSpecialGroups(
       grpc::CallbackServerContext* ctx, const pb::ListSpecialGroupsRequest* req,
       pb::ListSpecialGroupsResponse* resp) override;
+  grpc::ServerUnaryReactor* ListHouseholds(
+      grpc::CallbackServerContext* ctx, const pb::ListHouseholdsRequest* req,
+      pb::ListHouseholdsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetHouseholds(
+      grpc::CallbackServerContext* ctx, const pb::GetHouseholdsRequest* req,
+      pb::GetHouseholdsResponse* resp) override;
   grpc::ServerUnaryReactor* ListAuditEvents(
       grpc::CallbackServerContext* ctx, const pb::ListAuditEventsRequest* req,
       pb::ListAuditEventsResponse* resp) override;

@@ -1,9 +1,14 @@
 #include "services/registry/rules.h"
 
+#include <algorithm>
+#include <map>
+#include <set>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/term.h"
 #include "services/common/validate.h"
+#include "services/registry/member_store.h"
 
 namespace eduaid::registry {
 namespace {
@@ -240,6 +245,50 @@ void TrimWriteAnswer(pb::Student* s) {
   s->set_id_number(MaskIdNumber(s->id_number()));
   s->clear_birth_date();
   s->clear_enrolment_history();
+}
+
+std::vector<FieldViolation> HouseholdIdsViolations(
+    const google::protobuf::RepeatedPtrField<std::string>& ids) {
+  if (ids.empty() || ids.size() > kMaxHouseholdsPerGet) {
+    return {{"household_ids", absl::StrCat("must name 1..",
+                                           kMaxHouseholdsPerGet,
+                                           " households")}};
+  }
+  std::vector<FieldViolation> out;
+  std::map<std::string, int> seen;
+  for (int i = 0; i < ids.size(); ++i) {
+    const std::string field = absl::StrCat("household_ids[", i, "]");
+    if (!IsCode(ids[i], 32)) {
+      out.push_back({field, "must be 1..32 of A-Z a-z 0-9 -"});
+    } else if (auto [it, fresh] = seen.emplace(ids[i], i); !fresh) {
+      out.push_back(
+          {field, absl::StrCat("repeats household_ids[", it->second, "]")});
+    }
+  }
+  return out;
+}
+
+void SummarizeMembers(std::vector<MemberState> members,
+                      pb::HouseholdSummary* out) {
+  std::sort(members.begin(), members.end(),
+            [](const MemberState& a, const MemberState& b) {
+              return a.member_id < b.member_id;
+            });
+  std::set<std::string> schools;
+  for (const MemberState& m : members) {
+    out->add_member_ids(MemberIdString(m.member_id));
+    const bool on_roster =
+        !m.school_code.empty() &&
+        (m.enrolment_status == pb::ENROLMENT_STATUS_ENROLLED ||
+         m.enrolment_status == pb::ENROLMENT_STATUS_SUSPENDED);
+    if (on_roster) {
+      schools.insert(m.school_code);
+      out->set_students(out->students() + 1);
+    }
+    if (m.out_of_school) out->set_out_of_school(out->out_of_school() + 1);
+    if (m.arranged) out->set_arranged(out->arranged() + 1);
+  }
+  for (const auto& s : schools) out->add_school_codes(s);
 }
 
 }  // namespace eduaid::registry

@@ -104,6 +104,33 @@ std::string DuplicateRowRule(int64_t first_row);
 // ones back to visited, returned or exempt; closed ones nowhere.
 bool AllowedTransition(int64_t from, int64_t to);
 
+// ------------------------------------------------------------ households
+
+// Household ids per GetHouseholds call.
+inline constexpr int kMaxHouseholdsPerGet = 100;
+
+// What is wrong with GetHouseholds' ids (empty when nothing): 1..100 of
+// them, each a household id (1..32 of [A-Za-z0-9-]) named once, the
+// offending one named as household_ids[i].
+std::vector<FieldViolation> HouseholdIdsViolations(
+    const google::protobuf::RepeatedPtrField<std::string>& ids);
+
+// One member of a household as a campaign needs it.
+struct MemberState {
+  int64_t member_id = 0;
+  std::string school_code;       // of the current enrolment, "" when none
+  int64_t enrolment_status = 0;  // of the current enrolment, 0 when none
+  bool out_of_school = false;    // on the open out-of-school list
+  bool arranged = false;         // a running schooling arrangement
+};
+
+// Fills member_ids (in member id order), school_codes (current enrolments
+// ENROLLED or SUSPENDED, sorted, unique), students (members with such an
+// enrolment), out_of_school and arranged from the members' states; the
+// household's own fields are the caller's.
+void SummarizeMembers(std::vector<MemberState> members,
+                      pb::HouseholdSummary* out);
+
 // ------------------------------------------------------------ masking
 
 // `name` as a caller sees it: whole when `sees_personal_data`, else masked.

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/clock.h"
 #include "services/common/status_macros.h"
+#include "services/registry/chunked_sql.h"
 #include "services/registry/member_store.h"
 
 namespace eduaid::registry {
@@ -161,4 +162,34 @@ absl::StatusOr<std::pair<int64_t, int64_t>> CountSpecialGroups(
   return std::make_pair(rows.front().Int(0), rows.front().Int(1));
 }
 
+
+absl::StatusOr<std::vector<std::pair<int64_t, LeftBehindRecord>>>
+LeftBehindOfHouseholds(SqlConnection& c,
+                       const std::vector<const std::string*>& household_ids) {
+  std::vector<std::pair<int64_t, LeftBehindRecord>> out;
+  RETURN_IF_ERROR(QueryInChunks(
+      c,
+      absl::StrCat("SELECT lb.member_id, ", kLeftBehindColumns,
+                   " FROM left_behind lb JOIN members m ON m.id = "
+                   "lb.member_id WHERE m.household_id IN "),
+      household_ids, [&](const SqlRow& r) {
+        out.emplace_back(r.Int(0), FromLeftBehindRow(r, 1));
+      }));
+  return out;
+}
+
+absl::StatusOr<std::vector<std::pair<int64_t, DisabilityPlanRecord>>>
+DisabilityPlansOfHouseholds(
+    SqlConnection& c, const std::vector<const std::string*>& household_ids) {
+  std::vector<std::pair<int64_t, DisabilityPlanRecord>> out;
+  RETURN_IF_ERROR(QueryInChunks(
+      c,
+      absl::StrCat("SELECT dp.member_id, ", kDisabilityPlanColumns,
+                   " FROM disability_plans dp JOIN members m ON m.id = "
+                   "dp.member_id WHERE m.household_id IN "),
+      household_ids, [&](const SqlRow& r) {
+        out.emplace_back(r.Int(0), FromDisabilityPlanRow(r, 1));
+      }));
+  return out;
+}
 }  // namespace eduaid::registry

@@ -105,6 +105,16 @@ absl::StatusOr<std::vector<SpecialGroupRecord>> ListSpecialGroupsPage(
 absl::StatusOr<std::pair<int64_t, int64_t>> CountSpecialGroups(
     SqlConnection& c, const MemberScope& scope);
 
+// ------------------------------------------------------------ households
+
+// (member id, record) of the members of `household_ids` that have one.
+absl::StatusOr<std::vector<std::pair<int64_t, LeftBehindRecord>>>
+LeftBehindOfHouseholds(SqlConnection& c,
+                       const std::vector<const std::string*>& household_ids);
+absl::StatusOr<std::vector<std::pair<int64_t, DisabilityPlanRecord>>>
+DisabilityPlansOfHouseholds(
+    SqlConnection& c, const std::vector<const std::string*>& household_ids);
+
 }  // namespace eduaid::registry
 
 #endif  // EDUAID_SERVICES_REGISTRY_SPECIAL_GROUP_STORE_H_

@@ -106,5 +106,38 @@ TEST(RegistryRules, MaskStudentHidesPersonalDataFromThoseWhoMayNotSeeIt) {
   EXPECT_TRUE(s.birth_date().empty());
 }
 
+TEST(RegistryRules, SummarizeMembersCountsRostersListsAndArrangements) {
+  std::vector<MemberState> members = {
+      {7, "S2", pb::ENROLMENT_STATUS_SUSPENDED, false, false},
+      {3, "S1", pb::ENROLMENT_STATUS_ENROLLED, false, false},
+      {5, "S1", pb::ENROLMENT_STATUS_ENROLLED, false, false},
+      {9, "S3", pb::ENROLMENT_STATUS_DROPPED_OUT, true, false},
+      {11, "", 0, false, true},
+      {12, "", 0, false, false}};
+  pb::HouseholdSummary out;
+  SummarizeMembers(members, &out);
+  EXPECT_THAT(out.member_ids(),
+              ElementsAre("m-3", "m-5", "m-7", "m-9", "m-11", "m-12"));
+  // A dropped-out enrolment is no school of the household.
+  EXPECT_THAT(out.school_codes(), ElementsAre("S1", "S2"));
+  EXPECT_EQ(out.students(), 3);
+  EXPECT_EQ(out.out_of_school(), 1);
+  EXPECT_EQ(out.arranged(), 1);
+}
+
+TEST(RegistryRules, HouseholdIdsViolationsNameTheOffendingId) {
+  google::protobuf::RepeatedPtrField<std::string> ids;
+  EXPECT_THAT(HouseholdIdsViolations(ids),
+              ElementsAre(Field(&FieldViolation::field, "household_ids")));
+  *ids.Add() = "H1";
+  *ids.Add() = "H-2";
+  EXPECT_THAT(HouseholdIdsViolations(ids), IsEmpty());
+  *ids.Add() = "H1";
+  *ids.Add() = "";
+  EXPECT_THAT(HouseholdIdsViolations(ids),
+              ElementsAre(Field(&FieldViolation::field, "household_ids[2]"),
+                          Field(&FieldViolation::field, "household_ids[3]")));
+}
+
 }  // namespace
 }  // namespace eduaid::registry
