@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/clock.h"
+#include "services/common/household_ids.h"
 #include "services/common/status_macros.h"
 #include "services/common/term.h"
 
@@ -87,6 +88,26 @@ absl::StatusOr<std::vector<EntitlementRecord>> ListEntitlementRecords(
            f.programme_code, f.state, f.state, f.member_id, f.member_id,
            f.school_code, f.school_code, limit}));
   std::vector<EntitlementRecord> out;
+  out.reserve(rows.size());
+  for (const SqlRow& r : rows) out.push_back(EntitlementFromRow(r));
+  return out;
+}
+
+absl::StatusOr<std::vector<EntitlementRecord>> EntitlementsOfMembers(
+    SqlConnection& c, const std::vector<std::string>& member_ids,
+    const std::string& term) {
+  std::vector<EntitlementRecord> out;
+  if (member_ids.empty()) return out;
+  std::vector<SqlValue> params(member_ids.begin(), member_ids.end());
+  params.emplace_back(term);
+  params.emplace_back(term);
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(absl::StrCat("SELECT ", kEntitlementColumns,
+                           " FROM entitlements e WHERE e.member_id IN ",
+                           SqlInList(member_ids.size()),
+                           " AND (? = '' OR e.term = ?) ORDER BY e.id"),
+              params));
   out.reserve(rows.size());
   for (const SqlRow& r : rows) out.push_back(EntitlementFromRow(r));
   return out;

@@ -77,6 +77,11 @@ struct EntitlementFilter {
 absl::StatusOr<std::vector<EntitlementRecord>> ListEntitlementRecords(
     SqlConnection& c, const EntitlementFilter& f, int64_t after, int64_t limit);
 
+// The entitlements of `member_ids` (of `term` unless ""), in id order.
+absl::StatusOr<std::vector<EntitlementRecord>> EntitlementsOfMembers(
+    SqlConnection& c, const std::vector<std::string>& member_ids,
+    const std::string& term);
+
 // Open or batched entitlements of `term` under `region_prefix` due before
 // `as_of` (YYYY-MM-DD), by due date.
 absl::StatusOr<std::vector<EntitlementRecord>> ListOverdueEntitlements(

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/clock.h"
+#include "services/common/household_ids.h"
 #include "services/common/status_macros.h"
 
 namespace eduaid::ledger {
@@ -117,6 +118,19 @@ absl::StatusOr<std::vector<GrievanceRecord>> GrievancesOfEntitlement(
                            " FROM grievances WHERE entitlement_id = ? ORDER "
                            "BY id"),
               {entitlement_id}));
+  return FromRows(rows);
+}
+
+absl::StatusOr<std::vector<GrievanceRecord>> GrievancesOfEntitlements(
+    SqlConnection& c, const std::vector<int64_t>& entitlement_ids) {
+  if (entitlement_ids.empty()) return std::vector<GrievanceRecord>{};
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(absl::StrCat("SELECT ", kGrievanceColumns,
+                           " FROM grievances WHERE entitlement_id IN ",
+                           SqlInList(entitlement_ids.size()), " ORDER BY id"),
+              std::vector<SqlValue>(entitlement_ids.begin(),
+                                    entitlement_ids.end())));
   return FromRows(rows);
 }
 

@@ -74,6 +74,10 @@ absl::StatusOr<std::vector<GrievanceRecord>> ListGrievanceRecords(
 absl::StatusOr<std::vector<GrievanceRecord>> GrievancesOfEntitlement(
     SqlConnection& c, int64_t entitlement_id);
 
+// The grievances of any of `entitlement_ids`, in id order.
+absl::StatusOr<std::vector<GrievanceRecord>> GrievancesOfEntitlements(
+    SqlConnection& c, const std::vector<int64_t>& entitlement_ids);
+
 // How many grievances object to posting `posting_id`.
 absl::StatusOr<int64_t> CountObjections(SqlConnection& c, int64_t posting_id);
 

@@ -11,6 +11,7 @@
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
+#include "services/common/clients/registry_client.h"
 #include "services/common/clock.h"
 #include "services/common/crypto.h"
 #include "services/common/log.h"
@@ -45,6 +46,12 @@ absl::Status RequireOfficerOrSchool(const Principal& p,
       absl::StrCat("only officers, or the school's own officer, may ", action));
 }
 
+absl::Status RequireRecorder(const Principal& p, absl::string_view school_code,
+                             absl::string_view action) {
+  if (p.role == Role::kService) return absl::OkStatus();
+  return RequireOfficerOrSchool(p, school_code, action);
+}
+
 absl::StatusOr<std::string> ScopeSchoolFilter(const Principal& p,
                                               absl::string_view requested) {
   if (p.role != Role::kSchoolOfficer) return std::string(requested);
@@ -77,8 +84,8 @@ Ledger::Ledger(ServiceHost& host, LedgerOptions options)
       options_(std::move(options)),
       registry_channel_(
           host.Peer(options_.registry_target, options_.registry_deadline)),
-      registry_(
-          rpb::StudentRegistryService::NewStub(registry_channel_->channel())),
+      registry_(std::make_unique<RegistryClient>(*registry_channel_,
+                                                 options_.registry_target)),
       group_commit_(host.db(), host.requests(), options_.max_group_commit,
                     &prometheus::BuildHistogram()
                          .Name("eduaid_ledger_group_commit_size")

@@ -40,12 +40,14 @@
 #include "services/ledger/grievance_store.h"
 #include "services/ledger/group_commit.h"
 #include "services/ledger/journal.h"
+#include "services/ledger/notice_store.h"
 #include "services/ledger/payment_store.h"
 #include "services/ledger/policy.h"
 
 namespace eduaid {
 class Database;
 class PeerChannel;
+class RegistryClient;
 class ServiceHost;
 }  // namespace eduaid
 
@@ -161,6 +163,9 @@ class Ledger {
   absl::Status GetPaymentChain(CallContext& call,
                                const pb::GetPaymentChainRequest& req,
                                pb::GetPaymentChainResponse* resp);
+  absl::Status GetHouseholds(CallContext& call,
+                             const pb::GetHouseholdsRequest& req,
+                             pb::GetHouseholdsResponse* resp);
   absl::Status Reconcile(CallContext& call, const pb::ReconcileRequest& req,
                          pb::ReconcileResponse* resp);
   absl::Status CreatePosting(CallContext& call,
@@ -299,6 +304,10 @@ class Ledger {
   // and school checks.
   absl::StatusOr<pb::Notice> BuildNotice(SqlConnection& c, CallContext& call,
                                          int64_t payment_id);
+  // The notice of a paid (or reversed) payment as the caller may see it.
+  pb::Notice NoticeProto(SqlConnection& c, CallContext& call,
+                         const NoticeFacts& f,
+                         const std::optional<AckRecord>& ack);
   // The payment's place after the caller's checks for recording what
   // happened after it was paid (`action` completes "only ... may").
   absl::StatusOr<PaymentPlace> PaidPaymentFor(SqlConnection& c,
@@ -311,6 +320,16 @@ class Ledger {
   absl::Status FillPaymentChain(SqlConnection& c, CallContext& call,
                                 int64_t payment_id,
                                 pb::GetPaymentChainResponse* resp);
+  // A follow-up as the caller may see it (note shown or hidden).
+  pb::FollowUp FollowUpProto(CallContext& call, const FollowUpRecord& f);
+
+  // ---- households (ledger_households.cc)
+  // Every record of the members of `households` (member id -> household
+  // id) of `term` ("" = all), added to `out` (household id -> its answer).
+  absl::Status FillHouseholds(
+      SqlConnection& c, CallContext& call, const std::string& term,
+      const std::map<std::string, std::string>& household_of,
+      std::map<std::string, pb::HouseholdLedger>& out);
 
   // ---- grievances (ledger_grievances.cc)
   // Opens grievance `g` with `description` (stored encrypted) by the
@@ -385,7 +404,7 @@ class Ledger {
   Database& db_;
   const LedgerOptions options_;
   std::unique_ptr<PeerChannel> registry_channel_;
-  std::unique_ptr<rpb::StudentRegistryService::Stub> registry_;
+  std::unique_ptr<RegistryClient> registry_;
   GroupCommitter group_commit_;
 
   prometheus::Family<prometheus::Counter>& disbursed_fen_;

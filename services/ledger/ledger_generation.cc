@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/clients/registry_client.h"
 #include "services/common/clock.h"
 #include "services/common/idempotency.h"
 #include "services/common/peer.h"
@@ -21,9 +22,6 @@
 
 namespace eduaid::ledger {
 namespace {
-
-// Registry pages fetched at most (a guard against a looping page token).
-constexpr int kMaxRegistryPages = 100000;
 
 absl::Status ValidateGenerate(const pb::GenerateEntitlementsRequest& req) {
   RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
@@ -91,31 +89,17 @@ absl::Status CarryOverOrCount(SqlConnection& c, const rpb::Student& s,
 
 absl::StatusOr<std::vector<rpb::Student>> Ledger::FetchStudents(
     const std::string& region, cpb::SchoolStage stage) {
+  rpb::ListStudentsRequest filter;
+  filter.set_region_prefix(region);
+  filter.set_stage(stage);
+  filter.set_status(rpb::ENROLMENT_STATUS_ENROLLED);
   std::vector<rpb::Student> out;
-  std::string token;
-  for (int page = 0; page < kMaxRegistryPages; ++page) {
-    rpb::ListStudentsRequest req;
-    req.set_region_prefix(region);
-    req.set_stage(stage);
-    req.set_status(rpb::ENROLMENT_STATUS_ENROLLED);
-    req.set_page_size(1000);
-    req.set_page_token(token);
-    rpb::ListStudentsResponse resp;
-    grpc::ClientContext ctx;
-    registry_channel_->Prepare(&ctx, options_.registry_deadline);
-    grpc::Status s = registry_->ListStudents(&ctx, req, &resp);
-    if (!s.ok()) {
-      return PeerError(
-          absl::StrCat("the registry (", options_.registry_target, ")"), s,
-          "list students");
-    }
-    for (auto& student : *resp.mutable_students()) {
-      out.push_back(std::move(student));
-    }
-    token = resp.next_page_token();
-    if (token.empty()) return out;
-  }
-  return absl::UnavailableError("the registry kept returning page tokens");
+  RETURN_IF_ERROR(registry_->ForEachStudent(
+      filter, [&](const rpb::Student& s) -> absl::Status {
+        out.push_back(s);
+        return absl::OkStatus();
+      }));
+  return out;
 }
 
 absl::Status Ledger::GenerateForStudent(

@@ -67,8 +67,8 @@ absl::StatusOr<pb::Grievance> Ledger::OpenGrievanceIn(
   }
   RETURN_IF_ERROR(
       CheckRecordScope(call.principal, g.region_code, g.school_code));
-  RETURN_IF_ERROR(internal::RequireOfficerOrSchool(
-      call.principal, g.school_code, "open grievances"));
+  RETURN_IF_ERROR(internal::RequireRecorder(call.principal, g.school_code,
+                                            "open grievances"));
   g.source = pb::GRIEVANCE_SOURCE_DIRECT;
   return InsertGrievance(c, call, std::move(g), req.description());
 }

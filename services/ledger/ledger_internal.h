@@ -30,6 +30,10 @@ bool IsOfficer(const Principal& p);
 absl::Status RequireOfficerOrSchool(const Principal& p,
                                     absl::string_view school_code,
                                     absl::string_view action);
+// RequireOfficerOrSchool, or a service (the teacher service records what a
+// teacher's visit found; the policy opens only such RPCs to services).
+absl::Status RequireRecorder(const Principal& p, absl::string_view school_code,
+                             absl::string_view action);
 // The school filter a list must apply for `p` ("" = none), or
 // PERMISSION_DENIED when a school officer asks for another school or its
 // token names no school. (Single records: CheckRecordScope.)

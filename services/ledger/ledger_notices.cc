@@ -78,6 +78,7 @@ absl::Status ValidateFollowUp(const pb::RecordFollowUpRequest& req) {
     return InvalidField("outcome", "must be a known follow-up outcome");
   }
   RETURN_IF_ERROR(ValidateText("note", req.note(), 500, false));
+  RETURN_IF_ERROR(ValidateText("source_ref", req.source_ref(), 100, false));
   if (!req.visited_on().empty()) {
     RETURN_IF_ERROR(PastDate("visited_on", req.visited_on(), "").status());
   }
@@ -102,6 +103,13 @@ absl::StatusOr<pb::Notice> Ledger::BuildNotice(SqlConnection& c,
                                        static_cast<pb::PaymentState>(f.state)),
                                    "; a notice exists once it is paid"));
   }
+  ASSIGN_OR_RETURN(std::optional<AckRecord> ack, LoadAck(c, payment_id));
+  return NoticeProto(c, call, f, ack);
+}
+
+pb::Notice Ledger::NoticeProto(SqlConnection& c, CallContext& call,
+                               const NoticeFacts& f,
+                               const std::optional<AckRecord>& ack) {
   pb::Notice n;
   n.set_payment_id(f.payment_id);
   if (auto term = ParseTermKey(f.term)) *n.mutable_term() = *term;
@@ -116,7 +124,6 @@ absl::StatusOr<pb::Notice> Ledger::BuildNotice(SqlConnection& c,
   n.set_payee_name(ShowName(call, f.payee_name_enc));
   n.set_school_name(f.school_name);
   n.set_region_code(f.region_code);
-  ASSIGN_OR_RETURN(std::optional<AckRecord> ack, LoadAck(c, payment_id));
   if (ack) {
     pb::Acknowledgement* out = n.mutable_acknowledgement();
     out->set_acknowledged_on(ack->acknowledged_on);
@@ -146,7 +153,7 @@ absl::StatusOr<PaymentPlace> Ledger::PaidPaymentFor(SqlConnection& c,
                                                     absl::string_view action) {
   ASSIGN_OR_RETURN(PaymentPlace p, LoadPaymentPlace(c, payment_id));
   RETURN_IF_ERROR(
-      internal::RequireOfficerOrSchool(call.principal, p.school_code, action));
+      internal::RequireRecorder(call.principal, p.school_code, action));
   if (p.state != pb::PAYMENT_STATE_PAID) {
     return WithReason(absl::StatusCode::kFailedPrecondition, "PAYMENT_STATE",
                       "the payment was reversed");
@@ -224,6 +231,7 @@ absl::Status Ledger::RecordFollowUpIn(SqlConnection& c, CallContext& call,
   f.note_enc =
       req.note().empty() ? std::string() : Encrypt(req.note(), kCtxNote);
   f.recorded_by = call.principal.subject;
+  f.source_ref = req.source_ref();
   ASSIGN_OR_RETURN(f.id, InsertFollowUp(c, f, NowMs()));
   ToProto(f, resp->mutable_follow_up());
   resp->mutable_follow_up()->set_note(req.note().empty() ? "" : "(recorded)");
@@ -245,6 +253,13 @@ absl::Status Ledger::RecordFollowUp(CallContext& call,
 
 // ---------------------------------------------------------------- chain
 
+pb::FollowUp Ledger::FollowUpProto(CallContext& call, const FollowUpRecord& v) {
+  pb::FollowUp f;
+  ToProto(v, &f);
+  f.set_note(ShowText(call, v.note_enc));
+  return f;
+}
+
 absl::Status Ledger::FillPaymentChain(SqlConnection& c, CallContext& call,
                                       int64_t payment_id,
                                       pb::GetPaymentChainResponse* resp) {
@@ -260,9 +275,7 @@ absl::Status Ledger::FillPaymentChain(SqlConnection& c, CallContext& call,
   }
   ASSIGN_OR_RETURN(auto visits, FollowUpsOfPayment(c, p.payment_id()));
   for (const FollowUpRecord& v : visits) {
-    pb::FollowUp* f = resp->add_follow_ups();
-    ToProto(v, f);
-    f->set_note(ShowText(call, v.note_enc));
+    *resp->add_follow_ups() = FollowUpProto(call, v);
   }
   ASSIGN_OR_RETURN(auto grievances,
                    GrievancesOfEntitlement(c, p.entitlement_id()));

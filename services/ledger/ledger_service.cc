@@ -207,6 +207,15 @@ grpc::ServerUnaryReactor* LedgerService::GetPaymentChain(
       });
 }
 
+grpc::ServerUnaryReactor* LedgerService::GetHouseholds(
+    grpc::CallbackServerContext* ctx, const pb::GetHouseholdsRequest* req,
+    pb::GetHouseholdsResponse* resp) {
+  return host_.runtime().Unary(
+      ctx, "GetHouseholds", req, [this, req, resp](CallContext& call) {
+        return logic_->GetHouseholds(call, *req, resp);
+      });
+}
+
 grpc::ServerUnaryReactor* LedgerService::Reconcile(
     grpc::CallbackServerContext* ctx, const pb::ReconcileRequest* req,
     pb::ReconcileResponse* resp) {

@@ -87,6 +87,9 @@ class LedgerService final : public pb::SubsidyLedgerService::CallbackService {
   grpc::ServerUnaryReactor* GetPaymentChain(
       grpc::CallbackServerContext* ctx, const pb::GetPaymentChainRequest* req,
       pb::GetPaymentChainResponse* resp) override;
+  grpc::ServerUnaryReactor* GetHouseholds(
+      grpc::CallbackServerContext* ctx, const pb::GetHouseholdsRequest* req,
+      pb::GetHouseholdsResponse* resp) override;
   grpc::ServerUnaryReactor* Reconcile(grpc::CallbackServerContext* ctx,
                                       const pb::ReconcileRequest* req,
                                       pb::ReconcileResponse* resp) override;

@@ -239,12 +239,22 @@ UPDATE entitlements SET originator_subject = created_by;
 )sql"};
 }
 
+// A follow-up recorded by another service names what recorded it ("teacher
+// visit 12"); a household's payments are read by member.
+// Version 7: follow-ups name their source; payments by member.
+Migration Version7() {
+  return {7, "follow-ups name their source; payments by member", R"sql(
+ALTER TABLE follow_ups ADD COLUMN source_ref TEXT NOT NULL DEFAULT '';
+CREATE INDEX payments_member ON payments (member_id);
+)sql"};
+}
+
 }  // namespace
 
 std::vector<Migration> Migrations() {
   return {
       Version1(), Version2(), Version3(), RequestLogMigration(4),
-      Version5(), Version6(),
+      Version5(), Version6(), Version7(),
   };
 }
 

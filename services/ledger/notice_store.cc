@@ -1,6 +1,7 @@
 #include "services/ledger/notice_store.h"
 
 #include "absl/strings/str_cat.h"
+#include "services/common/household_ids.h"
 #include "services/common/status_macros.h"
 
 namespace eduaid::ledger {
@@ -34,22 +35,50 @@ absl::StatusOr<NoticeFacts> LoadNoticeFacts(SqlConnection& c,
   return n;
 }
 
+namespace {
+
+// Columns in the order AckFromRow() reads them (payment_id first).
+constexpr char kAckColumns[] =
+    "payment_id, acknowledged_on, party, method, note, recorded_by";
+
+AckRecord AckFromRow(const SqlRow& a) {
+  AckRecord ack;
+  ack.acknowledged_on = a.Str(1);
+  ack.party = static_cast<pb::AckParty>(a.Int(2));
+  ack.method = static_cast<pb::AckMethod>(a.Int(3));
+  ack.note_enc = a.Str(4);
+  ack.recorded_by = a.Str(5);
+  return ack;
+}
+
+std::vector<SqlValue> Ids(const std::vector<int64_t>& ids) {
+  return std::vector<SqlValue>(ids.begin(), ids.end());
+}
+
+}  // namespace
+
 absl::StatusOr<std::optional<AckRecord>> LoadAck(SqlConnection& c,
                                                  int64_t payment_id) {
+  ASSIGN_OR_RETURN(auto rows,
+                   c.Query(absl::StrCat("SELECT ", kAckColumns,
+                                        " FROM notice_acks WHERE payment_id = ?"),
+                           {payment_id}));
+  if (rows.empty()) return std::nullopt;
+  return AckFromRow(rows[0]);
+}
+
+absl::StatusOr<std::map<int64_t, AckRecord>> AcksOfPayments(
+    SqlConnection& c, const std::vector<int64_t>& payment_ids) {
+  std::map<int64_t, AckRecord> out;
+  if (payment_ids.empty()) return out;
   ASSIGN_OR_RETURN(
       auto rows,
-      c.Query("SELECT acknowledged_on, party, method, note, recorded_by FROM "
-              "notice_acks WHERE payment_id = ?",
-              {payment_id}));
-  if (rows.empty()) return std::nullopt;
-  const SqlRow& a = rows[0];
-  AckRecord ack;
-  ack.acknowledged_on = a.Str(0);
-  ack.party = static_cast<pb::AckParty>(a.Int(1));
-  ack.method = static_cast<pb::AckMethod>(a.Int(2));
-  ack.note_enc = a.Str(3);
-  ack.recorded_by = a.Str(4);
-  return ack;
+      c.Query(absl::StrCat("SELECT ", kAckColumns,
+                           " FROM notice_acks WHERE payment_id IN ",
+                           SqlInList(payment_ids.size())),
+              Ids(payment_ids)));
+  for (const SqlRow& r : rows) out.emplace(r.Int(0), AckFromRow(r));
+  return out;
 }
 
 absl::Status InsertAck(SqlConnection& c, int64_t payment_id,
@@ -74,6 +103,7 @@ FollowUpRecord FollowUpFromRow(const SqlRow& r) {
   f.note_enc = r.Str(5);
   f.recorded_by = r.Str(6);
   f.grievance_id = r.Int(7);
+  f.source_ref = r.Str(8);
   return f;
 }
 
@@ -85,6 +115,7 @@ void ToProto(const FollowUpRecord& r, pb::FollowUp* f) {
   f->set_outcome(r.outcome);
   f->set_recorded_by(r.recorded_by);
   f->set_grievance_id(r.grievance_id);
+  f->set_source_ref(r.source_ref);
 }
 
 absl::StatusOr<int64_t> InsertFollowUp(SqlConnection& c,
@@ -93,10 +124,11 @@ absl::StatusOr<int64_t> InsertFollowUp(SqlConnection& c,
   ASSIGN_OR_RETURN(
       auto rows,
       c.Query("INSERT INTO follow_ups (payment_id, visited_on, visitor, "
-              "outcome, note, grievance_id, recorded_by, recorded_at) VALUES "
-              "(?,?,?,?,?,?,?,?) RETURNING id",
+              "outcome, note, grievance_id, recorded_by, recorded_at, source_ref) "
+              "VALUES (?,?,?,?,?,?,?,?,?) RETURNING id",
               {f.payment_id, f.visited_on, f.visitor, int64_t{f.outcome},
-               f.note_enc, f.grievance_id, f.recorded_by, now_ms}));
+               f.note_enc, f.grievance_id, f.recorded_by, now_ms,
+               f.source_ref}));
   return rows[0].Int(0);
 }
 
@@ -108,6 +140,21 @@ absl::StatusOr<std::vector<FollowUpRecord>> FollowUpsOfPayment(
                            " FROM follow_ups WHERE payment_id = ? ORDER BY id"),
               {payment_id}));
   std::vector<FollowUpRecord> out;
+  out.reserve(rows.size());
+  for (const SqlRow& r : rows) out.push_back(FollowUpFromRow(r));
+  return out;
+}
+
+absl::StatusOr<std::vector<FollowUpRecord>> FollowUpsOfPayments(
+    SqlConnection& c, const std::vector<int64_t>& payment_ids) {
+  std::vector<FollowUpRecord> out;
+  if (payment_ids.empty()) return out;
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(absl::StrCat("SELECT ", kFollowUpColumns,
+                           " FROM follow_ups WHERE payment_id IN ",
+                           SqlInList(payment_ids.size()), " ORDER BY id"),
+              Ids(payment_ids)));
   out.reserve(rows.size());
   for (const SqlRow& r : rows) out.push_back(FollowUpFromRow(r));
   return out;

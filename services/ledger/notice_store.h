@@ -7,6 +7,7 @@
 #define EDUAID_SERVICES_LEDGER_NOTICE_STORE_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,9 @@ struct AckRecord {
   std::string note_enc;  // encrypted (kCtxNote), "" when none
   std::string recorded_by;
 };
+// The acknowledgements of the notices of `payment_ids`, by payment id.
+absl::StatusOr<std::map<int64_t, AckRecord>> AcksOfPayments(
+    SqlConnection& c, const std::vector<int64_t>& payment_ids);
 // The acknowledgement of a payment's notice, if any.
 absl::StatusOr<std::optional<AckRecord>> LoadAck(SqlConnection& c,
                                                  int64_t payment_id);
@@ -60,12 +64,14 @@ struct FollowUpRecord {
   std::string note_enc;  // encrypted (kCtxNote), "" when none
   std::string recorded_by;
   int64_t grievance_id = 0;
+  // What recorded it when not an officer by hand ("teacher visit 12").
+  std::string source_ref;
 };
 
 // Columns in the order FollowUpFromRow() reads them.
 inline constexpr char kFollowUpColumns[] =
     "id, payment_id, visited_on, visitor, outcome, note, recorded_by, "
-    "grievance_id";
+    "grievance_id, source_ref";
 FollowUpRecord FollowUpFromRow(const SqlRow& row);
 // Every field but note, which the caller shows or hides.
 void ToProto(const FollowUpRecord& f, pb::FollowUp* out);
@@ -76,6 +82,9 @@ absl::StatusOr<int64_t> InsertFollowUp(SqlConnection& c,
 // The visits of a payment, in id order.
 absl::StatusOr<std::vector<FollowUpRecord>> FollowUpsOfPayment(
     SqlConnection& c, int64_t payment_id);
+// The visits of any of `payment_ids`, in id order.
+absl::StatusOr<std::vector<FollowUpRecord>> FollowUpsOfPayments(
+    SqlConnection& c, const std::vector<int64_t>& payment_ids);
 
 }  // namespace eduaid::ledger
 

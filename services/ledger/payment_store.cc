@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/clock.h"
+#include "services/common/household_ids.h"
 #include "services/common/status_macros.h"
 #include "services/common/term.h"
 
@@ -77,6 +78,27 @@ absl::StatusOr<std::vector<PaymentRecord>> ListPaymentRecords(
            f.state, f.state, f.member_id, f.member_id, f.programme_code,
            f.programme_code, f.school_code, f.school_code, limit}));
   std::vector<PaymentRecord> out;
+  out.reserve(rows.size());
+  for (const SqlRow& r : rows) out.push_back(PaymentFromRow(r));
+  return out;
+}
+
+absl::StatusOr<std::vector<PaymentRecord>> PaymentsOfMembers(
+    SqlConnection& c, const std::vector<std::string>& member_ids,
+    const std::string& term) {
+  std::vector<PaymentRecord> out;
+  if (member_ids.empty()) return out;
+  std::vector<SqlValue> params(member_ids.begin(), member_ids.end());
+  params.emplace_back(term);
+  params.emplace_back(term);
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query(absl::StrCat("SELECT ", kPaymentColumns,
+                           " FROM payments p JOIN entitlements e ON e.id = "
+                           "p.entitlement_id WHERE p.member_id IN ",
+                           SqlInList(member_ids.size()),
+                           " AND (? = '' OR p.term = ?) ORDER BY p.id"),
+              params));
   out.reserve(rows.size());
   for (const SqlRow& r : rows) out.push_back(PaymentFromRow(r));
   return out;

@@ -68,6 +68,11 @@ struct PaymentFilter {
 absl::StatusOr<std::vector<PaymentRecord>> ListPaymentRecords(
     SqlConnection& c, const PaymentFilter& f, int64_t after, int64_t limit);
 
+// The payments of `member_ids` (of `term` unless ""), in id order.
+absl::StatusOr<std::vector<PaymentRecord>> PaymentsOfMembers(
+    SqlConnection& c, const std::vector<std::string>& member_ids,
+    const std::string& term);
+
 // Inserts a single payment, PAID at `now_ms` by `paid_by` (batch 0), and
 // fills p->id. p's other fields are written as they are.
 absl::Status InsertPaidPayment(SqlConnection& c, PaymentRecord* p);
