@@ -159,12 +159,14 @@ FindingOutbox::Outcome FindingOutbox::Dropout(const std::string& payload) {
   if (!Begin(&ctx, registry_)) return Outcome{};
   grpc::Status s = registry_stub_->OpenDropoutCase(&ctx, req, &resp);
   End();
-  if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
-      s.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
+  if (s.error_code() == grpc::StatusCode::ALREADY_EXISTS ||
+      ReasonOf(FromGrpcStatus(s)) == "CASE_ALREADY_OPEN") {
     // The member already has an open case: the finding is that case's.
     return Done(absl::StrCat("registry dropout case already open (",
                              s.error_message(), ")"));
   }
+  // NOT_OUT_OF_SCHOOL (the roster says enrolled) and the like: FAILED until
+  // an officer fixes the record and calls RetryFindings.
   if (!s.ok()) return Failure(s);
   return Done(
       absl::StrCat("registry dropout case ", resp.dropout_case().case_id()),

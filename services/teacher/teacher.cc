@@ -81,6 +81,7 @@ TeacherSupport::TeacherSupport(ServiceHost& host, TeacherOptions options)
 }
 
 void TeacherSupport::StartFindingDelivery() { outbox_->Start(); }
+void TeacherSupport::StopFindingDelivery() { outbox_->Stop(); }
 
 std::string TeacherSupport::IdHash(const std::string& id_number) const {
   return host_.crypto().BlindIndex(id_number, internal::kCtxHash);

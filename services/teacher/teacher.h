@@ -84,6 +84,9 @@ class TeacherSupport {
   // Starts the delivery of visit findings when options.outbox.start was
   // false (it starts with the service otherwise). Idempotent.
   void StartFindingDelivery();
+  // Stops it (joins the thread): before the host goes when the service
+  // outlives it (tests). Idempotent.
+  void StopFindingDelivery();
 
   // ---- teachers
   // Lands the good rows (insert or update by ID number), reports bad ones.

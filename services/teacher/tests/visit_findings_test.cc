@@ -139,6 +139,12 @@ class VisitFindingsTest : public testing::ServiceFixture<TeacherTraits> {
     SeedCampaign();
   }
 
+  // The delivery thread reads the database: stop it before the host goes.
+  void TearDown() override {
+    if (service_) service_->logic().StopFindingDelivery();
+    ServiceFixture::TearDown();
+  }
+
   std::unique_ptr<TeacherService> MakeService(ServiceHost& host) override {
     TeacherOptions options;
     options.registry_target = registry_->target();
@@ -152,8 +158,9 @@ class VisitFindingsTest : public testing::ServiceFixture<TeacherTraits> {
     return std::make_unique<TeacherService>(host, options);
   }
 
-  // Households H1 (张大山 head, 张小明 and 张小红 at school) and H2
-  // (李小华 at school), one school S411325A.
+  // Households H1 (张大山 head, 张小明 at school, 张小红 school-age and on
+  // no roster: out of school) and H2 (李小华 at school), one school
+  // S411325A.
   void SeedRegistry() {
     rpb::UpsertSchoolRequest sreq;
     sreq.set_request_id("school-a");
@@ -175,7 +182,7 @@ class VisitFindingsTest : public testing::ServiceFixture<TeacherTraits> {
     const std::vector<M> members = {
         {"H1", IdNumber("19800101", 11), "张大山", rpb::RELATION_HEAD, false},
         {"H1", IdNumber("20160301", 12), "张小明", rpb::RELATION_CHILD, true},
-        {"H1", IdNumber("20170501", 14), "张小红", rpb::RELATION_CHILD, true},
+        {"H1", IdNumber("20170501", 14), "张小红", rpb::RELATION_CHILD, false},
         {"H2", IdNumber("20160701", 21), "李小华", rpb::RELATION_CHILD, true}};
     rpb::ImportHouseholdsRequest hreq;
     hreq.set_request_id("households");
@@ -212,6 +219,11 @@ class VisitFindingsTest : public testing::ServiceFixture<TeacherTraits> {
     ASSERT_TRUE(rstub_->RecordEnrolments(c3.get(), ereq, &eresp).ok());
     ASSERT_EQ(eresp.rejected_rows(), 0) << eresp.DebugString();
     for (const auto& m : members) member_[m.name] = MemberId(m.id);
+    rpb::RunIdentificationRequest ireq;
+    ireq.set_request_id("identification");
+    rpb::RunIdentificationResponse iresp;
+    auto c4 = ClientContextWith(Province());
+    ASSERT_TRUE(rstub_->RunIdentification(c4.get(), ireq, &iresp).ok());
   }
 
   std::string MemberId(const std::string& id_number) {
@@ -448,6 +460,30 @@ TEST_P(VisitFindingsTest, NotInSchoolOpensOneDropoutCaseEvenWhenRepeated) {
   EXPECT_EQ(same.delivery(), pb::DELIVERY_STATE_DELIVERED)
       << same.DebugString();
   EXPECT_EQ(OpenCases(member_["张小红"]), 1);
+  // A child the roster lists as enrolled: the registry refuses for good;
+  // FAILED with its reason until an officer fixes it and retries.
+  auto enrolled = Visit("H1");
+  auto* e = enrolled.mutable_visit()->add_findings();
+  e->set_kind(pb::FINDING_KIND_NOT_IN_SCHOOL);
+  e->set_member_id(member_["张小明"]);
+  st = Record(enrolled, &again, Teacher(mine));
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  const pb::VisitFinding refused = SettledFinding();
+  EXPECT_EQ(refused.delivery(), pb::DELIVERY_STATE_FAILED);
+  EXPECT_THAT(refused.delivery_error(), HasSubstr("not on the out-of-school"));
+  pb::RetryFindingsRequest retry;
+  retry.set_request_id("retry-1");
+  retry.set_visit_id(again.visit().visit_id());
+  pb::RetryFindingsResponse rresp;
+  auto ctx = ClientContextWith(County());
+  st = stub_->RetryFindings(ctx.get(), retry, &rresp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(rresp.requeued(), 1);
+  // Out of the caller's county: refused.
+  auto other = ClientContextWith(TestToken(Role::kCountyOfficer, "411326"));
+  retry.set_request_id("retry-2");
+  st = stub_->RetryFindings(other.get(), retry, &rresp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
 class StoppedRegistryTest : public VisitFindingsTest {
@@ -461,8 +497,8 @@ class StoppedRegistryTest : public VisitFindingsTest {
 TEST_P(StoppedRegistryTest, AFindingWaitsForTheRegistryAndIsDeliveredOnce) {
   auto req = Visit("H1");
   auto* f = req.mutable_visit()->add_findings();
-  f->set_kind(pb::FINDING_KIND_LEFT_BEHIND);
-  f->set_member_id(member_["张小明"]);
+  f->set_kind(pb::FINDING_KIND_NOT_IN_SCHOOL);
+  f->set_member_id(member_["张小红"]);
   pb::RecordVisitResponse resp;
   grpc::Status st = Record(req, &resp, County());
   ASSERT_TRUE(st.ok()) << st.error_message();
@@ -472,12 +508,13 @@ TEST_P(StoppedRegistryTest, AFindingWaitsForTheRegistryAndIsDeliveredOnce) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   pb::VisitFinding waiting = SettledFinding(0);
   EXPECT_EQ(waiting.delivery(), pb::DELIVERY_STATE_PENDING);
-  EXPECT_THAT(waiting.delivery_error(), HasSubstr("UNAVAILABLE"));
+  EXPECT_THAT(waiting.delivery_error(), HasSubstr("Unavailable"));
   registry_->Start();
   const pb::VisitFinding done = SettledFinding(30);
   EXPECT_EQ(done.delivery(), pb::DELIVERY_STATE_DELIVERED)
       << done.DebugString();
-  EXPECT_THAT(done.target(), HasSubstr("left-behind"));
+  EXPECT_THAT(done.target(), HasSubstr("registry dropout case"));
+  EXPECT_EQ(OpenCases(member_["张小红"]), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, VisitFindingsTest, testing::Backends());
