@@ -486,6 +486,39 @@ TEST_P(VisitFindingsTest, NotInSchoolOpensOneDropoutCaseEvenWhenRepeated) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
+TEST_P(VisitFindingsTest, ANewChildBecomesAMemberOfTheHouseholdMasked) {
+  const std::string mine = teacher_of_["H1"];
+  const std::string id = IdNumber("20190901", 15);
+  auto req = Visit("H1");
+  auto* f = req.mutable_visit()->add_findings();
+  f->set_kind(pb::FINDING_KIND_NEW_CHILD);
+  f->set_id_number(id);
+  f->set_name("张小小");
+  f->set_relation("子女");
+  pb::RecordVisitResponse resp;
+  grpc::Status st = Record(req, &resp, Teacher(mine));
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(resp.visit().findings(0).id_number(), MaskIdNumber(id));
+  EXPECT_EQ(resp.visit().findings(0).name(), "张小小");
+  const pb::VisitFinding done = SettledFinding();
+  EXPECT_EQ(done.delivery(), pb::DELIVERY_STATE_DELIVERED)
+      << done.DebugString();
+  EXPECT_THAT(done.target(), HasSubstr("household H1 (new)"));
+  EXPECT_EQ(done.id_number(), MaskIdNumber(id));
+  EXPECT_EQ(done.name(), "张小小");
+  EXPECT_EQ(Households(TestToken(Role::kAgency, "4113"))
+                .households(0).visits(0).findings(0).name(),
+            "张**");
+  rpb::GetStudentRequest get;
+  get.set_id_number(id);
+  rpb::GetStudentResponse student;
+  auto ctx = ClientContextWith(Province());
+  ASSERT_TRUE(rstub_->GetStudent(ctx.get(), get, &student).ok());
+  EXPECT_EQ(student.student().household_id(), "H1");
+  EXPECT_EQ(student.student().name(), "张小小");
+  EXPECT_EQ(student.student().relation(), rpb::RELATION_CHILD);
+}
+
 class StoppedRegistryTest : public VisitFindingsTest {
  protected:
   void SetUp() override {
