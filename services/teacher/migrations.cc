@@ -201,12 +201,58 @@ Migration Version7() {
           "NOT NULL DEFAULT 0;"};
 }
 
+// Version 8: a visit's structured findings, the payments it followed up,
+// and the outbox that delivers them (teacher_visits.cc, finding_outbox.h).
+Migration Version8() {
+  return {8, "visit findings, follow-ups and their outbox",
+          "CREATE TABLE visit_findings ("
+          " visit_id BIGINT NOT NULL REFERENCES visits(id),"
+          " idx BIGINT NOT NULL,"
+          " kind BIGINT NOT NULL,"
+          " member_id TEXT NOT NULL,"
+          " programme_code TEXT NOT NULL,"
+          " payment_id BIGINT NOT NULL,"
+          " risk BIGINT NOT NULL,"
+          " detail_enc TEXT NOT NULL,"
+          " PRIMARY KEY (visit_id, idx));"
+          "CREATE TABLE visit_follow_ups ("
+          " visit_id BIGINT NOT NULL REFERENCES visits(id),"
+          " payment_id BIGINT NOT NULL,"
+          " member_id TEXT NOT NULL,"
+          " programme_code TEXT NOT NULL,"
+          " follow_up_id BIGINT NOT NULL,"
+          " PRIMARY KEY (visit_id, payment_id));"
+          "CREATE TABLE visit_outbox ("
+          " id {ID},"
+          " visit_id BIGINT NOT NULL REFERENCES visits(id),"
+          " idx BIGINT NOT NULL,"
+          " route BIGINT NOT NULL,"
+          " request_id TEXT NOT NULL UNIQUE,"
+          " payload_enc TEXT NOT NULL,"
+          " household_id TEXT NOT NULL,"
+          " region_code TEXT NOT NULL,"
+          " term_key TEXT NOT NULL,"
+          " state BIGINT NOT NULL,"
+          " target TEXT NOT NULL,"
+          " result_id BIGINT NOT NULL,"
+          " last_error TEXT NOT NULL,"
+          " attempts BIGINT NOT NULL,"
+          " next_attempt_ms BIGINT NOT NULL,"
+          " updated_ms BIGINT NOT NULL);"
+          "CREATE INDEX visit_outbox_due ON visit_outbox(state, "
+          "next_attempt_ms, id);"
+          "CREATE INDEX visit_outbox_visit ON visit_outbox(visit_id, idx);"
+          "CREATE INDEX visit_outbox_region ON visit_outbox(region_code, "
+          "state);"
+          "CREATE INDEX visits_by_household ON visits(household_id, id);"};
+}
+
 }  // namespace
 
 std::vector<Migration> Migrations() {
   return {
       Version1(), Version2(), Version3(), Version4(), RequestLogMigration(5),
-      Version6(), Version7(),
+      Version6(), Version7(), Version8(),
   };
 }
 

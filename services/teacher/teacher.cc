@@ -73,7 +73,15 @@ TeacherSupport::TeacherSupport(ServiceHost& host, TeacherOptions options)
       0.1,    0.25,  0.5,    1,     2.5,  5,     10};
   solve_round_seconds_ = &solve.Add({{"kind", "round"}}, buckets);
   solve_campaign_seconds_ = &solve.Add({{"kind", "campaign"}}, buckets);
+  outbox_ = std::make_unique<FindingOutbox>(host.db(), host.crypto(),
+                                            *registry_channel_,
+                                            *ledger_channel_, host.metrics(),
+                                            options_.outbox);
+  if (options_.outbox.start) outbox_->Start();
 }
+
+void TeacherSupport::StartFindingDelivery() { outbox_->Start(); }
+void TeacherSupport::StopFindingDelivery() { outbox_->Stop(); }
 
 std::string TeacherSupport::IdHash(const std::string& id_number) const {
   return host_.crypto().BlindIndex(id_number, internal::kCtxHash);

@@ -43,6 +43,7 @@
 #include "services/common/sql.h"
 #include "services/teacher/assignment.h"
 #include "services/teacher/campaign_store.h"
+#include "services/teacher/finding_outbox.h"
 
 namespace eduaid {
 class ServiceHost;
@@ -72,12 +73,21 @@ struct TeacherOptions {
   // visit's subsidy findings and follow-ups go.
   std::string ledger_target = "127.0.0.1:50052";
   std::chrono::milliseconds ledger_deadline{10000};
+  // Delivery of visit findings and follow-ups (finding_outbox.h).
+  FindingOutboxOptions outbox;
 };
 
 class TeacherSupport {
  public:
   // `host` must outlive this object.
   TeacherSupport(ServiceHost& host, TeacherOptions options);
+
+  // Starts the delivery of visit findings when options.outbox.start was
+  // false (it starts with the service otherwise). Idempotent.
+  void StartFindingDelivery();
+  // Stops it (joins the thread): before the host goes when the service
+  // outlives it (tests). Idempotent.
+  void StopFindingDelivery();
 
   // ---- teachers
   // Lands the good rows (insert or update by ID number), reports bad ones.
@@ -140,9 +150,24 @@ class TeacherSupport {
   absl::Status AssignCampaign(CallContext& call,
                               const pb::AssignCampaignRequest& req,
                               pb::AssignCampaignResponse* resp);
-  // FAILED_PRECONDITION: CAMPAIGN_NOT_ASSIGNED, TEACHER_INACTIVE.
+  // FAILED_PRECONDITION: CAMPAIGN_NOT_ASSIGNED, TEACHER_INACTIVE. A
+  // teacher records only visits to households assigned to them
+  // (PERMISSION_DENIED, the same whether or not the household exists).
+  // With findings, reads the household from the registry (and, for a
+  // subsidy not received, the term's payments from the ledger) before the
+  // transaction; the findings and their outbox rows are stored with the
+  // visit and delivered in the background (teacher_visits.cc).
   absl::Status RecordVisit(CallContext& call, const pb::RecordVisitRequest& req,
                            pb::RecordVisitResponse* resp);
+  // Up to 100 households: assignments, visits newest first with findings
+  // and follow-ups; outside the caller's scope = not_found.
+  absl::Status GetHouseholds(CallContext& call,
+                             const pb::GetHouseholdsRequest& req,
+                             pb::GetHouseholdsResponse* resp);
+  // FAILED deliveries of one visit (or all in scope) back to PENDING.
+  absl::Status RetryFindings(CallContext& call,
+                             const pb::RetryFindingsRequest& req,
+                             pb::RetryFindingsResponse* resp);
   absl::Status GetCampaignCoverage(CallContext& call,
                                    const pb::GetCampaignCoverageRequest& req,
                                    pb::GetCampaignCoverageResponse* resp);
@@ -245,6 +270,37 @@ class TeacherSupport {
                           const pb::Visit& v, int64_t teacher,
                           const std::string& today,
                           pb::RecordVisitResponse* resp, std::string* region);
+  // What RecordVisit read before its transaction.
+  struct VisitPeers {
+    int64_t term_year = 0;
+    int term_season = 0;
+    std::string term_key;
+    rpb::Household household;          // only when the visit has findings
+    std::vector<int64_t> payment_of;   // per finding (NOT_RECEIVED)
+  };
+  // The campaign's term, a teacher caller's own assignment (`teacher` set
+  // to them), and for findings the registry's household and the ledger's
+  // payments, each finding checked against them.
+  absl::StatusOr<VisitPeers> ReadVisitPeers(const Principal& p,
+                                            const pb::Visit& v,
+                                            int64_t* teacher);
+  absl::Status CheckOwnHousehold(const Principal& p, const pb::Visit& v,
+                                 int64_t* teacher, VisitPeers* out);
+  absl::StatusOr<std::vector<int64_t>> CheckFindingsFit(
+      const pb::Visit& v, const VisitPeers& peers);
+  // RecordVisit's findings and their outbox rows, in its transaction.
+  absl::Status StoreFindings(SqlConnection& c, const pb::Visit& v,
+                             const VisitPeers& peers,
+                             const std::string& region,
+                             pb::RecordVisitResponse* resp);
+  // One household of GetHouseholds; false when outside the scope.
+  absl::StatusOr<bool> ReadHouseholdVisits(SqlConnection& c,
+                                           const Principal& p,
+                                           const std::string& household_id,
+                                           pb::HouseholdVisits* out);
+  absl::Status FillVisits(SqlConnection& c, const Principal& p,
+                          const std::string& household_id,
+                          pb::HouseholdVisits* out);
   // Moves the teacher's unvisited households in the campaign to other
   // teachers (DeactivateTeacher), counting the outcome into `out`.
   absl::Status ReassignHouseholdsOf(SqlConnection& c, int64_t campaign_id,
@@ -297,6 +353,8 @@ class TeacherSupport {
   prometheus::Family<prometheus::Gauge>* unfilled_gauge_;
   prometheus::Histogram* solve_round_seconds_;
   prometheus::Histogram* solve_campaign_seconds_;
+  // Last: stopped (and joined) before the channels it uses go.
+  std::unique_ptr<FindingOutbox> outbox_;
 };
 
 // "t-<n>" <-> n.

@@ -149,6 +149,24 @@ grpc::ServerUnaryReactor* TeacherService::RecordVisit(
                                });
 }
 
+grpc::ServerUnaryReactor* TeacherService::GetHouseholds(
+    grpc::CallbackServerContext* ctx, const pb::GetHouseholdsRequest* req,
+    pb::GetHouseholdsResponse* resp) {
+  return host_.runtime().Unary(
+      ctx, "GetHouseholds", req, [this, req, resp](CallContext& call) {
+        return logic_->GetHouseholds(call, *req, resp);
+      });
+}
+
+grpc::ServerUnaryReactor* TeacherService::RetryFindings(
+    grpc::CallbackServerContext* ctx, const pb::RetryFindingsRequest* req,
+    pb::RetryFindingsResponse* resp) {
+  return host_.runtime().Unary(
+      ctx, "RetryFindings", req, [this, req, resp](CallContext& call) {
+        return logic_->RetryFindings(call, *req, resp);
+      });
+}
+
 grpc::ServerUnaryReactor* TeacherService::GetCampaignCoverage(
     grpc::CallbackServerContext* ctx, const pb::GetCampaignCoverageRequest* req,
     pb::GetCampaignCoverageResponse* resp) {

@@ -66,6 +66,12 @@ class TeacherService final : public pb::TeacherSupportService::CallbackService {
   grpc::ServerUnaryReactor* RecordVisit(grpc::CallbackServerContext* ctx,
                                         const pb::RecordVisitRequest* req,
                                         pb::RecordVisitResponse* resp) override;
+  grpc::ServerUnaryReactor* GetHouseholds(
+      grpc::CallbackServerContext* ctx, const pb::GetHouseholdsRequest* req,
+      pb::GetHouseholdsResponse* resp) override;
+  grpc::ServerUnaryReactor* RetryFindings(
+      grpc::CallbackServerContext* ctx, const pb::RetryFindingsRequest* req,
+      pb::RetryFindingsResponse* resp) override;
   grpc::ServerUnaryReactor* GetCampaignCoverage(
       grpc::CallbackServerContext* ctx,
       const pb::GetCampaignCoverageRequest* req,

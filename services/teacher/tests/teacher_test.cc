@@ -265,6 +265,12 @@ class TeacherTest : public testing::ServiceFixture<TeacherTraits> {
     ledger_port_ = testing::FreePort();
     ServiceFixture::SetUp();
   }
+  // The findings' delivery thread reads the database: stop it before the
+  // fixture drops the host.
+  void TearDown() override {
+    if (service_) service_->logic().StopFindingDelivery();
+    ServiceFixture::TearDown();
+  }
 
   std::unique_ptr<TeacherService> MakeService(ServiceHost& host) override {
     TeacherOptions options;
@@ -1356,6 +1362,7 @@ TEST_P(TeacherTest, HealthMetricsAndNoPlaintextPersonalDataAtRest) {
   EXPECT_THAT(metrics, ::testing::Not(HasSubstr(row.id_number())));
   if (GetParam() == "sqlite") {
     host_->audit().Flush();
+    service_->logic().StopFindingDelivery();
     host_.reset();
     for (const char* f : {"/teacher.db", "/teacher.db-wal"}) {
       std::ifstream in(dir_.path() + f, std::ios::binary);
