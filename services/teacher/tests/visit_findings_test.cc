@@ -130,7 +130,9 @@ class VisitFindingsTest : public testing::ServiceFixture<TeacherTraits> {
     registry_->Start();
     ledger_ = std::make_unique<Process>(
         LEDGER_SERVER, "ledger", ledger_port_,
-        std::vector<std::string>{"--registry", registry_->target()});
+        // The policy by absolute path: ctest runs from the build tree.
+        std::vector<std::string>{"--registry", registry_->target(), "--policy",
+                                 LEDGER_POLICY_FILE});
     ledger_->Start();
     rstub_ = rpb::StudentRegistryService::NewStub(grpc::CreateChannel(
         registry_->target(), grpc::InsecureChannelCredentials()));
