@@ -153,7 +153,7 @@ stage=$(sed -n '/^FROM .* AS deps/,/^FROM /p' deploy/docker/Dockerfile)
 missing=()
 for p in "${deps[@]}"; do
   # Needed to run, test or speed up builds here, not to build an image.
-  case "$p" in git | clang-format | ccache | openssl | curl | redis-server | sqlite3 | postgresql | procps) continue ;; esac
+  case "$p" in git | clang-format | ccache | openssl | curl | redis-server | sqlite3 | postgresql | procps | python3-grpcio | python3-protobuf) continue ;; esac
   grep -qE "(^|[[:space:]])$(sed 's/[+.]/\\&/g' <<<"$p")([[:space:]]|\\|$)" <<<"$stage" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then ok "Dockerfile build stage has every build package of scripts/deps.sh (${#deps[@]} listed)"; else

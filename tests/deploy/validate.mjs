@@ -135,7 +135,7 @@ const SERVICES = {
   // ledger's default policy path is relative to the working directory: the
   // image's copy must be named.
   ledger: { port: 50052, grpc: "eduaid.ledger.v1.SubsidyLedgerService", peers: ["registry"], flags: ["--policy"] },
-  teacher: { port: 50053, grpc: "eduaid.teacher.v1.TeacherSupportService", peers: ["registry"] },
+  teacher: { port: 50053, grpc: "eduaid.teacher.v1.TeacherSupportService", peers: ["registry", "ledger"] },
   vocational: {
     port: 50054,
     grpc: "eduaid.vocational.v1.VocationalTrainingService",
@@ -522,10 +522,10 @@ const MUTATIONS = {
   "policy file not in the image": (ds) => { ds.find((d) => d.metadata.name === "eduaid-ledger-config").data.EDUAID_LEDGER_POLICY = "/usr/share/eduaid/policy/nowhere.textproto"; },
   "literal secret": (ds) => { ds.find((d) => d.kind === "Deployment").spec.template.spec.containers[0].env.push({ name: "EDUAID_DATA_KEY", value: "00" }); },
   "no HPA": (ds) => { ds.splice(ds.findIndex((d) => d.kind === "HorizontalPodAutoscaler"), 1); },
-  "ledger open to teacher": (ds) => {
+  "ledger open to registry": (ds) => {
     const ing = ds.find((d) => d.metadata.name === "eduaid-ledger-ingress");
-    ing.spec.ingress[0].from[0].podSelector.matchExpressions[0].values.push("teacher");
-    const eg = ds.find((d) => d.metadata.name === "eduaid-teacher-egress");
+    ing.spec.ingress[0].from[0].podSelector.matchExpressions[0].values.push("registry");
+    const eg = ds.find((d) => d.metadata.name === "eduaid-registry-egress");
     eg.spec.egress.push({ to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "ledger" } } }], ports: [{ protocol: "TCP", port: 50052 }] });
   },
   "no default deny": (ds) => { ds.splice(ds.findIndex((d) => d.metadata.name === "eduaid-default-deny"), 1); },
