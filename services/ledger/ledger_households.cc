@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "services/common/clients/registry_client.h"
+#include "services/common/clients/household_scope.h"
 #include "services/common/household_ids.h"
 #include "services/common/service_host.h"
 #include "services/common/status.h"
@@ -54,7 +54,8 @@ absl::Status Ledger::FillHouseholds(
     const std::map<std::string, std::string>& household_of,
     std::map<std::string, pb::HouseholdLedger>& out) {
   std::vector<std::string> members;
-  for (const auto& [member, household] : household_of) members.push_back(member);
+  for (const auto& [member, household] : household_of)
+    members.push_back(member);
   ASSIGN_OR_RETURN(auto entitlements, EntitlementsOfMembers(c, members, term));
   ASSIGN_OR_RETURN(auto payments, PaymentsOfMembers(c, members, term));
   std::map<int64_t, const EntitlementRecord*> entitlement_by_id;
@@ -82,10 +83,10 @@ absl::Status Ledger::FillHouseholds(
     const std::string school =
         e == entitlement_by_id.end() ? "" : e->second->school_name;
     auto ack = acks.find(p.id);
-    *h.add_notices() = NoticeProto(
-        c, call, NoticeFactsOf(p, school),
-        ack == acks.end() ? std::nullopt
-                          : std::optional<AckRecord>(ack->second));
+    *h.add_notices() =
+        NoticeProto(c, call, NoticeFactsOf(p, school),
+                    ack == acks.end() ? std::nullopt
+                                      : std::optional<AckRecord>(ack->second));
   }
   ASSIGN_OR_RETURN(auto visits, FollowUpsOfPayments(c, payment_ids));
   for (const FollowUpRecord& v : visits) {
@@ -113,42 +114,16 @@ absl::Status Ledger::GetHouseholds(CallContext& call,
   }
   const std::vector<std::string> ids(req.household_ids().begin(),
                                      req.household_ids().end());
-  // Unknown ids are simply absent from what the registry returns.
-  ASSIGN_OR_RETURN(std::vector<rpb::Household> found,
-                   registry_->GetHouseholds(ids));
-  std::map<std::string, pb::HouseholdLedger> in_scope;
-  std::map<std::string, std::string> household_of;  // member -> household
-  for (const rpb::Household& h : found) {
-    // Outside the caller's region reads exactly like unknown (and is
-    // audited as a denial).
-    if (!call.principal.Covers(h.region_code())) {
-      call.NoteHiddenDenial(absl::StrCat("household:", h.household_id()));
-      continue;
-    }
-    pb::HouseholdLedger& out = in_scope[h.household_id()];
-    out.set_household_id(h.household_id());
-    out.set_region_code(h.region_code());
-    for (const rpb::Student& m : h.members()) {
-      out.add_member_ids(m.member_id());
-      household_of[m.member_id()] = h.household_id();
-    }
-  }
+  ASSIGN_OR_RETURN(auto scope,
+                   ScopeHouseholds<pb::HouseholdLedger>(*registry_, call, ids));
   RETURN_IF_ERROR(db_.Read([&](SqlConnection& c) -> absl::Status {
-    return FillHouseholds(c, call, term, household_of, in_scope);
+    return FillHouseholds(c, call, term, scope.household_of, scope.in_scope);
   }));
-  size_t named = 0;  // records carrying a payee name
-  for (const std::string& id : ids) {
-    auto it = in_scope.find(id);
-    if (it == in_scope.end()) {
-      resp->add_not_found(id);
-      continue;
-    }
-    named += it->second.entitlements_size() + it->second.payments_size() +
-             it->second.notices_size();
-    *resp->add_households() = std::move(it->second);
-    call.AddRecord(absl::StrCat("household:", id));
-  }
-  call.NoteBulkRead(named);
+  AnswerInRequestOrder(
+      call, ids, scope.in_scope, resp, [](const pb::HouseholdLedger& h) {
+        return static_cast<size_t>(h.entitlements_size() + h.payments_size() +
+                                   h.notices_size());
+      });
   return absl::OkStatus();
 }
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "services/common/clients/registry_client.h"
+#include "services/common/clients/household_scope.h"
 #include "services/common/clock.h"
 #include "services/common/household_ids.h"
 #include "services/common/service_host.h"
@@ -24,7 +24,8 @@ absl::Status VocationalTraining::FillHouseholds(
     const std::map<std::string, std::string>& household_of,
     std::map<std::string, pb::HouseholdVocational>& out) {
   std::vector<std::string> members;
-  for (const auto& [member, household] : household_of) members.push_back(member);
+  for (const auto& [member, household] : household_of)
+    members.push_back(member);
   const std::string today = TodayCst();
   ASSIGN_OR_RETURN(auto offers, OffersOfMembers(c, members));
   for (const OfferRecord& o : offers) {
@@ -58,41 +59,16 @@ absl::Status VocationalTraining::GetHouseholds(
   RETURN_IF_ERROR(ValidateHouseholdIds("household_ids", req.household_ids()));
   const std::vector<std::string> ids(req.household_ids().begin(),
                                      req.household_ids().end());
-  // Unknown ids are simply absent from what the registry returns.
-  ASSIGN_OR_RETURN(std::vector<rpb::Household> found,
-                   registry_->GetHouseholds(ids));
-  std::map<std::string, pb::HouseholdVocational> in_scope;
-  std::map<std::string, std::string> household_of;  // member -> household
-  for (const rpb::Household& h : found) {
-    // Outside the caller's region reads exactly like unknown (and is
-    // audited as a denial).
-    if (!call.principal.Covers(h.region_code())) {
-      call.NoteHiddenDenial(absl::StrCat("household:", h.household_id()));
-      continue;
-    }
-    pb::HouseholdVocational& out = in_scope[h.household_id()];
-    out.set_household_id(h.household_id());
-    out.set_region_code(h.region_code());
-    for (const rpb::Student& m : h.members()) {
-      out.add_member_ids(m.member_id());
-      household_of[m.member_id()] = h.household_id();
-    }
-  }
+  ASSIGN_OR_RETURN(auto scope, ScopeHouseholds<pb::HouseholdVocational>(
+                                   *registry_, call, ids));
   RETURN_IF_ERROR(db_.Read([&](SqlConnection& c) -> absl::Status {
-    return FillHouseholds(c, call.principal, household_of, in_scope);
+    return FillHouseholds(c, call.principal, scope.household_of,
+                          scope.in_scope);
   }));
-  size_t named = 0;  // records carrying a name
-  for (const std::string& id : ids) {
-    auto it = in_scope.find(id);
-    if (it == in_scope.end()) {
-      resp->add_not_found(id);
-      continue;
-    }
-    named += it->second.offers_size() + it->second.applications_size();
-    *resp->add_households() = std::move(it->second);
-    call.AddRecord(absl::StrCat("household:", id));
-  }
-  call.NoteBulkRead(named);
+  AnswerInRequestOrder(
+      call, ids, scope.in_scope, resp, [](const pb::HouseholdVocational& h) {
+        return static_cast<size_t>(h.offers_size() + h.applications_size());
+      });
   return absl::OkStatus();
 }
 
