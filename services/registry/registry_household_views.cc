@@ -38,7 +38,8 @@ absl::Status Registry::ListHouseholds(CallContext& call,
     const size_t keep = std::min(households.size(), static_cast<size_t>(size));
     std::vector<const std::string*> ids;
     ids.reserve(keep);
-    for (size_t i = 0; i < keep; ++i) ids.push_back(&households[i].household_id);
+    for (size_t i = 0; i < keep; ++i)
+      ids.push_back(&households[i].household_id);
     ASSIGN_OR_RETURN(auto states, MemberStates(c, ids));
     std::unordered_map<std::string, std::vector<MemberState>> by_household;
     for (auto& [household, state] : states) {
@@ -96,10 +97,14 @@ absl::Status Registry::GetHouseholds(CallContext& call,
 pb::SchoolingArrangement Registry::ArrangementProto(const ArrangementRecord& a,
                                                     bool names) const {
   pb::SchoolingArrangement out;
+  // Where a child lives and studies, the evidence and why it ended are for
+  // those who see personal data; agencies get the kind, school and dates.
+  auto text = [&](const std::string& enc, const char* ctx) {
+    return names ? DecryptOrEmpty(enc, ctx) : std::string();
+  };
   ToProto(a,
-          {DecryptOrEmpty(a.place_enc, kCtxPlace),
-           DecryptOrEmpty(a.evidence_enc, kCtxEvidence),
-           DecryptOrEmpty(a.end_reason_enc, kCtxEndReason),
+          {text(a.place_enc, kCtxPlace), text(a.evidence_enc, kCtxEvidence),
+           text(a.end_reason_enc, kCtxEndReason),
            NameFor(names, DecryptOrEmpty(a.name_enc, kCtxName))},
           &out);
   return out;

@@ -240,9 +240,14 @@ void MaskStudent(bool sees_personal_data, pb::Student* s) {
         MaskName(s->left_behind().carer_name()));
     s->mutable_left_behind()->clear_report_note();
   }
-  if (s->has_disability_plan()) s->mutable_disability_plan()->clear_report_note();
+  if (s->has_disability_plan())
+    s->mutable_disability_plan()->clear_report_note();
   if (s->has_arrangement()) {
-    s->mutable_arrangement()->set_name(MaskName(s->arrangement().name()));
+    auto* a = s->mutable_arrangement();
+    a->set_name(MaskName(a->name()));
+    a->clear_place();
+    a->clear_evidence_ref();
+    a->clear_end_reason();
   }
 }
 
@@ -255,9 +260,9 @@ void TrimWriteAnswer(pb::Student* s) {
 std::vector<FieldViolation> HouseholdIdsViolations(
     const google::protobuf::RepeatedPtrField<std::string>& ids) {
   if (ids.empty() || ids.size() > kMaxHouseholdsPerGet) {
-    return {{"household_ids", absl::StrCat("must name 1..",
-                                           kMaxHouseholdsPerGet,
-                                           " households")}};
+    return {
+        {"household_ids",
+         absl::StrCat("must name 1..", kMaxHouseholdsPerGet, " households")}};
   }
   std::vector<FieldViolation> out;
   std::map<std::string, int> seen;
@@ -310,8 +315,8 @@ std::vector<FieldViolation> ArrangementViolations(
     Add(ValidateText("arrangement.school_name", a.school_name(), 100), &v);
     Add(ValidateText("arrangement.place", a.place(), 100), &v);
   } else {
-    v.push_back({"arrangement.kind",
-                 "must be HOME_TEACHING or STUDYING_ELSEWHERE"});
+    v.push_back(
+        {"arrangement.kind", "must be HOME_TEACHING or STUDYING_ELSEWHERE"});
   }
   Add(ValidateText("arrangement.evidence_ref", a.evidence_ref(), 200), &v);
   if (absl::Status st = ValidateDate("arrangement.start_date", a.start_date());
@@ -349,10 +354,10 @@ std::vector<FieldViolation> HomeTeachingVisitViolations(
   } else if (d > today) {
     v.push_back({"visit.visit_date", "must not be in the future"});
   } else if (d < start_date || (!end_date.empty() && d > end_date)) {
-    v.push_back({"visit.visit_date",
-                 absl::StrCat("must lie within the arrangement (", start_date,
-                              " .. ", end_date.empty() ? "now" : end_date,
-                              ")")});
+    v.push_back(
+        {"visit.visit_date",
+         absl::StrCat("must lie within the arrangement (", start_date, " .. ",
+                      end_date.empty() ? "now" : end_date, ")")});
   }
   Add(ValidateText("visit.teacher", visit.teacher(), 50), &v);
   Add(ValidateText("visit.content", visit.content(), 500), &v);
@@ -381,8 +386,8 @@ std::vector<FieldViolation> SpecialGroupRowViolations(
     Add(ValidateIdNumber("id_number", row.id_number()).status(), &v);
   }
   if (row.has_left_behind() == row.has_disability_plan()) {
-    v.push_back({"left_behind",
-                 "give exactly one of left_behind and disability_plan"});
+    v.push_back(
+        {"left_behind", "give exactly one of left_behind and disability_plan"});
   } else if (row.has_left_behind()) {
     for (auto& f : LeftBehindViolations(row.left_behind())) {
       v.push_back(std::move(f));

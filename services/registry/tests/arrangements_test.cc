@@ -111,7 +111,8 @@ class ArrangementsTest : public RegistryTest {
   std::string a_, b_;
 };
 
-TEST_P(ArrangementsTest, ArrangedChildrenLeaveTheListAreCountedApartAndComeBack) {
+TEST_P(ArrangementsTest,
+       ArrangedChildrenLeaveTheListAreCountedApartAndComeBack) {
   SetUpChildren();
   ASSERT_EQ(OutOfSchoolTotal(), 2);
 
@@ -162,7 +163,8 @@ TEST_P(ArrangementsTest, ArrangedChildrenLeaveTheListAreCountedApartAndComeBack)
 
   // Ending it brings the child back at once, first seen today.
   pb::EndSchoolingArrangementResponse ended;
-  ASSERT_TRUE(End(home.arrangement().arrangement_id(), TodayCst(), &ended).ok());
+  ASSERT_TRUE(
+      End(home.arrangement().arrangement_id(), TodayCst(), &ended).ok());
   EXPECT_TRUE(ended.back_on_out_of_school_list());
   EXPECT_EQ(ended.arrangement().end_date(), TodayCst());
   EXPECT_EQ(ended.arrangement().end_reason(), "转入县特殊教育学校");
@@ -221,9 +223,8 @@ TEST_P(ArrangementsTest, BadArrangementsNameTheFieldAndStoreNothing) {
   EXPECT_EQ(Record(HomeTeaching(a_, "S2", TodayCst()), &resp, s1).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   // Another county's officer.
-  EXPECT_EQ(
-      Record(Elsewhere(a_), &resp, CountyToken("411326")).error_code(),
-      grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Record(Elsewhere(a_), &resp, CountyToken("411326")).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(OutOfSchoolTotal(), 2);
   pb::ListSchoolingArrangementsRequest lreq;
   pb::ListSchoolingArrangementsResponse list;
@@ -288,6 +289,14 @@ TEST_P(ArrangementsTest, TheHomeTeachingLogListsNewestFirstWithTotals) {
   ASSERT_TRUE(stub_->ListSchoolingArrangements(c1.get(), lreq, &arr).ok());
   ASSERT_EQ(arr.arrangements_size(), 1);
   EXPECT_EQ(arr.arrangements(0).name(), MaskName("张小雨"));
+  // Agencies: kind, school and dates; no evidence (personal data).
+  EXPECT_EQ(arr.arrangements(0).evidence_ref(), "");
+  EXPECT_FALSE(arr.arrangements(0).start_date().empty());
+  auto c0 = ClientContextWith(ProvinceToken());
+  pb::ListSchoolingArrangementsResponse officer;
+  ASSERT_TRUE(stub_->ListSchoolingArrangements(c0.get(), lreq, &officer).ok());
+  ASSERT_EQ(officer.arrangements_size(), 1);
+  EXPECT_FALSE(officer.arrangements(0).evidence_ref().empty());
   pb::EndSchoolingArrangementResponse ended;
   ASSERT_TRUE(End(id, TodayCst(), &ended).ok());
   lreq.set_running_only(true);
