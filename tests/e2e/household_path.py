@@ -82,6 +82,8 @@ def main():
     ap = argparse.ArgumentParser()
     for name in ("eductl", "secret-file", "registry", "ledger", "teacher", "vocational"):
         ap.add_argument("--" + name, required=True)
+    ap.add_argument("--people-csv", help="write the ID numbers and names this run "
+                    "sends (id_number,name) for the personal-data scan")
     a = ap.parse_args()
     compile_stubs()
     from eduaid.common.v1 import common_pb2 as cpb
@@ -140,6 +142,7 @@ def main():
         ("HH411330B", id_number(COUNTY, "19800909", 55), "李秀英", rpb.RELATION_HEAD),
         ("HH411330B", lone_child, "李小刚", rpb.RELATION_CHILD),
     ]
+    people = [(idn, name) for _, idn, name, _ in rows]
     imp = call(reg.ImportHouseholds, rpb.ImportHouseholdsRequest(
         request_id="hh-import-" + run, skip_identification=True, rows=[
             rpb.HouseholdMemberRow(row_number=i + 2, household_id=h, region_code=COUNTY,
@@ -181,8 +184,7 @@ def main():
     living = payments.get("BOARDING_LIVING")
 
     # ---------------------------------------------------------------- campaign
-    imp_t = call(tea.ImportTeachers, tpb.ImportTeachersRequest(
-        request_id="hh-teachers-" + run, rows=[
+    imp_t_rows = [
             tpb.TeacherRow(row_number=2, id_number=id_number(COUNTY, "19880808", 71),
                            name="张老师", school_code="S411330P1",
                            school_name="桐柏县城关镇中心小学", region_code=COUNTY, rural=True,
@@ -192,7 +194,15 @@ def main():
                            name="赵老师", school_code="S411330P2",
                            school_name="桐柏县月河镇中心小学", region_code=COUNTY, rural=True,
                            stage=cpb.SCHOOL_STAGE_PRIMARY, subjects=["数学"], title="二级教师",
-                           years_of_service=5)]), province)
+                           years_of_service=5)]
+    imp_t = call(tea.ImportTeachers, tpb.ImportTeachersRequest(
+        request_id="hh-teachers-" + run, rows=imp_t_rows), province)
+    people += [(r.id_number, r.name) for r in imp_t_rows]
+    if a.people_csv:
+        with open(a.people_csv, "w", encoding="utf-8") as f:
+            f.write("id_number,name\n")
+            for idn, name in people:
+                f.write("%s,%s\n" % (idn, name))
     by_row = {2: "张老师", 3: "赵老师"}
     teacher_ids = {by_row[t.row_number]: t.teacher_id for t in imp_t.teachers}
     c.check("teacher: two teachers of the county", len(teacher_ids) >= 2, teacher_ids)

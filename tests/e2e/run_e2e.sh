@@ -136,7 +136,8 @@ fi
 if [ -x "$BUILD/services/teacher/teacher_server" ] && [ -x "$BUILD/services/ledger/ledger_server" ] \
    && [ -x "$BUILD/services/vocational/vocational_server" ]; then
   /usr/bin/python3 "$ROOT/tests/e2e/household_path.py" --eductl "$CTL" --secret-file "$SECRET" \
-    --registry "$R" --ledger "$L" --teacher "$T" --vocational "$V" >"$WORK/household.out" 2>&1
+    --registry "$R" --ledger "$L" --teacher "$T" --vocational "$V" \
+    --people-csv "$WORK/household-people.csv" >"$WORK/household.out" 2>&1
   hp=$?
   sed 's/^/       /' "$WORK/household.out"
   check "household path: identified -> visited -> paid -> followed up -> heard, end to end" test "$hp" -eq 0
@@ -153,8 +154,9 @@ check "PII scanner self-test: finds a name in a base64 protobuf in a throwaway S
 # Calls whose answers carry names, so that what the services keep of them
 # (idempotency records, audit, cache) is scanned too: a dropout case for an
 # out-of-school child of the demo county, opened and moved. (Carer names:
-# eductl has no SetLeftBehind command, so the run sets none; pass them with
-# --needle carer=NAME when it does.)
+# the household path sets none; pass them with --needle carer=NAME when it
+# does.) The household path's people (members, teachers; its visit, findings
+# and outbox) are scanned too.
 CHILD=$(ctl --token "$COUNTY" out-of-school --region 411325 2>/dev/null | awk '$1 ~ /^m-/ {print $1; exit}')
 check "registry: a dropout case is opened for an out-of-school child ($CHILD)" \
   bash -c "'$CTL' --registry $R --token '$COUNTY' case open '$CHILD' --note 'e2e: home visit planned' > '$WORK/case.json'"
@@ -171,6 +173,7 @@ check "no ID number or name in clear or encoded in any database file, WAL, log o
   "${SCAN[@]}" --min-chars id=18 \
   --csv "$WORK/households.csv:id_number=id,name=name" \
   --csv "$WORK/csv/households.csv:id_number=id,name=name" \
+  $([ -s "$WORK/household-people.csv" ] && echo --csv "$WORK/household-people.csv:id_number=id,name=name") \
   "$EDUAID_VAR" "$WORK/redis-values.bin"
 if [ "$fail" -gt "$before" ] && [ "$(wc -l <"$WORK/last.out")" -gt 15 ]; then
   echo "       every place found:"; grep -E '^(FOUND|pii_scan)' "$WORK/last.out" | sed 's/^/       /'
