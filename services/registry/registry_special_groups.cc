@@ -37,10 +37,13 @@ absl::Status Registry::SetLeftBehind(CallContext& call,
           RETURN_IF_ERROR(DeleteLeftBehind(c, m.id));
         } else {
           const auto& l = req.left_behind();
-          RETURN_IF_ERROR(UpsertLeftBehind(
-              c, m.id,
-              {host_.crypto().Encrypt(l.carer_name(), kCtxCarer),
-               l.carer_relation(), l.parents_location(), NowSec()}));
+          // An officer's record is confirmed: no report pending.
+          LeftBehindRecord r;
+          r.carer_name_enc = host_.crypto().Encrypt(l.carer_name(), kCtxCarer);
+          r.carer_relation = l.carer_relation();
+          r.parents_location = l.parents_location();
+          r.updated_at = NowSec();
+          RETURN_IF_ERROR(UpsertLeftBehind(c, m.id, r));
         }
         ASSIGN_OR_RETURN(*resp->mutable_student(), ReadStudent(c, m.id_hash));
         TrimWriteAnswer(resp->mutable_student());
@@ -79,11 +82,13 @@ absl::Status Registry::SetDisabilityPlan(
           RETURN_IF_ERROR(CheckRecordScope(call.principal, school->region_code,
                                            plan.school_code()));
         }
-        RETURN_IF_ERROR(UpsertDisabilityPlan(
-            c, m.id,
-            {plan.category(), plan.placement(),
-             needs_school ? plan.school_code() : std::string(), plan.note(),
-             NowSec()}));
+        DisabilityPlanRecord r;  // confirmed by the officer
+        r.category = plan.category();
+        r.placement = plan.placement();
+        r.school_code = needs_school ? plan.school_code() : std::string();
+        r.note = plan.note();
+        r.updated_at = NowSec();
+        RETURN_IF_ERROR(UpsertDisabilityPlan(c, m.id, r));
         ASSIGN_OR_RETURN(*resp->mutable_student(), ReadStudent(c, m.id_hash));
         TrimWriteAnswer(resp->mutable_student());
         return absl::OkStatus();
