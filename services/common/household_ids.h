@@ -5,7 +5,7 @@
 #define EDUAID_COMMON_HOUSEHOLD_IDS_H_
 
 #include <cstddef>
-#include <set>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,25 +17,35 @@
 
 namespace eduaid {
 
-// 1..`max` distinct registry household ids (1..32 of [A-Za-z0-9-]);
-// INVALID_ARGUMENT naming `field` (or `field[i]`) and the rule otherwise.
-inline absl::Status ValidateHouseholdIds(
-    const std::string& field,
+// 1..`max` distinct registry household ids (1..32 of [A-Za-z0-9-]): the
+// violations, `field` itself for a wrong count, `field[i]` for a bad or
+// repeated id (naming the earlier one). Every service's GetHouseholds
+// checks its request with this.
+inline std::vector<FieldViolation> HouseholdIdsViolations(
     const google::protobuf::RepeatedPtrField<std::string>& ids,
-    int max = 100) {
+    const std::string& field = "household_ids", int max = 100) {
   if (ids.empty() || ids.size() > max) {
-    return InvalidField(field, absl::StrCat("give 1..", max, " household ids"));
+    return {{field, absl::StrCat("must name 1..", max, " households")}};
   }
-  std::vector<FieldViolation> v;
-  std::set<std::string> seen;
+  std::vector<FieldViolation> out;
+  std::map<std::string, int> seen;
   for (int i = 0; i < ids.size(); ++i) {
     const std::string at = absl::StrCat(field, "[", i, "]");
     if (!IsCode(ids[i], 32)) {
-      v.push_back({at, "must be 1..32 of A-Z a-z 0-9 -"});
-    } else if (!seen.insert(ids[i]).second) {
-      v.push_back({at, absl::StrCat("repeats household ", ids[i])});
+      out.push_back({at, "must be 1..32 of A-Z a-z 0-9 -"});
+    } else if (auto [it, fresh] = seen.emplace(ids[i], i); !fresh) {
+      out.push_back(
+          {at, absl::StrCat("repeats ", field, "[", it->second, "]")});
     }
   }
+  return out;
+}
+
+// The same as INVALID_ARGUMENT (OK when there is nothing to say).
+inline absl::Status ValidateHouseholdIds(
+    const std::string& field,
+    const google::protobuf::RepeatedPtrField<std::string>& ids, int max = 100) {
+  std::vector<FieldViolation> v = HouseholdIdsViolations(ids, field, max);
   return v.empty() ? absl::OkStatus() : InvalidFields(v);
 }
 

@@ -66,7 +66,9 @@ absl::Status Registry::ListHouseholds(CallContext& call,
 absl::Status Registry::GetHouseholds(CallContext& call,
                                      const pb::GetHouseholdsRequest& req,
                                      pb::GetHouseholdsResponse* resp) {
-  if (auto v = HouseholdIdsViolations(req.household_ids()); !v.empty()) {
+  if (auto v = HouseholdIdsViolations(req.household_ids(), "household_ids",
+                                      kMaxHouseholdsPerGet);
+      !v.empty()) {
     return InvalidFields(v);
   }
   std::vector<const std::string*> ids;

@@ -69,8 +69,8 @@ absl::Status Registry::ImportSpecialGroups(
     pb::ImportSpecialGroupsResponse* resp) {
   RETURN_IF_ERROR(ValidateRequestId("request_id", req.request_id()));
   if (req.rows_size() < 1 || req.rows_size() > kMaxSpecialGroupRows) {
-    return InvalidField("rows", absl::StrCat("must hold 1..",
-                                             kMaxSpecialGroupRows, " rows"));
+    return InvalidField(
+        "rows", absl::StrCat("must hold 1..", kMaxSpecialGroupRows, " rows"));
   }
   std::vector<cpb::RowError> shape_errors;
   std::vector<RowKey> keys(req.rows_size());
@@ -138,10 +138,8 @@ absl::Status Registry::WriteSpecialGroupRow(
   if (!fresh) return reject(key_field, DuplicateRowRule(it->second));
   if (left_behind) {
     const pb::LeftBehind& l = row.left_behind();
-    RETURN_IF_ERROR(UpsertLeftBehind(
-        c, m->id,
-        {host_.crypto().Encrypt(l.carer_name(), kCtxCarer), l.carer_relation(),
-         l.parents_location(), NowSec()}));
+    RETURN_IF_ERROR(
+        UpsertLeftBehind(c, m->id, ConfirmedLeftBehind(l, host_.crypto())));
     resp->set_left_behind_set(resp->left_behind_set() + 1);
   } else {
     const pb::DisabilityPlan& plan = row.disability_plan();
@@ -155,11 +153,8 @@ absl::Status Registry::WriteSpecialGroupRow(
                       "no such school in your scope");
       }
     }
-    RETURN_IF_ERROR(UpsertDisabilityPlan(
-        c, m->id,
-        {plan.category(), plan.placement(),
-         needs_school ? plan.school_code() : std::string(), plan.note(),
-         NowSec()}));
+    RETURN_IF_ERROR(
+        UpsertDisabilityPlan(c, m->id, ConfirmedPlan(plan, needs_school)));
     resp->set_disability_plans_set(resp->disability_plans_set() + 1);
   }
   fx->stale_students.push_back(m->id_hash);

@@ -37,13 +37,8 @@ absl::Status Registry::SetLeftBehind(CallContext& call,
           RETURN_IF_ERROR(DeleteLeftBehind(c, m.id));
         } else {
           const auto& l = req.left_behind();
-          // An officer's record is confirmed: no report pending.
-          LeftBehindRecord r;
-          r.carer_name_enc = host_.crypto().Encrypt(l.carer_name(), kCtxCarer);
-          r.carer_relation = l.carer_relation();
-          r.parents_location = l.parents_location();
-          r.updated_at = NowSec();
-          RETURN_IF_ERROR(UpsertLeftBehind(c, m.id, r));
+          RETURN_IF_ERROR(UpsertLeftBehind(
+              c, m.id, ConfirmedLeftBehind(l, host_.crypto())));
         }
         ASSIGN_OR_RETURN(*resp->mutable_student(), ReadStudent(c, m.id_hash));
         TrimWriteAnswer(resp->mutable_student());
@@ -82,13 +77,8 @@ absl::Status Registry::SetDisabilityPlan(
           RETURN_IF_ERROR(CheckRecordScope(call.principal, school->region_code,
                                            plan.school_code()));
         }
-        DisabilityPlanRecord r;  // confirmed by the officer
-        r.category = plan.category();
-        r.placement = plan.placement();
-        r.school_code = needs_school ? plan.school_code() : std::string();
-        r.note = plan.note();
-        r.updated_at = NowSec();
-        RETURN_IF_ERROR(UpsertDisabilityPlan(c, m.id, r));
+        RETURN_IF_ERROR(
+            UpsertDisabilityPlan(c, m.id, ConfirmedPlan(plan, needs_school)));
         ASSIGN_OR_RETURN(*resp->mutable_student(), ReadStudent(c, m.id_hash));
         TrimWriteAnswer(resp->mutable_student());
         return absl::OkStatus();
@@ -125,8 +115,7 @@ absl::Status Registry::ReportSpecialNeed(
             const bool created,
             req.need() == pb::SPECIAL_NEED_LEFT_BEHIND
                 ? ReportLeftBehind(c, m.id, req.reported_by(), note, NowSec())
-                : ReportDisability(c, m.id, req.reported_by(), note,
-                                   NowSec()));
+                : ReportDisability(c, m.id, req.reported_by(), note, NowSec()));
         resp->set_created(created);
         ASSIGN_OR_RETURN(*resp->mutable_student(), ReadStudent(c, m.id_hash));
         TrimWriteAnswer(resp->mutable_student());
@@ -147,17 +136,16 @@ absl::Status Registry::ListSpecialGroups(
   }
   ASSIGN_OR_RETURN(const Scope scope,
                    ScopeOf(call.principal, req.region_prefix()));
-  ASSIGN_OR_RETURN(
-      const IdPage page,
-      IdPage::Open(req.page_token(),
-                   absl::StrCat("special|", scope.region, "|", scope.school,
-                                "|", req.filter()),
-                   req.page_size()));
+  ASSIGN_OR_RETURN(const IdPage page,
+                   IdPage::Open(req.page_token(),
+                                absl::StrCat("special|", scope.region, "|",
+                                             scope.school, "|", req.filter()),
+                                req.page_size()));
   const bool names = call.principal.SeesPersonalData();
   return db_.Read([&](SqlConnection& c) -> absl::Status {
     ASSIGN_OR_RETURN(auto rows,
-                     ListSpecialGroupsPage(c, scope, req.filter(),
-                                           page.after(), page.limit()));
+                     ListSpecialGroupsPage(c, scope, req.filter(), page.after(),
+                                           page.limit()));
     int64_t last = 0;
     for (size_t i = 0; i < page.Keep(rows.size()); ++i) {
       const SpecialGroupRecord& r = rows[i];

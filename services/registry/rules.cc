@@ -257,27 +257,6 @@ void TrimWriteAnswer(pb::Student* s) {
   s->clear_enrolment_history();
 }
 
-std::vector<FieldViolation> HouseholdIdsViolations(
-    const google::protobuf::RepeatedPtrField<std::string>& ids) {
-  if (ids.empty() || ids.size() > kMaxHouseholdsPerGet) {
-    return {
-        {"household_ids",
-         absl::StrCat("must name 1..", kMaxHouseholdsPerGet, " households")}};
-  }
-  std::vector<FieldViolation> out;
-  std::map<std::string, int> seen;
-  for (int i = 0; i < ids.size(); ++i) {
-    const std::string field = absl::StrCat("household_ids[", i, "]");
-    if (!IsCode(ids[i], 32)) {
-      out.push_back({field, "must be 1..32 of A-Z a-z 0-9 -"});
-    } else if (auto [it, fresh] = seen.emplace(ids[i], i); !fresh) {
-      out.push_back(
-          {field, absl::StrCat("repeats household_ids[", it->second, "]")});
-    }
-  }
-  return out;
-}
-
 void SummarizeMembers(std::vector<MemberState> members,
                       pb::HouseholdSummary* out) {
   std::sort(members.begin(), members.end(),

@@ -13,6 +13,7 @@
 
 #include "absl/strings/string_view.h"
 #include "eduaid/registry/v1/registry.pb.h"
+#include "services/common/household_ids.h"
 #include "services/common/status.h"
 
 namespace eduaid::registry {
@@ -119,11 +120,8 @@ bool AllowedTransition(int64_t from, int64_t to);
 // Household ids per GetHouseholds call.
 inline constexpr int kMaxHouseholdsPerGet = 100;
 
-// What is wrong with GetHouseholds' ids (empty when nothing): 1..100 of
-// them, each a household id (1..32 of [A-Za-z0-9-]) named once, the
-// offending one named as household_ids[i].
-std::vector<FieldViolation> HouseholdIdsViolations(
-    const google::protobuf::RepeatedPtrField<std::string>& ids);
+// GetHouseholds' ids are checked by HouseholdIdsViolations
+// (services/common/household_ids.h), as in every service.
 
 // One member of a household as a campaign needs it.
 struct MemberState {

@@ -8,9 +8,9 @@
 
 namespace eduaid::registry {
 LeftBehindRecord FromLeftBehindRow(const SqlRow& r, size_t at) {
-  return LeftBehindRecord{r.Str(at),          r.Str(at + 1), r.Str(at + 2),
-                          r.Int(at + 3),      r.Int(at + 4) != 0,
-                          r.Str(at + 5),      r.Str(at + 6)};
+  return LeftBehindRecord{r.Str(at),     r.Str(at + 1),      r.Str(at + 2),
+                          r.Int(at + 3), r.Int(at + 4) != 0, r.Str(at + 5),
+                          r.Str(at + 6)};
 }
 
 void ToProto(const LeftBehindRecord& l, const std::string& carer_name,
@@ -58,10 +58,9 @@ absl::Status DeleteLeftBehind(SqlConnection& c, int64_t member_id) {
 }
 
 DisabilityPlanRecord FromDisabilityPlanRow(const SqlRow& r, size_t at) {
-  return DisabilityPlanRecord{r.Str(at),          r.Int(at + 1),
-                              r.Str(at + 2),      r.Str(at + 3),
-                              r.Int(at + 4),      r.Int(at + 5) != 0,
-                              r.Str(at + 6),      r.Str(at + 7)};
+  return DisabilityPlanRecord{r.Str(at),     r.Int(at + 1), r.Str(at + 2),
+                              r.Str(at + 3), r.Int(at + 4), r.Int(at + 5) != 0,
+                              r.Str(at + 6), r.Str(at + 7)};
 }
 
 void ToProto(const DisabilityPlanRecord& d, const std::string& report_note,
@@ -168,7 +167,8 @@ absl::StatusOr<std::vector<SpecialGroupRecord>> ListSpecialGroupsPage(
               " FROM members m LEFT JOIN left_behind lb ON lb.member_id = m.id "
               "LEFT JOIN disability_plans dp ON dp.member_id = m.id "
               "WHERE ",
-              SpecialGroupCondition(filter), " AND ", in_scope, " AND m.id > ? ORDER BY m.id LIMIT ?"),
+              SpecialGroupCondition(filter), " AND ", in_scope,
+              " AND m.id > ? ORDER BY m.id LIMIT ?"),
           params));
   std::vector<SpecialGroupRecord> out;
   out.reserve(rows.size());
@@ -193,7 +193,6 @@ absl::StatusOr<std::pair<int64_t, int64_t>> CountSpecialGroups(
               both));
   return std::make_pair(rows.front().Int(0), rows.front().Int(1));
 }
-
 
 absl::StatusOr<std::vector<std::pair<int64_t, LeftBehindRecord>>>
 LeftBehindOfHouseholds(SqlConnection& c,
@@ -263,6 +262,27 @@ absl::StatusOr<bool> ReportDisability(SqlConnection& c, int64_t member_id,
                             {reported_by, report_note_enc, now, member_id})
                       .status());
   return false;
+}
+
+LeftBehindRecord ConfirmedLeftBehind(const pb::LeftBehind& l,
+                                     const FieldCrypto& crypto) {
+  LeftBehindRecord r;
+  r.carer_name_enc = crypto.Encrypt(l.carer_name(), kCtxCarer);
+  r.carer_relation = l.carer_relation();
+  r.parents_location = l.parents_location();
+  r.updated_at = NowSec();
+  return r;
+}
+
+DisabilityPlanRecord ConfirmedPlan(const pb::DisabilityPlan& plan,
+                                   bool needs_school) {
+  DisabilityPlanRecord r;
+  r.category = plan.category();
+  r.placement = plan.placement();
+  r.school_code = needs_school ? plan.school_code() : std::string();
+  r.note = plan.note();
+  r.updated_at = NowSec();
+  return r;
 }
 
 }  // namespace eduaid::registry

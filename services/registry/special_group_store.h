@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "eduaid/registry/v1/registry.pb.h"
+#include "services/common/crypto.h"
 #include "services/common/sql.h"
 #include "services/registry/member_scope.h"
 
@@ -50,6 +51,10 @@ inline constexpr size_t kLeftBehindColumnCount = 7;
 LeftBehindRecord FromLeftBehindRow(const SqlRow& row, size_t first = 0);
 // `carer_name` as the caller may see it (clear or masked), `report_note`
 // decrypted.
+// The record an officer (SetLeftBehind, ImportSpecialGroups) enters:
+// confirmed, no visit report pending, carer name encrypted.
+LeftBehindRecord ConfirmedLeftBehind(const pb::LeftBehind& l,
+                                     const FieldCrypto& crypto);
 void ToProto(const LeftBehindRecord& l, const std::string& carer_name,
              const std::string& report_note, pb::LeftBehind* out);
 
@@ -87,6 +92,10 @@ inline constexpr char kDisabilityPlanColumns[] =
     "dp.unconfirmed, dp.reported_by, dp.report_note_enc";
 inline constexpr size_t kDisabilityPlanColumnCount = 8;
 DisabilityPlanRecord FromDisabilityPlanRow(const SqlRow& row, size_t first = 0);
+// The plan an officer enters: confirmed; the school kept only where the
+// placement needs one.
+DisabilityPlanRecord ConfirmedPlan(const pb::DisabilityPlan& plan,
+                                   bool needs_school);
 void ToProto(const DisabilityPlanRecord& d, const std::string& report_note,
              pb::DisabilityPlan* out);
 

@@ -6,15 +6,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/crypto.h"
+#include "services/common/household_ids.h"
 #include "services/common/idempotency.h"
 #include "services/common/service_host.h"
 #include "services/common/status.h"
 #include "services/common/validate.h"
 #include "services/teacher/campaign_store.h"
+#include "services/teacher/finding_rules.h"
 #include "services/teacher/teacher.h"
 #include "services/teacher/teacher_internal.h"
 #include "services/teacher/teacher_store.h"
-#include "services/teacher/finding_rules.h"
 #include "services/teacher/visit_store.h"
 
 namespace eduaid::teacher {
@@ -233,8 +234,8 @@ absl::Status TeacherSupport::RecordVisit(CallContext& call,
   RETURN_IF_ERROR(host_.requests().Run(
       call.principal, "RecordVisit", req.request_id(), req, resp,
       [&](SqlConnection& c) -> absl::Status {
-        RETURN_IF_ERROR(StoreVisit(c, call.principal, v, teacher, today, resp,
-                                   &region));
+        RETURN_IF_ERROR(
+            StoreVisit(c, call.principal, v, teacher, today, resp, &region));
         return StoreFindings(c, v, peers, region, resp);
       }));
   outbox_->Notify();
@@ -351,8 +352,9 @@ absl::StatusOr<TeacherSupport::VisitPeers> TeacherSupport::ReadVisitPeers(
   term.set_season(static_cast<cpb::Season>(peers.term_season));
   peers.term_key = TermKey(term);
   if (v.findings_size() == 0) return peers;
-  ASSIGN_OR_RETURN(peers.household, registry_client_->GetHousehold(
-                                        "visit.household_id", v.household_id()));
+  ASSIGN_OR_RETURN(
+      peers.household,
+      registry_client_->GetHousehold("visit.household_id", v.household_id()));
   ASSIGN_OR_RETURN(peers.payment_of, CheckFindingsFit(v, peers));
   return peers;
 }
@@ -375,8 +377,9 @@ absl::StatusOr<std::vector<int64_t>> TeacherSupport::CheckFindingsFit(
     ledger_channel_->Prepare(&ctx, options_.ledger_deadline);
     grpc::Status s = ledger_->GetHouseholds(&ctx, req, &resp);
     if (!s.ok()) {
-      return PeerError(absl::StrCat("the ledger (", options_.ledger_target, ")"),
-                       s, "read the household's payments");
+      return PeerError(
+          absl::StrCat("the ledger (", options_.ledger_target, ")"), s,
+          "read the household's payments");
     }
     if (resp.households_size() > 0) paid = TermPaymentsOf(resp.households(0));
   }
@@ -422,9 +425,9 @@ absl::Status TeacherSupport::StoreFindings(SqlConnection& c, const pb::Visit& v,
     RETURN_IF_ERROR(InsertFinding(c, rec));
     const auto route = RouteOf(f);
     if (route) {
-      RETURN_IF_ERROR(queue(i, *route, PayloadOf(*route, f, *stored,
-                                                 peers.household, payment,
-                                                 RequestIdOf(visit_id, i))));
+      RETURN_IF_ERROR(queue(i, *route,
+                            PayloadOf(*route, f, *stored, peers.household,
+                                      payment, RequestIdOf(visit_id, i))));
     }
     *stored->add_findings() = AnsweredFinding(f, payment, route.has_value());
     if (payment != 0) {
@@ -443,20 +446,7 @@ absl::Status TeacherSupport::StoreFindings(SqlConnection& c, const pb::Visit& v,
 absl::Status TeacherSupport::GetHouseholds(CallContext& call,
                                            const pb::GetHouseholdsRequest& req,
                                            pb::GetHouseholdsResponse* resp) {
-  if (req.household_ids_size() < 1 || req.household_ids_size() > 100) {
-    return InvalidField("household_ids", "must name 1..100 households");
-  }
-  std::set<std::string> seen;
-  std::vector<FieldViolation> bad;
-  for (int i = 0; i < req.household_ids_size(); ++i) {
-    const std::string field = absl::StrCat("household_ids[", i, "]");
-    if (!IsCode(req.household_ids(i), 32)) {
-      bad.push_back({field, "must be 1..32 of A-Z a-z 0-9 -"});
-    } else if (!seen.insert(req.household_ids(i)).second) {
-      bad.push_back({field, "is repeated"});
-    }
-  }
-  if (!bad.empty()) return InvalidFields(bad);
+  RETURN_IF_ERROR(ValidateHouseholdIds("household_ids", req.household_ids()));
   RETURN_IF_ERROR(db_.Read([&](SqlConnection& c) -> absl::Status {
     for (const auto& id : req.household_ids()) {
       pb::HouseholdVisits one;
@@ -508,7 +498,8 @@ absl::Status TeacherSupport::FillVisits(SqlConnection& c, const Principal& p,
   const bool personal = p.SeesPersonalData();
   for (const auto& row : visits) {
     pb::Visit* v = out->add_visits();
-    (void)v->ParseFromString(DecryptOrEmpty(row.detail_enc, internal::kCtxVisit));
+    (void)v->ParseFromString(
+        DecryptOrEmpty(row.detail_enc, internal::kCtxVisit));
     v->set_visit_id(row.id);
     if (!personal) v->clear_notes();
     v->clear_findings();
@@ -557,8 +548,8 @@ absl::Status TeacherSupport::RetryFindings(CallContext& call,
     RETURN_IF_ERROR(db_.Read([&](SqlConnection& c) -> absl::Status {
       ASSIGN_OR_RETURN(const auto v, LoadVisit(c, req.visit_id()));
       if (v.empty()) return absl::NotFoundError("visit_id: no such visit");
-      ASSIGN_OR_RETURN(const auto h, LoadHousehold(c, v[0].campaign_id,
-                                                   v[0].household_id));
+      ASSIGN_OR_RETURN(const auto h,
+                       LoadHousehold(c, v[0].campaign_id, v[0].household_id));
       return CheckRegion(p, h ? h->region_code : "");
     }));
   }
